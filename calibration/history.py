@@ -1,0 +1,186 @@
+"""The historical record: read and validate the long data file, choose one vintage per (indicator, year)."""
+
+import csv
+import math
+import re
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+HERE = Path(__file__).parent
+DATA = HERE / "data" / "ningxia_history.csv"
+INDICATOR_MAP = HERE / "indicator_map.yaml"
+REQUIRED = ("indicator", "year", "value")
+COLUMNS = ["indicator", "year", "value", "unit", "source"]
+FIRST_MODEL_YEAR, LAST_MODEL_YEAR = 2010, 2035
+EARLIEST_YEAR = 1949
+
+
+class DataError(ValueError):
+    """A data file the calibration cannot use; the message names file, line and field."""
+
+
+@dataclass(frozen=True)
+class Row:
+    line: int
+    indicator: str       # model indicator
+    year: int
+    value: float
+    unit: str
+    source: str
+    rank: int            # vintage rank, 0 = best (see `vintage_rank`)
+
+
+@cache
+def indicator_map() -> dict:
+    """calibration/indicator_map.yaml, parsed."""
+    return yaml.safe_load(INDICATOR_MAP.read_text(encoding="utf-8"))
+
+
+def model_indicator_names() -> set[str]:
+    """Model indicator names users may put in their own files; empty while model/indicators.py is absent."""
+    try:
+        from model.indicators import INDICATORS
+    except ImportError:
+        return set()
+    return set(INDICATORS)
+
+
+def vintage_rank(unit: str, source_title: str) -> int:
+    """THE duplicate-vintage rule (data README caveats 1, 2, 11); lower rank wins.
+
+    0  NBS series revised after the latest (5th) economic census ("REVISED", or "revised ... 5th census"
+       in unit: GDP levels, the real GDP index and industry value added share this vintage);
+    1  other post-census revised figures ("revised" in unit);
+    2  final figures (yearbooks, NBS releases, papers);
+    3  preliminary figures (the annual 统计公报 or "preliminary" in unit).
+    Duplicates of equal value collapse; equal rank with different values must be settled in
+    indicator_map.yaml `resolved_duplicates`, else loading fails. A series that has rank-0 rows
+    keeps only those (another vintage's level is not comparable with it, caveat 11).
+    """
+    if "REVISED" in unit or re.search(r"revised\b.*\b5th\b", unit, re.IGNORECASE):
+        return 0
+    if "revised" in unit.lower():
+        return 1
+    if "preliminary" in unit.lower() or "国民经济和社会发展统计公报" in source_title:
+        return 3
+    return 2
+
+
+def excluded(indicator: str, year: int, unit: str) -> str | None:
+    """Why a row is not an annual Ningxia level comparable with the model, or None if it is."""
+    if indicator.startswith("national_"):
+        return "all-China comparison value"
+    if "Q1" in unit:
+        return "first-quarter value, not annual (caveat 12)"
+    if year < FIRST_MODEL_YEAR:
+        return f"context year before {FIRST_MODEL_YEAR} (caveat 10)"
+    return None
+
+
+def _approximate(raw_value: str, unit: str, quote: str) -> bool:
+    """Caveat 6: the source says 约 / 左右 / 以上 next to this very number, or the unit says so."""
+    number = re.escape(raw_value.strip().lstrip("-"))
+    return bool(re.search(r"approx|rounded|lower bound", unit, re.IGNORECASE)
+                or re.search(rf"约\s*{number}|{number}\s*%?\s*(左右|以上|多)", quote))
+
+
+def _parse(path: Path, line: int, record: dict, user_file: bool) -> Row | None:
+    """One CSV record -> Row (None when excluded by rule); DataError names the field."""
+    def fail(field: str, message: str) -> DataError:
+        return DataError(f"{path}:{line}: field '{field}': {message}")
+
+    name, unit = (record.get("indicator") or "").strip(), (record.get("unit") or "").strip()
+    mapping, unused = indicator_map()["mapped"], indicator_map()["unused"]
+    raw_year, raw_value = (record.get("year") or "").strip(), (record.get("value") or "").strip()
+    if not re.fullmatch(r"\d{4}", raw_year) or not EARLIEST_YEAR <= int(raw_year) <= LAST_MODEL_YEAR:
+        raise fail("year", f"{raw_year!r} is not a year in {EARLIEST_YEAR}-{LAST_MODEL_YEAR}")
+    try:
+        value = float(raw_value)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value):
+        raise fail("value", f"{raw_value!r} is not a finite number")
+    year = int(raw_year)
+    if excluded(name, year, unit):
+        return None
+    if name in unused and not user_file:
+        return None
+    if name not in mapping and name not in model_indicator_names():
+        allowed = ", ".join(sorted(set(mapping) | model_indicator_names()))
+        why = f" ({unused[name]})" if name in unused else ""
+        raise fail("indicator", f"{name!r} is not mapped to a model indicator{why}; "
+                   f"allowed: {allowed} (see {INDICATOR_MAP.name})")
+    entry = mapping.get(name, {"model": name})
+    rank = vintage_rank(unit, record.get("source_title") or "")
+    if _approximate(raw_value, unit, record.get("quote") or ""):
+        unit = f"{unit}; approximate"
+    if entry.get("offset"):
+        unit = f"% (= {name} {entry['offset']:+g}; {unit})"
+    source = " ".join(filter(None, [(record.get("source_title") or "").strip(),
+                                    f"<{record['source_url'].strip()}>" if record.get("source_url") else ""]))
+    return Row(line, entry["model"], year, value + entry.get("offset", 0), unit, source, rank)
+
+
+def read_rows(path: Path, user_file: bool = False) -> list[Row]:
+    """Validated rows of one long CSV file (excluded rows dropped), before the vintage rule."""
+    with open(path, encoding="utf-8-sig", newline="") as handle:
+        reader = csv.DictReader(handle)
+        missing = [column for column in REQUIRED if column not in (reader.fieldnames or [])]
+        if missing:
+            raise DataError(f"{path}:1: field '{missing[0]}': missing column; "
+                            f"required: {', '.join(REQUIRED)}")
+        rows = []
+        for record in reader:
+            row = _parse(path, reader.line_num, record, user_file)
+            if row is not None:
+                rows.append(row)
+    return rows
+
+
+def choose_vintage(rows: list[Row], path: Path) -> list[Row]:
+    """Apply the vintage rule of `vintage_rank`: one row per (indicator, year)."""
+    revised_series = {row.indicator for row in rows if row.rank == 0}
+    rows = [row for row in rows if row.indicator not in revised_series or row.rank == 0]
+    resolved = {(d["indicator"], d["year"]): d["value"] for d in indicator_map()["resolved_duplicates"]}
+    chosen: dict[tuple[str, int], Row] = {}
+    for row in sorted(rows, key=lambda r: (r.rank, r.line)):
+        key = (row.indicator, row.year)
+        best = chosen.get(key)
+        if best is None or row.rank > best.rank or row.value == best.value:
+            chosen.setdefault(key, row)
+        elif key in resolved and resolved[key] in (row.value, best.value):
+            chosen[key] = row if row.value == resolved[key] else best
+        else:
+            raise DataError(f"{path}:{row.line}: field 'value': {row.indicator} {row.year} = {row.value:g} "
+                            f"duplicates line {best.line} ({best.value:g}) at the same vintage rank and "
+                            f"no rule settles it; mark the vintage in 'unit' or list it in "
+                            f"{INDICATOR_MAP.name} resolved_duplicates")
+    return sorted(chosen.values(), key=lambda r: (r.indicator, r.year))
+
+
+def observations(path: str | Path | None = None, until: int | None = None,
+                 extra: str | Path | None = None) -> pd.DataFrame:
+    """The historical record, one row per (model indicator, year) of the chosen vintage.
+
+    Parameters
+    ----------
+    path : the long data file (default: the shipped calibration/data/ningxia_history.csv).
+    until : keep years <= until.
+    extra : a user's file in the same format; its rows extend ours or override them per (indicator, year).
+
+    Returns columns indicator, year, value, unit, source; values in the model indicator's unit.
+    """
+    path = Path(path) if path else DATA
+    chosen = {(r.indicator, r.year): r for r in choose_vintage(read_rows(path), path)}
+    if extra is not None:
+        extra = Path(extra)
+        chosen |= {(r.indicator, r.year): r for r in choose_vintage(read_rows(extra, user_file=True), extra)}
+    frame = pd.DataFrame([{"indicator": r.indicator, "year": r.year, "value": r.value, "unit": r.unit,
+                           "source": r.source} for r in chosen.values()], columns=COLUMNS)
+    if until is not None:
+        frame = frame[frame["year"] <= until]
+    return frame.sort_values(["indicator", "year"], ignore_index=True)

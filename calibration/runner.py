@@ -1,0 +1,113 @@
+"""Bind the fit to the model: free-parameter spec, ensemble evaluator, fitted.yaml."""
+
+import datetime as dt
+import hashlib
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+import yaml
+
+from calibration.fit import Evaluate, Problem, target_table
+from calibration.history import HERE, DataError, indicator_map
+from calibration.report import write_text
+
+FREE_PARAMETERS = HERE / "free_parameters.yaml"
+FITTED = HERE / "fitted.yaml"
+SPEC_KEYS = {"low", "high", "prior", "note"}
+SEARCH_KEYS = {"popsize", "maxiter", "polish_evaluations"}
+PARALLEL_FROM = 200      # runs per call from which the ensemble engine's worker processes pay off
+
+
+def read_free_parameters(path: Path = FREE_PARAMETERS) -> dict:
+    """free_parameters.yaml: {seed, search: {...}, parameters: {name: {low, high, prior, note}}}."""
+    spec = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    for key in ("seed", "parameters"):
+        if key not in spec:
+            raise DataError(f"{path}: field '{key}': missing")
+    unknown = set(spec.get("search") or {}) - SEARCH_KEYS
+    if unknown:
+        raise DataError(f"{path}: field 'search.{sorted(unknown)[0]}': unknown; "
+                        f"allowed: {', '.join(sorted(SEARCH_KEYS))}")
+    for name, entry in spec["parameters"].items():
+        unknown = set(entry or {}) - SPEC_KEYS
+        if unknown:
+            raise DataError(f"{path}: field 'parameters.{name}.{sorted(unknown)[0]}': unknown; "
+                            f"allowed: {', '.join(sorted(SPEC_KEYS))}")
+    return spec
+
+
+def build_problem(spec: dict, constants: pd.DataFrame, history: pd.DataFrame, path: Path = FREE_PARAMETERS
+                  ) -> Problem:
+    """Bounds default to the .mdl [min,max] (model.constants()); priors are optional {mean, sd}."""
+    names = list(spec["parameters"])
+    unknown = [n for n in names if n not in constants.index]
+    if unknown:
+        raise DataError(f"{path}: field 'parameters.{unknown[0]}': not a model constant; "
+                        f"allowed: {', '.join(constants.index)}")
+    entries = [spec["parameters"][n] or {} for n in names]
+    pairs = list(zip(names, entries, strict=True))
+    low = np.array([e.get("low", constants.loc[n, "low"]) for n, e in pairs], float)
+    high = np.array([e.get("high", constants.loc[n, "high"]) for n, e in pairs], float)
+    bad = [n for n, lo, hi in zip(names, low, high, strict=True) if not lo < hi]
+    if bad:
+        raise DataError(f"{path}: field 'parameters.{bad[0]}': needs low < high (got the bounds "
+                        f"{low[names.index(bad[0])]}, {high[names.index(bad[0])]})")
+    prior_mean = np.array([(e.get("prior") or {}).get("mean", np.nan) for e in entries], float)
+    prior_sd = np.array([(e.get("prior") or {}).get("sd", np.nan) for e in entries], float)
+    mapping = indicator_map()
+    weights = {entry["model"]: entry["weight"] for entry in mapping["mapped"].values() if "weight" in entry}
+    targets = target_table(history, mapping["rate_scale_pp"], weights)
+    return Problem(names, low, high, targets, prior_mean, prior_sd)
+
+
+def select(runs: xr.Dataset, names: list[str]) -> xr.Dataset:
+    """A picklable `reduce` keeping model variables by name."""
+    return runs[names]
+
+
+def ensemble_evaluator(names: list[str], reduce: Callable[[xr.Dataset], xr.Dataset], final_year: int,
+                       fixed: dict) -> Evaluate:
+    """evaluate(X): one model.ensemble.run call for all rows of X, reduced by `reduce` (picklable)."""
+    import model.ensemble
+
+    def evaluate(X: np.ndarray) -> xr.Dataset:
+        params = dict(fixed) | {name: X[:, j] for j, name in enumerate(names)}
+        workers = 1 if len(X) < PARALLEL_FROM else None      # a pool costs more than it saves on few runs
+        return model.ensemble.run(params, n=len(X), reduce=reduce, final_year=final_year, workers=workers,
+                                  progress=False)
+
+    return evaluate
+
+
+def neutral_fitted(free: list[str]) -> dict[str, float]:
+    """.mdl values for the constants of fitted.yaml this fit does not move: every fit starts from the .mdl."""
+    import model
+
+    constants = model.constants()
+    return {name: float(constants.loc[name, "value"]) for name in model.fitted() if name not in free}
+
+
+def data_hash(paths: list[Path]) -> str:
+    """sha256[:12] over the data files, recorded with every fit."""
+    digest = hashlib.sha256()
+    for path in paths:
+        digest.update(Path(path).read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def write_fitted(values: dict[str, float], header: dict, path: Path = FITTED) -> None:
+    """Flat mapping name -> float with a comment header; atomic (temp file then os.replace)."""
+    lines = ["# Written by `nxmfg calibrate`; do not edit by hand. Read by model.fitted().",
+             *[f"# {key}: {value}" for key, value in header.items()],
+             yaml.safe_dump({k: float(v) for k, v in values.items()}, sort_keys=True)]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_text("\n".join(lines), path)
+
+
+def fit_header(version: str, paths: list[Path], cost: float, until: int | None, seed: int) -> dict:
+    return {"model_version": version, "data": ", ".join(Path(p).name for p in paths),
+            "data_sha256": data_hash(paths), "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "until": until if until is not None else "all years", "seed": seed, "cost": f"{cost:.6g}"}

@@ -1,0 +1,115 @@
+"""The Ningxia manufacturing economy: load the Vensim model and run it.
+
+This is the only module that imports PySD. The .mdl is the single source of the equations; its
+translation to Python is cached by content hash outside the repository and never committed.
+"""
+
+import hashlib
+import os
+import shutil
+import tempfile
+import warnings
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pysd
+import xarray as xr
+import yaml
+from pysd.py_backend.model import Model
+
+MDL = Path(__file__).with_name("nxmfg.mdl")
+FITTED = Path(__file__).parents[1] / "calibration" / "fitted.yaml"
+CACHE = Path(os.environ.get("NXMFG_CACHE", Path(tempfile.gettempdir()) / "nxmfg"))
+
+
+@cache
+def version() -> str:
+    """Content hash of the .mdl: every output records it."""
+    return hashlib.sha256(MDL.read_bytes()).hexdigest()[:12]
+
+
+def translated() -> Path:
+    """Path of the PySD translation of this version of the .mdl (translated on first use)."""
+    py_file = CACHE / version() / "nxmfg.py"
+    if not py_file.exists():
+        work = Path(tempfile.mkdtemp(dir=CACHE.parent if CACHE.parent.exists() else None))
+        pysd.read_vensim(shutil.copy(MDL, work / "nxmfg.mdl"))  # writes nxmfg.py beside its input
+        py_file.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(work / "nxmfg.py", py_file)  # atomic: a concurrent or crashed translation leaves no half file
+        shutil.rmtree(work, ignore_errors=True)
+    return py_file
+
+
+def load() -> Model:
+    """A fresh PySD model of the current .mdl."""
+    return pysd.load(translated())
+
+
+@cache
+def _doc() -> pd.DataFrame:
+    return load().doc.set_index("Py Name")
+
+
+def constants() -> pd.DataFrame:
+    """Settable constants: index py name; columns value (the .mdl's), low, high, units, comment."""
+    doc = _doc()
+    doc = doc[(doc["Type"] == "Constant") & (doc["Subtype"] == "Normal")]
+    economy = load()
+    rows = {}
+    for name, row in doc.iterrows():
+        if name in ("initial_time", "final_time", "time_step", "saveper"):
+            continue
+        low, high = (row["Limits"] if isinstance(row["Limits"], tuple) else (None, None))[:2]
+        rows[name] = {"value": float(getattr(economy.components, name)()), "low": low, "high": high,
+                      "units": row["Units"], "comment": row["Comment"], "real_name": row["Real Name"]}
+    return pd.DataFrame.from_dict(rows, orient="index")
+
+
+def lookups() -> list[str]:
+    """Names of the model's lookup tables (outlooks and histories)."""
+    doc = _doc()
+    return sorted(doc.index[doc["Type"] == "Lookup"])
+
+
+@cache
+def fitted() -> dict[str, float]:
+    """Calibrated constants: the baseline every run starts from (empty when not calibrated yet)."""
+    if not FITTED.exists():
+        return {}
+    return {k: float(v) for k, v in (yaml.safe_load(FITTED.read_text(encoding="utf-8")) or {}).items()}
+
+
+def baseline() -> dict[str, float]:
+    """Value of every settable constant in the calibrated baseline."""
+    return constants()["value"].to_dict() | fitted()
+
+
+def simulate(params: dict | None = None, final_year: int = 2035, time_step: float | None = None,
+             economy: Model | None = None) -> xr.Dataset:
+    """Run from the calibrated baseline with `params` overriding it; one row per year.
+
+    params: {py name: float | pd.Series (a time path over years: linear between points, flat beyond)}.
+    Returns an xr.Dataset with dimension `year` holding every model variable.
+    """
+    params = fitted() | (params or {})
+    economy = economy or load()
+    _check_names(economy, params)
+    if time_step is not None:
+        params = params | {"time_step": time_step}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # PySD warns on every time-path input; that is our design
+        run = economy.run(params=params, final_time=final_year, reload=True,
+                          return_timestamps=np.arange(2010, final_year + 1))
+    run = run.rename(columns=economy.namespace)
+    run = run.loc[:, ~run.columns.duplicated()]
+    run.index = run.index.round().astype(int).rename("year")
+    return xr.Dataset.from_dataframe(run)
+
+
+def _check_names(economy: Model, params: dict) -> None:
+    kinds = economy.doc.set_index("Py Name")["Type"]
+    wrong = sorted(n for n in params if kinds.get(n) not in ("Constant", "Lookup") and n != "time_step")
+    if wrong:
+        raise ValueError(f"not a settable input of {MDL.name}: {', '.join(wrong)}")

@@ -1,0 +1,175 @@
+"""Run one chunk of parameter sets through PySD's own Model, with array-valued inputs.
+
+PySD does the loading, cache assignment, initialisation order and time keeping exactly as in a
+plain run (`Model._config_simulation`); only the Euler step is ours, because PySD packs the
+states in an object array, which would turn arrays of runs into Python floats.
+"""
+
+import hashlib
+import os
+import tempfile
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+import pysd
+import xarray as xr
+
+from model.engine.runtime import interp_rows
+
+CONTROL = ("initial_time", "final_time", "time_step", "saveper")
+
+
+@dataclass(frozen=True)
+class TimePath:
+    """Values over time, linear between points and flat beyond the ends; `values` [points] or [runs x points]."""
+
+    times: np.ndarray
+    values: np.ndarray
+
+    def rows(self, start: int, stop: int) -> "TimePath":
+        return self if self.values.ndim == 1 else TimePath(self.times, self.values[start:stop])
+
+    def at(self, time: float):
+        if self.values.ndim == 2:
+            return interp_rows(time, self.times, self.values)
+        return float(np.interp(time, self.times, self.values))  # as PySD's Series inputs
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """Runs start..start+size of a batch; `params` values are scalars, [size] arrays or TimePaths."""
+
+    source: str
+    start: int
+    size: int
+    params: dict[str, Any]
+    control: dict[str, float | None] = field(default_factory=dict)
+    reduce: Callable[[xr.Dataset], xr.Dataset] | None = None
+
+
+def run_chunk(chunk: Chunk) -> xr.Dataset:
+    """Simulate the chunk's runs; dims ("run", "year"), then apply its `reduce`."""
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")  # PySD's per-run chatter would repeat once per chunk
+        economy = _prepared(chunk)
+        years, saved = _integrate(economy, chunk.size)
+    if np.all(years == np.round(years)):
+        years = years.astype(int)
+    names = economy.capture_elements["step"] + economy.capture_elements["run"]
+    runs = xr.Dataset({name: (("run", "year"), saved[i].T) for i, name in enumerate(names)},
+                      coords={"run": np.arange(chunk.start, chunk.start + chunk.size), "year": years})
+    result = chunk.reduce(runs) if chunk.reduce else runs
+    if any(np.shares_memory(v.values, saved) for v in result.data_vars.values()):
+        result = result.copy(deep=True)  # the buffer is reused by the next chunk
+    return result
+
+
+_PREPARED: dict[tuple, Any] = {}  # this process's configured model, reused by the next chunk of a batch
+_BUFFER: list[np.ndarray] = []  # results buffer, reused: first-touching fresh memory is slow
+
+
+def _prepared(chunk: Chunk):
+    """A model set up for the chunk: PySD's full `_config_simulation` once per batch and process,
+    then only new input values, fresh states and constant caches (as PySD's own re-runs do)."""
+    kinds = tuple(sorted((name, type(v).__name__, getattr(v, "values", v).__class__.__name__)
+                         for name, v in chunk.params.items()))
+    key = (hashlib.sha256(chunk.source.encode()).hexdigest(), kinds, tuple(sorted(chunk.control.items())))
+    economy = _PREPARED.get(key)
+    if economy is None:
+        _PREPARED.clear()
+        economy = pysd.load(_module_file(chunk.source))
+        for name, value in chunk.params.items():
+            _set_input(economy, name, value)
+        economy._config_simulation(None, None, None, "original", chunk.control.get("final_time"),
+                                   chunk.control.get("time_step"), chunk.control.get("saveper"),
+                                   True, progress=False)
+        _PREPARED[key] = economy
+        return economy
+    economy._remove_constant_cache()
+    for name, value in chunk.params.items():
+        _set_input(economy, name, value)
+    economy.set_initial_condition("original")
+    economy._add_constant_cache()
+    economy.clean_caches()
+    return economy
+
+
+def time_axis_inputs(economy) -> set[str]:
+    """Names INITIAL TIME, FINAL TIME, TIME STEP or SAVEPER depend on: one value for all runs."""
+    found, todo = set(), list(CONTROL)
+    while todo:
+        deps = economy._dependencies.get(todo.pop(), {})
+        if "step" in deps:  # a stateful object: both its initial and step dependencies
+            deps = {**deps["initial"], **deps["step"]}
+        new = {d for d in deps if d != "time" and not d.startswith("__")} - found
+        found |= new
+        todo += new
+    return found
+
+
+def _module_file(source: str) -> Path:
+    """The transformed module on this machine's disk (workers may be remote Dask workers)."""
+    digest = hashlib.sha256(source.encode()).hexdigest()[:16]
+    path = Path(tempfile.gettempdir()) / "nxmfg-ensemble" / f"m{digest}.py"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(f".{os.getpid()}.tmp")
+        partial.write_text(source, encoding="utf-8")
+        os.replace(partial, path)
+    return path
+
+
+def _set_input(economy, name: str, value) -> None:
+    """As PySD's `_set_components`, but arrays of runs are allowed."""
+    func = getattr(economy.components, name)
+    if func.type == "Lookup":
+        table = (value.times, value.values) if isinstance(value, TimePath) else value
+        getattr(economy.components, economy._dependencies[name]["__lookup__"]).set_values(table)
+        return
+    if isinstance(value, TimePath):
+        def new(path=value, clock=economy.time):
+            return path.at(clock())
+        economy._dependencies[name] = {"time": 1}
+    else:
+        def new(value=value):
+            return value
+        economy._dependencies[name] = {}
+    new.__dict__.update(func.__dict__)
+    new.__name__ = name
+    economy.components._set_component(name, new)
+    economy.cache.cached_funcs.discard(name)
+
+
+def _integrate(economy, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """PySD's `_integrate` loop; returns save times and values [variables x saves x runs]."""
+    names = economy.capture_elements["step"] + economy.capture_elements["run"]
+    funcs = [getattr(economy.components, name) for name in names]
+    clock, dynamic = economy.time, economy._dynamicstateful_elements
+    span = (clock.final_time() - clock()) / clock.saveper()
+    shape = (len(funcs), int(span + 1e-6) + 2, size)
+    if not _BUFFER or _BUFFER[0].shape != shape:
+        _BUFFER[:] = [np.empty(shape)]
+    saved = _BUFFER[0]
+    times = []
+
+    def save():
+        for i, func in enumerate(funcs):
+            saved[i, len(times)] = func()
+        times.append(clock.round())
+
+    while clock.in_bounds():
+        if clock.in_return():
+            save()
+        dt = clock.time_step()
+        states = [element.state for element in dynamic]
+        flows = [element.ddt() for element in dynamic]
+        for element, state, flow in zip(dynamic, states, flows, strict=True):
+            element.update(state + flow * dt)
+        clock.update(clock() + dt)
+        economy.clean_caches()
+    if clock.in_return():
+        save()
+    return np.asarray(times), saved[:, :len(times)]

@@ -1,0 +1,170 @@
+"""Run many parameter sets of the one .mdl in vectorised passes (issue 3).
+
+PySD's translated module is checked and rewritten to be array-clean (`model.engine.transform`);
+every model constant can then hold one value per run. Runs are split into chunks, which go to
+worker processes or a Dask cluster, and each chunk's Dataset may be reduced before gathering,
+so memory stays bounded whatever the number of runs.
+"""
+
+import math
+import os
+import signal
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pysd
+import xarray as xr
+from tqdm.auto import tqdm
+
+from model.engine.batch import Chunk, TimePath, run_chunk, time_axis_inputs
+from model.engine.transform import UnsupportedFeature, transform
+
+__all__ = ["run", "run_translated", "UnsupportedFeature"]
+CHUNK_BYTES = 128 * 2**20  # one chunk's full Dataset before `reduce`
+Reduce = Callable[[xr.Dataset], xr.Dataset]
+
+
+def run(params: dict[str, Any], n: int, reduce: Reduce | None = None, final_year: float = 2035,
+        chunk_size: int | None = None, workers: int | None = None, scheduler: Any = None,
+        progress: bool = True, time_step: float | None = None) -> xr.Dataset:
+    """Run `n` parameter sets of model/nxmfg.mdl from the calibrated baseline; dims ("run", "year").
+
+    Parameters
+    ----------
+    params
+        {py name: float | np.ndarray [n] | pd.Series (time path shared by all runs, indexed by
+        year) | xr.DataArray ("run", "year") (one time path per run)}; lookups (Vensim tables)
+        take a pd.Series or per-run DataArray as their new table. `model.fitted()` is applied first.
+    reduce
+        Picklable callable applied to each chunk's Dataset before gathering, e.g.
+        ``functools.partial(model.indicators.compute, names=[...])``; default keeps every variable.
+    chunk_size, workers, scheduler
+        Runs per chunk (default: about 128 MB of results), worker processes (default: all
+        cores) or a Dask scheduler address ("tcp://...") / distributed.Client to send chunks to.
+    """
+    import model  # the package imports this module's siblings; avoid a cycle at import time
+
+    economy = model.load()
+    return run_translated(economy.py_model_file, model.fitted() | dict(params), n, reduce=reduce,
+                          control={"final_time": final_year, "time_step": time_step, "saveper": 1},
+                          chunk_size=chunk_size, workers=workers, scheduler=scheduler, progress=progress)
+
+
+def run_translated(py_file: str | Path, params: dict[str, Any], n: int, reduce: Reduce | None = None,
+                   control: dict[str, float | None] | None = None, **schedule: Any) -> xr.Dataset:
+    """`run` for any PySD-translated module; `control` may set final_time, time_step, saveper.
+
+    `schedule` takes chunk_size, workers, scheduler and progress as in `run`.
+    """
+    if n < 1:
+        raise ValueError(f"n: the number of runs must be at least 1, got {n}")
+    source = transform(Path(py_file).read_text(encoding="utf-8"), Path(py_file).name)
+    economy = pysd.load(py_file)
+    inputs = {name: _as_input(economy, name, value, n) for name, value in params.items()}
+    varying = sorted(k for k in time_axis_inputs(economy) & set(inputs) if not isinstance(inputs[k], float))
+    if varying:
+        raise ValueError(f"params: {', '.join(varying)} set the time axis (FINAL TIME, TIME STEP, "
+                         "SAVEPER): give one number for all runs")
+    control = {key: value for key, value in (control or {}).items() if value is not None}
+    size = schedule.get("chunk_size") or _default_chunk(economy, n, control, schedule.get("workers"))
+    chunks = [Chunk(source, start, min(size, n - start), _rows(inputs, start, start + size), control, reduce)
+              for start in range(0, n, size)]
+    done = _execute(chunks, schedule.get("workers"), schedule.get("scheduler"), schedule.get("progress", True))
+    return xr.concat(done, dim="run") if len(done) > 1 else done[0]
+
+
+def _as_input(economy, name: str, value: Any, n: int) -> float | np.ndarray | TimePath:
+    """Check one parameter against the model and bring it to a chunkable form."""
+    kinds = economy.doc.set_index("Py Name")["Type"]
+    kind = kinds.get(name)
+    if kind not in ("Constant", "Lookup"):
+        raise ValueError(f"params: {name!r} is not a model constant or lookup table "
+                         f"(settable: {', '.join(sorted(kinds[kinds.isin(['Constant', 'Lookup'])].index))})")
+    if isinstance(value, pd.Series):
+        path = value.sort_index()
+        return TimePath(path.index.to_numpy(float), path.to_numpy(float))
+    if isinstance(value, xr.DataArray):
+        if value.dims != ("run", "year") or value.sizes["run"] != n:
+            raise ValueError(f"params: {name!r} DataArray must have dims ('run', 'year') with {n} runs, "
+                             f"got {dict(value.sizes)}")
+        path = value.sortby("year")
+        return TimePath(path["year"].to_numpy(float), path.to_numpy().astype(float))
+    array = np.asarray(value, dtype=float)
+    if array.ndim == 0:
+        return float(array)
+    if array.shape != (n,):
+        raise ValueError(f"params: {name!r} must be a number, an array of {n} values, a pd.Series or "
+                         f"a ('run', 'year') DataArray, got shape {array.shape}")
+    return array
+
+
+def _rows(inputs: dict[str, Any], start: int, stop: int) -> dict[str, Any]:
+    def part(value):
+        if isinstance(value, TimePath):
+            return value.rows(start, stop)
+        return value[start:stop] if isinstance(value, np.ndarray) else value
+    return {name: part(value) for name, value in inputs.items()}
+
+
+def _default_chunk(economy, n: int, control: dict, workers: int | None) -> int:
+    """As many runs as fit CHUNK_BYTES of results, but enough chunks to keep every worker busy."""
+    clock = economy.time
+    span = control.get("final_time", clock.final_time()) - clock.initial_time()
+    saves = span / control.get("saveper", clock.saveper()) + 1
+    per_run = 8 * len(economy.namespace) * saves
+    fits = max(256, int(CHUNK_BYTES // per_run))
+    return max(1, min(fits, math.ceil(n / (workers or os.cpu_count() or 1))))
+
+
+def _execute(chunks: list[Chunk], workers: int | None, scheduler: Any, progress: bool) -> list[xr.Dataset]:
+    """Run the chunks (in this process, in a pool, or on Dask); results in chunk order."""
+    results: dict[int, xr.Dataset] = {}
+    with tqdm(total=sum(c.size for c in chunks), unit="run", disable=not progress,
+              desc="ensemble") as bar:
+        for index, dataset in _completed(chunks, workers, scheduler):
+            results[index] = dataset
+            bar.update(chunks[index].size)
+    return [results[i] for i in range(len(chunks))]
+
+
+def _completed(chunks: list[Chunk], workers: int | None, scheduler: Any) -> Iterator[tuple[int, xr.Dataset]]:
+    if scheduler is not None:
+        yield from _on_dask(chunks, scheduler)
+        return
+    workers = min(workers or os.cpu_count() or 1, len(chunks))
+    if workers == 1:
+        for index, chunk in enumerate(chunks):
+            yield index, run_chunk(chunk)
+        return
+    pool = ProcessPoolExecutor(max_workers=workers, initializer=_ignore_interrupt)
+    try:
+        futures = {pool.submit(run_chunk, chunk): index for index, chunk in enumerate(chunks)}
+        for future in as_completed(futures):
+            yield futures[future], future.result()
+    finally:  # also on Ctrl-C: drop queued chunks, let running ones finish, no orphans
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _on_dask(chunks: list[Chunk], scheduler: Any) -> Iterator[tuple[int, xr.Dataset]]:
+    from distributed import Client
+    from distributed import as_completed as dask_completed
+
+    client = Client(scheduler) if isinstance(scheduler, str) else scheduler
+    futures = client.map(run_chunk, chunks, pure=False)
+    index = {future.key: i for i, future in enumerate(futures)}
+    try:
+        for future in dask_completed(futures):
+            yield index[future.key], future.result()
+    finally:
+        client.cancel(futures)
+        if isinstance(scheduler, str):
+            client.close()
+
+
+def _ignore_interrupt() -> None:
+    """Workers leave Ctrl-C to the parent, which cancels the batch."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)

@@ -1,0 +1,232 @@
+"""Charts of indicators: one line per scenario, history as dots, the plans' targets as markers.
+
+Plot functions take data and an optional `ax` and return it; only callers create files. Labels are
+in Chinese or English, in the plans' units; `style()` applies the house style and the CJK font.
+"""
+
+import os
+import tempfile
+from collections.abc import Iterable, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+
+import matplotlib as mpl
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import xarray as xr
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+
+from model.fonts import font_families
+
+STYLE = Path(__file__).with_name("nxmfg.mplstyle")
+
+# The indicators a planner looks at first: scale, growth, structure, innovation, digital, energy.
+HEADLINES = (
+    "gdp_100m_yuan", "manufacturing_va_100m_yuan", "above_scale_manufacturing_va_growth_pct",
+    "manufacturing_share_of_gdp_pct", "above_scale_firms_count", "tech_upgrade_investment_100m_yuan",
+    "rd_intensity_pct", "high_tech_firms_count", "digital_economy_share_of_gdp_pct",
+    "industry_energy_intensity_tce_per_10k_yuan",
+)
+BAND_QUANTILES = (0.05, 0.95)
+SYMBOLS = {"at_least": "≥", "at_most": "≤", "about": "≈"}
+MARKERS = {"at_least": "^", "at_most": "v", "about": "D"}
+UNITS_EN = {"亿元": "100 million yuan", "家": "firms", "家/年": "firms per year", "百分点": "pp",
+            "万吨标准煤": "10k tce", "万吨标准煤/年": "10k tce per year", "吨标准煤/万元": "tce per 10k yuan",
+            "立方米/万元": "m³ per 10k yuan", "万元/人": "10k yuan per worker", "件/年": "patents per year"}
+WORDS = {
+    "zh": {"year": "年份", "history": "历史", "target": "目标", "band": "5–95 % 区间"},
+    "en": {"year": "year", "history": "history", "target": "target", "band": "5–95 % range"},
+}
+# How a non-`level` target reads; {start} is its base_year or from_year.
+MEASURES = {
+    "zh": {"change_vs": "较{start}年变化", "pp_change_vs": "较{start}年变化",
+           "cagr": "{start}–{year}年年均增长", "mean": "{start}–{year}年平均",
+           "every_year": "{start}–{year}年每年",
+           "cumulative": "{start}–{year}年累计", "mean_growth": "{start}–{year}年年均",
+           "increase_vs": "较{start}年增加"},
+    "en": {"change_vs": "change vs {start}", "pp_change_vs": "pp change vs {start}",
+           "cagr": "avg growth {start}–{year}", "mean": "mean {start}–{year}",
+           "every_year": "every year {start}–{year}", "cumulative": "total {start}–{year}",
+           "mean_growth": "avg {start}–{year}", "increase_vs": "increase vs {start}"},
+}
+CHANGE_UNITS = {"zh": {"change_vs": "%", "cagr": "%", "pp_change_vs": "百分点"},
+                "en": {"change_vs": "%", "cagr": "%", "pp_change_vs": "pp"}}
+
+
+@contextmanager
+def style():
+    """House style plus the CJK font fallback (MissingFontError, with the install command, if none)."""
+    with mpl.rc_context(fname=STYLE, rc={"font.family": font_families()}):
+        yield
+
+
+def save(figure: Figure, path: Path) -> Path:
+    """Write `figure` to `path` (format from the suffix) atomically, at the house style's resolution."""
+    path = Path(path)
+    temporary = tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.name}.", delete=False)
+    with style(), temporary as handle:
+        figure.savefig(handle, format=path.suffix.lstrip("."))
+    os.replace(handle.name, path)
+    return path
+
+
+def colours(n: int) -> list:
+    """Distinct colours for n scenarios: tab10 up to 10, evenly spaced viridis beyond."""
+    if n <= 10:
+        return [plt.get_cmap("tab10")(i) for i in range(n)]
+    return [plt.get_cmap("viridis")(x) for x in np.linspace(0, 0.95, n)]
+
+
+def indicator_label(name: str, lang: str = "zh") -> tuple[str, str]:
+    """(title, unit) of an indicator in `lang`, from model.indicators; the bare name if it is unknown."""
+    try:
+        from model.indicators import INDICATORS
+    except ImportError:          # indicators module not written yet: fall back to the name
+        INDICATORS = {}
+    meta = INDICATORS.get(name)
+    if meta is None:
+        return name, ""
+    unit = meta.unit or ""
+    if lang == "en":
+        return meta.en, UNITS_EN.get(unit, unit)
+    return meta.zh, unit
+
+
+def target_rows(targets) -> list[dict]:
+    """Targets as plain dicts, from a DataFrame, dicts, pydantic models or plain objects."""
+    if isinstance(targets, pd.DataFrame):
+        return targets.to_dict("records")
+    rows = []
+    for target in targets or ():
+        if isinstance(target, Mapping):
+            rows.append(dict(target))
+        elif hasattr(target, "model_dump"):
+            rows.append(target.model_dump())
+        else:
+            rows.append(vars(target))
+    return rows
+
+
+def describe_target(target: dict, unit: str, lang: str = "zh") -> str:
+    """One-line reading of a target, e.g. '2022 ≥ 900 亿元' or '2020–2022年年均增长 ≥ 7 %'."""
+    measure = target.get("measure", "level")
+    symbol = SYMBOLS.get(target.get("direction"), "")
+    threshold = f"{target['threshold']:g}"
+    if measure == "level":
+        return f"{target['year']} {symbol} {threshold} {unit}".strip()
+    start = target.get("base_year") or target.get("from_year") or ""
+    start = int(start) if isinstance(start, (int, float)) and not pd.isna(start) else start
+    text = MEASURES[lang].get(measure, measure).format(start=start, year=target["year"])
+    if "{year}" not in MEASURES[lang].get(measure, ""):
+        text = f"{target['year']} {text}"
+    return f"{text} {symbol} {threshold} {CHANGE_UNITS[lang].get(measure, unit)}".strip()
+
+
+def _band(values) -> tuple[pd.Series, pd.Series]:
+    """(low, high) by year from a (low, high) pair or a DataArray with a `run` dim (5-95 %)."""
+    if isinstance(values, xr.DataArray):
+        low, high = values.quantile(list(BAND_QUANTILES), dim="run")
+        return low.to_series(), high.to_series()
+    low, high = values
+    return pd.Series(low), pd.Series(high)
+
+
+def _draw_targets(ax: Axes, rows: list[dict], unit: str, lang: str, font: dict) -> None:
+    """`level` targets as markers at (year, threshold); the other measures as notes in the corner."""
+    notes = []
+    for row in rows:
+        if row.get("measure", "level") == "level":
+            ax.plot(row["year"], row["threshold"], linestyle="none", color="black", markersize=8,
+                    marker=MARKERS.get(row.get("direction"), "D"), markerfacecolor="white", zorder=5)
+        else:
+            notes.append(f"{WORDS[lang]['target']}: {describe_target(row, unit, lang)}")
+    if notes:
+        shown = notes[:4] + (["…"] if len(notes) > 4 else [])
+        ax.text(0.01, 0.98, "\n".join(shown), transform=ax.transAxes, va="top", ha="left", fontsize=7.5,
+                bbox={"boxstyle": "round", "facecolor": "white", "edgecolor": "#bbbbbb", "alpha": 0.85},
+                zorder=6, **font)
+
+
+def _legend_handles(ax: Axes, with_history: bool, with_targets: bool, with_band: bool, lang: str) -> list:
+    handles = [line for line in ax.get_lines() if not line.get_label().startswith("_")]
+    if with_band:
+        handles.append(Patch(color="grey", alpha=0.25, label=WORDS[lang]["band"]))
+    if with_history:
+        handles.append(Line2D([], [], linestyle="none", marker="o", color="#333333",
+                              label=WORDS[lang]["history"]))
+    if with_targets:
+        handles.append(Line2D([], [], linestyle="none", marker="^", color="black", markerfacecolor="white",
+                              label=WORDS[lang]["target"]))
+    return handles
+
+
+def plot_indicator(runs: Mapping[str, xr.Dataset], name: str, ax: Axes | None = None,
+                   history: pd.DataFrame | None = None, targets: Iterable = (), band=None,
+                   lang: str = "zh", legend: bool = True) -> Axes:
+    """One line per scenario for indicator `name`, with history dots, target markers and a band.
+
+    A run with a `run` dim (an ensemble) is drawn as its median with a shaded 5-95 % range.
+    """
+    families = font_families()
+    font = {"fontfamily": families}
+    ax = ax or plt.gca()
+    title, unit = indicator_label(name, lang)
+    first_year = np.inf
+    for colour, (scenario, run) in zip(colours(len(runs)), runs.items(), strict=True):
+        values = run[name]
+        if "run" in values.dims:
+            low, high = _band(values)
+            ax.fill_between(low.index, low, high, color=colour, alpha=0.15, linewidth=0)
+            values = values.median("run")
+        series = values.to_series()
+        first_year = min(first_year, series.index.min())
+        ax.plot(series.index, series.to_numpy(), color=colour, label=str(scenario))
+    if band is not None:
+        low, high = _band(band)
+        ax.fill_between(low.index, low, high, color="grey", alpha=0.25, linewidth=0, zorder=0)
+    observed = pd.DataFrame(columns=["year", "value"])
+    if history is not None and len(history):
+        observed = history[(history["indicator"] == name) & (history["year"] >= first_year)]
+        ax.plot(observed["year"], observed["value"], linestyle="none", marker="o", markersize=4,
+                color="#333333", zorder=4)
+    rows = [row for row in target_rows(targets)
+            if row.get("indicator") == name and row.get("kind", "modelled") != "out_of_scope"]
+    _draw_targets(ax, rows, unit, lang, font)
+    ax.set_title(title, **font)
+    ax.set_ylabel(unit, **font)
+    ax.set_xlabel(WORDS[lang]["year"], **font)
+    ax.xaxis.set_major_locator(mpl.ticker.MaxNLocator(integer=True))
+    if legend:
+        handles = _legend_handles(ax, len(observed) > 0, bool(rows), band is not None, lang)
+        ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0,
+                  ncol=1 if len(handles) <= 14 else 2, prop={"family": families})
+    return ax
+
+
+def plot_headlines(runs: Mapping[str, xr.Dataset], names: Iterable[str] = HEADLINES,
+                   history: pd.DataFrame | None = None, targets: Iterable = (), lang: str = "zh",
+                   bands: xr.Dataset | None = None, ncols: int = 2) -> Figure:
+    """A grid of one chart per indicator, one legend below; indicators missing from the runs are skipped."""
+    names = [n for n in names if all(n in run for run in runs.values())]
+    if not names:
+        raise ValueError("none of the requested indicators is in the runs")
+    targets = target_rows(targets)
+    nrows = -(-len(names) // ncols)
+    with style():
+        figure, axes = plt.subplots(nrows, ncols, figsize=(6.2 * ncols, 3.4 * nrows), squeeze=False,
+                                    layout="constrained")
+        for ax, name in zip(axes.flat, names, strict=False):
+            band = bands[name] if bands is not None and name in bands else None
+            plot_indicator(runs, name, ax=ax, history=history, targets=targets, band=band, lang=lang,
+                           legend=False)
+        for ax in axes.flat[len(names):]:
+            ax.set_visible(False)
+        handles = _legend_handles(axes.flat[0], history is not None and len(history) > 0, bool(targets),
+                                  bands is not None, lang)
+        figure.legend(handles=handles, loc="outside lower center", ncol=min(len(handles), 6),
+                      prop={"family": font_families()})
+    return figure

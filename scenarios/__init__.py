@@ -1,0 +1,27 @@
+"""Scenario files and the plans' targets as data; nothing here imports PySD.
+
+- schema.py: Scenario/Lever, load(), check() against model.constants(), lever time paths.
+- targets.py: Target, load_targets(), attainment() of a run (or an ensemble).
+- measures.py: how a target reads an indicator (level, change_vs, mean_growth, ...).
+- validation.py: ScenarioError and one-line messages naming file and field.
+"""
+
+from scenarios.measures import MEASURES
+from scenarios.schema import (
+    FIRST_LEVER_YEAR,
+    FIRST_OUTLOOK_YEAR,
+    POLICY_LEVERS,
+    Lever,
+    Scenario,
+    check,
+    lever_path_array,
+    load,
+)
+from scenarios.targets import TARGETS, Target, attainment, attainment_by_run, check_targets, load_targets
+from scenarios.validation import ScenarioError
+
+__all__ = [
+    "FIRST_LEVER_YEAR", "FIRST_OUTLOOK_YEAR", "MEASURES", "POLICY_LEVERS", "TARGETS", "Lever", "Scenario",
+    "ScenarioError", "Target", "attainment", "attainment_by_run", "check", "check_targets",
+    "lever_path_array", "load", "load_targets",
+]

@@ -1,0 +1,190 @@
+"""Scenario files: schema, loading, checks against the model's names and ranges, and lever time paths.
+
+A lever is a model constant changed from a start year on; before it the model keeps its baseline
+value, so history is untouched. A path replaces an outlook lookup (years >= FIRST_OUTLOOK_YEAR only).
+Shape is checked by `load` (no model needed); names and ranges by `check` (needs model.constants()).
+"""
+
+import difflib
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Annotated
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
+
+from scenarios.validation import ScenarioError, from_validation_error, read_yaml
+
+FIRST_LEVER_YEAR = 2011   # the model starts in 2010; a lever acts from the first full year on
+FIRST_OUTLOOK_YEAR = 2021  # first year after the calibration data (../shared/data ends in 2020)
+LAST_YEAR = 2035           # FINAL TIME of model/nxmfg.mdl
+STEP = 1e-6                # [year] the baseline holds until start - STEP, so a lever is a step at start
+
+# The policy levers of docs/design.md (named in error messages); any model constant may be set.
+POLICY_LEVERS = (
+    "tech_upgrade_subsidy_rate", "interest_subsidy_pp", "key_projects_per_year",
+    "cultivation_upgrades_per_year", "backward_capacity_elimination_rate",
+    "high_tech_certification_reward", "intelligent_retrofit_firms_per_year",
+    "cloud_voucher_firms_per_year", "energy_saving_investment_share",
+    "water_saving_investment_share", "solid_waste_demo_firms_per_year",
+)
+# Plausible bounds for outlook values (lookups carry no [min,max] in the .mdl): a real growth rate
+# beyond +-50 %/yr, a coal price above ten times 2010's or an extra deduction above 200 % is a typo.
+OUTLOOK_BOUNDS = {
+    "demand_growth_outlook": (-0.5, 0.5),
+    "other_gdp_growth_outlook": (-0.5, 0.5),
+    "coal_price_outlook": (0.0, 10.0),
+    "rd_super_deduction_outlook": (0.0, 2.0),
+}
+
+Number = Annotated[float, Field(allow_inf_nan=False)]
+
+
+class Lever(BaseModel):
+    """A model constant set from `from` on, to a constant `value` or along a `path` {year: value}."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+    start: int = Field(alias="from")
+    value: Number | None = None
+    path: dict[int, Number] | None = Field(None, min_length=1)
+
+    @model_validator(mode="after")
+    def _value_or_path(self) -> "Lever":
+        if (self.value is None) == (self.path is None):
+            raise ValueError("give exactly one of `value` or `path`")
+        return self
+
+    def time_path(self, baseline: float) -> pd.Series:
+        """{start - STEP: baseline, start: first value, ...path}: linear between points, flat beyond."""
+        points = {self.start - STEP: baseline}
+        if self.path is None:
+            points[self.start] = self.value
+        else:
+            points[self.start] = self.path[min(self.path)]
+            points.update(self.path)
+        return pd.Series({float(year): float(v) for year, v in sorted(points.items())})
+
+
+class Scenario(BaseModel):
+    """A scenario file: levers changed from a start year, and outlook paths for the future."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    description: str = Field(min_length=1)
+    final_year: int = Field(LAST_YEAR, ge=FIRST_LEVER_YEAR, le=LAST_YEAR)
+    levers: dict[str, Lever] = {}
+    paths: dict[str, dict[int, Number]] = {}
+    _source: Path = PrivateAttr(default=Path("<scenario>"))
+
+    @property
+    def source(self) -> Path:
+        return self._source
+
+    def params(self, baseline: dict[str, float]) -> dict[str, float | pd.Series]:
+        """Model params: each lever a time path that keeps `baseline[name]` before its start year;
+        each outlook path a Series {year: value} that replaces the whole outlook table."""
+        params: dict[str, float | pd.Series] = {}
+        for name, lever in self.levers.items():
+            if name not in baseline:
+                raise ScenarioError(self._source, f"levers.{name}", "no baseline value for this lever")
+            params[name] = lever.time_path(float(baseline[name]))
+        for name, points in self.paths.items():
+            params[name] = pd.Series({float(year): float(v) for year, v in sorted(points.items())})
+        return params
+
+
+def load(path: Path | str) -> Scenario:
+    """Read and validate a scenario file (shape, types, years); raise ScenarioError (one line)."""
+    data = read_yaml(path)
+    if not isinstance(data, dict):
+        raise ScenarioError(path, "", "expected a mapping with keys "
+                            + ", ".join(f.alias or n for n, f in Scenario.model_fields.items()))
+    try:
+        scenario = Scenario.model_validate(data)
+    except ValidationError as error:
+        raise from_validation_error(path, error, Scenario) from None
+    scenario._source = Path(path)
+    if scenario.name != Path(path).stem:
+        raise ScenarioError(path, "name", f"{scenario.name!r} differs from the file name "
+                            f"{Path(path).stem!r}; they must match")
+    _check_years(scenario)
+    return scenario
+
+
+def _check_years(scenario: Scenario) -> None:
+    path = scenario.source
+    for name, lever in scenario.levers.items():
+        if not FIRST_LEVER_YEAR <= lever.start <= scenario.final_year:
+            raise ScenarioError(path, f"levers.{name}.from", f"{lever.start} is outside "
+                                f"{FIRST_LEVER_YEAR}..{scenario.final_year} (final_year)")
+        for year in lever.path or {}:
+            if not lever.start <= year <= LAST_YEAR:
+                raise ScenarioError(path, f"levers.{name}.path.{year}",
+                                    f"year outside {lever.start} (from)..{LAST_YEAR}")
+    for name, points in scenario.paths.items():
+        if not points:
+            raise ScenarioError(path, f"paths.{name}", "empty path; give {year: value} points")
+        for year in points:
+            if not FIRST_OUTLOOK_YEAR <= year <= LAST_YEAR:
+                raise ScenarioError(path, f"paths.{name}.{year}", f"year outside {FIRST_OUTLOOK_YEAR}.."
+                                    f"{LAST_YEAR}: outlooks may only change the future, history is fixed")
+
+
+def check(scenario: Scenario, constants: pd.DataFrame, lookups: Iterable[str]) -> None:
+    """Check names and ranges against the model.
+
+    Parameters
+    ----------
+    constants
+        model.constants(): index py name; columns value, low, high, units (NaN bound = open).
+    lookups
+        names of the model's lookups; only those ending in `_outlook` may be set by `paths`.
+    """
+    path = scenario.source
+    for name, lever in scenario.levers.items():
+        if name not in constants.index:
+            levers = [n for n in POLICY_LEVERS if n in constants.index] or list(POLICY_LEVERS)
+            hint = difflib.get_close_matches(name, list(constants.index), n=1)
+            hint_text = f" (did you mean {hint[0]}?)" if hint else ""
+            raise ScenarioError(path, f"levers.{name}", f"not a model lever{hint_text}; allowed: "
+                                f"{', '.join(levers)} (or any constant listed by model.constants())")
+        row = constants.loc[name]
+        points = ({"value": lever.value} if lever.path is None
+                  else {f"path.{year}": value for year, value in lever.path.items()})
+        for field, value in points.items():
+            _check_bounds(path, f"levers.{name}.{field}", value, row["low"], row["high"],
+                          row.get("units", ""))
+    outlooks = sorted(n for n in lookups if n.endswith("_outlook"))
+    for name, points in scenario.paths.items():
+        if name not in outlooks:
+            raise ScenarioError(path, f"paths.{name}",
+                                f"not an outlook lookup; allowed: {', '.join(outlooks)}")
+        low, high = OUTLOOK_BOUNDS.get(name, (np.nan, np.nan))
+        for year, value in points.items():
+            _check_bounds(path, f"paths.{name}.{year}", value, low, high, "")
+
+
+def _check_bounds(path: Path, field: str, value: float, low: float, high: float, units: str) -> None:
+    if (pd.notna(low) and value < low) or (pd.notna(high) and value > high):
+        units_text = f" {units}" if isinstance(units, str) and units not in ("", "1", "Dmnl") else ""
+        low_text = f"{low:g}" if pd.notna(low) else "-inf"
+        high_text = f"{high:g}" if pd.notna(high) else "inf"
+        raise ScenarioError(path, field,
+                            f"{value:g} is outside the range [{low_text}, {high_text}]{units_text}")
+
+
+def lever_path_array(baseline: float, start: int, values: np.ndarray,
+                     years: Iterable[float]) -> xr.DataArray:
+    """Per-run time paths of one lever for model.ensemble.run: dims ("run", "year").
+
+    Run r keeps `baseline` before `start` and takes `values[r]` from `start` on. The year
+    coordinate is `years` plus start - STEP and start, so that linear interpolation between
+    points gives a step at `start` (history before it is untouched), as Scenario.params does.
+    """
+    values = np.asarray(values, dtype=float)
+    grid = np.unique(np.concatenate([np.asarray(list(years), dtype=float), [start - STEP, float(start)]]))
+    data = np.where(grid[np.newaxis, :] < start, baseline, values[:, np.newaxis])
+    return xr.DataArray(data, dims=("run", "year"), coords={"run": np.arange(len(values)), "year": grid},
+                        name="lever_path", attrs={"baseline": baseline, "start": start})

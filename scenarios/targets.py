@@ -1,0 +1,171 @@
+"""The plans' quantitative targets (targets.yaml) and whether a run attains them."""
+
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Annotated, Literal
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from scenarios import measures
+from scenarios.measures import BASE_MEASURES, MEASURES, SPAN_MEASURES
+from scenarios.validation import ScenarioError, from_validation_error, read_yaml
+
+TARGETS = Path(__file__).with_name("targets.yaml")
+Year = Annotated[int, Field(ge=2010, le=2035)]
+MET_SLACK = 1e-9   # relative: a threshold hit exactly, up to rounding, counts as met
+
+
+class Target(BaseModel):
+    """One quantitative target of a plan document, with the clause it comes from."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+    id: str = Field(pattern=r"^[ABC]-[a-z0-9-]+$")
+    doc: Literal["A", "B", "C"]
+    clause: str = Field(min_length=1)           # original wording, with section number
+    target: str = Field(min_length=1)           # short English label for tables
+    year: Year
+    indicator: str | None = None                # model/indicators.py name (modelled targets)
+    measure: Literal[MEASURES]                  # see scenarios/measures.py
+    base_year: Year | None = None
+    from_year: Year | None = None
+    threshold: Annotated[float, Field(allow_inf_nan=False)]
+    direction: Literal["at_least", "at_most", "about"]
+    tolerance: Annotated[float, Field(gt=0, lt=1)] | None = None   # relative, for `about` only
+    kind: Literal["modelled", "lever", "out_of_scope"]
+    lever: str | None = None                    # model constant a `lever` target sets
+    reason: str | None = None
+    conflicts_with: str | None = None
+    note: str | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "Target":
+        _require(self.measure not in BASE_MEASURES or self.base_year is not None,
+                  f"base_year: required by measure {self.measure}")
+        _require(self.measure not in SPAN_MEASURES or self.from_year is not None,
+                  f"from_year: required by measure {self.measure}")
+        _require(self.measure in BASE_MEASURES or self.base_year is None,
+                  f"base_year: not used by measure {self.measure}; only by {', '.join(BASE_MEASURES)}")
+        _require(self.measure in SPAN_MEASURES or self.from_year is None,
+                  f"from_year: not used by measure {self.measure}; only by {', '.join(SPAN_MEASURES)}")
+        _require(self.base_year is None or self.base_year < self.year, "base_year: must be before year")
+        _require(self.from_year is None or self.from_year <= self.year, "from_year: must not be after year")
+        _require(self.tolerance is None or self.direction == "about", "tolerance: only for direction about")
+        _require(self.kind != "modelled" or self.indicator is not None,
+                 "indicator: required for kind modelled")
+        _require(self.kind == "modelled" or self.indicator is None,
+                 "indicator: only for kind modelled (say in note which indicator is closest)")
+        _require(self.kind != "lever" or (self.lever is not None and self.reason is not None),
+                 "lever: kind lever needs `lever` (the model constant) and `reason`")
+        _require(self.kind == "lever" or self.lever is None, "lever: only for kind lever")
+        _require(self.kind != "out_of_scope" or bool(self.reason), "reason: required for kind out_of_scope")
+        return self
+
+    def measured(self, indicators: xr.Dataset) -> xr.DataArray:
+        """This target's measure of its indicator (NaN if the indicator or a year is missing)."""
+        if self.indicator not in indicators:
+            dims = {"run": indicators.sizes["run"]} if "run" in indicators.dims else {}
+            return xr.DataArray(np.full(tuple(dims.values()), np.nan), dims=tuple(dims))
+        series = indicators[self.indicator]
+        if self.measure == "every_year":
+            return measures.every_year(series, self.year, self.from_year, self.direction, self.threshold)
+        if self.measure in BASE_MEASURES:
+            return getattr(measures, self.measure)(series, self.year, self.base_year)
+        if self.measure in SPAN_MEASURES:
+            return getattr(measures, self.measure)(series, self.year, self.from_year)
+        return measures.level(series, self.year)
+
+    def margin(self, value: xr.DataArray) -> xr.DataArray:
+        return measures.margin(value, self.threshold, self.direction, self.tolerance)
+
+
+def _require(condition: bool, message: str) -> None:
+    if not condition:
+        raise ValueError(message)
+
+
+def load_targets(path: Path | str = TARGETS) -> list[Target]:
+    """Read and validate targets.yaml: a list of rows, unique ids, conflicts_with naming a row."""
+    rows = read_yaml(path)
+    if not isinstance(rows, list):
+        raise ScenarioError(path, "", "expected a list of targets")
+    targets: list[Target] = []
+    for index, row in enumerate(rows):
+        name = row.get("id") if isinstance(row, dict) and isinstance(row.get("id"), str) else f"[{index}]"
+        if not isinstance(row, dict):
+            raise ScenarioError(path, name, "each target must be a mapping")
+        try:
+            targets.append(Target.model_validate(row))
+        except ValidationError as error:
+            raise from_validation_error(path, error, Target, prefix=(name,)) from None
+    ids = [t.id for t in targets]
+    for target in targets:
+        if ids.count(target.id) > 1:
+            raise ScenarioError(path, f"{target.id}.id", "duplicate id")
+        if target.conflicts_with is not None and target.conflicts_with not in ids:
+            raise ScenarioError(path, f"{target.id}.conflicts_with",
+                                f"{target.conflicts_with!r} is not a target id")
+    return targets
+
+
+def check_targets(targets: Iterable[Target], indicators: Iterable[str], levers: Iterable[str],
+                  path: Path | str = TARGETS) -> None:
+    """Every modelled target names a model indicator and every lever target a model constant."""
+    indicators, levers = set(indicators), set(levers)
+    for target in targets:
+        if target.kind == "modelled" and target.indicator not in indicators:
+            raise ScenarioError(path, f"{target.id}.indicator", f"{target.indicator!r} is not a model "
+                                "indicator (see model.indicators.INDICATORS)")
+        if target.kind == "lever" and target.lever not in levers:
+            raise ScenarioError(path, f"{target.id}.lever", f"{target.lever!r} is not a model constant")
+
+
+def attainment(indicators: xr.Dataset, targets: Sequence[Target]) -> pd.DataFrame:
+    """One row per modelled target: id, doc, target, year, indicator, value, threshold, direction,
+    met, margin (signed, in the threshold's unit; positive = beaten by that much).
+
+    With a "run" dim, value and margin are medians over runs, met says whether the median run
+    meets it, and a `probability` column gives the share of runs that meet it.
+    """
+    by_run = "run" in indicators.dims
+    rows = []
+    for target in (t for t in targets if t.kind == "modelled"):
+        value = target.measured(indicators)
+        margin = target.margin(value)
+        row = {"id": target.id, "doc": target.doc, "target": target.target, "year": target.year,
+               "indicator": target.indicator, "value": float(value.median() if by_run else value),
+               "threshold": target.threshold, "direction": target.direction}
+        row["margin"] = float(margin.median() if by_run else margin)
+        row["met"] = pd.NA if np.isnan(row["margin"]) else bool(_met(row["margin"], target.threshold))
+        if by_run:
+            valid = margin.notnull()  # noqa: PD004 (xarray has no notna)
+            row["probability"] = float(_met(margin, target.threshold).where(valid).mean())
+        rows.append(row)
+    columns = ["id", "doc", "target", "year", "indicator", "value", "threshold", "direction", "met", "margin"]
+    table = pd.DataFrame(rows, columns=columns + (["probability"] if by_run else []))
+    return table.astype({"met": "boolean"})
+
+
+def attainment_by_run(indicators: xr.Dataset, targets: Sequence[Target]) -> xr.Dataset:
+    """Per-run value, margin and met (dims "target", "run") of every modelled target, plus
+    `probability` (dims "target"): the share of runs (with a value) that meet it."""
+    modelled = [t for t in targets if t.kind == "modelled"]
+    if "run" not in indicators.dims:
+        indicators = indicators.expand_dims(run=[0])
+    values = xr.concat([t.measured(indicators) for t in modelled], dim="target")
+    margins = xr.concat([t.margin(t.measured(indicators)) for t in modelled], dim="target")
+    thresholds = xr.DataArray([t.threshold for t in modelled], dims="target")
+    met = _met(margins, thresholds)
+    valid = margins.notnull()  # noqa: PD004 (xarray has no notna)
+    result = xr.Dataset({"value": values, "margin": margins, "met": met,
+                         "probability": met.where(valid).mean("run")})
+    return result.assign_coords(target=[t.id for t in modelled],
+                                indicator=("target", [t.indicator for t in modelled]),
+                                year=("target", [t.year for t in modelled]),
+                                threshold=thresholds)
+
+
+def _met(margin, threshold):
+    return margin >= -MET_SLACK * np.maximum(1.0, np.abs(threshold))

@@ -1,0 +1,118 @@
+"""The model as a study's evaluator: sample rows -> model.ensemble.run -> outcomes, met flags, series."""
+
+from __future__ import annotations
+
+from functools import partial
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+import model
+import scenarios
+from model import ensemble
+from model import indicators as model_indicators
+
+from .study import Study, check, read
+
+
+def _scenario_path(study_file: Path, scenario: str) -> Path:
+    if scenario.endswith((".yaml", ".yml")):
+        return (study_file.parent / scenario).resolve()
+    return Path(scenarios.__file__).with_name(f"{scenario}.yaml")
+
+
+def _check_outcomes(path: Path, study: Study, targets: dict[str, scenarios.Target]) -> None:
+    """Outcome names must be model indicators, and target ids modelled targets of targets.yaml."""
+    for index, outcome in enumerate(study.outcomes):
+        if outcome.target is not None:
+            target = targets.get(outcome.target)
+            if target is None or target.kind != "modelled":
+                modelled = sorted(t for t, v in targets.items() if v.kind == "modelled")
+                why = "not in targets.yaml" if target is None else f"of kind {target.kind}, not modelled"
+                raise ValueError(f"{path}: outcomes.{index}.target: {outcome.target!r} is {why}; "
+                                 f"allowed: {', '.join(modelled)}")
+        elif outcome.indicator not in model_indicators.INDICATORS:
+            raise ValueError(f"{path}: outcomes.{index}.indicator: {outcome.indicator!r} is not in "
+                             "model/indicators.py")
+
+
+class ModelEvaluator:
+    """Runs rows of a study's sample through the ensemble engine in one call per chunk.
+
+    Uncertain constants get their sampled value for the whole run; levers keep the base
+    scenario's path before `levers_from` and take the sampled value from that year on.
+    """
+
+    def __init__(self, study: Study, base: dict, baseline: dict[str, float],
+                 targets: list[scenarios.Target], scheduler: str | None = None) -> None:
+        self.study, self.base, self.baseline, self.scheduler = study, base, baseline, scheduler
+        self.targets = targets
+        names = {o.indicator for o in study.outcomes if o.indicator} | {t.indicator for t in targets}
+        self.series_names = sorted(names)
+        self.final_year = max([o.year for o in study.outcomes if o.year] + [t.year for t in targets])
+        # from the year before the levers start: their ST there must be 0 (history is untouched)
+        self.series_years = list(range(min(study.levers_from, self.final_year) - 1, self.final_year + 1))
+        self.reduce = partial(model_indicators.compute, names=self.series_names)
+
+    def params(self, X: np.ndarray) -> dict:
+        """Ensemble inputs for the rows of X: base scenario, then sampled constants and lever paths."""
+        params = dict(self.base)
+        for j, name in enumerate(self.study.parameters):
+            params[name] = self._lever_paths(name, X[:, j]) if name in self.study.levers else X[:, j].copy()
+        return params
+
+    def _lever_paths(self, name: str, values: np.ndarray) -> xr.DataArray:
+        start, before = self.study.levers_from, self.base.get(name)
+        if not isinstance(before, pd.Series):
+            return scenarios.lever_path_array(float(self.baseline[name]), start, values, [])
+        # the base scenario moves this lever too: follow its path up to levers_from
+        early = before.index[before.index < start - 1e-3]
+        paths = scenarios.lever_path_array(float(self.baseline[name]), start, values, early)
+        grid = paths["year"].to_numpy()
+        paths[:, grid < start] = np.interp(grid[grid < start], before.index, before.to_numpy())
+        return paths
+
+    def __call__(self, X: np.ndarray) -> dict[str, np.ndarray]:
+        runs = ensemble.run(self.params(X), len(X), reduce=self.reduce, final_year=self.final_year,
+                                  scheduler=self.scheduler, progress=False)
+        outcomes = np.empty((len(X), len(self.study.outcomes)))
+        met = np.full_like(outcomes, np.nan)
+        attained = scenarios.attainment_by_run(runs, self.targets) if self.targets else None
+        for k, outcome in enumerate(self.study.outcomes):
+            if outcome.target is not None:
+                outcomes[:, k] = attained["margin"].sel(target=outcome.target).to_numpy()
+                met[:, k] = attained["met"].sel(target=outcome.target).to_numpy()
+            else:
+                outcomes[:, k] = _in_years(runs[outcome.indicator], [outcome.year])[:, 0]
+        series = np.stack([_in_years(runs[n], self.series_years) for n in self.series_names], axis=1)
+        # float32 halves the largest array; ST over time needs no more precision
+        return {"outcomes": outcomes, "met": met, "series": series.astype(np.float32)}
+
+
+def _in_years(values: xr.DataArray, years: list[int]) -> np.ndarray:
+    """(run, len(years)) values in whole years (the year coordinate may be float)."""
+    chosen = values.sel(year=np.asarray(years, dtype=values["year"].dtype), method="nearest", tolerance=1e-6)
+    return chosen.transpose("run", "year").to_numpy().astype(float)
+
+
+def for_model(path: Path, scheduler: str | None = None) -> tuple[Study, ModelEvaluator, dict]:
+    """Load a study file against the model; return it, its evaluator, and the context to record."""
+    path = Path(path)
+    study = read(path)                       # shape first: a typo needs no model
+    constants = model.constants()
+    study = check(path, study, constants)
+    scenario_file = _scenario_path(path, study.scenario)
+    if not scenario_file.exists():
+        raise ValueError(f"{path}: scenario: no scenario file {scenario_file}")
+    scenario = scenarios.load(scenario_file)
+    baseline = model.baseline()
+    all_targets = {t.id: t for t in scenarios.load_targets()}
+    _check_outcomes(path, study, all_targets)
+    targets = [all_targets[o.target] for o in study.outcomes if o.target is not None]
+    context = {"model_version": model.version(), "study_file": str(path),
+               "scenario": scenario.model_dump(mode="json", by_alias=True), "fitted": model.fitted(),
+               "targets": [t.model_dump(mode="json") for t in targets]}
+    evaluator = ModelEvaluator(study, scenario.params(baseline), baseline, targets, scheduler)
+    return study, evaluator, context

@@ -1,0 +1,87 @@
+"""Target odds: how often each target is met over the sampled space, and which levers shift the odds."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy.stats import ks_2samp
+
+
+def probabilities(met: np.ndarray, labels: list[str]) -> pd.DataFrame:
+    """Share of runs meeting each target (columns of `met` that are all NaN are not targets)."""
+    rows = [{"outcome": label, "runs": int(np.isfinite(met[:, k]).sum()), "probability_met": np.nanmean(met[:, k])}
+            for k, label in enumerate(labels) if np.isfinite(met[:, k]).any()]
+    return pd.DataFrame(rows, columns=["outcome", "runs", "probability_met"])
+
+
+def regional_sensitivity(X: np.ndarray, met: np.ndarray, labels: list[str], names: list[str]) -> pd.DataFrame:
+    """Kolmogorov-Smirnov distance between each parameter's distribution in met and missed runs.
+
+    Large KS: the parameter separates success from failure (Spear & Hornberger's regional sensitivity).
+    `shift` is median(met) - median(missed) in the parameter's units: its sign says which way helps.
+    """
+    rows = []
+    for k, label in enumerate(labels):
+        known = np.isfinite(met[:, k])
+        if not known.any():
+            continue
+        hit = met[known, k] > 0.5
+        for j, name in enumerate(names):
+            x = X[known, j]
+            if hit.all() or not hit.any():
+                statistic = p_value = shift = np.nan
+            else:
+                statistic, p_value = ks_2samp(x[hit], x[~hit])
+                shift = np.median(x[hit]) - np.median(x[~hit])
+            rows.append({"outcome": label, "parameter": name, "ks": statistic, "p_value": p_value,
+                         "shift": shift})
+    return pd.DataFrame(rows, columns=["outcome", "parameter", "ks", "p_value", "shift"])
+
+
+def prim_box(X: np.ndarray, met: np.ndarray, names: list[str], threshold: float = 0.8,
+             alpha: float = 0.05, min_support: float = 0.05) -> dict:
+    """PRIM peeling (Friedman & Fisher 1999): shrink a box over the columns of X until P(met) >= threshold.
+
+    Each step trims the `alpha` tail of one parameter, on the side that raises P(met) most;
+    peeling stops at the threshold or when fewer than `min_support` of the runs remain.
+    Returns the box {name: (low, high)} of restricted parameters, and density, coverage, support.
+    """
+    inside = np.ones(len(X), dtype=bool)
+    low, high = X.min(axis=0), X.max(axis=0)
+    while met[inside].mean() < threshold and inside.mean() > min_support:
+        best = None
+        for j in range(X.shape[1]):
+            values = X[inside, j]
+            for side, cut in (("low", np.quantile(values, alpha)), ("high", np.quantile(values, 1 - alpha))):
+                keep = inside & ((X[:, j] >= cut) if side == "low" else (X[:, j] <= cut))
+                if 0 < keep.sum() < inside.sum() and (best is None or met[keep].mean() > best[0]):
+                    best = (met[keep].mean(), j, side, cut, keep)
+        if best is None:
+            break
+        _, j, side, cut, inside = best
+        if side == "low":
+            low[j] = cut
+        else:
+            high[j] = cut
+    full_low, full_high = X.min(axis=0), X.max(axis=0)
+    box = {name: (float(low[j]), float(high[j])) for j, name in enumerate(names)
+           if low[j] > full_low[j] or high[j] < full_high[j]}
+    return {"box": box, "density": float(met[inside].mean()), "support": float(inside.mean()),
+            "coverage": float(met[inside].sum() / max(met.sum(), 1)), "reached": bool(met[inside].mean() >= threshold)}
+
+
+def prim_boxes(X: np.ndarray, met: np.ndarray, labels: list[str], names: list[str],
+               levers: list[str], threshold: float = 0.8) -> pd.DataFrame:
+    """A PRIM box over the levers for each target: lever ranges where it is met with >= threshold odds."""
+    columns = [names.index(lever) for lever in levers] or list(range(len(names)))
+    boxed = [names[j] for j in columns]
+    rows = []
+    for k, label in enumerate(labels):
+        known = np.isfinite(met[:, k])
+        if not known.any():
+            continue
+        found = prim_box(X[known][:, columns], met[known, k] > 0.5, boxed, threshold)
+        limits = "; ".join(f"{n} in [{lo:.4g}, {hi:.4g}]" for n, (lo, hi) in found["box"].items())
+        rows.append({"outcome": label, "box": limits or "(whole sampled space)",
+                     **{key: found[key] for key in ("density", "support", "coverage", "reached")}})
+    return pd.DataFrame(rows, columns=["outcome", "box", "density", "support", "coverage", "reached"])

@@ -1,0 +1,135 @@
+"""A study from start to finish: sample -> evaluate (in resumable chunks) -> analyse -> write outputs.
+
+Output folder:
+  chunks/            finished chunks + manifest (fingerprint), for --resume
+  samples.npz        X, outcomes, met, series: enough to redo the analysis without rerunning
+  metadata.json      model version, study, seed, method, fingerprint, timing
+  indices.csv        outcome, parameter, S1, S1_conf, ST, ST_conf    (sobol)
+  second_order.csv   outcome, parameter, other, S2, S2_conf          (sobol, second order on)
+  convergence.csv    S1 and ST at N/4, N/2, N                         (sobol)
+  time_resolved.csv  parameter, indicator, year, ST                   (sobol, model outcomes)
+  target_odds.csv, regional_sensitivity.csv, prim_boxes.csv           (sobol, target outcomes)
+  morris.csv                                                          (morris)
+  *.png, summary.md
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from importlib.metadata import version
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from . import analysis, odds, plots, report
+from .chunks import ChunkStore, atomic_path, evaluate_in_chunks, save_npz
+from .study import Study, read
+
+
+def run_study(study: Study, evaluate: Callable, out: Path, method: str = "sobol", resume: bool = False,
+              chunk_rows: int = 16384, progress: bool = True, context: dict | None = None) -> dict:
+    """Sample, evaluate and analyse `study`; write everything to `out`; return the tables.
+
+    Parameters
+    ----------
+    evaluate : rows of X (runs, D) -> outcomes (runs, K), or a dict with `outcomes`, `met`
+        (1 met / 0 missed / NaN not a target) and `series` (runs, S, T). It may carry
+        `series_names` and `series_years` attributes labelling the series.
+    chunk_rows : sample rows per saved chunk (a resumed study keeps the layout it started with).
+    context : what else the results depend on (model version, scenario); recorded and fingerprinted.
+    """
+    out = Path(out)
+    context = context or {}
+    fingerprint = study.fingerprint(method=method, **context)
+    X = analysis.sample(study, method)
+    store = ChunkStore(out / "chunks", fingerprint, len(X), chunk_rows, resume)
+    started = time.perf_counter()
+    evaluation = evaluate_in_chunks(X, evaluate, store, progress)
+    seconds = time.perf_counter() - started
+    outcomes = evaluation["outcomes"]
+    arrays = {"X": X, "outcomes": outcomes, "met": evaluation.get("met", np.full(outcomes.shape, np.nan)),
+              "series": evaluation.get("series", np.empty((len(X), 0, 0))),
+              "series_names": np.array(getattr(evaluate, "series_names", []), dtype=str),
+              "series_years": np.array(getattr(evaluate, "series_years", []), dtype=int)}
+    save_npz(out / "samples.npz", arrays)
+    metadata = {"study": study.model_dump(mode="json"), "method": method, "fingerprint": fingerprint,
+                "seed": study.seed, "samples": study.samples, "runs": len(X),
+                "parameters": list(study.parameters), "outcomes": [o.label for o in study.outcomes],
+                "evaluation_seconds": round(seconds, 3), "chunk_rows": store.chunk_rows,
+                "salib": version("SALib"), "created": datetime.now(UTC).isoformat(timespec="seconds"),
+                **context}
+    _write_text(out / "metadata.json", json.dumps(metadata, indent=1, ensure_ascii=False))
+    return analyse(out)
+
+
+def analyse(out: Path) -> dict:
+    """Redo the analysis from `out/samples.npz` and `out/metadata.json` (no model runs)."""
+    out = Path(out)
+    if not (out / "metadata.json").exists() or not (out / "samples.npz").exists():
+        raise ValueError(f"{out}: no samples.npz and metadata.json to analyse; run the study first")
+    metadata = json.loads((out / "metadata.json").read_text(encoding="utf-8"))
+    study = Study.model_validate(metadata["study"])
+    with np.load(out / "samples.npz") as saved:
+        arrays = {key: saved[key] for key in saved.files}
+    labels = [o.label for o in study.outcomes]
+    if metadata["method"] == "morris":
+        tables = {"morris": analysis.morris_indices(study, arrays["X"], arrays["outcomes"], labels)}
+        _write_figure(out / "morris.png", plots.morris_figure(tables["morris"]))
+    else:
+        tables = _sobol_tables(study, arrays, labels)
+        _write_figure(out / "indices.png", plots.indices_figure(tables["indices"]))
+        heatmap = Figure(figsize=(2 + 0.6 * len(labels), 1.5 + 0.3 * len(study.parameters)),
+                               layout="constrained")
+        plots.plot_heatmap(tables["indices"], heatmap.subplots())
+        _write_figure(out / "st_heatmap.png", heatmap)
+        if not tables["time_resolved"].empty:
+            _write_figure(out / "st_over_time.png", plots.time_resolved_figure(tables["time_resolved"]))
+    for name, table in tables.items():
+        if not table.empty or name == "unsettled":
+            _write_text(out / f"{name}.csv", table.to_csv(index=False))
+    _write_text(out / "summary.md", report.summary(study, metadata, tables))
+    return tables
+
+
+def _sobol_tables(study: Study, arrays: dict, labels: list[str]) -> dict[str, pd.DataFrame]:
+    indices, second = analysis.sobol_indices(study, arrays["outcomes"], labels)
+    converged = analysis.convergence(study, arrays["outcomes"], labels)
+    series, names = arrays["series"], list(arrays["series_names"])
+    tables = {"indices": indices, "convergence": converged, "unsettled": analysis.unsettled(converged),
+              "time_resolved": analysis.time_resolved(study, series, names, list(arrays["series_years"]))
+              if names else pd.DataFrame(columns=["parameter", "indicator", "year", "ST"])}
+    if study.second_order:
+        tables["second_order"] = second
+    step = analysis.block(study)
+    independent = np.sort(np.r_[0:len(arrays["X"]):step, step - 1:len(arrays["X"]):step])   # rows A and B
+    X, met, parameters = arrays["X"][independent], arrays["met"][independent], list(study.parameters)
+    if np.isfinite(met).any():
+        tables["target_odds"] = odds.probabilities(met, labels)
+        tables["regional_sensitivity"] = odds.regional_sensitivity(X, met, labels, parameters)
+        tables["prim_boxes"] = odds.prim_boxes(X, met, labels, parameters, list(study.levers))
+    return tables
+
+
+def _write_text(path: Path, text: str) -> None:
+    with atomic_path(path) as temporary:
+        temporary.write_text(text, encoding="utf-8")
+
+
+def _write_figure(path: Path, figure: Figure) -> None:
+    with atomic_path(path) as temporary:
+        figure.savefig(temporary, format="png", dpi=100)
+
+
+def run_file(path: Path, out: Path, method: str = "sobol", resume: bool = False, scheduler: str | None = None,
+             chunk_rows: int = 16384) -> dict:
+    """Run the study file `path` on the model through the ensemble engine (see run_study)."""
+    read(path)                           # shape errors come first, without importing the model
+    from .evaluate import for_model      # imports the model: keep the pure machinery importable without it
+
+    study, evaluator, context = for_model(path, scheduler)
+    return run_study(study, evaluator, out, method, resume, chunk_rows, progress=True, context=context)

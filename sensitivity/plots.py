@@ -1,0 +1,103 @@
+"""Charts of sensitivity indices. Each function draws on an `ax` and returns it; callers save figures."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+
+def plot_indices(table: pd.DataFrame, outcome: str, ax: Axes) -> Axes:
+    """S1 and ST of one outcome as paired bars with 95 % bootstrap intervals, parameters in study order."""
+    rows = table[table["outcome"] == outcome]
+    y = np.arange(len(rows))[::-1]
+    ax.barh(y + 0.2, rows["S1"], height=0.4, xerr=rows["S1_conf"], label="S1 (first order)", capsize=1.5)
+    ax.barh(y - 0.2, rows["ST"], height=0.4, xerr=rows["ST_conf"], label="ST (total)", capsize=1.5)
+    ax.set_yticks(y, rows["parameter"], fontsize=7)
+    ax.set_title(outcome, fontsize=8)
+    ax.axvline(0, color="k", linewidth=0.5)
+    return ax
+
+
+def _grid(panels: int, columns: int, panel_size: tuple[float, float], left: float = 0.6,
+          share: bool = False) -> tuple[Figure, list[Axes]]:
+    """A grid of panels with fixed margins [inch]: constrained layout took minutes for 37 panels."""
+    rows = math.ceil(panels / columns)
+    width, height = left + columns * panel_size[0], 0.6 + rows * panel_size[1]
+    figure = Figure(figsize=(width, height))
+    axes = figure.subplots(rows, columns, squeeze=False, sharey=share).ravel()
+    figure.subplots_adjust(left=left / width, right=1 - 0.15 / width, bottom=0.4 / height, top=1 - 0.3 / height,
+                           wspace=0.15 if share else 0.3, hspace=0.45)
+    for ax in axes[panels:]:
+        ax.set_visible(False)
+    return figure, list(axes[:panels])
+
+
+def indices_figure(table: pd.DataFrame) -> Figure:
+    """One bar chart per outcome, sharing the parameter axis."""
+    outcomes = list(dict.fromkeys(table["outcome"]))
+    parameters = table["parameter"].nunique()
+    longest = max(len(p) for p in table["parameter"])
+    figure, axes = _grid(len(outcomes), min(4, len(outcomes)), (3.2, 0.5 + 0.22 * parameters),
+                         0.3 + 0.065 * longest, share=True)
+    for ax, outcome in zip(axes, outcomes, strict=True):
+        plot_indices(table, outcome, ax)
+    axes[0].legend(frameon=False, fontsize=7)
+    return figure
+
+
+def plot_heatmap(table: pd.DataFrame, ax: Axes, value: str = "ST") -> Axes:
+    """Parameter x outcome grid of an index (levers first, in study order)."""
+    grid = table.pivot(index="parameter", columns="outcome", values=value)
+    grid = grid.loc[list(dict.fromkeys(table["parameter"])), list(dict.fromkeys(table["outcome"]))]
+    image = ax.imshow(grid.to_numpy().clip(0, 1), cmap="viridis", vmin=0, vmax=1, aspect="auto")
+    ax.set_xticks(range(grid.shape[1]), grid.columns, rotation=60, ha="right", fontsize=7)
+    ax.set_yticks(range(grid.shape[0]), grid.index, fontsize=7)
+    for (i, j), number in np.ndenumerate(grid.to_numpy() if grid.size <= 400 else np.empty((0, 0))):
+        ax.text(j, i, f"{number:.2f}", ha="center", va="center", fontsize=6,
+                color="white" if number < 0.5 else "black")
+    ax.figure.colorbar(image, ax=ax, label=f"{value} (total-order index)")
+    ax.set_title(f"{value}: which parameter drives which outcome")
+    return ax
+
+
+def plot_time_resolved(table: pd.DataFrame, indicator: str, ax: Axes, top: int = 6) -> Axes:
+    """ST of the `top` most influential parameters for one indicator, year by year."""
+    rows = table[table["indicator"] == indicator]
+    wide = rows.pivot(index="year", columns="parameter", values="ST")
+    for parameter in wide.max().sort_values(ascending=False).index[:top]:
+        ax.plot(wide.index, wide[parameter], marker="o", markersize=3, label=parameter)
+    ax.set(title=indicator, xlabel="year", ylabel="ST", ylim=(0, None))
+    ax.legend(frameon=False, fontsize=6)
+    return ax
+
+
+def time_resolved_figure(table: pd.DataFrame) -> Figure:
+    """One panel of year-by-year ST per indicator."""
+    indicators = list(dict.fromkeys(table["indicator"]))
+    figure, axes = _grid(len(indicators), min(4, len(indicators)), (3.6, 2.6))
+    for ax, indicator in zip(axes, indicators, strict=True):
+        plot_time_resolved(table, indicator, ax)
+        ax.title.set_fontsize(7)
+    return figure
+
+
+def plot_morris(table: pd.DataFrame, outcome: str, ax: Axes) -> Axes:
+    """Morris screening: mu* (importance) against sigma (non-linearity and interactions)."""
+    rows = table[table["outcome"] == outcome]
+    ax.errorbar(rows["mu_star"], rows["sigma"], xerr=rows["mu_star_conf"], fmt="o", markersize=3)
+    for _, row in rows.iterrows():
+        ax.annotate(row["parameter"], (row["mu_star"], row["sigma"]), fontsize=6)
+    ax.set(title=outcome, xlabel="mu*", ylabel="sigma")
+    return ax
+
+
+def morris_figure(table: pd.DataFrame) -> Figure:
+    outcomes = list(dict.fromkeys(table["outcome"]))
+    figure, axes = _grid(len(outcomes), min(4, len(outcomes)), (3.6, 3.0))
+    for ax, outcome in zip(axes, outcomes, strict=True):
+        plot_morris(table, outcome, ax)
+    return figure

@@ -1,0 +1,69 @@
+"""summary.md: the top levers for each outcome, the odds of each target, and whether the indices settled."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from .study import Study
+
+
+def _ranked(rows: pd.DataFrame, names: list[str], value: str, top: int = 3) -> str:
+    chosen = rows[rows["parameter"].isin(names)].sort_values(value, ascending=False).head(top)
+    conf = f"{value}_conf" if f"{value}_conf" in rows else None
+    return ", ".join(f"`{r.parameter}` {getattr(r, value):.2f}" + (f" ± {getattr(r, conf):.2f}" if conf else "")
+                     for r in chosen.itertuples()) or "(none)"
+
+
+def _header(study: Study, metadata: dict) -> list[str]:
+    return [f"# Sensitivity study `{study.name}` ({metadata['method']})", "",
+            *([study.description.strip(), ""] if study.description.strip() else []),
+            f"- model version: {metadata.get('model_version', 'n/a')}; base scenario: {study.scenario}; "
+            f"levers from {study.levers_from}",
+            f"- N = {study.samples}, seed = {study.seed}, second order: {study.second_order}; "
+            f"{metadata['runs']} runs in {metadata['evaluation_seconds']:.1f} s; fingerprint {metadata['fingerprint']}",
+            f"- {len(study.levers)} levers, {len(study.uncertainties)} uncertain constants, "
+            f"{len(study.outcomes)} outcomes", ""]
+
+
+def _sobol_sections(study: Study, tables: dict[str, pd.DataFrame]) -> list[str]:
+    indices, levers, uncertain = tables["indices"], list(study.levers), list(study.uncertainties)
+    lines = ["## Top levers per outcome (total-order index ST ± 95 % CI)", ""]
+    odds = tables.get("target_odds", pd.DataFrame(columns=["outcome", "probability_met"]))
+    chances = dict(zip(odds["outcome"], odds["probability_met"], strict=True))
+    for outcome, rows in indices.groupby("outcome", sort=False):
+        chance = f" (met in {chances[outcome]:.0%} of runs)" if outcome in chances else ""
+        lines.append(f"- **{outcome}**{chance}: levers {_ranked(rows, levers, 'ST')}"
+                     + (f"; uncertainties {_ranked(rows, uncertain, 'ST', 2)}" if uncertain else ""))
+    if "regional_sensitivity" in tables:
+        lines += ["", "## Target odds: which levers shift them (KS distance met vs missed runs)", ""]
+        boxes = tables["prim_boxes"].set_index("outcome")
+        for outcome, rows in tables["regional_sensitivity"].groupby("outcome", sort=False):
+            movers = rows[rows["parameter"].isin(levers or list(study.parameters))].dropna(subset=["ks"])
+            movers = movers.sort_values("ks", ascending=False).head(3)
+            shifted = ", ".join(f"`{r.parameter}` KS {r.ks:.2f} ({'higher' if r.shift > 0 else 'lower'} helps)"
+                                for r in movers.itertuples()) or "none (met in all or no runs)"
+            box = boxes.loc[outcome]
+            verdict = "reaches" if box["reached"] else "does not reach"
+            lines.append(f"- **{outcome}**: P(met) {chances[outcome]:.0%}; {shifted}. PRIM box ({verdict} 80 %: "
+                         f"P(met) {box['density']:.0%} on {box['support']:.0%} of runs): {box['box']}")
+    lines += ["", "## Convergence (S1, ST at N/4, N/2, N)", ""]
+    moved = tables["unsettled"]
+    if moved.empty:
+        lines.append("All indices moved by <= 0.05 from N/2 to N: settled.")
+    else:
+        lines.append(f"**Warning:** {len(moved)} indices moved by more than 0.05 from N/2 to N; "
+                     "raise N. Largest: " + ", ".join(f"{r.outcome}/{r.parameter} {r.change:.3f}"
+                                                      for r in moved.head(5).itertuples()))
+    return lines
+
+
+def summary(study: Study, metadata: dict, tables: dict[str, pd.DataFrame]) -> str:
+    """Markdown summary of a finished study."""
+    lines = _header(study, metadata)
+    if "morris" in tables:
+        lines += ["## Screening: largest mu* per outcome", ""]
+        for outcome, rows in tables["morris"].groupby("outcome", sort=False):
+            lines.append(f"- **{outcome}**: {_ranked(rows, list(study.parameters), 'mu_star', 5)}")
+    else:
+        lines += _sobol_sections(study, tables)
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,283 @@
+"""Calibration: the data rules, the fit statistics, and recovery of known parameters."""
+
+import numpy as np
+import pandas as pd
+import pytest
+import xarray as xr
+
+from calibration import fit as fitting
+from calibration.history import DataError, observations
+from calibration.stats import fit_statistics, theil
+
+HEADER = "indicator,year,value,unit,source_title,source_url,quote\n"
+
+
+def write(tmp_path, body: str, name: str = "data.csv"):
+    path = tmp_path / name
+    path.write_text(HEADER + body, encoding="utf-8")
+    return path
+
+
+# --- the data -----------------------------------------------------------------------------------
+
+def test_shipped_data_has_one_row_per_indicator_and_year():
+    history = observations()
+    assert list(history.columns) == ["indicator", "year", "value", "unit", "source"]
+    assert not history.duplicated(["indicator", "year"]).any()
+    assert history["year"].between(2010, 2020).all()
+    assert not history["indicator"].str.startswith("national_").any()
+
+
+def test_gdp_uses_the_revised_vintage_for_levels_and_growth():
+    history = observations().set_index(["indicator", "year"])["value"]
+    assert history[("gdp_100m_yuan", 2017)] == 3271.6          # not the communiqué's 3453.93
+    assert history[("gdp_100m_yuan", 2015)] == 2644.7          # not the yearbook's 2911.77
+    assert history[("gdp_real_growth_pct", 2017)] == pytest.approx(7.1)   # index 107.1, not 7.8 %
+    # the revised series covers 2016-2020 only: the communiqué's 2010 growth is another vintage
+    assert ("gdp_real_growth_pct", 2010) not in history.index
+
+
+def test_quarterly_context_and_national_rows_are_excluded():
+    history = observations()
+    assert "tech_upgrade_investment_share_of_industrial_investment_pct" not in set(history["indicator"])
+    assert history["year"].min() >= 2010
+
+
+def test_approximate_values_say_so_in_their_unit():
+    history = observations().set_index(["indicator", "year"])
+    assert "approximate" in history.loc[("energy_consumption_10k_tce", 2012), "unit"]
+    assert "approximate" not in history.loc[("energy_consumption_growth_pct", 2012), "unit"]
+
+
+def test_until_drops_later_years():
+    assert observations(until=2017)["year"].max() == 2017
+
+
+def test_post_census_revision_beats_the_earlier_figure(tmp_path):
+    path = write(tmp_path, "rd_intensity_pct,2017,0.95,%,a,,\nrd_intensity_pct,2017,1.22,% (revised),b,,\n")
+    assert observations(path)["value"].tolist() == [1.22]
+
+
+def test_final_figure_beats_the_preliminary_one(tmp_path):
+    path = write(tmp_path, "rd_intensity_pct,2016,1.0,% (preliminary),a,,\nrd_intensity_pct,2016,1.1,%,b,,\n")
+    assert observations(path)["value"].tolist() == [1.1]
+
+
+def test_equal_duplicates_collapse(tmp_path):
+    path = write(tmp_path, "rd_intensity_pct,2016,1.1,%,a,,\nrd_intensity_pct,2016,1.1,%,b,,\n")
+    assert len(observations(path)) == 1
+
+
+def test_user_data_extends_and_overrides(tmp_path):
+    extra = write(tmp_path, "rd_intensity_pct,2019,1.5,%,mine,,\n"
+                            "above_scale_firms_count,2015,1100,firms,mine,,\n")
+    history = observations(extra=extra).set_index(["indicator", "year"])["value"]
+    assert history[("rd_intensity_pct", 2019)] == 1.5
+    assert history[("above_scale_firms_count", 2015)] == 1100
+    assert history[("gdp_100m_yuan", 2017)] == 3271.6
+
+
+@pytest.mark.parametrize(("body", "line", "field"), [
+    ("gdp_100m_yaun,2015,2644.7,x,a,,\n", 2, "indicator"),
+    ("gdp_100m_yuan,2014,2516.4,x,a,,\ngdp_100m_yuan,2015,n/a,x,a,,\n", 3, "value"),
+    ("gdp_100m_yuan,20l5,2644.7,x,a,,\n", 2, "year"),
+    ("gdp_100m_yuan,2099,2644.7,x,a,,\n", 2, "year"),
+    ("rd_intensity_pct,2016,1.0,%,a,,\nrd_intensity_pct,2016,1.1,%,b,,\n", 3, "value"),
+])
+def test_bad_data_gives_one_line_naming_file_line_and_field(tmp_path, body, line, field):
+    path = write(tmp_path, body)
+    with pytest.raises(DataError) as error:
+        observations(path)
+    message = str(error.value)
+    assert "\n" not in message
+    assert message.startswith(f"{path}:{line}: field '{field}'")
+
+
+def test_user_data_must_map_to_a_model_indicator(tmp_path):
+    extra = write(tmp_path, "secondary_industry_va_100m_yuan,2015,1200,x,a,,\n")
+    with pytest.raises(DataError, match=r"data.csv:2: field 'indicator'.*construction"):
+        observations(extra=extra)
+
+
+# --- statistics -----------------------------------------------------------------------------------
+
+def test_theil_components_sum_to_one():
+    rng = np.random.default_rng(4)
+    actual = rng.normal(100, 10, 12)
+    simulated = 0.8 * actual + rng.normal(5, 3, 12)
+    parts = theil(simulated, actual)
+    assert parts["u_m"] + parts["u_s"] + parts["u_c"] == pytest.approx(1)
+    assert 0 < parts["theil_u"] < 1
+
+
+def test_pure_bias_is_all_u_m():
+    actual = np.array([1.0, 3.0, 2.0, 5.0])
+    parts = theil(actual + 2, actual)
+    assert (parts["u_m"], parts["u_s"], parts["u_c"]) == pytest.approx((1, 0, 0), abs=1e-12)
+
+
+def test_scaled_series_is_all_u_s_when_means_agree():
+    actual = np.array([-1.0, 1.0, -2.0, 2.0])
+    parts = theil(2 * actual, actual)                      # same mean, perfectly correlated
+    assert (parts["u_m"], parts["u_s"], parts["u_c"]) == pytest.approx((0, 1, 0), abs=1e-12)
+
+
+def test_anticorrelated_series_of_equal_moments_is_all_u_c():
+    actual = np.array([-1.0, 1.0, -2.0, 2.0])
+    parts = theil(-actual, actual)
+    assert (parts["u_m"], parts["u_s"], parts["u_c"]) == pytest.approx((0, 0, 1), abs=1e-12)
+
+
+def test_fit_statistics_of_a_known_case():
+    stats = fit_statistics(np.array([110.0, 190.0]), np.array([100.0, 200.0]))
+    assert stats["n"] == 2
+    assert stats["rmse"] == pytest.approx(10)
+    assert stats["mape_pct"] == pytest.approx((10 + 5) / 2)
+    assert stats["r2"] == pytest.approx(1 - 200 / 5000)
+
+
+# --- the fit on a small analytic model --------------------------------------------------------------
+
+YEARS = np.arange(2010, 2021)
+
+
+def logistic_economy(X: np.ndarray) -> xr.Dataset:
+    """A stand-in for the ensemble engine: logistic GDP per run of X = (capacity, rate, initial)."""
+    capacity, rate, initial = (X[:, i, None] for i in range(3))
+    level = capacity / (1 + (capacity / initial - 1) * np.exp(-rate * (YEARS - YEARS[0])))
+    growth = np.full_like(level, np.nan)
+    growth[:, 1:] = 100 * (level[:, 1:] / level[:, :-1] - 1)
+    return xr.Dataset({"gdp_100m_yuan": (("run", "year"), level),
+                       "gdp_real_growth_pct": (("run", "year"), growth)}, coords={"year": YEARS})
+
+
+def synthetic_problem(truth: np.ndarray, years: np.ndarray) -> fitting.Problem:
+    run = logistic_economy(truth[None, :]).isel(run=0)
+    history = pd.DataFrame([{"indicator": name, "year": y, "value": float(run[name].sel(year=y))}
+                            for name in ("gdp_100m_yuan", "gdp_real_growth_pct") for y in years]).dropna()
+    targets = fitting.target_table(history, rate_scale_pp=5.0, weights={})
+    return fitting.Problem(["capacity", "rate", "initial"], np.array([3000.0, 0.05, 1000.0]),
+                           np.array([20000.0, 0.5, 2500.0]), targets)
+
+
+def test_calibration_recovers_known_parameters_of_an_analytic_model():
+    truth = np.array([8000.0, 0.17, 1600.0])
+    problem = synthetic_problem(truth, np.array([2010, 2012, 2013, 2016, 2018, 2019, 2020]))
+    result = fitting.calibrate(problem, logistic_economy, seed=1,
+                                search={"popsize": 10, "maxiter": 40}, progress=False)
+    np.testing.assert_allclose(result.x, truth, rtol=1e-2)
+    assert result.cost < 1e-10
+
+
+def test_the_search_is_reproducible_with_a_seed():
+    problem = synthetic_problem(np.array([8000.0, 0.17, 1600.0]), YEARS)
+    first, second = (fitting.calibrate(problem, logistic_economy, seed=7,
+                                           search={"popsize": 5, "maxiter": 3}, progress=False)
+                     for _ in range(2))
+    np.testing.assert_array_equal(first.x, second.x)
+
+
+def test_growth_rates_are_scaled_by_the_stated_scale_and_levels_by_their_mean():
+    history = pd.DataFrame({"indicator": ["gdp_100m_yuan"] * 2 + ["gdp_real_growth_pct"],
+                            "year": [2010, 2011, 2011], "value": [100.0, 300.0, -0.1]})
+    targets = fitting.target_table(history, rate_scale_pp=5.0, weights={"gdp_100m_yuan": 2.0})
+    assert targets["scale"].tolist() == [200.0, 200.0, 5.0]
+    assert targets["weight"].tolist() == [2.0, 2.0, 1.0]
+
+
+# --- the command line -------------------------------------------------------------------------------
+
+def test_calibrate_names_the_bad_line_of_a_user_file(tmp_path):
+    from click.testing import CliRunner
+
+    import cli
+
+    bad = write(tmp_path, "rd_intensity_pct,2019,1.5,%,mine,,\nrd_intensity_pct,2020,about 1.6,%,mine,,\n")
+    result = CliRunner().invoke(cli.main, ["calibrate", "--data", str(bad), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 1
+    assert f"{bad}:3: field 'value'" in result.output
+    assert "Traceback" not in result.output
+
+
+# --- the fit on the real model, through the ensemble engine ------------------------------------------
+
+def test_calibration_recovers_known_parameters_of_the_model():
+    """Noise-free synthetic history from the model at known constants; the fit finds them within 1 %."""
+    from functools import partial
+
+    from calibration import runner
+
+    names = ["other_gdp_growth_history", "other_inflation", "initial_other_gdp"]
+    truth = np.array([0.07, 0.03, 1000.0])
+    observed = ["gdp_nominal", "other_gdp_real"]
+    evaluate = runner.ensemble_evaluator(names, partial(runner.select, names=observed), 2020,
+                                         fixed=runner.neutral_fitted(names))
+    run = evaluate(truth[None, :]).isel(run=0)
+    years = [2010, 2012, 2015, 2016, 2018, 2020]
+    history = pd.DataFrame([{"indicator": name, "year": y, "value": float(run[name].sel(year=y))}
+                            for name in observed for y in years])
+    problem = fitting.Problem(names, np.array([0.03, 0.0, 850.0]), np.array([0.14, 0.06, 1100.0]),
+                              fitting.target_table(history, rate_scale_pp=5.0, weights={}))
+    result = fitting.calibrate(problem, evaluate, seed=3, search={"popsize": 6, "maxiter": 6,
+                                                                   "polish_evaluations": 30}, progress=False)
+    np.testing.assert_allclose(result.x, truth, rtol=1e-2)
+
+
+def test_every_mapped_indicator_is_a_model_indicator():
+    from calibration.history import indicator_map
+    from model.indicators import INDICATORS
+
+    mapped = {entry["model"] for entry in indicator_map()["mapped"].values()}
+    assert mapped <= set(INDICATORS), sorted(mapped - set(INDICATORS))
+    assert not set(indicator_map()["unused"]) & set(indicator_map()["mapped"])
+
+
+def test_intervals_cover_the_truth_and_flag_a_parameter_the_data_cannot_see():
+    """Noisy synthetic data; a fourth parameter the model ignores must come out as not identified."""
+    from calibration import intervals
+
+    truth = np.array([8000.0, 0.17, 1600.0])
+    problem = synthetic_problem(truth, YEARS)
+    noise = np.random.default_rng(11).normal(0, 0.01, len(problem.targets))
+    problem.targets["value"] *= 1 + noise
+    problem = fitting.Problem([*problem.names, "ignored"], np.append(problem.low, 0.0),
+                              np.append(problem.high, 1.0), problem.targets)
+    result = fitting.calibrate(problem, logistic_economy, seed=2, search={"popsize": 10, "maxiter": 40},
+                               progress=False)
+    result = intervals.explore(problem, result, logistic_economy, seed=2)
+    table = intervals.profile_intervals(problem, result).set_index("parameter")
+    assert ((table["ci_low"] <= table["estimate"]) & (table["estimate"] <= table["ci_high"])).all()
+    assert (table.loc[["rate", "initial"], "ci_low"] < truth[1:]).all()
+    assert (table.loc[["rate", "initial"], "ci_high"] > truth[1:]).all()
+    assert table.loc["rate", "identification"] == "identified"
+    assert table.loc["ignored", "identification"] == "not identified: flat profile"
+
+
+def test_fitted_yaml_is_a_flat_mapping_with_a_provenance_header(tmp_path):
+    import yaml
+
+    from calibration import runner
+
+    path = tmp_path / "fitted.yaml"
+    header = runner.fit_header("abc123", [runner.HERE / "data" / "ningxia_history.csv"], 1.5, None, 7)
+    runner.write_fitted({"b_constant": np.float64(0.25), "a_constant": 3}, header, path)
+    text = path.read_text(encoding="utf-8")
+    assert yaml.safe_load(text) == {"a_constant": 3.0, "b_constant": 0.25}
+    for field in ("model_version: abc123", "data_sha256: ", "date: ", "cost: 1.5", "seed: 7"):
+        assert f"# {field}" in text
+    assert list(tmp_path.iterdir()) == [path]            # no temporary file left behind
+
+
+def test_free_parameters_reject_unknown_keys_and_constants(tmp_path):
+    import model
+    from calibration import runner
+
+    bad_key = tmp_path / "free.yaml"
+    bad_key.write_text("seed: 1\nparameters:\n  loan_rate: {hihg: 5}\n", encoding="utf-8")
+    with pytest.raises(DataError, match=r"free.yaml: field 'parameters.loan_rate.hihg': unknown"):
+        runner.read_free_parameters(bad_key)
+    bad_name = tmp_path / "free2.yaml"
+    bad_name.write_text("seed: 1\nparameters:\n  loan_raet: {}\n", encoding="utf-8")
+    spec = runner.read_free_parameters(bad_name)
+    with pytest.raises(DataError, match=r"field 'parameters.loan_raet': not a model constant"):
+        runner.build_problem(spec, model.constants(), observations(), bad_name)

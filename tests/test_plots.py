@@ -1,0 +1,146 @@
+"""Charts: Chinese labels resolve to a CJK font, each scenario gets its own line, targets and history show."""
+
+import warnings
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+import xarray as xr  # noqa: E402
+from matplotlib import font_manager  # noqa: E402
+
+from model import fonts, plots  # noqa: E402
+
+YEARS = np.arange(2010, 2036)
+NAME = "gdp_100m_yuan"
+
+
+def fake_runs(n: int) -> dict[str, xr.Dataset]:
+    """n scenarios whose GDP differs by 1 % each; Chinese scenario names."""
+    return {f"情景{i}": xr.Dataset({NAME: ("year", 1000 * 1.05 ** (YEARS - 2010) * (1 + 0.01 * i))},
+                                 coords={"year": YEARS}) for i in range(n)}
+
+
+HISTORY = pd.DataFrame({"indicator": NAME, "year": np.arange(2008, 2021),
+                        "value": 900 * 1.06 ** np.arange(13)})
+TARGETS = [
+    {"indicator": NAME, "year": 2025, "threshold": 2500.0, "measure": "level", "direction": "at_least"},
+    {"indicator": NAME, "year": 2022, "threshold": 7.0, "measure": "cagr", "base_year": 2020,
+     "direction": "at_least"},
+    {"indicator": "other", "year": 2025, "threshold": 1.0, "measure": "level", "direction": "at_most"},
+]
+
+
+@pytest.fixture
+def figure_and_axes():
+    with plots.style():
+        figure, ax = plt.subplots()
+        yield figure, ax
+    plt.close(figure)
+
+
+def test_chinese_labels_resolve_to_a_cjk_font_and_draw_without_missing_glyph_warnings(figure_and_axes):
+    """Every Chinese character on the chart is drawn by a font that has it: no empty boxes."""
+    figure, ax = figure_and_axes
+    plots.plot_indicator(fake_runs(3), NAME, ax=ax, history=HISTORY, targets=TARGETS, lang="zh")
+    ax.set_title("宁夏规模以上制造业增加值")            # a title as model.indicators writes them
+    report = fonts.figure_glyph_report(figure)
+    chinese = {char for char in report if "\u4e00" <= char <= "\u9fff"}
+    assert {"情", "景", "历", "史", "年", "宁", "夏"} <= chinese
+    unresolved = sorted(char for char, font in report.items() if font is None)
+    assert unresolved == []
+    cjk_file = font_manager.findfont(font_manager.FontProperties(family=fonts.cjk_family()))
+    assert all(report[char] == cjk_file.rsplit("/", 1)[-1] for char in chinese)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")                 # matplotlib warns "Glyph ... missing from font(s)"
+        figure.canvas.draw()
+
+
+def test_glyph_check_catches_a_latin_only_font():
+    """The check is not vacuous: with DejaVu Sans alone the Chinese characters are reported missing."""
+    assert fonts.missing_glyphs("宁夏 GDP", ["DejaVu Sans"]) == sorted("宁夏")
+    assert fonts.missing_glyphs("宁夏 GDP", ["DejaVu Sans", fonts.cjk_family()]) == []
+    figure = plt.figure()
+    figure.text(0.1, 0.5, "制造业", fontfamily="DejaVu Sans")
+    assert fonts.figure_glyph_report(figure) == {"制": None, "造": None, "业": None}
+    plt.close(figure)
+
+
+def test_without_a_cjk_font_charts_fail_with_the_install_command(monkeypatch):
+    monkeypatch.setattr(fonts, "CJK_FAMILIES", ("No Such Font Family",))
+    monkeypatch.setattr(fonts, "_register_system_fonts", lambda: None)
+    fonts.cjk_family.cache_clear()
+    try:
+        with pytest.raises(fonts.MissingFontError, match="apt-get install fonts-wqy-microhei"):
+            plots.font_families()
+    finally:
+        fonts.cjk_family.cache_clear()
+
+
+def test_ten_scenarios_get_ten_distinct_colours_and_an_outside_legend(figure_and_axes):
+    figure, ax = figure_and_axes
+    plots.plot_indicator(fake_runs(10), NAME, ax=ax, history=HISTORY, targets=TARGETS)
+    lines = [line for line in ax.get_lines() if line.get_label().startswith("情景")]
+    assert len(lines) == 10
+    assert len({tuple(line.get_color()) for line in lines}) == 10
+    legend = ax.get_legend()
+    labels = [t.get_text() for t in legend.get_texts()]
+    assert labels[:10] == list(fake_runs(10)) and {"历史", "目标"} <= set(labels)
+    figure.canvas.draw()
+    legend_box = legend.get_window_extent()
+    assert legend_box.x0 >= ax.get_window_extent().x1        # outside the plotting area: hides no line
+
+
+def test_more_than_ten_scenarios_still_get_distinct_colours():
+    assert len(set(plots.colours(14))) == 14
+
+
+def test_history_dots_and_level_target_markers_sit_at_their_data(figure_and_axes):
+    figure, ax = figure_and_axes
+    plots.plot_indicator(fake_runs(2), NAME, ax=ax, history=HISTORY, targets=TARGETS, lang="en")
+    dots = [line for line in ax.get_lines() if line.get_marker() == "o"]
+    assert len(dots) == 1
+    assert list(dots[0].get_xdata()) == list(range(2010, 2021))   # history before the run is clipped
+    triangles = [line for line in ax.get_lines() if line.get_marker() == "^"]
+    assert [(list(t.get_xdata()), list(t.get_ydata())) for t in triangles] == [([2025], [2500.0])]
+    notes = [t.get_text() for t in ax.texts]
+    assert notes == ["target: avg growth 2020–2022 ≥ 7 %"]
+    assert ax.get_xlabel() == "year"
+
+
+def test_ensemble_runs_and_bands_are_shaded_around_the_median(figure_and_axes):
+    figure, ax = figure_and_axes
+    rng = np.random.default_rng(1)
+    ensemble = xr.Dataset({NAME: (("run", "year"), 1000 + rng.normal(0, 50, (200, YEARS.size)))},
+                          coords={"year": YEARS})
+    plots.plot_indicator({"基准": ensemble}, NAME, ax=ax, band=ensemble[NAME])
+    (line,) = ax.get_lines()
+    np.testing.assert_allclose(line.get_ydata(), ensemble[NAME].median("run"))
+    assert len(ax.collections) == 2          # the run's own 5-95 % range and the explicit band
+    low, high = ensemble[NAME].quantile([0.05, 0.95], dim="run")
+    assert (low < line.get_ydata()).all() and (line.get_ydata() < high).all()
+
+
+def test_headline_grid_has_one_chart_per_available_indicator():
+    runs = fake_runs(3)
+    figure = plots.plot_headlines(runs, [NAME, "not_in_runs"], HISTORY, TARGETS)
+    visible = [ax for ax in figure.axes if ax.get_visible()]
+    assert len(visible) == 1 and len(figure.legends) == 1
+    plt.close(figure)
+    with pytest.raises(ValueError, match="none of the requested indicators"):
+        plots.plot_headlines(runs, ["not_in_runs"])
+
+
+@pytest.mark.parametrize("target, text", [
+    ({"year": 2022, "threshold": 900, "measure": "level", "direction": "at_least"}, "2022 ≥ 900 亿元"),
+    ({"year": 2022, "threshold": 2, "measure": "pp_change_vs", "base_year": 2015, "direction": "at_least"},
+     "2022 较2015年变化 ≥ 2 百分点"),
+    ({"year": 2020, "threshold": 3400, "measure": "cumulative", "from_year": 2016, "direction": "about"},
+     "2016–2020年累计 ≈ 3400 亿元"),
+])
+def test_targets_read_as_the_plans_write_them(target, text):
+    assert plots.describe_target(target, "亿元", "zh") == text

@@ -1,0 +1,85 @@
+"""Independent check: SDXorg's test-models run through the ensemble path match their canonical output.
+
+tests/sd_models/cases.csv sorts every Vensim case of SDXorg/test-models (regenerate it with
+tests/sd_models/survey.py) into in_scope (run here with N = 2 copies, PySD's tolerances) and
+refused (the engine must refuse them at load, naming the variable and the feature).
+"""
+
+import csv
+import shutil
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pysd
+import pytest
+from pysd.tools.benchmarking import detect_encoding, load_outputs
+
+from model.engine.transform import UnsupportedFeature, transform
+from model.engine.batch import time_axis_inputs
+from model.ensemble import run_translated
+
+CASES = Path(__file__).with_name("sd_models")
+COPIES = 2
+TOLERANCE = {"rtol": 1e-5, "atol": 1e-5}  # PySD's assert_frames_close defaults, used by its own suite
+
+
+def _survey() -> list[dict[str, str]]:
+    path = CASES / "cases.csv"
+    if not path.exists():  # only while survey.py is writing it for the first time
+        return []
+    with path.open(encoding="utf-8") as file:
+        return list(csv.DictReader(file))
+
+
+SURVEY = _survey()
+IN_SCOPE = [row["case"] for row in SURVEY if row["status"] == "in_scope"]
+REFUSED = {row["case"]: row["reason"] for row in SURVEY if row["status"] == "refused"}
+
+
+def canonical(case: Path) -> pd.DataFrame:
+    """The case's canonical output; Vensim leaves constants blank after the first row."""
+    output = next(case / f for f in ("output.csv", "output.tab") if (case / f).exists())
+    canon = load_outputs(str(output), encoding=detect_encoding(str(output)))
+    constant = canon.iloc[1:].isna().all()
+    canon.loc[:, constant] = canon.loc[:, constant].ffill()
+    return canon
+
+
+def assert_matches(actual: pd.DataFrame, canon: pd.DataFrame, label: str) -> None:
+    """PySD's criterion |actual - canon| <= atol + rtol |canon| on the canonical times."""
+    columns = [c for c in canon.columns if c in actual.columns]
+    if not columns:
+        raise ValueError(f"{label}: no canonical column is a model variable")
+    actual = actual.reindex(canon.index, method="nearest", tolerance=1e-3)  # canon rounds times
+    for column in columns:
+        np.testing.assert_allclose(actual[column].to_numpy(float), canon[column].to_numpy(float),
+                                   **TOLERANCE, err_msg=f"{label}: {column}")
+
+
+def compare_with_canon(py_file: str | Path) -> None:
+    """Every constant is passed as an array of COPIES equal values, so the runs travel as arrays."""
+    economy = pysd.load(py_file)
+    doc = economy.doc.set_index("Py Name")
+    control = {"initial_time", "final_time", "time_step", "saveper"}
+    constants = [n for n in doc.index[(doc["Type"] == "Constant") & (doc["Subtype"] == "Normal")]
+                 if n not in control]
+    fixed = time_axis_inputs(economy)  # the time axis must be the same for all runs
+    params = {name: float(getattr(economy.components, name)()) for name in constants}
+    params = {name: v if name in fixed else np.full(COPIES, v) for name, v in params.items()}
+    runs = run_translated(py_file, params, COPIES, workers=1, progress=False)
+    canon = canonical(Path(py_file).parent)
+    names = {c: economy.namespace[c] for c in canon.columns if economy.namespace.get(c) in runs}
+    for run in range(COPIES):
+        actual = pd.DataFrame({c: runs[name].isel(run=run).to_numpy() for c, name in names.items()},
+                              index=runs["year"].to_numpy())
+        assert_matches(actual, canon, f"{Path(py_file).stem} run {run}")
+
+
+def _translate(case: str, tmp_path: Path) -> str:
+    copy = shutil.copytree(CASES / case, tmp_path / Path(case).name)
+    (mdl,) = Path(copy).glob("*.mdl")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return pysd.read_vensim(mdl).py_model_file

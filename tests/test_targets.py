@@ -1,0 +1,289 @@
+"""The plans' targets as data, and the measures that say whether a run attains them."""
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import xarray as xr
+
+import scenarios
+from scenarios import ScenarioError, measures
+from scenarios.targets import Target
+
+ROOT = Path(__file__).parents[1]
+SEEDS = ROOT.parent / "shared" / "seeds"
+DOCUMENTS = {"A": "001_72fe16229668913a.txt", "B": "000_18c6babd2f8990ad.txt",
+             "C": "004_39412f07f2b57c7d.txt"}
+YEARS = np.arange(2010, 2036)
+
+
+def design_indicators() -> set[str]:
+    """Indicator names listed under '## Indicators' in docs/design.md (the contract)."""
+    text = (ROOT / "docs" / "design.md").read_text(encoding="utf-8")
+    section = text.split("## Indicators", 1)[1].split("\n## ", 1)[0].split("\n", 1)[1]
+    return set(re.findall(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b", section))
+
+
+def model_indicators() -> set[str]:
+    """model.indicators.INDICATORS once it exists; the design's list before that."""
+    try:
+        from model.indicators import INDICATORS
+    except ImportError:
+        return design_indicators()
+    return set(INDICATORS)
+
+
+def row(**fields) -> Target:
+    base = {"id": "B-test", "doc": "B", "clause": "测试", "target": "test", "year": 2020, "indicator": "x",
+            "measure": "level", "threshold": 10.0, "direction": "at_least", "kind": "modelled"}
+    return Target.model_validate(base | fields)
+
+
+def series(values, name="x", years=YEARS) -> xr.Dataset:
+    return xr.Dataset({name: ("year", np.asarray(values, dtype=float))}, coords={"year": years})
+
+
+# ---------------------------------------------------------------- measures, with known answers
+
+GROWING = series(100 * 1.1 ** (YEARS - 2010))          # a level growing exactly 10 %/yr
+GROWTH = series(np.full(YEARS.size, 10.0))             # its growth rate in %/yr
+
+
+def test_a_level_growing_ten_percent_a_year_has_cagr_and_mean_growth_of_ten():
+    assert float(measures.cagr(GROWING["x"], 2020, 2015)) == pytest.approx(10.0)
+    assert float(measures.mean_growth(GROWTH["x"], 2020, 2016)) == pytest.approx(10.0)
+    assert float(measures.change_vs(GROWING["x"], 2020, 2015)) == pytest.approx((1.1**5 - 1) * 100)
+    assert float(measures.increase_vs(GROWING["x"], 2020, 2015)) == pytest.approx(100 * (1.1**10 - 1.1**5))
+    assert float(measures.level(GROWING["x"], 2012)) == pytest.approx(121.0)
+
+
+def test_mean_growth_is_geometric_not_arithmetic():
+    """+10 % then -10 % leaves the level 1 % lower: the annual average is sqrt(0.99) - 1, not 0."""
+    alternating = series(np.where(YEARS % 2 == 0, 10.0, -10.0))
+    assert float(measures.mean_growth(alternating["x"], 2021, 2020)) == pytest.approx((0.99**0.5 - 1) * 100)
+    assert float(measures.mean(alternating["x"], 2021, 2020)) == pytest.approx(0.0)
+
+
+def test_sums_means_and_point_changes_over_a_window():
+    ramp = series(YEARS - 2000.0)                      # 10 in 2010, 20 in 2020
+    assert float(measures.mean(ramp["x"], 2020, 2016)) == pytest.approx(18.0)
+    assert float(measures.cumulative(ramp["x"], 2020, 2016)) == pytest.approx(16 + 17 + 18 + 19 + 20)
+    assert float(measures.pp_change_vs(ramp["x"], 2020, 2015)) == pytest.approx(5.0)
+
+
+def test_every_year_takes_the_worst_year_for_the_direction():
+    wobbly = series(np.where(YEARS == 2021, 130.0, np.where(YEARS == 2022, 95.0, 100.0)))
+    assert float(measures.every_year(wobbly["x"], 2022, 2020, "at_least", 100)) == 95.0
+    assert float(measures.every_year(wobbly["x"], 2022, 2020, "at_most", 100)) == 130.0
+    assert float(measures.every_year(wobbly["x"], 2022, 2020, "about", 100)) == 130.0
+
+
+def test_a_missing_year_gives_nan_not_a_number_from_elsewhere():
+    short = series(np.ones(11), years=np.arange(2010, 2021))
+    assert np.isnan(float(measures.level(short["x"], 2022)))
+    assert np.isnan(float(measures.mean_growth(short["x"], 2022, 2020)))
+    assert np.isnan(float(measures.change_vs(short["x"], 2022, 2015)))
+
+
+def test_measures_work_run_by_run():
+    rates = np.array([5.0, 10.0, 15.0])
+    runs = xr.Dataset({"x": (("run", "year"), np.repeat(rates[:, None], YEARS.size, axis=1))},
+                      coords={"run": [0, 1, 2], "year": YEARS})
+    np.testing.assert_allclose(measures.mean_growth(runs["x"], 2022, 2020).to_numpy(), rates)
+    levels = xr.Dataset({"x": (("run", "year"), 100 * (1 + rates[:, None] / 100) ** (YEARS - 2010))},
+                        coords={"run": [0, 1, 2], "year": YEARS})
+    np.testing.assert_allclose(measures.cagr(levels["x"], 2025, 2015).to_numpy(), rates)
+
+
+# ---------------------------------------------------------------- attainment
+
+def test_attainment_reports_value_margin_and_met_in_the_threshold_unit():
+    targets = [
+        row(id="B-growth", indicator="x", measure="mean_growth", from_year=2020, year=2022, threshold=8.0),
+        row(id="B-level", indicator="x", measure="level", year=2020, threshold=12.0, direction="at_most"),
+        row(id="B-about", indicator="x", measure="level", year=2020, threshold=11.0, direction="about"),
+        row(id="B-exact", indicator="x", measure="cagr", base_year=2015, year=2020, threshold=10.0),
+        row(id="B-outside", indicator=None, kind="out_of_scope", reason="not modelled"),
+    ]
+    table = scenarios.attainment(GROWTH, targets).set_index("id")
+    assert list(table.reset_index().columns) == ["id", "doc", "target", "year", "indicator", "value",
+                                                 "threshold", "direction", "met", "margin"]
+    assert "B-outside" not in table.index
+    for name, margin in {"B-growth": 2.0, "B-level": 2.0, "B-about": 0.1}.items():
+        assert table.loc[name, "margin"] == pytest.approx(margin)
+        assert table.loc[name, "met"]
+    exact = scenarios.attainment(GROWING, [targets[3]]).iloc[0]
+    assert exact["value"] == pytest.approx(10.0)
+    assert exact["met"]                                                  # a hit, up to rounding, is met
+
+
+def test_a_target_missed_has_a_negative_margin():
+    missed = row(measure="mean_growth", from_year=2020, year=2022, threshold=12.0)
+    result = scenarios.attainment(GROWTH, [missed]).iloc[0]
+    assert result["margin"] == pytest.approx(-2.0)
+    assert not result["met"]
+
+
+def test_an_indicator_the_run_lacks_is_not_assessed():
+    result = scenarios.attainment(GROWTH, [row(indicator="absent")]).iloc[0]
+    assert np.isnan(result["value"])
+    assert pd.isna(result["met"])
+
+
+def test_with_runs_attainment_gives_the_probability_of_meeting_each_target():
+    rates = np.array([5.0, 10.0, 15.0, 20.0])
+    runs = xr.Dataset({"x": (("run", "year"), np.repeat(rates[:, None], YEARS.size, axis=1))},
+                      coords={"run": np.arange(4), "year": YEARS})
+    target = row(measure="mean_growth", from_year=2020, year=2022, threshold=8.0)
+    table = scenarios.attainment(runs, [target])
+    assert table.loc[0, "probability"] == pytest.approx(0.75)
+    assert table.loc[0, "value"] == pytest.approx(12.5)                 # the median run
+    by_run = scenarios.attainment_by_run(runs, [target])
+    np.testing.assert_allclose(by_run["margin"].sel(target="B-test").to_numpy(), rates - 8.0)
+    assert by_run["met"].sel(target="B-test").to_numpy().tolist() == [False, True, True, True]
+    assert float(by_run["probability"].sel(target="B-test")) == pytest.approx(0.75)
+
+
+# ---------------------------------------------------------------- targets.yaml
+
+TARGETS = scenarios.load_targets()
+
+
+def test_every_target_has_a_known_measure_and_what_it_needs():
+    for target in TARGETS:
+        assert target.measure in scenarios.MEASURES, target.id
+        if target.measure in measures.BASE_MEASURES:
+            assert target.base_year is not None, target.id
+        if target.measure in measures.SPAN_MEASURES:
+            assert target.from_year is not None, target.id
+
+
+def test_every_modelled_target_names_a_model_indicator():
+    known = model_indicators()
+    unknown = {t.id: t.indicator for t in TARGETS if t.kind == "modelled" and t.indicator not in known}
+    assert unknown == {}
+    scenarios.check_targets(TARGETS, known, scenarios.POLICY_LEVERS)
+
+
+def test_every_lever_target_names_a_policy_lever():
+    assert {t.lever for t in TARGETS if t.kind == "lever"} <= set(scenarios.POLICY_LEVERS)
+
+
+def test_out_of_scope_and_lever_targets_say_why():
+    assert all(t.reason for t in TARGETS if t.kind != "modelled")
+
+
+def test_the_two_known_conflicts_are_kept_both_ways():
+    by_id = {t.id: t for t in TARGETS}
+    assert by_id["B-tech-upgrade-share"].conflicts_with == "C-tech-upgrade-share-2022"
+    assert by_id["C-tech-upgrade-share-2022"].conflicts_with == "B-tech-upgrade-share"
+    assert by_id["A-solid-waste"].conflicts_with == "B-solid-waste"
+    assert by_id["B-solid-waste"].conflicts_with == "A-solid-waste"
+    for target in (t for t in TARGETS if t.conflicts_with):
+        assert by_id[target.conflicts_with].conflicts_with == target.id
+        notes = (target.note or "") + (by_id[target.conflicts_with].note or "")
+        assert "definition" in notes
+
+
+def test_the_headline_targets_of_each_document_are_modelled():
+    modelled = {t.id for t in TARGETS if t.kind == "modelled"}
+    assert {"A-asm-va-2020", "A-energy-intensity", "B-mfg-va-growth", "B-digital-economy", "B-rd-intensity",
+            "C-tech-upgrade-share-2023", "C-high-tech-firms-2023"} <= modelled
+    assert {t.doc for t in TARGETS} == {"A", "B", "C"}
+
+
+def quoted_fragments(clause: str) -> list[str]:
+    """Pieces of a clause quoted verbatim: after each 'section:' label, split at …… and (editorial) notes."""
+    fragments = []
+    for part in clause.split("; "):
+        quote = part.split(": ", 1)[1]
+        fragments += [f for f in re.split(r"……|\([^)]*\)", quote) if len(f.strip()) >= 2]
+    return fragments
+
+
+@pytest.mark.skipif(not SEEDS.is_dir(), reason="the plan documents (../shared/seeds) are not on this machine")
+def test_every_clause_quotes_its_document_verbatim():
+    texts = {doc: re.sub(r"\s", "", (SEEDS / name).read_text(encoding="utf-8"))
+             for doc, name in DOCUMENTS.items()}
+    for target in TARGETS:
+        assert target.clause.startswith(f"{target.doc} "), target.id
+        for fragment in quoted_fragments(target.clause):
+            assert re.sub(r"\s", "", fragment) in texts[target.doc], f"{target.id}: {fragment!r}"
+
+
+PLAN_TARGETS = ROOT.parent / "shared" / "PLAN_TARGETS.md"
+
+
+@pytest.mark.skipif(not PLAN_TARGETS.is_file(), reason="../shared/PLAN_TARGETS.md is not on this machine")
+def test_every_number_of_the_reference_extraction_is_a_threshold_of_its_document():
+    """Each row of PLAN_TARGETS.md (doc | year | target | threshold | kind): every number in its
+    threshold column is the threshold of some target of that document (2015 is a base year)."""
+    for line in PLAN_TARGETS.read_text(encoding="utf-8").splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if len(cells) != 5 or not re.match(r"^[ABC]\b", cells[0]):
+            continue
+        docs = set(re.findall(r"[ABC]", cells[0]))
+        column = re.sub(r"(\d) (\d{3})\b", r"\1\2", cells[3])          # "21 000" -> "21000"
+        numbers = {abs(float(n)) for n in re.findall(r"\d+(?:\.\d+)?", column)}
+        thresholds = {abs(t.threshold) for t in TARGETS if t.doc in docs}
+        assert numbers - thresholds - {2015.0} == set(), line
+
+
+# ---------------------------------------------------------------- a bad targets file
+
+GOOD = """- id: B-x
+  doc: B
+  clause: "B 一、: 测试"
+  target: test
+  year: 2022
+  indicator: x
+  measure: level
+  threshold: 1
+  direction: at_least
+  kind: modelled
+"""
+
+BAD_TARGETS = {  # replacement -> (field, words)
+    "unknown measure": (("measure: level", "measure: levl"), "B-x.measure",
+                        "'levl' is not allowed; allowed:"),
+    "unknown key": (("kind: modelled", "kind: modelled\n  treshold: 2"), "B-x.treshold",
+                    "unknown key; allowed: id"),
+    "base year missing": (("measure: level", "measure: change_vs"), "B-x", "base_year: required by measure"),
+    "threshold as text": (("threshold: 1", "threshold: lots"), "B-x.threshold", "valid number"),
+    "modelled without indicator": (("  indicator: x\n", ""), "B-x", "indicator: required for kind modelled"),
+    "out of scope without reason": (("kind: modelled", "kind: out_of_scope"), "B-x",
+                                    "indicator: only for kind modelled"),
+    "direction misspelt": (("direction: at_least", "direction: atleast"), "B-x.direction", "allowed:"),
+}
+
+
+@pytest.mark.parametrize("case", BAD_TARGETS)
+def test_a_bad_targets_file_gives_one_line_naming_the_row_and_field(tmp_path, case):
+    (old, new), field, words = BAD_TARGETS[case]
+    path = tmp_path / "targets.yaml"
+    path.write_text(GOOD.replace(old, new), encoding="utf-8")
+    with pytest.raises(ScenarioError) as caught:
+        scenarios.load_targets(path)
+    message = str(caught.value)
+    assert "\n" not in message
+    assert message.startswith(f"{path}: {field}: ")
+    assert words in message
+
+
+def test_duplicate_ids_and_dangling_conflicts_are_rejected(tmp_path):
+    path = tmp_path / "targets.yaml"
+    path.write_text(GOOD + GOOD, encoding="utf-8")
+    with pytest.raises(ScenarioError, match=r"targets\.yaml: B-x\.id: duplicate id"):
+        scenarios.load_targets(path)
+    path.write_text(GOOD + "  conflicts_with: B-y\n", encoding="utf-8")
+    with pytest.raises(ScenarioError, match=r"targets\.yaml: B-x\.conflicts_with: 'B-y' is not a target id"):
+        scenarios.load_targets(path)
+
+
+def test_a_target_on_an_unknown_indicator_is_named(tmp_path):
+    path = tmp_path / "targets.yaml"
+    path.write_text(GOOD, encoding="utf-8")
+    with pytest.raises(ScenarioError, match=r"targets\.yaml: B-x\.indicator: 'x' is not a model indicator"):
+        scenarios.check_targets(scenarios.load_targets(path), {"y"}, set(), path)
