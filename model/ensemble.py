@@ -92,7 +92,7 @@ def _as_input(economy, name: str, value: Any, n: int) -> float | np.ndarray | Ti
             raise ValueError(f"params: {name!r} DataArray must have dims ('run', 'year') with {n} runs, "
                              f"got {dict(value.sizes)}")
         path = value.sortby("year")
-        return TimePath(path["year"].to_numpy(float), path.to_numpy().astype(float))
+        return TimePath(path["year"].to_numpy().astype(float), path.to_numpy().astype(float))
     array = np.asarray(value, dtype=float)
     if array.ndim == 0:
         return float(array)

@@ -144,7 +144,7 @@ def _number(value: float, signed: bool = False) -> str:
 def _matrix_html(runs, targets, lang: str) -> str:
     text = TEXT[lang]
     rows, cells = attainment_matrix(runs, targets)
-    clauses = {row["id"]: row.get("clause") for row in plots.target_rows(targets)}
+    given = {row["id"]: row for row in plots.target_rows(targets)}
     if rows.empty:
         return f"<p>{text['no_targets']}</p>"
     symbols = plots.SYMBOLS
@@ -152,8 +152,9 @@ def _matrix_html(runs, targets, lang: str) -> str:
     lines = [f"<tr><th>ID</th><th>{text['doc']}</th><th>{text['target']}</th><th>{text['year']}</th>"
              f"<th>{text['threshold']}</th>{head}</tr>"]
     for row, (_, cell) in zip(rows.itertuples(), cells.iterrows(), strict=True):
-        label = plots.indicator_label(row.indicator, lang)[0]
-        wording = (clauses.get(row.id) if lang == "zh" else None) or str(row.target)   # the plan's own words
+        label, unit = plots.indicator_label(row.indicator, lang)
+        unit = plots.CHANGE_UNITS[lang].get(given.get(row.id, {}).get("measure"), unit)
+        wording = (given.get(row.id, {}).get("clause") if lang == "zh" else None) or str(row.target)
         short = wording if len(wording) <= 120 else wording[:118] + "…"
         scenario_cells = []
         for name in runs:
@@ -170,7 +171,7 @@ def _matrix_html(runs, targets, lang: str) -> str:
             f"<tr><td>{html.escape(str(row.id))}</td><td>{html.escape(str(row.doc))}</td>"
             f'<td class="label" title="{html.escape(wording)}">{html.escape(short)}<br><span class="note">'
             f"{html.escape(label)}</span></td><td>{row.year}</td>"
-            f'<td class="num">{symbols.get(row.direction, "")} {_number(row.threshold)}</td>'
+            f'<td class="num">{symbols.get(row.direction, "")} {_number(row.threshold)} {html.escape(unit)}</td>'
             f"{''.join(scenario_cells)}</tr>")
     counts = "".join(f"<th>{int(cells[(name, 'met')].fillna(False).astype(bool).sum())} / "
                      f"{int(cells[(name, 'met')].notna().sum())}</th>" for name in runs)

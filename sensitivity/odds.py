@@ -48,26 +48,27 @@ def prim_box(X: np.ndarray, met: np.ndarray, names: list[str], threshold: float 
     """
     inside = np.ones(len(X), dtype=bool)
     low, high = X.min(axis=0), X.max(axis=0)
-    while met[inside].mean() < threshold and inside.mean() > min_support:
-        best = None
-        for j in range(X.shape[1]):
-            values = X[inside, j]
-            for side, cut in (("low", np.quantile(values, alpha)), ("high", np.quantile(values, 1 - alpha))):
-                keep = inside & ((X[:, j] >= cut) if side == "low" else (X[:, j] <= cut))
-                if 0 < keep.sum() < inside.sum() and (best is None or met[keep].mean() > best[0]):
-                    best = (met[keep].mean(), j, side, cut, keep)
-        if best is None:
+    while met.any() and met[inside].mean() < threshold and inside.mean() > min_support:
+        cuts = np.quantile(X[inside], [alpha, 1 - alpha], axis=0)          # (2, parameters)
+        keeps = np.concatenate([X >= cuts[0], X <= cuts[1]], axis=1) & inside[:, np.newaxis]
+        counts = keeps.sum(axis=0)
+        density = (keeps & met[:, np.newaxis]).sum(axis=0) / np.maximum(counts, 1)
+        density[(counts == 0) | (counts == inside.sum())] = -1              # a peel must remove something
+        best = int(np.argmax(density))
+        if density[best] < 0:
             break
-        _, j, side, cut, inside = best
-        if side == "low":
-            low[j] = cut
+        inside = keeps[:, best]
+        column = best % X.shape[1]
+        if best < X.shape[1]:
+            low[column] = cuts[0, column]
         else:
-            high[j] = cut
+            high[column] = cuts[1, column]
     full_low, full_high = X.min(axis=0), X.max(axis=0)
     box = {name: (float(low[j]), float(high[j])) for j, name in enumerate(names)
            if low[j] > full_low[j] or high[j] < full_high[j]}
-    return {"box": box, "density": float(met[inside].mean()), "support": float(inside.mean()),
-            "coverage": float(met[inside].sum() / max(met.sum(), 1)), "reached": bool(met[inside].mean() >= threshold)}
+    density = float(met[inside].mean())
+    return {"box": box, "density": density, "support": float(inside.mean()),
+            "coverage": float(met[inside].sum() / max(met.sum(), 1)), "reached": density >= threshold}
 
 
 def prim_boxes(X: np.ndarray, met: np.ndarray, labels: list[str], names: list[str],

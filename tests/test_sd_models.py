@@ -6,6 +6,7 @@ refused (the engine must refuse them at load, naming the variable and the featur
 """
 
 import csv
+import re
 import shutil
 import warnings
 from pathlib import Path
@@ -36,6 +37,8 @@ def _survey() -> list[dict[str, str]]:
 SURVEY = _survey()
 IN_SCOPE = [row["case"] for row in SURVEY if row["status"] == "in_scope"]
 REFUSED = {row["case"]: row["reason"] for row in SURVEY if row["status"] == "refused"}
+REFUSED_COPIES = sorted(case for case in REFUSED if (CASES / case).is_dir())
+STATUSES = {"in_scope", "refused", "pysd_mismatch", "not_vensim"}
 
 
 def canonical(case: Path) -> pd.DataFrame:
@@ -83,3 +86,25 @@ def _translate(case: str, tmp_path: Path) -> str:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return pysd.read_vensim(mdl).py_model_file
+
+
+def test_the_survey_sorts_every_case_and_gives_each_refusal_a_reason():
+    assert len(SURVEY) > 150, "cases.csv should list every case of SDXorg/test-models"
+    assert {row["status"] for row in SURVEY} <= STATUSES
+    assert all(reason.startswith("variable '") for reason in REFUSED.values())
+    assert {"tests/smooth", "tests/delay_fixed", "tests/xidz_zidz", "tests/lookups", "tests/if_stmt",
+            "tests/initial_function", "samples/teacup"} <= set(IN_SCOPE)
+    assert all((CASES / case).is_dir() for case in IN_SCOPE), "every in-scope case is copied here"
+
+
+@pytest.mark.parametrize("case", IN_SCOPE)
+def test_in_scope_case_matches_its_canonical_output_with_two_runs(case, tmp_path):
+    compare_with_canon(_translate(case, tmp_path))
+
+
+@pytest.mark.parametrize("case", REFUSED_COPIES)
+def test_unsupported_case_is_refused_at_load_naming_the_variable(case, tmp_path):
+    py_file = _translate(case, tmp_path)
+    first = REFUSED[case].split("; ")[0]  # "variable 'X' uses FEATURE"
+    with pytest.raises(UnsupportedFeature, match=re.escape(first)):
+        run_translated(py_file, {}, 2, workers=1, progress=False)

@@ -156,6 +156,10 @@ def _integrate(economy, size: int) -> tuple[np.ndarray, np.ndarray]:
     times = []
 
     def save():
+        nonlocal saved
+        if len(times) == saved.shape[1]:  # SAVEPER or FINAL TIME moved during the run
+            saved = np.concatenate([saved, np.empty_like(saved)], axis=1)
+            _BUFFER[:] = [saved]
         for i, func in enumerate(funcs):
             saved[i, len(times)] = func()
         times.append(clock.round())
