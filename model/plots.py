@@ -1,7 +1,7 @@
 """Charts of indicators: one line per scenario, history as dots, the plans' targets as markers.
 
-Plot functions take data and an optional `ax` and return it; only callers create files. Labels are
-in Chinese or English, in the plans' units; `style()` applies the house style and the CJK font.
+Plot functions take data and an optional `ax` and return it; `save` writes a figure atomically. Labels
+are in Chinese or English, in the plans' units; `style()` applies the house style and the CJK font.
 """
 
 import os
@@ -21,16 +21,10 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from model.fonts import font_families
+from model.indicators import HEADLINES, INDICATORS
 
 STYLE = Path(__file__).with_name("nxmfg.mplstyle")
 
-# The indicators a planner looks at first: scale, growth, structure, innovation, digital, energy.
-HEADLINES = (
-    "gdp_100m_yuan", "manufacturing_va_100m_yuan", "above_scale_manufacturing_va_growth_pct",
-    "manufacturing_share_of_gdp_pct", "above_scale_firms_count", "tech_upgrade_investment_100m_yuan",
-    "rd_intensity_pct", "high_tech_firms_count", "digital_economy_share_of_gdp_pct",
-    "industry_energy_intensity_tce_per_10k_yuan",
-)
 BAND_QUANTILES = (0.05, 0.95)
 SYMBOLS = {"at_least": "≥", "at_most": "≤", "about": "≈"}
 MARKERS = {"at_least": "^", "at_most": "v", "about": "D"}
@@ -65,12 +59,22 @@ def style():
 
 
 def save(figure: Figure, path: Path) -> Path:
-    """Write `figure` to `path` (format from the suffix) atomically, at the house style's resolution."""
+    """Write `figure` to `path` (format from the suffix) atomically, at the house style's resolution.
+
+    A figure made outside `style()` has no layout engine: a tight bounding box then keeps the legend,
+    which sits outside the axes, in the picture.
+    """
     path = Path(path)
-    temporary = tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.name}.", delete=False)
-    with style(), temporary as handle:
-        figure.savefig(handle, format=path.suffix.lstrip("."))
-    os.replace(handle.name, path)
+    tight = None if figure.get_layout_engine() else "tight"
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    os.close(handle)
+    try:
+        with style():
+            figure.savefig(temporary, format=path.suffix.lstrip("."), bbox_inches=tight)
+        os.replace(temporary, path)
+    finally:
+        if os.path.exists(temporary):
+            os.remove(temporary)
     return path
 
 
@@ -83,10 +87,6 @@ def colours(n: int) -> list:
 
 def indicator_label(name: str, lang: str = "zh") -> tuple[str, str]:
     """(title, unit) of an indicator in `lang`, from model.indicators; the bare name if it is unknown."""
-    try:
-        from model.indicators import INDICATORS
-    except ImportError:          # indicators module not written yet: fall back to the name
-        INDICATORS = {}
     meta = INDICATORS.get(name)
     if meta is None:
         return name, ""
@@ -170,10 +170,17 @@ def plot_indicator(runs: Mapping[str, xr.Dataset], name: str, ax: Axes | None = 
     """One line per scenario for indicator `name`, with history dots, target markers and a band.
 
     A run with a `run` dim (an ensemble) is drawn as its median with a shaded 5-95 % range.
+    Without `ax`, draws on a new figure in the house style.
     """
+    with style():           # the title, legend and text take their look from rcParams when made
+        ax = plt.figure().add_subplot() if ax is None else ax
+        _draw_indicator(runs, name, ax, history, targets, band, lang, legend)
+    return ax
+
+
+def _draw_indicator(runs, name, ax, history, targets, band, lang, legend) -> None:
     families = font_families()
     font = {"fontfamily": families}
-    ax = ax or plt.gca()
     title, unit = indicator_label(name, lang)
     first_year = np.inf
     for colour, (scenario, run) in zip(colours(len(runs)), runs.items(), strict=True):
@@ -204,7 +211,6 @@ def plot_indicator(runs: Mapping[str, xr.Dataset], name: str, ax: Axes | None = 
         handles = _legend_handles(ax, len(observed) > 0, bool(rows), band is not None, lang)
         ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0,
                   ncol=1 if len(handles) <= 14 else 2, prop={"family": families})
-    return ax
 
 
 def plot_headlines(runs: Mapping[str, xr.Dataset], names: Iterable[str] = HEADLINES,
@@ -214,7 +220,8 @@ def plot_headlines(runs: Mapping[str, xr.Dataset], names: Iterable[str] = HEADLI
     names = [n for n in names if all(n in run for run in runs.values())]
     if not names:
         raise ValueError("none of the requested indicators is in the runs")
-    targets = target_rows(targets)
+    targets = [row for row in target_rows(targets) if row.get("indicator") in names]
+    shown_history = history is not None and history["indicator"].isin(names).any()
     nrows = -(-len(names) // ncols)
     with style():
         figure, axes = plt.subplots(nrows, ncols, figsize=(6.2 * ncols, 3.4 * nrows), squeeze=False,
@@ -225,8 +232,7 @@ def plot_headlines(runs: Mapping[str, xr.Dataset], names: Iterable[str] = HEADLI
                            legend=False)
         for ax in axes.flat[len(names):]:
             ax.set_visible(False)
-        handles = _legend_handles(axes.flat[0], history is not None and len(history) > 0, bool(targets),
-                                  bands is not None, lang)
+        handles = _legend_handles(axes.flat[0], shown_history, bool(targets), bands is not None, lang)
         figure.legend(handles=handles, loc="outside lower center", ncol=min(len(handles), 6),
                       prop={"family": font_families()})
     return figure

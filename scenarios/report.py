@@ -90,9 +90,14 @@ window.addEventListener("load", function () {
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
-    with tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.name}.", delete=False) as handle:
-        handle.write(data)
-    os.replace(handle.name, path)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(handle, "wb") as file:
+            file.write(data)
+        os.replace(temporary, path)
+    finally:
+        if os.path.exists(temporary):
+            os.remove(temporary)
 
 
 def chart_names(runs: Mapping[str, xr.Dataset], targets: Iterable) -> list[str]:
@@ -108,15 +113,14 @@ def write_charts(runs, names, history, targets, out_dir: Path, lang: str, bands=
     folder.mkdir(parents=True, exist_ok=True)
     targets = plots.target_rows(targets)
     written = {}
-    with plots.style():
-        for name in names:
-            figure, ax = plt.subplots()
-            band = bands[name] if bands is not None and name in bands else None
-            plots.plot_indicator(runs, name, ax=ax, history=history, targets=targets, band=band, lang=lang)
-            for suffix in (".png", ".svg"):
-                plots.save(figure, folder / f"{name}{suffix}")
-            plt.close(figure)
-            written[name] = folder / f"{name}.png"
+    for name in names:
+        band = bands[name] if bands is not None and name in bands else None
+        ax = plots.plot_indicator(runs, name, history=history, targets=targets, band=band, lang=lang)
+        figure = ax.figure
+        for suffix in (".png", ".svg"):
+            plots.save(figure, folder / f"{name}{suffix}")
+        plt.close(figure)
+        written[name] = folder / f"{name}.png"
     return written
 
 
@@ -171,7 +175,8 @@ def _matrix_html(runs, targets, lang: str) -> str:
             f"<tr><td>{html.escape(str(row.id))}</td><td>{html.escape(str(row.doc))}</td>"
             f'<td class="label" title="{html.escape(wording)}">{html.escape(short)}<br><span class="note">'
             f"{html.escape(label)}</span></td><td>{row.year}</td>"
-            f'<td class="num">{symbols.get(row.direction, "")} {_number(row.threshold)} {html.escape(unit)}</td>'
+            f'<td class="num">{symbols.get(row.direction, "")} {_number(row.threshold)} '
+            f"{html.escape(unit)}</td>"
             f"{''.join(scenario_cells)}</tr>")
     counts = "".join(f"<th>{int(cells[(name, 'met')].fillna(False).astype(bool).sum())} / "
                      f"{int(cells[(name, 'met')].notna().sum())}</th>" for name in runs)

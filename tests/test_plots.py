@@ -1,6 +1,9 @@
 """Charts: Chinese labels resolve to a CJK font, each scenario gets its own line, targets and history show."""
 
+import subprocess
+import sys
 import warnings
+from pathlib import Path
 
 import matplotlib
 
@@ -14,6 +17,7 @@ import xarray as xr  # noqa: E402
 from matplotlib import font_manager  # noqa: E402
 
 from model import fonts, plots  # noqa: E402
+from model.indicators import INDICATORS  # noqa: E402
 
 YEARS = np.arange(2010, 2036)
 NAME = "gdp_100m_yuan"
@@ -47,10 +51,10 @@ def test_chinese_labels_resolve_to_a_cjk_font_and_draw_without_missing_glyph_war
     """Every Chinese character on the chart is drawn by a font that has it: no empty boxes."""
     figure, ax = figure_and_axes
     plots.plot_indicator(fake_runs(3), NAME, ax=ax, history=HISTORY, targets=TARGETS, lang="zh")
-    ax.set_title("宁夏规模以上制造业增加值")            # a title as model.indicators writes them
+    assert ax.get_title(loc="left") == INDICATORS[NAME].zh and ax.get_ylabel() == "亿元"
     report = fonts.figure_glyph_report(figure)
     chinese = {char for char in report if "\u4e00" <= char <= "\u9fff"}
-    assert {"情", "景", "历", "史", "年", "宁", "夏"} <= chinese
+    assert set(INDICATORS[NAME].zh) | {"情", "景", "历", "史", "年", "亿", "元"} <= chinese
     unresolved = sorted(char for char, font in report.items() if font is None)
     assert unresolved == []
     cjk_file = font_manager.findfont(font_manager.FontProperties(family=fonts.cjk_family()))
@@ -58,6 +62,12 @@ def test_chinese_labels_resolve_to_a_cjk_font_and_draw_without_missing_glyph_war
     with warnings.catch_warnings():
         warnings.simplefilter("error")                 # matplotlib warns "Glyph ... missing from font(s)"
         figure.canvas.draw()
+
+
+def test_every_indicator_name_unit_and_chart_word_has_glyphs_in_the_chart_fonts():
+    text = "".join(f"{i.zh}{i.unit}" for i in INDICATORS.values())
+    text += "".join(plots.WORDS["zh"].values()) + "".join(plots.MEASURES["zh"].values())
+    assert fonts.missing_glyphs(text, plots.font_families()) == []
 
 
 def test_glyph_check_catches_a_latin_only_font():
@@ -79,6 +89,28 @@ def test_without_a_cjk_font_charts_fail_with_the_install_command(monkeypatch):
             plots.font_families()
     finally:
         fonts.cjk_family.cache_clear()
+
+
+def test_a_font_installed_after_matplotlib_cached_its_font_list_is_found():
+    """apt installs the font after pip built matplotlib's font cache (a fresh CI machine): rescan, don't fail.
+
+    Run in a fresh interpreter whose font list lacks the CJK font, as a stale cache would.
+    """
+    script = """
+from pathlib import Path
+from matplotlib import font_manager
+from model import fonts
+cjk = {Path(p).name for p in font_manager.findSystemFonts()
+       if fonts._covers(p, fonts.PROBE)}
+font_manager.fontManager.ttflist = [e for e in font_manager.fontManager.ttflist
+                                    if Path(e.fname).name not in cjk]
+assert all(fonts._installed(f) is None for f in fonts.CJK_FAMILIES), "font list still has a CJK font"
+print(fonts.cjk_family())
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
+                          cwd=Path(fonts.__file__).parents[1])
+    assert done.returncode == 0, done.stderr[-500:]
+    assert done.stdout.strip() == fonts.cjk_family()
 
 
 def test_ten_scenarios_get_ten_distinct_colours_and_an_outside_legend(figure_and_axes):
@@ -110,6 +142,7 @@ def test_history_dots_and_level_target_markers_sit_at_their_data(figure_and_axes
     notes = [t.get_text() for t in ax.texts]
     assert notes == ["target: avg growth 2020–2022 ≥ 7 %"]
     assert ax.get_xlabel() == "year"
+    assert (ax.get_title(loc="left"), ax.get_ylabel()) == (INDICATORS[NAME].en, "100 million yuan")
 
 
 def test_ensemble_runs_and_bands_are_shaded_around_the_median(figure_and_axes):

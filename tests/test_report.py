@@ -168,3 +168,27 @@ def test_compare_rejects_a_bad_scenario_file_in_one_line(tmp_path):
     assert twice.exit_code == 1 and "'good' is already the name of an earlier scenario" in twice.output
     language = CliRunner().invoke(main, ["compare", str(good), "--lang", "fr"])
     assert language.exit_code == 2 and "'fr' is not one of 'zh', 'en'" in language.output
+    not_an_ensemble = tmp_path / "one_run.nc"
+    indicators(0.05, 1.0).to_netcdf(not_an_ensemble)
+    band = CliRunner().invoke(main, ["compare", str(good), "--ensemble", str(not_an_ensemble)])
+    assert band.exit_code == 1 and band.output.count("\n") == 1
+    assert "one_run.nc: dims are ('year',); an ensemble needs dims (run, year)" in band.output
+
+
+def test_report_of_the_real_baseline_has_a_row_for_every_modelled_target(baseline_indicators, tmp_path):
+    """The model's own indicators, targets.yaml, the data and model.constants() fit together."""
+    from calibration import observations
+    from model.indicators import INDICATORS
+
+    chosen = [scenarios.load(Path(scenarios.__file__).with_name("baseline.yaml"))]
+    targets = scenarios.load_targets()
+    path = report.write_report({"baseline": baseline_indicators}, chosen, targets, observations(), tmp_path,
+                               names=[GDP, "high_tech_firms_count"], meta=report.report_meta(["b.yaml"]))
+    page = path.read_text(encoding="utf-8")
+    text = re.sub(r"data:image/png;base64,[^\"]*", "", page)
+    modelled = [t for t in targets if t.kind == "modelled"]
+    assert len(re.findall(r'<td class="(?:met|missed|na)"', page)) == len(modelled)
+    assert all(f"<td>{t.id}</td>" in page for t in modelled)
+    assert f'alt="{INDICATORS[GDP].zh}"' in page and not re.search(r"\bnan\b", text, re.IGNORECASE)
+    met = int(re.search(r"<th>(\d+) / \d+</th>", page).group(1))
+    assert met == int(scenarios.attainment(baseline_indicators, targets)["met"].sum())
