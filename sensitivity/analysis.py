@@ -6,11 +6,11 @@ import warnings
 
 import numpy as np
 import pandas as pd
-from scipy.stats import norm
 from SALib.analyze import morris as morris_analyze
 from SALib.analyze import sobol
 from SALib.sample import morris as morris_sample
 from SALib.sample import sobol as sobol_sample
+from scipy.stats import norm
 
 from .study import Study
 
@@ -74,7 +74,8 @@ def bootstrap_indices(study: Study, outcomes: np.ndarray, resamples: int = 100,
 
     s1, s1_r = index(b[:, np.newaxis] * (ab - a[:, np.newaxis]))
     st, st_r = index(0.5 * (a[:, np.newaxis] - ab) ** 2)
-    result = {"S1": s1, "S1_conf": z * s1_r.std(axis=0, ddof=1), "ST": st, "ST_conf": z * st_r.std(axis=0, ddof=1)}
+    result = {"S1": s1, "S1_conf": z * s1_r.std(axis=0, ddof=1),
+              "ST": st, "ST_conf": z * st_r.std(axis=0, ddof=1)}
     if study.second_order:
         ba = shaped[:, dimensions + 1:2 * dimensions + 1]
         result["S2"] = np.full((dimensions, dimensions, y.shape[1]), np.nan)
@@ -92,23 +93,27 @@ def sobol_indices(study: Study, outcomes: np.ndarray, labels: list[str]) -> tupl
     Returns the first/total table (outcome, parameter, S1, S1_conf, ST, ST_conf) and the
     second-order table (outcome, parameter, other, S2, S2_conf; empty without second order).
     """
-    bad = ~np.isfinite(outcomes).all(axis=0)
-    if bad.any():
-        label = labels[int(np.argmax(bad))]
-        raise ValueError(f"outcome {label}: {np.count_nonzero(~np.isfinite(outcomes[:, bad][:, 0]))} runs "
-                         "gave NaN or inf; the model left its valid range there")
-    found, names = bootstrap_indices(study, outcomes), list(study.parameters)
-    first_total = pd.concat([pd.DataFrame({"outcome": label, "parameter": names, **{
-        key: found[key][:, k] for key in ("S1", "S1_conf", "ST", "ST_conf")}}) for k, label in enumerate(labels)],
-        ignore_index=True)
+    # an outcome with NaN runs (the model left its valid range) gets NaN indices, the others still count
+    finite = np.isfinite(outcomes).all(axis=0)
+    names = list(study.parameters)
+    shapes = {"S1": (len(names),), "ST": (len(names),), "S2": (len(names), len(names))}
+    found = {key + suffix: np.full((*shape, len(labels)), np.nan) for key, shape in shapes.items()
+             for suffix in ("", "_conf")}
+    if finite.any():
+        for key, value in bootstrap_indices(study, outcomes[:, finite]).items():
+            found[key][..., finite] = value
+    keys = ("S1", "S1_conf", "ST", "ST_conf")
+    first_total = pd.concat([pd.DataFrame({"outcome": label, "parameter": names,
+                                           **{key: found[key][:, k] for key in keys}})
+                             for k, label in enumerate(labels)], ignore_index=True)
     columns = ["outcome", "parameter", "other", "S2", "S2_conf"]
     if not study.second_order:
         return first_total, pd.DataFrame(columns=columns)
     j, i = np.triu_indices(len(names), 1)
     second = pd.concat([pd.DataFrame({"outcome": label, "parameter": np.array(names)[j],
                                       "other": np.array(names)[i], "S2": found["S2"][j, i, k],
-                                      "S2_conf": found["S2_conf"][j, i, k]}) for k, label in enumerate(labels)],
-                       ignore_index=True)
+                                      "S2_conf": found["S2_conf"][j, i, k]})
+                        for k, label in enumerate(labels)], ignore_index=True)
     return first_total, second
 
 
@@ -142,13 +147,14 @@ def convergence(study: Study, outcomes: np.ndarray, labels: list[str]) -> pd.Dat
 
 
 def unsettled(table: pd.DataFrame, tolerance: float = 0.05) -> pd.DataFrame:
-    """(outcome, parameter) pairs whose S1 or ST moved by more than `tolerance` in the last doubling (N/2 -> N)."""
+    """(outcome, parameter) pairs whose S1 or ST moved by more than `tolerance` from N/2 to N."""
     wide = table.pivot_table(index=["outcome", "parameter"], columns="samples", values=["S1", "ST"])
     sizes = sorted(wide.columns.get_level_values("samples").unique())
     if len(sizes) < 2:
         return pd.DataFrame(columns=["outcome", "parameter", "change"])
     half, full = sizes[-2:]
-    change = (wide.xs(half, axis=1, level="samples") - wide.xs(full, axis=1, level="samples")).abs().max(axis=1)
+    change = (wide.xs(half, axis=1, level="samples") - wide.xs(full, axis=1, level="samples")).abs()
+    change = change.max(axis=1)
     moved = change[change > tolerance].rename("change").reset_index()
     return moved.sort_values("change", ascending=False, ignore_index=True)
 
@@ -165,8 +171,9 @@ def morris_indices(study: Study, X: np.ndarray, outcomes: np.ndarray, labels: li
     """Elementary effects (mu, mu*, its 95 % interval, sigma) for every outcome column."""
     tables = []
     for column, label in enumerate(labels):
-        result = morris_analyze.analyze(study.problem(), X, outcomes[:, column], num_levels=study.morris.levels,
-                                        num_resamples=100, conf_level=0.95, seed=study.seed + 1)  # SALib ignores seed 0
+        result = morris_analyze.analyze(study.problem(), X, outcomes[:, column],
+                                        num_levels=study.morris.levels, num_resamples=100, conf_level=0.95,
+                                        seed=study.seed + 1)  # SALib ignores seed 0
         tables.append(pd.DataFrame({"outcome": label, "parameter": list(study.parameters),
                                     **{k: np.asarray(result[k], dtype=float)
                                        for k in ("mu", "mu_star", "mu_star_conf", "sigma")}}))

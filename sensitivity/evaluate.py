@@ -76,14 +76,15 @@ class ModelEvaluator:
 
     def __call__(self, X: np.ndarray) -> dict[str, np.ndarray]:
         runs = ensemble.run(self.params(X), len(X), reduce=self.reduce, final_year=self.final_year,
-                                  scheduler=self.scheduler, progress=False)
+                            scheduler=self.scheduler, progress=False)
         outcomes = np.empty((len(X), len(self.study.outcomes)))
         met = np.full_like(outcomes, np.nan)
         attained = scenarios.attainment_by_run(runs, self.targets) if self.targets else None
         for k, outcome in enumerate(self.study.outcomes):
             if outcome.target is not None:
                 outcomes[:, k] = attained["margin"].sel(target=outcome.target).to_numpy()
-                met[:, k] = attained["met"].sel(target=outcome.target).to_numpy()
+                hit = attained["met"].sel(target=outcome.target).to_numpy()
+                met[:, k] = np.where(np.isnan(outcomes[:, k]), np.nan, hit)
             else:
                 outcomes[:, k] = _in_years(runs[outcome.indicator], [outcome.year])[:, 0]
         series = np.stack([_in_years(runs[n], self.series_years) for n in self.series_names], axis=1)
@@ -107,11 +108,11 @@ def for_model(path: Path, scheduler: str | None = None) -> tuple[Study, ModelEva
     if not scenario_file.exists():
         raise ValueError(f"{path}: scenario: no scenario file {scenario_file}")
     scenario = scenarios.load(scenario_file)
-    baseline = model.baseline()
+    baseline = constants["value"].astype(float).to_dict() | model.fitted()   # model.baseline(), minus a load
     all_targets = {t.id: t for t in scenarios.load_targets()}
     _check_outcomes(path, study, all_targets)
     targets = [all_targets[o.target] for o in study.outcomes if o.target is not None]
-    context = {"model_version": model.version(), "study_file": str(path),
+    context = {"model_version": model.version(),
                "scenario": scenario.model_dump(mode="json", by_alias=True), "fitted": model.fitted(),
                "targets": [t.model_dump(mode="json") for t in targets]}
     evaluator = ModelEvaluator(study, scenario.params(baseline), baseline, targets, scheduler)

@@ -9,8 +9,9 @@ from scipy.stats import ks_2samp
 
 def probabilities(met: np.ndarray, labels: list[str]) -> pd.DataFrame:
     """Share of runs meeting each target (columns of `met` that are all NaN are not targets)."""
-    rows = [{"outcome": label, "runs": int(np.isfinite(met[:, k]).sum()), "probability_met": np.nanmean(met[:, k])}
-            for k, label in enumerate(labels) if np.isfinite(met[:, k]).any()]
+    known = np.isfinite(met)
+    rows = [{"outcome": label, "runs": int(known[:, k].sum()), "probability_met": np.nanmean(met[:, k])}
+            for k, label in enumerate(labels) if known[:, k].any()]
     return pd.DataFrame(rows, columns=["outcome", "runs", "probability_met"])
 
 
@@ -50,7 +51,7 @@ def prim_box(X: np.ndarray, met: np.ndarray, names: list[str], threshold: float 
     low, high = X.min(axis=0), X.max(axis=0)
     while met.any() and met[inside].mean() < threshold and inside.mean() > min_support:
         cuts = np.quantile(X[inside], [alpha, 1 - alpha], axis=0)          # (2, parameters)
-        keeps = np.concatenate([X >= cuts[0], X <= cuts[1]], axis=1) & inside[:, np.newaxis]
+        keeps = np.concatenate([cuts[0] <= X, cuts[1] >= X], axis=1) & inside[:, np.newaxis]
         counts = keeps.sum(axis=0)
         density = (keeps & met[:, np.newaxis]).sum(axis=0) / np.maximum(counts, 1)
         density[(counts == 0) | (counts == inside.sum())] = -1              # a peel must remove something
@@ -63,12 +64,31 @@ def prim_box(X: np.ndarray, met: np.ndarray, names: list[str], threshold: float 
             low[column] = cuts[0, column]
         else:
             high[column] = cuts[1, column]
+    low, high, inside = _simplify(X, met, low, high)
     full_low, full_high = X.min(axis=0), X.max(axis=0)
     box = {name: (float(low[j]), float(high[j])) for j, name in enumerate(names)
            if low[j] > full_low[j] or high[j] < full_high[j]}
     density = float(met[inside].mean())
     return {"box": box, "density": density, "support": float(inside.mean()),
             "coverage": float(met[inside].sum() / max(met.sum(), 1)), "reached": density >= threshold}
+
+
+def _simplify(X: np.ndarray, met: np.ndarray, low: np.ndarray, high: np.ndarray,
+              slack: float = 0.01) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Free each restricted parameter whose limits add less than `slack` to P(met): a readable box."""
+    low, high = low.copy(), high.copy()
+
+    def inside_of(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+        return ((lo <= X) & (hi >= X)).all(axis=1)
+
+    inside = inside_of(low, high)
+    for j in range(X.shape[1]):
+        free_low, free_high = low.copy(), high.copy()
+        free_low[j], free_high[j] = X[:, j].min(), X[:, j].max()
+        relaxed = inside_of(free_low, free_high)
+        if met[relaxed].mean() >= met[inside].mean() - slack:
+            low, high, inside = free_low, free_high, relaxed
+    return low, high, inside
 
 
 def prim_boxes(X: np.ndarray, met: np.ndarray, labels: list[str], names: list[str],

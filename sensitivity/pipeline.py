@@ -32,7 +32,7 @@ from .study import Study, read
 
 
 def run_study(study: Study, evaluate: Callable, out: Path, method: str = "sobol", resume: bool = False,
-              chunk_rows: int = 16384, progress: bool = True, context: dict | None = None) -> dict:
+              chunk_rows: int = 65536, progress: bool = True, context: dict | None = None) -> dict:
     """Sample, evaluate and analyse `study`; write everything to `out`; return the tables.
 
     Parameters
@@ -84,7 +84,7 @@ def analyse(out: Path) -> dict:
         tables = _sobol_tables(study, arrays, labels)
         _write_figure(out / "indices.png", plots.indices_figure(tables["indices"]))
         heatmap = Figure(figsize=(2 + 0.6 * len(labels), 1.5 + 0.3 * len(study.parameters)),
-                               layout="constrained")
+                         layout="constrained")
         plots.plot_heatmap(tables["indices"], heatmap.subplots())
         _write_figure(out / "st_heatmap.png", heatmap)
         if not tables["time_resolved"].empty:
@@ -126,10 +126,10 @@ def _write_figure(path: Path, figure: Figure) -> None:
 
 
 def run_file(path: Path, out: Path, method: str = "sobol", resume: bool = False, scheduler: str | None = None,
-             chunk_rows: int = 16384) -> dict:
+             chunk_rows: int = 65536) -> dict:
     """Run the study file `path` on the model through the ensemble engine (see run_study)."""
     read(path)                           # shape errors come first, without importing the model
-    from .evaluate import for_model      # imports the model: keep the pure machinery importable without it
+    from .evaluate import for_model  # imports the model: keep the pure machinery importable without it
 
     study, evaluator, context = for_model(path, scheduler)
     return run_study(study, evaluator, out, method, resume, chunk_rows, progress=True, context=context)

@@ -8,15 +8,26 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 
-def plot_indices(table: pd.DataFrame, outcome: str, ax: Axes) -> Axes:
-    """S1 and ST of one outcome as paired bars with 95 % bootstrap intervals, parameters in study order."""
+def plot_indices(table: pd.DataFrame, outcome: str, ax: Axes, labels: bool = True) -> Axes:
+    """S1 and ST of one outcome as paired bars with 95 % bootstrap intervals, parameters in study order.
+
+    Bars are thick line segments: one artist per series instead of one patch per bar keeps a
+    37-outcome figure fast to draw.
+    """
     rows = table[table["outcome"] == outcome]
-    y = np.arange(len(rows))[::-1]
-    ax.barh(y + 0.2, rows["S1"], height=0.4, xerr=rows["S1_conf"], label="S1 (first order)", capsize=1.5)
-    ax.barh(y - 0.2, rows["ST"], height=0.4, xerr=rows["ST_conf"], label="ST (total)", capsize=1.5)
-    ax.set_yticks(y, rows["parameter"], fontsize=7)
+    y = np.arange(len(rows))[::-1].astype(float)
+    for offset, key, color in ((0.2, "S1", "C0"), (-0.2, "ST", "C1")):
+        ax.hlines(y + offset, 0, rows[key], linewidth=5, color=color, label=key)
+        ax.hlines(y + offset, rows[key] - rows[f"{key}_conf"], rows[key] + rows[f"{key}_conf"],
+                  linewidth=0.8, color="k")
+    if labels:                          # panels sharing the axis need the ticks set once only
+        ax.set_yticks(y, rows["parameter"], fontsize=7)
+        ax.set_ylim(-0.7, len(rows) - 0.3)
+    ax.xaxis.set_major_locator(MaxNLocator(4))
+    ax.tick_params(axis="x", labelsize=7)
     ax.set_title(outcome, fontsize=8)
     ax.axvline(0, color="k", linewidth=0.5)
     return ax
@@ -29,7 +40,8 @@ def _grid(panels: int, columns: int, panel_size: tuple[float, float], left: floa
     width, height = left + columns * panel_size[0], 0.6 + rows * panel_size[1]
     figure = Figure(figsize=(width, height))
     axes = figure.subplots(rows, columns, squeeze=False, sharey=share).ravel()
-    figure.subplots_adjust(left=left / width, right=1 - 0.15 / width, bottom=0.4 / height, top=1 - 0.3 / height,
+    figure.subplots_adjust(left=left / width, right=1 - 0.15 / width, bottom=0.4 / height,
+                           top=1 - 0.3 / height,
                            wspace=0.15 if share else 0.3, hspace=0.45)
     for ax in axes[panels:]:
         ax.set_visible(False)
@@ -43,8 +55,8 @@ def indices_figure(table: pd.DataFrame) -> Figure:
     longest = max(len(p) for p in table["parameter"])
     figure, axes = _grid(len(outcomes), min(4, len(outcomes)), (3.2, 0.5 + 0.22 * parameters),
                          0.3 + 0.065 * longest, share=True)
-    for ax, outcome in zip(axes, outcomes, strict=True):
-        plot_indices(table, outcome, ax)
+    for index, (ax, outcome) in enumerate(zip(axes, outcomes, strict=True)):
+        plot_indices(table, outcome, ax, labels=index == 0)
     axes[0].legend(frameon=False, fontsize=7)
     return figure
 
@@ -64,13 +76,15 @@ def plot_heatmap(table: pd.DataFrame, ax: Axes, value: str = "ST") -> Axes:
     return ax
 
 
-def plot_time_resolved(table: pd.DataFrame, indicator: str, ax: Axes, top: int = 6) -> Axes:
+def plot_time_resolved(table: pd.DataFrame, indicator: str, ax: Axes, top: int = 5) -> Axes:
     """ST of the `top` most influential parameters for one indicator, year by year."""
     rows = table[table["indicator"] == indicator]
     wide = rows.pivot(index="year", columns="parameter", values="ST")
     for parameter in wide.max().sort_values(ascending=False).index[:top]:
         ax.plot(wide.index, wide[parameter], marker="o", markersize=3, label=parameter)
-    ax.set(title=indicator, xlabel="year", ylabel="ST", ylim=(0, None))
+    ax.set(title=indicator, ylabel="ST", ylim=(0, None))
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True, nbins=5))
+    ax.tick_params(labelsize=7)
     ax.legend(frameon=False, fontsize=6)
     return ax
 

@@ -7,20 +7,29 @@ import pandas as pd
 from .study import Study
 
 
+def _percent(share: float) -> str:
+    return f"{share:.0%}" if share == 0 or share >= 0.01 else "< 1%"
+
+
 def _ranked(rows: pd.DataFrame, names: list[str], value: str, top: int = 3) -> str:
     chosen = rows[rows["parameter"].isin(names)].sort_values(value, ascending=False).head(top)
     conf = f"{value}_conf" if f"{value}_conf" in rows else None
-    return ", ".join(f"`{r.parameter}` {getattr(r, value):.2f}" + (f" ± {getattr(r, conf):.2f}" if conf else "")
-                     for r in chosen.itertuples()) or "(none)"
+    parts = [f"`{r.parameter}` {getattr(r, value):.2f}" + (f" ± {getattr(r, conf):.2f}" if conf else "")
+             for r in chosen.itertuples()]
+    return ", ".join(parts) or "(none)"
 
 
 def _header(study: Study, metadata: dict) -> list[str]:
+    if metadata["method"] == "morris":
+        design = f"Morris: {study.morris.trajectories} trajectories, {study.morris.levels} levels"
+    else:
+        design = f"N = {study.samples}, second order: {study.second_order}"
     return [f"# Sensitivity study `{study.name}` ({metadata['method']})", "",
             *([study.description.strip(), ""] if study.description.strip() else []),
             f"- model version: {metadata.get('model_version', 'n/a')}; base scenario: {study.scenario}; "
             f"levers from {study.levers_from}",
-            f"- N = {study.samples}, seed = {study.seed}, second order: {study.second_order}; "
-            f"{metadata['runs']} runs in {metadata['evaluation_seconds']:.1f} s; fingerprint {metadata['fingerprint']}",
+            f"- {design}, seed = {study.seed}; {metadata['runs']} runs in "
+            f"{metadata['evaluation_seconds']:.1f} s; fingerprint {metadata['fingerprint']}",
             f"- {len(study.levers)} levers, {len(study.uncertainties)} uncertain constants, "
             f"{len(study.outcomes)} outcomes", ""]
 
@@ -31,7 +40,10 @@ def _sobol_sections(study: Study, tables: dict[str, pd.DataFrame]) -> list[str]:
     odds = tables.get("target_odds", pd.DataFrame(columns=["outcome", "probability_met"]))
     chances = dict(zip(odds["outcome"], odds["probability_met"], strict=True))
     for outcome, rows in indices.groupby("outcome", sort=False):
-        chance = f" (met in {chances[outcome]:.0%} of runs)" if outcome in chances else ""
+        chance = f" (met in {_percent(chances[outcome])} of runs)" if outcome in chances else ""
+        if rows["ST"].isna().all():
+            lines.append(f"- **{outcome}**{chance}: no indices, some runs gave NaN (see samples.npz)")
+            continue
         lines.append(f"- **{outcome}**{chance}: levers {_ranked(rows, levers, 'ST')}"
                      + (f"; uncertainties {_ranked(rows, uncertain, 'ST', 2)}" if uncertain else ""))
     if "regional_sensitivity" in tables:
@@ -40,12 +52,20 @@ def _sobol_sections(study: Study, tables: dict[str, pd.DataFrame]) -> list[str]:
         for outcome, rows in tables["regional_sensitivity"].groupby("outcome", sort=False):
             movers = rows[rows["parameter"].isin(levers or list(study.parameters))].dropna(subset=["ks"])
             movers = movers.sort_values("ks", ascending=False).head(3)
-            shifted = ", ".join(f"`{r.parameter}` KS {r.ks:.2f} ({'higher' if r.shift > 0 else 'lower'} helps)"
-                                for r in movers.itertuples()) or "none (met in all or no runs)"
-            box = boxes.loc[outcome]
-            verdict = "reaches" if box["reached"] else "does not reach"
-            lines.append(f"- **{outcome}**: P(met) {chances[outcome]:.0%}; {shifted}. PRIM box ({verdict} 80 %: "
-                         f"P(met) {box['density']:.0%} on {box['support']:.0%} of runs): {box['box']}")
+            chance, box = chances[outcome], boxes.loc[outcome]
+            if movers.empty:
+                lines.append(f"- **{outcome}**: met in {'every' if chance == 1 else 'no'} run")
+                continue
+            shifted = ", ".join(f"`{r.parameter}` KS {r.ks:.2f} ({'higher' if r.shift > 0 else 'lower'} "
+                                "helps)" for r in movers.itertuples())
+            if not box["reached"]:
+                where = f"no lever box reaches 80 % (best {_percent(box['density'])})"
+            elif box["support"] == 1:
+                where = "met with >= 80 % odds over the whole sampled space"
+            else:
+                where = (f"met with {_percent(box['density'])} odds where {box['box']} "
+                         f"({_percent(box['support'])} of runs)")
+            lines.append(f"- **{outcome}**: P(met) {_percent(chance)}; {shifted}; PRIM: {where}")
     lines += ["", "## Convergence (S1, ST at N/4, N/2, N)", ""]
     moved = tables["unsettled"]
     if moved.empty:

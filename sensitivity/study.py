@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import json
 from pathlib import Path
@@ -55,7 +56,8 @@ class Distribution(BaseModel):
             raise ValueError("a triangular distribution needs `mode`")
         if self.distribution == "uniform" and self.mode is not None:
             raise ValueError("`mode` is only for triangular distributions")
-        if self.mode is not None and self.range is not None and not self.range[0] <= self.mode < self.range[1]:
+        low, high = self.range or (None, None)
+        if self.mode is not None and low is not None and not low <= self.mode < high:
             raise ValueError(f"mode {self.mode} must lie in [low, high) of range {list(self.range)}")
         return self
 
@@ -209,8 +211,10 @@ def check(path: Path, study: Study, constants: pd.DataFrame) -> Study:
         filled[group] = {}
         for name, dist in getattr(study, group).items():
             if name not in constants.index:
-                raise ValueError(f"{path}: {group}.{name}: not a settable model constant "
-                                 f"(see model.constants(); {len(constants)} known)")
+                close = difflib.get_close_matches(name, list(constants.index), n=1)
+                hint = f"did you mean {close[0]}? " if close else ""
+                raise ValueError(f"{path}: {group}.{name}: not a settable model constant ({hint}"
+                                 f"allowed: the {len(constants)} names of model.constants())")
             low, high = float(constants.at[name, "low"]), float(constants.at[name, "high"])
             if dist.range is None and dist.distribution != "normal":
                 try:

@@ -1,4 +1,4 @@
-"""Sobol' study machinery: known indices, resumable chunks, target odds, and clear errors on bad study files."""
+"""Sobol' study machinery: known indices, resumable chunks, target odds, clear errors on bad study files."""
 
 import json
 from pathlib import Path
@@ -16,7 +16,8 @@ from sensitivity.study import check
 PI = np.pi
 
 
-def ishigami_study(samples: int = 1024, second_order: bool = True, seed: int = 7, inert: bool = False) -> Study:
+def ishigami_study(samples: int = 1024, second_order: bool = True, seed: int = 7,
+                   inert: bool = False) -> Study:
     """Ishigami (1990) as a study: x1..x3 ~ U(-pi, pi); `inert` adds an x4 the function ignores."""
     names = ["x1", "x2", "x3"] + (["x4"] if inert else [])
     return Study.model_validate({
@@ -39,7 +40,8 @@ def test_pipeline_reproduces_the_analytic_ishigami_indices(tmp_path):
     found = indices(tmp_path)
     np.testing.assert_allclose(found["S1"], [0.314, 0.442, 0.0], atol=0.05)
     np.testing.assert_allclose(found["ST"], [0.558, 0.442, 0.244], atol=0.05)
-    assert (found["S1_conf"] > 0).all() and (found["ST_conf"] > 0).all()
+    assert (found["S1_conf"] > 0).all()
+    assert (found["ST_conf"] > 0).all()
     pairs = tables["second_order"].set_index(["parameter", "other"])["S2"]
     assert pairs["x1", "x3"] == pytest.approx(0.244, abs=0.05)
     assert pairs["x1", "x2"] == pytest.approx(0.0, abs=0.05)
@@ -59,8 +61,10 @@ def test_samples_and_outcomes_are_saved_so_the_analysis_can_be_redone(tmp_path):
     again = analyse(tmp_path)
     pd.testing.assert_frame_equal(first["indices"], again["indices"])
     metadata = json.loads((tmp_path / "metadata.json").read_text())
-    assert metadata["seed"] == 7 and metadata["study"]["samples"] == 256
-    assert {"indices.png", "st_heatmap.png", "summary.md", "convergence.csv"} <= {p.name for p in tmp_path.iterdir()}
+    assert metadata["seed"] == 7
+    assert metadata["study"]["samples"] == 256
+    written = {p.name for p in tmp_path.iterdir()}
+    assert {"indices.png", "st_heatmap.png", "summary.md", "convergence.csv"} <= written
 
 
 class Crash(RuntimeError):
@@ -114,7 +118,8 @@ def test_morris_screening_separates_active_from_inert_parameters(tmp_path):
     mu_star = tables["morris"].set_index("parameter")["mu_star"]
     assert mu_star["x4"] == pytest.approx(0, abs=1e-12)
     assert (mu_star[["x1", "x2"]] > 1).all()
-    assert (tmp_path / "morris.csv").exists() and (tmp_path / "morris.png").exists()
+    assert (tmp_path / "morris.csv").exists()
+    assert (tmp_path / "morris.png").exists()
 
 
 def staged(X: np.ndarray) -> dict[str, np.ndarray]:
@@ -134,13 +139,18 @@ def test_time_resolved_indices_and_target_odds_follow_the_levers(tmp_path):
         "outcomes": [{"target": "A-demo"}]})
     tables = run_study(study, staged, tmp_path, progress=False)
     over_time = tables["time_resolved"].set_index(["parameter", "year"])["ST"]
-    assert over_time["lever_a", 2021] > 0.9 and over_time["lever_b", 2021] < 0.1
-    assert over_time["lever_b", 2022] > 0.9 and over_time["lever_a", 2022] < 0.1
+    assert over_time["lever_a", 2021] > 0.9
+    assert over_time["lever_b", 2021] < 0.1
+    assert over_time["lever_b", 2022] > 0.9
+    assert over_time["lever_a", 2022] < 0.1
     assert tables["target_odds"]["probability_met"].item() == pytest.approx(0.5, abs=0.02)
     ks = tables["regional_sensitivity"].set_index("parameter")["ks"]
-    assert ks["lever_a"] > 0.95 and ks["lever_b"] < 0.1
+    assert ks["lever_a"] > 0.95
+    assert ks["lever_b"] < 0.1
     box = tables["prim_boxes"].iloc[0]
-    assert box["reached"] and box["density"] >= 0.8 and "lever_a in [" in box["box"]
+    assert box["reached"]
+    assert box["density"] >= 0.8
+    assert "lever_a in [" in box["box"]
     assert "lever_b" not in box["box"]
     assert (tmp_path / "st_over_time.png").exists()
 
@@ -163,8 +173,9 @@ BAD = {
     "N not a power of 2": (GOOD.replace("samples: 64", "samples: 1000"), "samples"),
     "normal without sd": (GOOD.replace("[0.0, 0.3]", "{distribution: normal, mean: 0.1}"),
                           "levers.tech_upgrade_subsidy_rate"),
-    "triangular mode outside range": (GOOD.replace("[0.0, 0.3]", "{distribution: triangular, range: [0, 0.3], "
-                                                   "mode: 0.5}"), "levers.tech_upgrade_subsidy_rate"),
+    "triangular mode outside range": (
+        GOOD.replace("[0.0, 0.3]", "{distribution: triangular, range: [0, 0.3], mode: 0.5}"),
+        "levers.tech_upgrade_subsidy_rate"),
     "outcome without year": (GOOD.replace(", year: 2025", ""), "outcomes.0"),
     "lever and uncertainty at once": (GOOD + "uncertainties:\n  tech_upgrade_subsidy_rate: [0, 0.1]\n",
                                       "tech_upgrade_subsidy_rate"),
@@ -176,11 +187,12 @@ def test_a_bad_study_file_gives_one_line_naming_file_and_field(tmp_path, case):
     text, field = BAD[case]
     path = tmp_path / "tiny.yaml"
     path.write_text(text)
-    with pytest.raises(ValueError) as error:
+    with pytest.raises(ValueError, match=r"^.+: .+") as error:
         load(path)
     message = str(error.value)
     assert "\n" not in message
-    assert message.startswith(str(path)) and field in message
+    assert message.startswith(str(path))
+    assert field in message
 
 
 CONSTANTS = pd.DataFrame({"value": [0.03, 0.5], "low": [0.0, 0.1], "high": [0.3, 0.9]},
@@ -220,7 +232,8 @@ def test_cli_reports_a_bad_study_file_in_one_line(tmp_path):
     path.write_text(GOOD.replace("samples: 64", "samples: 100"))
     result = CliRunner().invoke(cli.main, ["sensitivity", str(path), "--out", str(tmp_path / "out")])
     assert result.exit_code == 1
-    assert "samples" in result.output and "power of 2" in result.output
+    assert "samples" in result.output
+    assert "power of 2" in result.output
     assert "Traceback" not in result.output
 
 
@@ -241,3 +254,113 @@ def test_vectorised_bootstrap_equals_salib_analyze_per_outcome(second_order):
         for key, value in ours.items():
             np.testing.assert_allclose(value[..., column], reference[key], atol=1e-12, err_msg=key)
     assert all(np.nan_to_num(value[..., 2]).max() == 0 for value in ours.values()), "a constant outcome"
+
+
+MODEL_STUDY = """\
+name: model_tiny
+scenario: plan
+levers_from: 2021
+samples: 8
+seed: 3
+levers:
+  cultivation_upgrades_per_year: [0, 300]
+  intelligent_retrofit_firms_per_year: [0, 500]
+uncertainties:
+  retrofit_additionality: {distribution: triangular, range: [0.2, 1.0], mode: 0.6}
+outcomes:
+  - {indicator: new_above_scale_firms_count, year: 2022}
+  - {target: B-cnc-key-processes}
+"""
+
+
+@pytest.fixture(scope="module")
+def model_study(tmp_path_factory):
+    from sensitivity.evaluate import for_model
+
+    path = tmp_path_factory.mktemp("study") / "model_tiny.yaml"
+    path.write_text(MODEL_STUDY)
+    return for_model(path)
+
+
+def test_levers_take_their_sampled_value_from_levers_from_and_uncertainties_apply_throughout(model_study):
+    study, evaluator, _ = model_study
+    X = np.array([[120.0, 250.0, 0.4], [10.0, 400.0, 0.9]])
+    params = evaluator.params(X)
+    for column, lever in enumerate(study.levers):
+        path = params[lever]
+        before = path.sel(year=path["year"] < 2021)
+        np.testing.assert_allclose(before.isel(year=-1), evaluator.baseline[lever])
+        np.testing.assert_array_equal(path.sel(year=2021.0), X[:, column])
+    np.testing.assert_array_equal(params["retrofit_additionality"], X[:, 2])
+
+
+def test_a_study_on_the_model_leaves_history_to_the_uncertainties(model_study, tmp_path):
+    """Before `levers_from` no lever has any influence: its total index is exactly 0 there."""
+    study, evaluator, context = model_study
+    tables = run_study(study, evaluator, tmp_path, progress=False, context=context)
+    over_time = tables["time_resolved"]
+    before = over_time[(over_time["year"] < 2021) & over_time["parameter"].isin(list(study.levers))]
+    assert not before.empty
+    assert (before["ST"] == 0).all()
+    after = over_time[(over_time["year"] == 2022) & (over_time["indicator"] == "new_above_scale_firms_count")]
+    assert after.set_index("parameter")["ST"]["cultivation_upgrades_per_year"] > 0.3
+    assert np.isfinite(tables["indices"][["S1", "ST"]].to_numpy()).all()
+    assert json.loads((tmp_path / "metadata.json").read_text())["model_version"] == context["model_version"]
+
+
+def test_an_outcome_naming_an_unmodelled_target_is_refused(tmp_path):
+    from sensitivity.evaluate import for_model
+
+    path = tmp_path / "model_tiny.yaml"
+    path.write_text(MODEL_STUDY.replace("B-cnc-key-processes", "B-no-such-target"))
+    with pytest.raises(ValueError, match=r"model_tiny.yaml: outcomes.1.target: 'B-no-such-target' is not in"):
+        for_model(path)
+
+
+def test_a_lever_the_base_scenario_moves_earlier_follows_the_scenario_until_levers_from():
+    from sensitivity.evaluate import ModelEvaluator
+
+    study = Study.model_validate({"name": "early", "samples": 8, "seed": 0, "levers_from": 2022,
+                                  "levers": {"key_projects_per_year": [0, 400]},
+                                  "outcomes": [{"indicator": "gdp_100m_yuan", "year": 2023}]})
+    scenario_path = pd.Series({2020 - 1e-6: 60.0, 2020.0: 100.0, 2025.0: 200.0})
+    evaluator = ModelEvaluator(study, {"key_projects_per_year": scenario_path},
+                               {"key_projects_per_year": 60.0}, [])
+    path = evaluator.params(np.array([[10.0], [300.0]]))["key_projects_per_year"]
+    years = path["year"].to_numpy()
+    np.testing.assert_allclose(np.interp(2019.0, years, path[0]), 60.0)
+    np.testing.assert_allclose(np.interp(2021.0, years, path[0]), 120.0)     # on the scenario's 2020-25 ramp
+    np.testing.assert_array_equal(path.sel(year=2022.0), [10.0, 300.0])
+
+
+def test_cli_runs_resumes_and_reanalyses_a_study_on_the_model(tmp_path):
+    study, out = tmp_path / "model_tiny.yaml", tmp_path / "out"
+    study.write_text(MODEL_STUDY)
+    command = ["sensitivity", str(study), "--out", str(out), "--chunk-runs", "64"]
+    first = CliRunner().invoke(cli.main, command)
+    assert first.exit_code == 0, first.output
+    indices_csv = (out / "indices.csv").read_text()
+    chunk = out / "chunks" / "chunk_00000.npz"
+    saved_at = chunk.stat().st_mtime_ns
+    resumed = CliRunner().invoke(cli.main, [*command, "--resume"])
+    assert resumed.exit_code == 0, resumed.output
+    assert chunk.stat().st_mtime_ns == saved_at, "a finished chunk must not be evaluated again"
+    assert (out / "indices.csv").read_text() == indices_csv
+    again = CliRunner().invoke(cli.main, [*command, "--analyse-only"])
+    assert again.exit_code == 0, again.output
+    assert (out / "indices.csv").read_text() == indices_csv
+
+
+def test_an_outcome_with_failed_runs_gets_no_indices_and_the_others_still_do(tmp_path):
+    def partly_failing(X):
+        broken = ishigami(X)
+        broken[X[:, 0] > 3.0] = np.nan
+        return np.stack([ishigami(X), broken], axis=1)
+
+    study = ishigami_study(samples=256, second_order=False).model_dump()
+    study["outcomes"] = [{"indicator": "ishigami", "year": 2025}, {"indicator": "broken", "year": 2025}]
+    tables = run_study(Study.model_validate(study), partly_failing, tmp_path, progress=False)
+    found = tables["indices"].set_index(["outcome", "parameter"])["ST"]
+    assert found["ishigami@2025"].notna().all()
+    assert found["broken@2025"].isna().all()
+    assert "broken@2025**: no indices" in (tmp_path / "summary.md").read_text()
