@@ -96,11 +96,10 @@ def simulate(params: dict | None = None, final_year: int = 2035, time_step: floa
     params = fitted() | (params or {})
     economy = economy or load()
     _check_names(economy, params)
-    if time_step is not None:
-        params = params | {"time_step": time_step}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # PySD warns on every time-path input; that is our design
-        run = economy.run(params=params, final_time=final_year, reload=True,
+        # time_step goes to run(), not params: a TIME STEP param would not change PySD's clock
+        run = economy.run(params=params, final_time=final_year, time_step=time_step, reload=True,
                           return_timestamps=np.arange(2010, final_year + 1))
     run = run.rename(columns=economy.namespace)
     run = run.loc[:, ~run.columns.duplicated()]
@@ -110,6 +109,6 @@ def simulate(params: dict | None = None, final_year: int = 2035, time_step: floa
 
 def _check_names(economy: Model, params: dict) -> None:
     kinds = economy.doc.set_index("Py Name")["Type"]
-    wrong = sorted(n for n in params if kinds.get(n) not in ("Constant", "Lookup") and n != "time_step")
+    wrong = sorted(n for n in params if kinds.get(n) not in ("Constant", "Lookup"))
     if wrong:
         raise ValueError(f"not a settable input of {MDL.name}: {', '.join(wrong)}")

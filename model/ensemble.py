@@ -6,8 +6,12 @@ worker processes or a Dask cluster, and each chunk's Dataset may be reduced befo
 so memory stays bounded whatever the number of runs.
 """
 
+import atexit
+import functools
 import math
+import multiprocessing
 import os
+import pickle
 import signal
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -20,11 +24,11 @@ import pysd
 import xarray as xr
 from tqdm.auto import tqdm
 
-from model.engine.batch import Chunk, TimePath, run_chunk, time_axis_inputs
+from model.engine.batch import CONTROL, Chunk, TimePath, run_chunk, time_axis_inputs
 from model.engine.transform import UnsupportedFeature, transform
 
 __all__ = ["run", "run_translated", "UnsupportedFeature"]
-CHUNK_BYTES = 128 * 2**20  # one chunk's full Dataset before `reduce`
+CHUNK_BYTES = 256 * 2**20  # one chunk's full Dataset before `reduce`
 Reduce = Callable[[xr.Dataset], xr.Dataset]
 
 
@@ -43,8 +47,16 @@ def run(params: dict[str, Any], n: int, reduce: Reduce | None = None, final_year
         Picklable callable applied to each chunk's Dataset before gathering, e.g.
         ``functools.partial(model.indicators.compute, names=[...])``; default keeps every variable.
     chunk_size, workers, scheduler
-        Runs per chunk (default: about 128 MB of results), worker processes (default: all
-        cores) or a Dask scheduler address ("tcp://...") / distributed.Client to send chunks to.
+        Runs per chunk (default: about 256 MB of results), worker processes (default: all
+        cores, kept for the next call) or a Dask scheduler address ("tcp://...") /
+        distributed.Client to send chunks to. Workers start by forkserver, so a script calling
+        this needs the usual ``if __name__ == "__main__":`` guard.
+    time_step
+        TIME STEP override; results are saved yearly from INITIAL TIME to `final_year` whatever it is.
+
+    Results are identical whatever the chunking and workers. Ctrl-C stops the workers at once.
+    Raises UnsupportedFeature if the model uses a Vensim feature the engine cannot run per run,
+    and ValueError naming the parameter for a bad name, shape or type.
     """
     import model  # the package imports this module's siblings; avoid a cycle at import time
 
@@ -62,8 +74,8 @@ def run_translated(py_file: str | Path, params: dict[str, Any], n: int, reduce: 
     """
     if n < 1:
         raise ValueError(f"n: the number of runs must be at least 1, got {n}")
-    source = transform(Path(py_file).read_text(encoding="utf-8"), Path(py_file).name)
-    economy = pysd.load(py_file)
+    stat = Path(py_file).stat()
+    source, economy = _translated(str(py_file), stat.st_mtime_ns, stat.st_size)
     inputs = {name: _as_input(economy, name, value, n) for name, value in params.items()}
     varying = sorted(k for k in time_axis_inputs(economy) & set(inputs) if not isinstance(inputs[k], float))
     if varying:
@@ -73,25 +85,34 @@ def run_translated(py_file: str | Path, params: dict[str, Any], n: int, reduce: 
     size = schedule.get("chunk_size") or _default_chunk(economy, n, control, schedule.get("workers"))
     chunks = [Chunk(source, start, min(size, n - start), _rows(inputs, start, start + size), control, reduce)
               for start in range(0, n, size)]
-    done = _execute(chunks, schedule.get("workers"), schedule.get("scheduler"), schedule.get("progress", True))
+    done = _execute(chunks, schedule.get("workers"), schedule.get("scheduler"),
+                    schedule.get("progress", True))
     return xr.concat(done, dim="run") if len(done) > 1 else done[0]
+
+
+@functools.lru_cache(maxsize=4)
+def _translated(py_file: str, mtime_ns: int, size: int) -> tuple[str, Any]:
+    """The rewritten module and the plain PySD model (for names and kinds), once per file version."""
+    return transform(Path(py_file).read_text(encoding="utf-8"), Path(py_file).name), pysd.load(py_file)
 
 
 def _as_input(economy, name: str, value: Any, n: int) -> float | np.ndarray | TimePath:
     """Check one parameter against the model and bring it to a chunkable form."""
+    if name in CONTROL:
+        raise ValueError(f"params: {name!r} is a control variable; set final_year / time_step instead")
     kinds = economy.doc.set_index("Py Name")["Type"]
-    kind = kinds.get(name)
-    if kind not in ("Constant", "Lookup"):
+    if kinds.get(name) not in ("Constant", "Lookup"):
+        settable = sorted(set(kinds.index[kinds.isin(["Constant", "Lookup"])]) - set(CONTROL))
         raise ValueError(f"params: {name!r} is not a model constant or lookup table "
-                         f"(settable: {', '.join(sorted(kinds[kinds.isin(['Constant', 'Lookup'])].index))})")
+                         f"(settable: {', '.join(settable)})")
     if isinstance(value, pd.Series):
         path = value.sort_index()
         return TimePath(path.index.to_numpy(float), path.to_numpy(float))
     if isinstance(value, xr.DataArray):
-        if value.dims != ("run", "year") or value.sizes["run"] != n:
+        if set(value.dims) != {"run", "year"} or value.sizes["run"] != n:
             raise ValueError(f"params: {name!r} DataArray must have dims ('run', 'year') with {n} runs, "
                              f"got {dict(value.sizes)}")
-        path = value.sortby("year")
+        path = value.transpose("run", "year").sortby("year")
         return TimePath(path["year"].to_numpy().astype(float), path.to_numpy().astype(float))
     array = np.asarray(value, dtype=float)
     if array.ndim == 0:
@@ -115,8 +136,8 @@ def _default_chunk(economy, n: int, control: dict, workers: int | None) -> int:
     clock = economy.time
     span = control.get("final_time", clock.final_time()) - clock.initial_time()
     saves = span / control.get("saveper", clock.saveper()) + 1
-    per_run = 8 * len(economy.namespace) * saves
-    fits = max(256, int(CHUNK_BYTES // per_run))
+    per_run = 8 * sum(kind == "step" for kind in economy.cache_type.values()) * saves  # run-constants: once
+    fits = max(256, int(CHUNK_BYTES // max(per_run, 1)))
     return max(1, min(fits, math.ceil(n / (workers or os.cpu_count() or 1))))
 
 
@@ -132,21 +153,50 @@ def _execute(chunks: list[Chunk], workers: int | None, scheduler: Any, progress:
 
 
 def _completed(chunks: list[Chunk], workers: int | None, scheduler: Any) -> Iterator[tuple[int, xr.Dataset]]:
+    workers = min(workers or os.cpu_count() or 1, len(chunks))
+    if scheduler is not None or workers > 1:
+        _check_picklable(chunks[0].reduce)
     if scheduler is not None:
         yield from _on_dask(chunks, scheduler)
         return
-    workers = min(workers or os.cpu_count() or 1, len(chunks))
     if workers == 1:
         for index, chunk in enumerate(chunks):
             yield index, run_chunk(chunk)
         return
-    pool = ProcessPoolExecutor(max_workers=workers, initializer=_ignore_interrupt)
+    pool = _pool(workers)
+    futures = {pool.submit(run_chunk, chunk): index for index, chunk in enumerate(chunks)}
     try:
-        futures = {pool.submit(run_chunk, chunk): index for index, chunk in enumerate(chunks)}
         for future in as_completed(futures):
             yield futures[future], future.result()
-    finally:  # also on Ctrl-C: drop queued chunks, let running ones finish, no orphans
+    except BaseException:  # Ctrl-C or a failed chunk: stop the workers now, leave no orphans
+        _POOLS.pop(workers, None)
+        for process in list(pool._processes.values()):  # no public way: shutdown() waits for chunks
+            process.terminate()
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+
+
+_POOLS: dict[int, ProcessPoolExecutor] = {}
+
+
+def _pool(workers: int) -> ProcessPoolExecutor:
+    """Worker processes kept between calls: each keeps its configured model for the next batch."""
+    if workers not in _POOLS:
+        for old in _POOLS.values():
+            old.shutdown(wait=True)
+        _POOLS.clear()
+        # forkserver: workers start clean, not as forks of a parent that may run threads (tqdm, Dask)
+        _POOLS[workers] = ProcessPoolExecutor(max_workers=workers, initializer=_ignore_interrupt,
+                                              mp_context=multiprocessing.get_context("forkserver"))
+    return _POOLS[workers]
+
+
+@atexit.register
+def _close_pools() -> None:
+    """Stop the kept worker processes (also at exit)."""
+    for pool in _POOLS.values():
         pool.shutdown(wait=True, cancel_futures=True)
+    _POOLS.clear()
 
 
 def _on_dask(chunks: list[Chunk], scheduler: Any) -> Iterator[tuple[int, xr.Dataset]]:
@@ -163,6 +213,14 @@ def _on_dask(chunks: list[Chunk], scheduler: Any) -> Iterator[tuple[int, xr.Data
         client.cancel(futures)
         if isinstance(scheduler, str):
             client.close()
+
+
+def _check_picklable(reduce: Reduce | None) -> None:
+    try:
+        pickle.dumps(reduce)
+    except (pickle.PicklingError, AttributeError, TypeError) as error:
+        raise ValueError(f"reduce: {reduce!r} cannot be sent to worker processes ({error}); use a "
+                         "module-level function or functools.partial of one") from error
 
 
 def _ignore_interrupt() -> None:

@@ -19,8 +19,8 @@ EXITS = ["small_firm_exits", "above_scale_exits", "large_firm_exits"]
 
 def test_firms_move_between_tiers_without_being_created(economy):
     """Euler step by step: the change of all firms equals entries minus exits; transfers net to zero."""
-    step = 0.125
-    times = np.arange(2010, 2016 + step / 2, step)
+    step = economy.components.time_step()
+    times = np.arange(2010, 2013 + step / 2, step)
     run = economy.run(return_timestamps=times, reload=True).rename(columns=economy.namespace)
     total = run[TIERS].sum(axis=1).to_numpy()
     net = (run[ENTRIES].sum(axis=1) - run[EXITS].sum(axis=1)).to_numpy()
@@ -28,38 +28,46 @@ def test_firms_move_between_tiers_without_being_created(economy):
     assert run["new_above_scale_firms"].min() > 0  # the test is not vacuous: firms do move
 
 
-def test_halving_the_time_step_moves_no_headline_by_more_than_1_percent(baseline_indicators):
-    fine = indicators.compute(model.simulate(time_step=0.0625))
+def _engine(params: dict | None = None, time_step: float | None = None):
+    """One run on the ensemble engine (run dim dropped): same equations as PySD, far faster."""
+    from model import ensemble
+
+    return ensemble.run(params or {}, 1, workers=1, progress=False, time_step=time_step).isel(run=0)
+
+
+def test_halving_the_time_step_moves_no_headline_by_more_than_1_percent(economy, baseline_indicators):
+    half = economy.components.time_step() / 2
+    fine = indicators.compute(_engine(time_step=half))
     levels = [n for n in indicators.HEADLINES if not n.endswith("_pct") or "share" in n or "penetration" in n
               or "utilization" in n] + ["manufacturing_va_100m_yuan"]
+    moved = {}
     for name in levels:
-        coarse, half = baseline_indicators[name].to_numpy(), fine[name].to_numpy()
-        worst = np.nanmax(np.abs(half / coarse - 1))
-        assert worst < 0.01, f"{name}: halving TIME STEP moved it by {worst:.2%}"
+        coarse, halved = baseline_indicators[name].to_numpy(), fine[name].to_numpy()
+        moved[name] = np.nanmax(np.abs(halved / coarse - 1))
+        assert moved[name] < 0.01, f"{name}: halving TIME STEP moved it by {moved[name]:.2%}"
+    assert max(moved.values()) > 1e-6  # the step really changed
 
 
 def _stocks_ok(run) -> None:
     stocks = [name for name in model.load().doc.query("Type == 'Stateful' and Subtype == 'Integ'")["Py Name"]]
-    values = run[stocks].to_dataframe()
+    values = run[stocks].to_dataframe()[stocks]
     assert not values.isna().any().any(), f"NaN in {values.columns[values.isna().any()].tolist()}"
     negative = values.columns[(values < -1e-9).any()].tolist()
     assert not negative, f"negative stocks: {negative}"
 
 
-def test_zero_investment_gives_no_negative_stock_and_no_nan(economy):
-    params = {"manufacturing_investment_real": 0, "key_projects_per_year": 0}
-    run = economy.run(params=params, reload=True, return_timestamps=np.arange(2010, 2036))
-    run = run.rename(columns=economy.namespace)
-    assert (run["physical_capital"].diff().dropna() < 0).all()  # capital only wears out
-    import xarray as xr
-    _stocks_ok(xr.Dataset.from_dataframe(run))
+def test_zero_investment_gives_no_negative_stock_and_no_nan():
+    run = _engine({"max_investment_rate": 0.0, "key_projects_per_year": 0.0})
+    assert float(run["manufacturing_investment_real"].max()) == 0.0
+    assert (run["physical_capital"].diff("year") < 0).all()  # capital only wears out
+    _stocks_ok(run)
 
 
 def test_levers_at_ten_times_their_plan_value_give_no_negative_stock_and_no_nan():
     plan = scenarios.load("scenarios/plan.yaml")
     baseline = model.baseline()
     params = {name: 10 * lever.time_path(baseline[name]) for name, lever in plan.levers.items()}
-    _stocks_ok(model.simulate(params))
+    _stocks_ok(_engine(params))
 
 
 # Each lever and an indicator it is meant to raise (+1) or lower (-1).
@@ -108,23 +116,27 @@ def test_a_stronger_lever_never_lowers_what_it_targets(lever, name, sign, pushed
 
 
 def test_super_deduction_outlook_raises_rd_intensity(baseline_indicators):
-    pushed = indicators.compute(model.simulate({"rd_super_deduction_outlook": pd.Series({2021.0: 1.5, 2035.0: 1.5})}))
+    pushed = indicators.compute(_engine({"rd_super_deduction_outlook": pd.Series({2021.0: 1.5, 2035.0: 1.5})}))
     gain = (pushed - baseline_indicators)["above_scale_industry_rd_intensity_pct"].sel(year=slice(2021, None))
     assert float(gain.min()) >= 0 and float(gain.max()) > 0
 
 
-def test_a_scenario_run_does_not_leak_into_the_next(economy, baseline_run):
+@pytest.fixture(scope="module")
+def plan_run(economy, baseline_run):
+    """The plan through PySD, on the same model object that ran the baseline."""
     plan = scenarios.load("scenarios/plan.yaml")
-    model.simulate(plan.params(model.baseline()), economy=economy)
+    return plan, model.simulate(plan.params(model.baseline()), economy=economy)
+
+
+def test_a_scenario_run_does_not_leak_into_the_next(economy, baseline_run, plan_run):
     again = model.simulate(economy=economy)
-    xr_equal = (again - baseline_run).to_array()
-    assert float(abs(xr_equal).max()) == 0.0
+    assert float(abs((again - baseline_run).to_array()).max()) == 0.0
 
 
-def test_history_is_untouched_before_the_levers_start(baseline_run):
-    plan = scenarios.load("scenarios/plan.yaml")
+def test_history_is_untouched_before_the_levers_start(baseline_run, plan_run):
+    """Through PySD itself: a lever's time path keeps the baseline value before its start year."""
+    plan, run = plan_run
     start = min(lever.start for lever in plan.levers.values())
-    run = model.simulate(plan.params(model.baseline()))
     before = (run - baseline_run).sel(year=slice(None, start - 1)).to_array()
     after = (run - baseline_run).sel(year=slice(start + 1, None)).to_array()
     assert float(abs(before).max()) == 0.0
@@ -143,3 +155,18 @@ def test_baseline_tracks_the_recorded_history_within_25_percent(name, baseline_i
     simulated = baseline_indicators[name].sel(year=history["year"].to_numpy()).to_numpy()
     error = simulated / history["value"].to_numpy() - 1
     assert np.all(np.abs(error) <= 0.25), dict(zip(history["year"], np.round(error, 3)))
+
+
+def test_random_parameter_sets_across_every_range_stay_finite_and_non_negative():
+    """Latin corners of the whole parameter space: 512 draws of every constant within its [min,max]."""
+    from model import ensemble
+
+    constants = model.constants()
+    constants = constants[constants["high"] > constants["low"]]
+    rng = np.random.default_rng(2026)
+    params = {name: rng.uniform(row["low"], row["high"], 512) for name, row in constants.iterrows()}
+    runs = ensemble.run(params, 512, workers=1, progress=False)
+    stocks = model.load().doc.query("Type == 'Stateful' and Subtype == 'Integ'")["Py Name"].tolist()
+    values = np.stack([runs[name].to_numpy() for name in stocks])
+    assert np.isfinite(values).all(), [s for s, v in zip(stocks, values) if not np.isfinite(v).all()]
+    assert (values >= -1e-9).all(), [s for s, v in zip(stocks, values) if (v < -1e-9).any()]

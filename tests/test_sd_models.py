@@ -17,8 +17,8 @@ import pysd
 import pytest
 from pysd.tools.benchmarking import detect_encoding, load_outputs
 
-from model.engine.transform import UnsupportedFeature, transform
 from model.engine.batch import time_axis_inputs
+from model.engine.transform import UnsupportedFeature
 from model.ensemble import run_translated
 
 CASES = Path(__file__).with_name("sd_models")

@@ -8,10 +8,12 @@ states in an object array, which would turn arrays of runs into Python floats.
 import hashlib
 import os
 import tempfile
+import threading
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import pysd
@@ -24,7 +26,7 @@ CONTROL = ("initial_time", "final_time", "time_step", "saveper")
 
 @dataclass(frozen=True)
 class TimePath:
-    """Values over time, linear between points and flat beyond the ends; `values` [points] or [runs x points]."""
+    """Values over time, linear between points, flat beyond the ends; [points] or [runs x points]."""
 
     times: np.ndarray
     values: np.ndarray
@@ -54,21 +56,34 @@ def run_chunk(chunk: Chunk) -> xr.Dataset:
     """Simulate the chunk's runs; dims ("run", "year"), then apply its `reduce`."""
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")  # PySD's per-run chatter would repeat once per chunk
-        economy = _prepared(chunk)
-        years, saved = _integrate(economy, chunk.size)
+        try:
+            economy = _prepared(chunk)
+            years, saved, constants = _integrate(economy, chunk.size)
+        except BaseException:  # an interrupted or failed chunk may leave the model half set up
+            _cached("prepared", {}).clear()
+            raise
     if np.all(years == np.round(years)):
         years = years.astype(int)
-    names = economy.capture_elements["step"] + economy.capture_elements["run"]
-    runs = xr.Dataset({name: (("run", "year"), saved[i].T) for i, name in enumerate(names)},
+    shape = (chunk.size, len(years))
+    data = {name: saved[i].T for i, name in enumerate(economy.capture_elements["step"])}
+    data |= {name: np.broadcast_to(constants[i][:, None], shape)  # as PySD: run-constant, stored once
+             for i, name in enumerate(economy.capture_elements["run"])}
+    runs = xr.Dataset({name: (("run", "year"), data[name]) for name in sorted(data)},
                       coords={"run": np.arange(chunk.start, chunk.start + chunk.size), "year": years})
     result = chunk.reduce(runs) if chunk.reduce else runs
-    if any(np.shares_memory(v.values, saved) for v in result.data_vars.values()):
+    arrays = [v.values for v in result.data_vars.values()]
+    if any(np.shares_memory(a, saved) or not a.flags.writeable for a in arrays):
         result = result.copy(deep=True)  # the buffer is reused by the next chunk
     return result
 
 
-_PREPARED: dict[tuple, Any] = {}  # this process's configured model, reused by the next chunk of a batch
-_BUFFER: list[np.ndarray] = []  # results buffer, reused: first-touching fresh memory is slow
+_LOCAL = threading.local()  # per thread (Dask may run chunks in threads of one process)
+
+
+def _cached(name: str, default):
+    if not hasattr(_LOCAL, name):
+        setattr(_LOCAL, name, default)
+    return getattr(_LOCAL, name)
 
 
 def _prepared(chunk: Chunk):
@@ -77,16 +92,17 @@ def _prepared(chunk: Chunk):
     kinds = tuple(sorted((name, type(v).__name__, getattr(v, "values", v).__class__.__name__)
                          for name, v in chunk.params.items()))
     key = (hashlib.sha256(chunk.source.encode()).hexdigest(), kinds, tuple(sorted(chunk.control.items())))
-    economy = _PREPARED.get(key)
+    prepared = _cached("prepared", {})  # the configured model, reused by the next chunk of a batch
+    economy = prepared.get(key)
     if economy is None:
-        _PREPARED.clear()
+        prepared.clear()
         economy = pysd.load(_module_file(chunk.source))
         for name, value in chunk.params.items():
             _set_input(economy, name, value)
         economy._config_simulation(None, None, None, "original", chunk.control.get("final_time"),
                                    chunk.control.get("time_step"), chunk.control.get("saveper"),
                                    True, progress=False)
-        _PREPARED[key] = economy
+        prepared[key] = economy
         return economy
     economy._remove_constant_cache()
     for name, value in chunk.params.items():
@@ -116,7 +132,7 @@ def _module_file(source: str) -> Path:
     path = Path(tempfile.gettempdir()) / "nxmfg-ensemble" / f"m{digest}.py"
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_suffix(f".{os.getpid()}.tmp")
+        partial = path.with_suffix(f".{os.getpid()}-{threading.get_ident()}.tmp")
         partial.write_text(source, encoding="utf-8")
         os.replace(partial, path)
     return path
@@ -143,24 +159,27 @@ def _set_input(economy, name: str, value) -> None:
     economy.cache.cached_funcs.discard(name)
 
 
-def _integrate(economy, size: int) -> tuple[np.ndarray, np.ndarray]:
-    """PySD's `_integrate` loop; returns save times and values [variables x saves x runs]."""
-    names = economy.capture_elements["step"] + economy.capture_elements["run"]
-    funcs = [getattr(economy.components, name) for name in names]
+def _integrate(economy, size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """PySD's `_integrate` loop; returns save times, time-varying values [variables x saves x runs]
+    and run-constant values [variables x runs] (PySD's "run" cache: the same at every save)."""
+    steps = [getattr(economy.components, name) for name in economy.capture_elements["step"]]
     clock, dynamic = economy.time, economy._dynamicstateful_elements
+    constants = np.array([np.broadcast_to(getattr(economy.components, name)(), (size,))
+                          for name in economy.capture_elements["run"]]).reshape(-1, size)
     span = (clock.final_time() - clock()) / clock.saveper()
-    shape = (len(funcs), int(span + 1e-6) + 2, size)
-    if not _BUFFER or _BUFFER[0].shape != shape:
-        _BUFFER[:] = [np.empty(shape)]
-    saved = _BUFFER[0]
+    shape = (len(steps), int(span + 1e-6) + 2, size)
+    buffer = _cached("buffer", [])  # reused: first-touching fresh memory is slow
+    if not buffer or buffer[0].shape != shape:
+        buffer[:] = [np.empty(shape)]
+    saved = buffer[0]
     times = []
 
     def save():
         nonlocal saved
         if len(times) == saved.shape[1]:  # SAVEPER or FINAL TIME moved during the run
             saved = np.concatenate([saved, np.empty_like(saved)], axis=1)
-            _BUFFER[:] = [saved]
-        for i, func in enumerate(funcs):
+            buffer[:] = [saved]
+        for i, func in enumerate(steps):
             saved[i, len(times)] = func()
         times.append(clock.round())
 
@@ -176,4 +195,4 @@ def _integrate(economy, size: int) -> tuple[np.ndarray, np.ndarray]:
         economy.clean_caches()
     if clock.in_return():
         save()
-    return np.asarray(times), saved[:, :len(times)]
+    return np.asarray(times), saved[:, :len(times)], constants

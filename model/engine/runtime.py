@@ -6,6 +6,7 @@ by element-wise numpy, because a condition may now hold for some runs and not ot
 """
 
 import numpy as np
+import pandas as pd
 from pysd.py_backend import lookups, statefuls
 from pysd.py_backend.functions import SMALL_VENSIM
 
@@ -64,7 +65,7 @@ class HardcodedLookups(lookups.HardcodedLookups):
 
     def set_values(self, values):
         """Replace the table: pd.Series (shared), (xp, fp[runs, points]) per run, or a constant."""
-        if hasattr(values, "index"):
+        if isinstance(values, pd.Series):
             series = values.sort_index()
             self.table = series.index.to_numpy(float), series.to_numpy(float)
         else:

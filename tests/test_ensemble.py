@@ -1,0 +1,167 @@
+"""The ensemble engine runs many parameter sets of nxmfg.mdl at once and gives what PySD gives, run by run."""
+
+import functools
+import shutil
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import xarray as xr
+
+import model
+from model import ensemble, indicators
+from model.engine.reference import pysd_runs
+from model.engine.transform import UnsupportedFeature
+
+RUNS = 64
+SEED = 20251122
+
+
+@pytest.fixture(scope="module")
+def draws() -> dict[str, np.ndarray]:
+    """RUNS parameter sets, every constant uniform within its [min, max] from the .mdl."""
+    rng = np.random.default_rng(SEED)
+    ranges = model.constants()[["low", "high"]].astype(float)
+    return {name: rng.uniform(low, high, RUNS) for name, (low, high) in ranges.iterrows()}
+
+
+def _row(params: dict, i: int) -> dict:
+    return {name: float(v[i]) if isinstance(v, np.ndarray) else v for name, v in params.items()}
+
+
+def _plain_pysd(param_sets: list[dict]) -> xr.Dataset:
+    """PySD's own Model.run per set (np.interp lookups), in two processes to halve the wait."""
+    halves = [param_sets[: len(param_sets) // 2], param_sets[len(param_sets) // 2:]]
+    run = functools.partial(pysd_runs, model.translated(), final_time=2035)
+    with ProcessPoolExecutor(2) as pool:
+        first, second = pool.map(run, halves)
+    return xr.concat([first, second.assign_coords(run=second["run"] + len(halves[0]))], dim="run")
+
+
+def _assert_same_runs(ensemble_runs: xr.Dataset, plain: xr.Dataset, rtol: float = 1e-9) -> None:
+    """Max relative difference <= rtol for every variable, run and year (NaN where PySD has NaN)."""
+    missing = sorted(set(plain.data_vars) - set(ensemble_runs.data_vars))
+    assert not missing, f"variables missing from the ensemble: {missing}"
+    assert "valid" not in plain.coords or bool(plain["valid"].all()), "PySD could not complete every run"
+    for name in plain.data_vars:
+        np.testing.assert_allclose(ensemble_runs[name].transpose("run", "year").to_numpy(),
+                                   plain[name].to_numpy(), rtol=rtol, atol=0, err_msg=name)
+
+
+def test_64_random_parameter_sets_give_plain_pysd_trajectories(draws):
+    """Equivalence: every variable and indicator, every run and year, within 1e-9 relative.
+
+    Some draws take the model where PySD itself fails (a negative number to a fractional
+    power: Python makes it complex); the ensemble must show those runs as NaN, not as numbers.
+    """
+    full = model.fitted() | draws
+    runs = ensemble.run(draws, RUNS, workers=2, chunk_size=24, progress=False)  # 3 chunks, 2 processes
+    plain = _plain_pysd([_row(full, i) for i in range(RUNS)])
+    valid = plain["valid"].to_numpy()
+    assert valid.sum() >= 16, f"only {valid.sum()} of {RUNS} draws run in plain PySD"
+    failed = runs.isel(run=np.flatnonzero(~valid)).to_array().isnull().any(["variable", "year"])  # noqa: PD003 (xarray)
+    assert failed.all(), "a run PySD cannot complete must not come out of the ensemble as numbers"
+    _assert_same_runs(runs.isel(run=valid), plain.isel(run=valid))
+    names = list(indicators.INDICATORS)
+    ours, theirs = (indicators.compute(r.isel(run=valid), names) for r in (runs, plain))
+    for name in names:
+        np.testing.assert_allclose(ours[name].transpose("run", "year").to_numpy(),
+                                   theirs[name].to_numpy(), rtol=1e-9, atol=0, err_msg=name)
+
+
+def test_a_scenario_with_time_paths_matches_model_simulate_as_shipped(draws):
+    """Against model.simulate (PySD as shipped, xarray lookups): a lever path and an outlook table."""
+    lever = pd.Series({2010.0: 0.03, 2021 - 1e-6: 0.03, 2021.0: 0.1, 2030.0: 0.2})
+    outlook = pd.Series({2021.0: 1.4, 2035.0: 1.1})
+    params = {"tech_upgrade_subsidy_rate": lever, "coal_price_outlook": outlook,
+              "key_projects_per_year": draws["key_projects_per_year"][:2]}
+    runs = ensemble.run(params, 2, workers=1, progress=False)
+    for i in range(2):
+        alone = model.simulate(_row(params, i))
+        _assert_same_runs(runs.isel(run=[i]), alone.expand_dims(run=[0]))
+
+
+def test_per_run_time_paths_equal_one_shared_path_per_run(draws):
+    """A ("run", "year") DataArray gives run i what the pd.Series of row i gives a plain PySD run."""
+    years = [2010.0, 2020.0, 2021.0, 2035.0]
+    values = np.array([[0.03, 0.03, 0.08, 0.12], [0.03, 0.03, 0.2, 0.25], [0.03, 0.03, 0.0, 0.3]])
+    outlook = np.array([[1.0, 1.2], [1.5, 0.8], [1.1, 1.1]])
+    params = {"tech_upgrade_subsidy_rate": xr.DataArray(values, {"year": years}, ("run", "year")),
+              "coal_price_outlook": xr.DataArray(outlook, {"year": [2021.0, 2035.0]}, ("run", "year"))}
+    runs = ensemble.run(params, 3, workers=1, progress=False)
+    sets = [model.fitted() | {"tech_upgrade_subsidy_rate": pd.Series(values[i], years),
+                              "coal_price_outlook": pd.Series(outlook[i], [2021.0, 2035.0])}
+            for i in range(3)]
+    _assert_same_runs(runs, pysd_runs(model.translated(), sets, final_time=2035))
+
+
+def test_results_are_identical_whatever_the_chunking_and_workers(draws):
+    params = {name: values[:40] for name, values in draws.items()}
+    one = ensemble.run(params, 40, workers=1, chunk_size=40, progress=False)
+    xr.testing.assert_identical(one, ensemble.run(params, 40, workers=1, chunk_size=7, progress=False))
+    xr.testing.assert_identical(one, ensemble.run(params, 40, workers=2, chunk_size=13, progress=False))
+
+
+def test_chunks_can_go_to_a_dask_cluster(draws):
+    distributed = pytest.importorskip("distributed")
+    params = {name: values[:6] for name, values in draws.items()}
+    local = ensemble.run(params, 6, workers=1, progress=False)
+    with distributed.LocalCluster(n_workers=1, processes=False, dashboard_address=None) as cluster, \
+            distributed.Client(cluster) as client:
+        remote = ensemble.run(params, 6, chunk_size=4, scheduler=client.scheduler.address, progress=False)
+    xr.testing.assert_identical(local, remote)
+
+
+def test_reduce_keeps_only_what_it_returns(draws):
+    names = ["gdp_100m_yuan", "manufacturing_va_growth_pct"]
+    reduce = functools.partial(indicators.compute, names=names)
+    params = {name: values[:10] for name, values in draws.items()}
+    reduced = ensemble.run(params, 10, reduce=reduce, workers=2, chunk_size=4, progress=False)
+    full = ensemble.run(params, 10, workers=1, progress=False)
+    assert set(reduced.data_vars) == set(names)
+    assert reduced.sizes["run"] == 10
+    xr.testing.assert_allclose(reduced, indicators.compute(full, names), rtol=0, atol=0)
+
+
+def test_an_unsupported_vensim_feature_is_refused_at_load_naming_the_variable(tmp_path):
+    mdl = tmp_path / "delayed.mdl"
+    mdl.write_text("{UTF-8}\nshipments = DELAY1(orders, 3)\n\t~\t~\t|\norders = 10\n\t~\t~\t|\n"
+                   "INITIAL TIME = 0\n\t~\t~\t|\nFINAL TIME = 10\n\t~\t~\t|\nTIME STEP = 1\n\t~\t~\t|\n"
+                   "SAVEPER = 1\n\t~\t~\t|\n", encoding="utf-8")
+    import pysd
+
+    py_file = pysd.read_vensim(mdl).py_model_file
+    with pytest.raises(UnsupportedFeature, match=r"variable 'shipments' uses DELAY1"):
+        ensemble.run_translated(py_file, {"orders": np.array([1.0, 2.0])}, 2, progress=False)
+
+
+@pytest.mark.parametrize(("params", "message"), [
+    ({"no_such_constant": 1.0}, "'no_such_constant' is not a model constant or lookup table"),
+    ({"key_projects_per_year": np.ones(3)}, "'key_projects_per_year' must be a number, an array of 2"),
+    ({"final_time": 2030.0}, "'final_time' is a control variable"),
+])
+def test_bad_parameters_are_named(params, message):
+    with pytest.raises(ValueError, match=message):
+        ensemble.run(params, 2, progress=False)
+
+
+def test_an_input_of_the_time_axis_cannot_differ_between_runs(tmp_path):
+    """FINAL TIME depends on `max time` in SDXorg's dynamic_final_time case."""
+    import pysd
+
+    case = shutil.copytree(Path(__file__).with_name("sd_models") / "tests" / "dynamic_final_time",
+                           tmp_path / "case")
+    py_file = pysd.read_vensim(next(Path(case).glob("*.mdl"))).py_model_file
+    with pytest.raises(ValueError, match="max_time set the time axis"):
+        ensemble.run_translated(py_file, {"max_time": np.array([50.0, 100.0])}, 2, progress=False)
+
+
+def test_a_finer_time_step_is_used_by_the_integration_as_in_pysd(draws):
+    """time_step reaches PySD's clock (not only the TIME STEP variable); output stays yearly."""
+    params = {name: values[:2] for name, values in draws.items()}
+    runs = ensemble.run(params, 2, workers=1, time_step=0.0625, progress=False)
+    sets = [_row(model.fitted() | params, i) for i in range(2)]
+    _assert_same_runs(runs, pysd_runs(model.translated(), sets, final_time=2035, time_step=0.0625))
+    assert list(runs["year"].values) == list(range(2010, 2036))
