@@ -81,6 +81,7 @@ class Fit:
     evaluated_x: np.ndarray     # (evaluations, parameters)
     evaluated_cost: np.ndarray
     message: str
+    jacobian: np.ndarray        # of the residuals at x (residuals x parameters)
 
 
 class Recorder:
@@ -146,4 +147,5 @@ def calibrate(problem: Problem, evaluate: Evaluate, seed: int, search: dict | No
         raise RuntimeError(f"calibration did not converge: {polish.message}")
     return Fit(x=polish.x, cost=float(polish.cost), residuals=polish.fun,
                evaluated_x=np.vstack(recorder.xs), evaluated_cost=np.concatenate(recorder.costs),
-               message=f"differential evolution: {found.message}; least squares: {polish.message}")
+               message=f"differential evolution: {found.message}; least squares: {polish.message}",
+               jacobian=polish.jac)

@@ -88,13 +88,27 @@ def _approximate(raw_value: str, unit: str, quote: str) -> bool:
                 or re.search(rf"约\s*{number}|{number}\s*%?\s*(左右|以上|多)", quote))
 
 
+def _mapping(name: str, user_file: bool) -> dict | str:
+    """The map entry of a data indicator, or why it is not fitted (the message of an error if unknown)."""
+    mapping, unused = indicator_map()["mapped"], indicator_map()["unused"]
+    if name in mapping:
+        return mapping[name]
+    if name in model_indicator_names():
+        return {"model": name}
+    if name in unused and not user_file:
+        return f"unused: {unused[name]}"
+    allowed = ", ".join(sorted(set(mapping) | model_indicator_names()))
+    why = f" ({unused[name]})" if name in unused else ""
+    raise ValueError(f"{name!r} is not mapped to a model indicator{why}; allowed: {allowed} "
+                     f"(see {INDICATOR_MAP.name})")
+
+
 def _parse(path: Path, line: int, record: dict, user_file: bool) -> Row | None:
     """One CSV record -> Row (None when excluded by rule); DataError names the field."""
     def fail(field: str, message: str) -> DataError:
         return DataError(f"{path}:{line}: field '{field}': {message}")
 
     name, unit = (record.get("indicator") or "").strip(), (record.get("unit") or "").strip()
-    mapping, unused = indicator_map()["mapped"], indicator_map()["unused"]
     raw_year, raw_value = (record.get("year") or "").strip(), (record.get("value") or "").strip()
     if not re.fullmatch(r"\d{4}", raw_year) or not EARLIEST_YEAR <= int(raw_year) <= LAST_MODEL_YEAR:
         raise fail("year", f"{raw_year!r} is not a year in {EARLIEST_YEAR}-{LAST_MODEL_YEAR}")
@@ -105,16 +119,14 @@ def _parse(path: Path, line: int, record: dict, user_file: bool) -> Row | None:
     if not math.isfinite(value):
         raise fail("value", f"{raw_value!r} is not a finite number")
     year = int(raw_year)
-    if excluded(name, year, unit):
+    if name.startswith("national_"):
         return None
-    if name in unused and not user_file:
+    try:
+        entry = _mapping(name, user_file)
+    except ValueError as error:
+        raise fail("indicator", str(error)) from None
+    if isinstance(entry, str) or excluded(name, year, unit):
         return None
-    if name not in mapping and name not in model_indicator_names():
-        allowed = ", ".join(sorted(set(mapping) | model_indicator_names()))
-        why = f" ({unused[name]})" if name in unused else ""
-        raise fail("indicator", f"{name!r} is not mapped to a model indicator{why}; "
-                   f"allowed: {allowed} (see {INDICATOR_MAP.name})")
-    entry = mapping.get(name, {"model": name})
     rank = vintage_rank(unit, record.get("source_title") or "")
     if _approximate(raw_value, unit, record.get("quote") or ""):
         unit = f"{unit}; approximate"
@@ -127,17 +139,21 @@ def _parse(path: Path, line: int, record: dict, user_file: bool) -> Row | None:
 
 def read_rows(path: Path, user_file: bool = False) -> list[Row]:
     """Validated rows of one long CSV file (excluded rows dropped), before the vintage rule."""
-    with open(path, encoding="utf-8-sig", newline="") as handle:
-        reader = csv.DictReader(handle)
-        missing = [column for column in REQUIRED if column not in (reader.fieldnames or [])]
-        if missing:
-            raise DataError(f"{path}:1: field '{missing[0]}': missing column; "
-                            f"required: {', '.join(REQUIRED)}")
-        rows = []
-        for record in reader:
-            row = _parse(path, reader.line_num, record, user_file)
-            if row is not None:
-                rows.append(row)
+    rows, end = [], 1
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as handle:
+            reader = csv.DictReader(handle)
+            missing = [column for column in REQUIRED if column not in (reader.fieldnames or [])]
+            if missing:
+                raise DataError(f"{path}:1: field '{missing[0]}': missing column; "
+                                f"required: {', '.join(REQUIRED)}")
+            for record in reader:
+                start, end = end + 1, reader.line_num      # a quoted field may span lines: name the first
+                row = _parse(path, start, record, user_file)
+                if row is not None:
+                    rows.append(row)
+    except (UnicodeDecodeError, csv.Error) as error:
+        raise DataError(f"{path}:{end + 1}: not a UTF-8 CSV file ({error})") from None
     return rows
 
 

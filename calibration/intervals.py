@@ -10,17 +10,27 @@ FLAT_SHARE = 0.9       # an interval spanning >= 90 % of the bounds: the data do
 BOUND_SHARE = 0.01     # within 1 % of the range of a bound counts as hitting it
 
 
-def local_samples(problem: Problem, x: np.ndarray, n_per_parameter: int, seed: int) -> np.ndarray:
-    """Points for the profiles: a slice through x along each parameter, and Gaussian draws around x."""
+def profile_paths(problem: Problem, fit: Fit, n_grid: int, n_scatter: int, seed: int) -> np.ndarray:
+    """Points along each parameter's linearised profile path, with scatter around it.
+
+    With the Gauss-Newton covariance C = (J'J)^-1 at the estimate, the others' best values given
+    parameter i = v lie near x + C[:, i] / C[i, i] (v - x_i): the profile path of the local quadratic
+    approximation. The scatter lets the sampled minimum follow the path where the model is not quadratic.
+    """
     rng = np.random.default_rng(seed)
     span = problem.high - problem.low
-    slices = []
-    for i in range(len(x)):
-        grid = np.tile(x, (n_per_parameter, 1))
-        grid[:, i] = np.linspace(problem.low[i], problem.high[i], n_per_parameter)
-        slices.append(grid)
-    draws = x + rng.normal(scale=0.05 * span, size=(4 * n_per_parameter * len(x), len(x)))
-    return np.clip(np.vstack([*slices, draws]), problem.low, problem.high)
+    covariance = np.linalg.pinv(fit.jacobian.T @ fit.jacobian)
+    points = []
+    for i in range(len(fit.x)):
+        grid = np.linspace(problem.low[i], problem.high[i], n_grid)
+        direction = covariance[:, i] / covariance[i, i] if covariance[i, i] > 0 else np.eye(len(fit.x))[i]
+        path = fit.x + (grid - fit.x[i])[:, None] * direction
+        path[:, i] = grid
+        scatter = np.repeat(path, n_scatter, axis=0) + rng.normal(scale=0.02 * span,
+                                                                  size=(n_grid * n_scatter, len(fit.x)))
+        scatter[:, i] = np.repeat(grid, n_scatter)
+        points += [path, scatter]
+    return np.clip(np.vstack(points), problem.low, problem.high)
 
 
 def likelihood_ratio(cost: np.ndarray, best_cost: float, n_residuals: int) -> np.ndarray:
@@ -33,7 +43,7 @@ def profile_intervals(problem: Problem, fit: Fit, level: float = 0.95) -> pd.Dat
     """Estimate, interval and identification flag per parameter.
 
     The profile likelihood of parameter i at value v is the best cost over the others with i = v. Every
-    evaluated point (the search, the polish and `local_samples`) bounds it from above, so the points
+    evaluated point (the search, the polish and `profile_paths`) bounds it from above, so the points
     within the chi2(1) likelihood-ratio threshold span an inner approximation of the interval.
     """
     ratio = likelihood_ratio(fit.evaluated_cost, fit.cost, len(fit.residuals))
@@ -56,13 +66,14 @@ def profile_intervals(problem: Problem, fit: Fit, level: float = 0.95) -> pd.Dat
     return pd.DataFrame(rows)
 
 
-def explore(problem: Problem, fit: Fit, evaluate: Evaluate, seed: int, n_per_parameter: int = 16) -> Fit:
-    """Evaluate `local_samples` in one ensemble call and add them to the fit's evaluated points."""
-    X = local_samples(problem, fit.x, n_per_parameter, seed)
+def explore(problem: Problem, fit: Fit, evaluate: Evaluate, seed: int, n_grid: int = 41,
+            n_scatter: int = 24) -> Fit:
+    """Evaluate `profile_paths` in one ensemble call and add them to the fit's evaluated points."""
+    X = profile_paths(problem, fit, n_grid, n_scatter, seed)
     R = residuals(problem, X, evaluate(X))
     cost = 0.5 * np.sum(R**2, axis=1)
     return Fit(fit.x, fit.cost, fit.residuals, np.vstack([fit.evaluated_x, X]),
-               np.concatenate([fit.evaluated_cost, cost]), fit.message)
+               np.concatenate([fit.evaluated_cost, cost]), fit.message, fit.jacobian)
 
 
 def band_members(problem: Problem, fit: Fit, seed: int, size: int = 60, level: float = 0.95) -> np.ndarray:

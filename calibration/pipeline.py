@@ -1,7 +1,7 @@
 """`nxmfg calibrate` end to end: data, problem, fit, intervals, report, fitted.yaml."""
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 
@@ -22,6 +22,18 @@ class Outcome:
     params: pd.DataFrame
     seconds: float
     fitted_path: Path | None
+
+
+@dataclass
+class Setup:
+    """What a fit needs: all history, the part fitted, the problem and the evaluator."""
+    history: pd.DataFrame
+    fitted_history: pd.DataFrame
+    problem: fitting.Problem
+    evaluate: fitting.Evaluate
+    spec: dict
+    constants: pd.DataFrame
+    notes: list[str] = field(default_factory=list)
 
 
 def observed_pairs(run: xr.Dataset, history: pd.DataFrame) -> pd.DataFrame:
@@ -46,53 +58,72 @@ def usable(history: pd.DataFrame, probe: xr.Dataset, notes: list[str]) -> pd.Dat
     return keep
 
 
-def calibrate(until: int | None, data: Path | None, out: Path, progress: bool = True) -> Outcome:
-    """Fit, write the report into `out`, and write calibration/fitted.yaml when all years are used."""
+def prepare(until: int | None, data: Path | None) -> Setup:
+    """Read data and free parameters, bind the ensemble engine, and keep what the model can produce."""
     import model
     import model.indicators
 
-    start, notes = time.perf_counter(), []
     history = observations(extra=data)
     spec = runner.read_free_parameters()
     names = list(spec["parameters"])
     indicators = sorted(set(history["indicator"]) & set(model.indicators.INDICATORS))
     evaluate = runner.ensemble_evaluator(names, partial(model.indicators.compute, names=indicators),
-                                         int(history["year"].max()), runner.neutral_fitted(names))
+                                         int(history["year"].max()))
     constants = model.constants()
+    notes: list[str] = []
     probe = evaluate(constants.loc[names, "value"].to_numpy(float)[None, :]).isel(run=0)
-    fit_history = usable(history if until is None else history[history["year"] <= until], probe, notes)
-    problem = runner.build_problem(spec, constants, fit_history)
-    best = fitting.calibrate(problem, evaluate, spec["seed"], spec.get("search"), progress)
-    best = intervals.explore(problem, best, evaluate, spec["seed"])
+    fitted_history = usable(history if until is None else history[history["year"] <= until], probe, notes)
+    problem = runner.build_problem(spec, constants, fitted_history)
+    for row in fitted_history[fitted_history["unit"].str.contains("approximate")].itertuples():
+        notes.append(f"approximate value fitted as printed: {row.indicator} {row.year} = {row.value:g}")
+    return Setup(history, fitted_history, problem, evaluate, spec, constants, notes)
+
+
+def calibrate(until: int | None, data: Path | None, out: Path, progress: bool = True) -> Outcome:
+    """Fit, write the report into `out`, and write calibration/fitted.yaml when all years are used."""
+    import model
+
+    start = time.perf_counter()
+    setup = prepare(until, data)
+    problem, seed = setup.problem, setup.spec["seed"]
+    best = fitting.calibrate(problem, setup.evaluate, seed, setup.spec.get("search"), progress)
+    best = intervals.explore(problem, best, setup.evaluate, seed)
     params = intervals.profile_intervals(problem, best)
-    params.insert(2, "mdl_value", constants.loc[names, "value"].to_numpy(float))
-    runs = evaluate(intervals.band_members(problem, best, spec["seed"]))
-    fitted_run = runs.isel(run=0)
-    in_sample = fit_table(observed_pairs(fitted_run, fit_history))
-    out_of_sample = None
-    if until is not None:
-        out_of_sample = fit_table(observed_pairs(fitted_run, history[history["year"] > until]))
+    params.insert(2, "mdl_value", setup.constants.loc[problem.names, "value"].to_numpy(float))
+    runs = setup.evaluate(intervals.band_members(problem, best, seed))
     paths = [DATA] + ([Path(data)] if data else [])
-    header = runner.fit_header(model.version(), paths, best.cost, until, spec["seed"])
-    values = dict(zip(names, best.x, strict=True))
+    header = runner.fit_header(model.version(), paths, best.cost, until, seed)
+    values = dict(zip(problem.names, best.x, strict=True))
     out.mkdir(parents=True, exist_ok=True)
     runner.write_fitted(values, header, out / "fitted.yaml")
     fitted_path = None
     if until is None:          # an out-of-sample test must not replace the committed baseline
         fitted_path = runner.FITTED
         runner.write_fitted(values, header, fitted_path)
-    seconds = time.perf_counter() - start
-    header |= {"evaluations": len(best.evaluated_cost), "seconds": f"{seconds:.0f}", "search": best.message,
-               "free parameters": len(names), "observations fitted": len(problem.targets)}
-    _write(out, header, params, in_sample, out_of_sample, problem, notes, fitted_run, runs, history, until)
-    return Outcome(in_sample, out_of_sample, params, seconds, fitted_path)
+    header |= {"start": ".mdl values (calibration/fitted.yaml is not applied while fitting)",
+               "free parameters": len(problem.names), "observations fitted": len(problem.targets),
+               "evaluations": len(best.evaluated_cost), "search": best.message,
+               "seconds": f"{time.perf_counter() - start:.0f}"}
+    in_sample, out_of_sample = write_report(out, header, params, setup, runs, until)
+    return Outcome(in_sample, out_of_sample, params, time.perf_counter() - start, fitted_path)
 
 
-def _write(out, header, params, in_sample, out_of_sample, problem, notes, fitted_run, runs, history, until):
+def write_report(out: Path, header: dict, params: pd.DataFrame, setup: Setup, runs: xr.Dataset,
+                 until: int | None) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """Write params.csv, fit.csv (+ fit_out_of_sample.csv), residuals.csv, fit.png, report.md."""
+    best = runs.isel(run=0)
+    pairs = observed_pairs(best, setup.history)
+    pairs["in_sample"] = pairs.merge(setup.fitted_history, how="left", on=["indicator", "year"],
+                                     indicator=True)["_merge"].eq("both").to_numpy()
+    in_sample = fit_table(pairs[pairs["in_sample"]])
+    out_of_sample = fit_table(pairs[pairs["year"] > until]) if until is not None else None
     report.write_csv(params, out / "params.csv")
     report.write_csv(in_sample, out / "fit.csv")
+    report.write_csv(pairs, out / "residuals.csv")
     if out_of_sample is not None:
         report.write_csv(out_of_sample, out / "fit_out_of_sample.csv")
-    report.draw_charts(fitted_run, runs, history, until, out / "fit.png")
-    text = report.report_markdown(header, params, in_sample, out_of_sample, problem.targets, notes)
+    report.draw_charts(best, runs, setup.history, until, out / "fit.png")
+    text = report.report_markdown(header, params, in_sample, out_of_sample, setup.problem.targets,
+                                  setup.notes)
     report.write_text(text, out / "report.md")
+    return in_sample, out_of_sample

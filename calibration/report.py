@@ -71,15 +71,19 @@ def report_markdown(header: dict, params: pd.DataFrame, in_sample: pd.DataFrame,
     lines = ["# Calibration report", "", *[f"- {key}: {value}" for key, value in header.items()], "",
              "## Parameters (params.csv)", "",
              "95 % interval: sampled profile likelihood (chi2(1) likelihood-ratio threshold, Gaussian "
-             "residuals of unknown variance) over every parameter set the search, the polish and a local "
-             "exploration evaluated; an inner approximation of the true profile interval.", "",
+             "residuals of unknown variance): the best cost at each value over every parameter set that the "
+             "search, the polish and an exploration along each parameter's linearised profile path "
+             "evaluated; an inner approximation of the true profile interval.", "",
              markdown_table(params), "## Fit in sample (fit.csv)", "",
              "MAPE in %; R² = 1 − SSres/SStot; Theil's U with U^M (bias), U^S (variance), U^C (covariance), "
              "Sterman (1984). Charts: fit.png (dots = data, line = fitted model, band = 5–95 % of runs in "
-             "the joint 95 % likelihood region).", "", markdown_table(in_sample)]
+             "the joint 95 % likelihood region); every (indicator, year) pair: residuals.csv.", "",
+             markdown_table(in_sample)]
     missed = missed_goal(in_sample)
     lines += ["", f"Indicators with >= {MIN_POINTS_FOR_GOAL} points above {MAPE_GOAL_PCT:g} % MAPE: "
-              + (", ".join(missed["indicator"]) if len(missed) else "none") + "."]
+              + (", ".join(missed["indicator"]) if len(missed) else "none") + ". (MAPE of a rate that "
+              "crosses or nears zero, such as a change of energy intensity, is not meaningful: read its RMSE "
+              "in percentage points.)"]
     if out_of_sample is not None:
         lines += ["", "## Out of sample (fit_out_of_sample.csv)", "", markdown_table(out_of_sample)]
     scales = targets.groupby("indicator")[["scale", "weight"]].first().reset_index()

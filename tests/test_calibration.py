@@ -79,6 +79,7 @@ def test_user_data_extends_and_overrides(tmp_path):
 
 @pytest.mark.parametrize(("body", "line", "field"), [
     ("gdp_100m_yaun,2015,2644.7,x,a,,\n", 2, "indicator"),
+    ("gdp_100m_yaun,2005,900,x,a,,\n", 2, "indicator"),            # a context year is no excuse
     ("gdp_100m_yuan,2014,2516.4,x,a,,\ngdp_100m_yuan,2015,n/a,x,a,,\n", 3, "value"),
     ("gdp_100m_yuan,20l5,2644.7,x,a,,\n", 2, "year"),
     ("gdp_100m_yuan,2099,2644.7,x,a,,\n", 2, "year"),
@@ -210,8 +211,7 @@ def test_calibration_recovers_known_parameters_of_the_model():
     names = ["other_gdp_growth_history", "other_inflation", "initial_other_gdp"]
     truth = np.array([0.07, 0.03, 1000.0])
     observed = ["gdp_nominal", "other_gdp_real"]
-    evaluate = runner.ensemble_evaluator(names, partial(runner.select, names=observed), 2020,
-                                         fixed=runner.neutral_fitted(names))
+    evaluate = runner.ensemble_evaluator(names, partial(runner.select, names=observed), 2020)
     run = evaluate(truth[None, :]).isel(run=0)
     years = [2010, 2012, 2015, 2016, 2018, 2020]
     history = pd.DataFrame([{"indicator": name, "year": y, "value": float(run[name].sel(year=y))}
@@ -281,3 +281,34 @@ def test_free_parameters_reject_unknown_keys_and_constants(tmp_path):
     spec = runner.read_free_parameters(bad_name)
     with pytest.raises(DataError, match=r"field 'parameters.loan_raet': not a model constant"):
         runner.build_problem(spec, model.constants(), observations(), bad_name)
+
+
+def test_line_numbers_count_quoted_line_breaks(tmp_path):
+    path = write(tmp_path, 'rd_intensity_pct,2014,0.87,%,a,,"two\nlines"\nrd_intensity_pct,2015,x,%,a,,\n')
+    with pytest.raises(DataError, match=r"data.csv:4: field 'value'"):
+        observations(path)
+
+
+def test_a_file_that_is_not_utf8_is_named(tmp_path):
+    path = tmp_path / "latin.csv"
+    path.write_bytes((HEADER + "rd_intensity_pct,2014,0.87,%,Montréal,,\n").encode("latin-1"))
+    with pytest.raises(DataError, match=r"latin.csv:\d+: not a UTF-8 CSV file"):
+        observations(path)
+
+
+# --- the committed calibration ----------------------------------------------------------------------
+
+FITTED_LEVELS = ["gdp_100m_yuan", "rd_expenditure_100m_yuan", "rd_intensity_pct", "high_tech_firms_count"]
+
+
+@pytest.mark.parametrize("name", FITTED_LEVELS)
+def test_the_calibrated_baseline_reproduces_the_record_within_10_percent_mape(name, baseline_indicators):
+    """The issue's in-sample goal, for the levels with >= 3 observations (growth rates swing with yearly
+    shocks the model does not carry: see the fit report). Fails when the .mdl changed after the last
+    `nxmfg calibrate`: rerun it."""
+    from calibration.stats import fit_statistics
+
+    history = observations().query("indicator == @name")
+    assert len(history) >= 3
+    simulated = baseline_indicators[name].sel(year=history["year"].to_numpy()).to_numpy()
+    assert fit_statistics(simulated, history["value"].to_numpy())["mape_pct"] <= 10.0
