@@ -4,8 +4,6 @@ Heavy imports (PySD, matplotlib) happen inside the commands so that `nxmfg --hel
 """
 
 import json
-import os
-import tempfile
 from pathlib import Path
 
 import click
@@ -14,18 +12,6 @@ import click
 @click.group()
 def main() -> None:
     """Ningxia manufacturing system-dynamics model."""
-
-
-def _atomic_write(path: Path, write) -> None:
-    """Call write(temporary path), then move it into place: a crash leaves no half-written file."""
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=path.suffix)
-    os.close(handle)
-    try:
-        write(temporary)
-        os.replace(temporary, path)
-    finally:
-        if os.path.exists(temporary):
-            os.remove(temporary)
 
 
 def _user_error(error: Exception) -> click.ClickException:
@@ -49,6 +35,7 @@ def simulate(scenario_file: str, out: str | None, lang: str, report: bool) -> No
     import scenarios
     from calibration import observations
     from model import indicators, plots
+    from model.files import atomic_write
     from model.fonts import MissingFontError
 
     try:
@@ -71,11 +58,11 @@ def simulate(scenario_file: str, out: str | None, lang: str, report: bool) -> No
                                       for k, v in (model.fitted() | params).items()}, default=str),
             "calibrated": "calibration/fitted.yaml" if model.fitted() else "no (the .mdl's own values)"}
     dataset = xr_merge(results, run).assign_attrs(meta)
-    _atomic_write(out_dir / "results.nc", dataset.to_netcdf)
-    _atomic_write(out_dir / "results.csv", lambda p: results.to_dataframe().to_csv(p, float_format="%.6g"))
-    _atomic_write(out_dir / "variables.csv", lambda p: run.to_dataframe().to_csv(p, float_format="%.6g"))
-    _atomic_write(out_dir / "attainment.csv", lambda p: table.to_csv(p, index=False, float_format="%.6g"))
-    _atomic_write(out_dir / "metadata.yaml",
+    atomic_write(out_dir / "results.nc", dataset.to_netcdf)
+    atomic_write(out_dir / "results.csv", lambda p: results.to_dataframe().to_csv(p, float_format="%.6g"))
+    atomic_write(out_dir / "variables.csv", lambda p: run.to_dataframe().to_csv(p, float_format="%.6g"))
+    atomic_write(out_dir / "attainment.csv", lambda p: table.to_csv(p, index=False, float_format="%.6g"))
+    atomic_write(out_dir / "metadata.yaml",
                   lambda p: Path(p).write_text(yaml.safe_dump({k: v for k, v in meta.items()
                                                                if k != "parameters"} |
                                                               {"parameters": json.loads(meta["parameters"])},

@@ -1,24 +1,20 @@
 """The fit report: report.md, fit.csv (+ fit_out_of_sample.csv), params.csv and charts."""
 
-import os
-import tempfile
 import warnings
 from pathlib import Path
 
 import pandas as pd
 import xarray as xr
 
+from model import files
+
 MAPE_GOAL_PCT = 10.0
 MIN_POINTS_FOR_GOAL = 3
 
 
 def write_text(text: str, path: Path) -> None:
-    """Atomic write: a temporary file beside `path`, then os.replace."""
-    with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=path.parent, suffix=".tmp",
-                                     delete=False) as f:
-        f.write(text)
-    os.chmod(f.name, 0o644)      # mkstemp's 0600 would make a committed file unreadable to others
-    os.replace(f.name, path)
+    """Atomic write (model.files): a temporary file beside `path`, then os.replace."""
+    files.write_text(path, text)
 
 
 def write_csv(frame: pd.DataFrame, path: Path) -> None:
@@ -58,11 +54,9 @@ def draw_charts(best: xr.Dataset, band: xr.Dataset, history: pd.DataFrame, until
         for ax in figure.axes:
             if ax.get_visible():
                 ax.axvline(until + 0.5, color="grey", linestyle=":", linewidth=1)
-    with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".png", delete=False) as f:
-        figure.savefig(f, dpi=110)
+    with files.atomic_path(path) as temporary:
+        figure.savefig(temporary, format="png", dpi=110)
     plt.close(figure)
-    os.chmod(f.name, 0o644)
-    os.replace(f.name, path)
 
 
 def report_markdown(header: dict, params: pd.DataFrame, in_sample: pd.DataFrame,

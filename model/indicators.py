@@ -10,7 +10,7 @@ Timing convention: `Time = Y` stands for statistical year Y; flows are read at t
 """
 
 from dataclasses import dataclass
-from typing import Callable
+from collections.abc import Callable
 
 import xarray as xr
 

@@ -4,8 +4,6 @@ Plot functions take data and an optional `ax` and return it; `save` writes a fig
 are in Chinese or English, in the plans' units; `style()` applies the house style and the CJK font.
 """
 
-import os
-import tempfile
 from collections.abc import Iterable, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,6 +18,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
+from model.files import atomic_path
 from model.fonts import font_families
 from model.indicators import HEADLINES, INDICATORS
 
@@ -66,15 +65,8 @@ def save(figure: Figure, path: Path) -> Path:
     """
     path = Path(path)
     tight = None if figure.get_layout_engine() else "tight"
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    os.close(handle)
-    try:
-        with style():
-            figure.savefig(temporary, format=path.suffix.lstrip("."), bbox_inches=tight)
-        os.replace(temporary, path)
-    finally:
-        if os.path.exists(temporary):
-            os.remove(temporary)
+    with style(), atomic_path(path) as temporary:
+        figure.savefig(temporary, format=path.suffix.lstrip("."), bbox_inches=tight)
     return path
 
 

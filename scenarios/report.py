@@ -8,8 +8,6 @@ matrix (targets x scenarios) and the lever table (what each scenario changes fro
 import base64
 import datetime as dt
 import html
-import os
-import tempfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
@@ -20,6 +18,7 @@ import xarray as xr
 
 import scenarios
 from model import plots
+from model.files import write_bytes
 from scenarios.validation import ScenarioError
 
 TEXT = {
@@ -89,15 +88,6 @@ window.addEventListener("load", function () {
 </script>"""
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(handle, "wb") as file:
-            file.write(data)
-        os.replace(temporary, path)
-    finally:
-        if os.path.exists(temporary):
-            os.remove(temporary)
 
 
 def chart_names(runs: Mapping[str, xr.Dataset], targets: Iterable) -> list[str]:
@@ -271,7 +261,7 @@ def write_report(runs: Mapping[str, xr.Dataset], scenario_list: Iterable, target
     page = (f'<!DOCTYPE html>\n<html lang="{"zh-CN" if lang == "zh" else "en"}"><head><meta charset="utf-8">'
             f"<title>{text['title']}</title><style>{CSS}</style></head><body>{body}{IMAGE_CHECK}</body></html>\n")
     path = out_dir / "report.html"
-    _atomic_write(path, page.encode("utf-8"))
+    write_bytes(path, page.encode("utf-8"))
     return path
 
 

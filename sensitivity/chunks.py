@@ -4,35 +4,17 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from collections.abc import Callable
-from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 from tqdm import tqdm
 
-_UMASK = os.umask(0o022)
-os.umask(_UMASK)                       # mkstemp makes 0600 files; outputs get the usual permissions
+from model.files import atomic_path
 
 Evaluation = dict[str, np.ndarray]
 """Arrays with one leading row per sample row: `outcomes` (rows, K), optionally `met` (rows, K) and
 `series` (rows, S, T)."""
-
-
-@contextmanager
-def atomic_path(path: Path):
-    """Yield a temporary path beside `path`; replace `path` with it only if the block succeeds."""
-    path = Path(path)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(handle)
-    os.chmod(temporary, 0o666 & ~_UMASK)
-    try:
-        yield Path(temporary)
-        os.replace(temporary, path)
-    finally:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
 
 
 def save_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:

@@ -154,7 +154,7 @@ def test_baseline_tracks_the_recorded_history_within_25_percent(name, baseline_i
     assert len(history) >= 2  # industry VA: 2019, 2020 in the chosen (revised) vintage
     simulated = baseline_indicators[name].sel(year=history["year"].to_numpy()).to_numpy()
     error = simulated / history["value"].to_numpy() - 1
-    assert np.all(np.abs(error) <= 0.25), dict(zip(history["year"], np.round(error, 3)))
+    assert np.all(np.abs(error) <= 0.25), dict(zip(history["year"], np.round(error, 3), strict=True))
 
 
 def test_random_parameter_sets_across_every_range_stay_finite_and_non_negative():
@@ -168,5 +168,5 @@ def test_random_parameter_sets_across_every_range_stay_finite_and_non_negative()
     runs = ensemble.run(params, 512, workers=1, progress=False)
     stocks = model.load().doc.query("Type == 'Stateful' and Subtype == 'Integ'")["Py Name"].tolist()
     values = np.stack([runs[name].to_numpy() for name in stocks])
-    assert np.isfinite(values).all(), [s for s, v in zip(stocks, values) if not np.isfinite(v).all()]
-    assert (values >= -1e-9).all(), [s for s, v in zip(stocks, values) if (v < -1e-9).any()]
+    assert np.isfinite(values).all(), [s for s, v in zip(stocks, values, strict=True) if not np.isfinite(v).all()]
+    assert (values >= -1e-9).all(), [s for s, v in zip(stocks, values, strict=True) if (v < -1e-9).any()]

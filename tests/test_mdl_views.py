@@ -21,7 +21,7 @@ SECTORS = ["Output", "Capital", "Firms", "Innovation", "Digitalisation", "Energy
 CONTROL = {"FINAL TIME", "INITIAL TIME", "SAVEPER", "TIME STEP"}
 
 sys.path.insert(0, str(ROOT / "tools"))  # tools/ holds scripts, not an installed package
-import mdl_views
+import mdl_views  # noqa: E402  (after the sys.path line above)
 
 
 def equations(text: str) -> str:
