@@ -29,6 +29,7 @@ def _user_error(error: Exception) -> click.ClickException:
 def simulate(scenario_file: str, out: str | None, lang: str, report: bool) -> None:
     """Run SCENARIO_FILE and print whether the plans' targets are met; write results and charts."""
     import matplotlib.pyplot as plt
+    import xarray as xr
     import yaml
 
     import model
@@ -52,22 +53,19 @@ def simulate(scenario_file: str, out: str | None, lang: str, report: bool) -> No
 
     out_dir = Path(out or Path("out") / scenario.name)
     (out_dir / "charts").mkdir(parents=True, exist_ok=True)
+    # what made these results: the model version, the scenario and every parameter value (time paths as dicts)
+    parameters = {k: (v.to_dict() if hasattr(v, "to_dict") else v) for k, v in (model.fitted() | params).items()}
     meta = {"model_version": model.version(), "model_file": model.MDL.name, "scenario": scenario.name,
             "scenario_yaml": Path(scenario_file).read_text(encoding="utf-8"),
-            "parameters": json.dumps({k: (v.to_dict() if hasattr(v, "to_dict") else v)
-                                      for k, v in (model.fitted() | params).items()}, default=str),
             "calibrated": "calibration/fitted.yaml" if model.fitted() else "no (the .mdl's own values)"}
-    dataset = xr_merge(results, run).assign_attrs(meta)
+    dataset = xr.merge([results, run], compat="no_conflicts")  # indicator names never clash with variables
+    dataset.attrs.update(meta, parameters=json.dumps(parameters, default=str))  # netCDF attributes are strings
     atomic_write(out_dir / "results.nc", dataset.to_netcdf)
     atomic_write(out_dir / "results.csv", lambda p: results.to_dataframe().to_csv(p, float_format="%.6g"))
     atomic_write(out_dir / "variables.csv", lambda p: run.to_dataframe().to_csv(p, float_format="%.6g"))
     atomic_write(out_dir / "attainment.csv", lambda p: table.to_csv(p, index=False, float_format="%.6g"))
-    atomic_write(out_dir / "metadata.yaml",
-                  lambda p: Path(p).write_text(yaml.safe_dump({k: v for k, v in meta.items()
-                                                               if k != "parameters"} |
-                                                              {"parameters": json.loads(meta["parameters"])},
-                                                              allow_unicode=True, sort_keys=False),
-                                               encoding="utf-8"))
+    metadata = yaml.safe_dump(meta | {"parameters": parameters}, allow_unicode=True, sort_keys=False)
+    atomic_write(out_dir / "metadata.yaml", lambda p: p.write_text(metadata, encoding="utf-8"))
     history = observations()
     runs = {scenario.name: results}
     for name in indicators.HEADLINES:
@@ -88,13 +86,6 @@ def simulate(scenario_file: str, out: str | None, lang: str, report: bool) -> No
     met = int(table["met"].sum())
     click.echo(f"\n{met} of {len(table)} modelled targets met in scenario {scenario.name!r}. "
                f"Wrote results.csv, results.nc, attainment.csv and charts in {out_dir}")
-
-
-def xr_merge(results, run):
-    """Indicators and model variables in one Dataset (indicator names never clash with variables)."""
-    import xarray as xr
-
-    return xr.merge([results, run], compat="no_conflicts")
 
 
 def _attainment_text(table) -> str:
