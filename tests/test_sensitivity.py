@@ -68,7 +68,7 @@ def test_samples_and_outcomes_are_saved_so_the_analysis_can_be_redone(tmp_path):
 
 
 class Crash(RuntimeError):
-    pass
+    """Raised by a fake evaluator to simulate a study that dies part-way."""
 
 
 def crashing_after(chunks: int):
