@@ -80,6 +80,7 @@ def simulate(scenario_file: str, out: str | None, lang: str, report: bool) -> No
         from scenarios import report as planner_report
 
         planner_report.write_report(runs, [scenario], targets, history, out_dir, lang,
+                                    bands=planner_report.calibration_band(list(results.data_vars)),
                                     meta=planner_report.report_meta([Path(scenario_file)]))
 
     click.echo(_attainment_text(table))

@@ -90,16 +90,19 @@ def calibrate(until: int | None, data: Path | None, out: Path, progress: bool = 
     best = intervals.explore(problem, best, setup.evaluate, seed)
     params = intervals.profile_intervals(problem, best)
     params.insert(2, "mdl_value", setup.constants.loc[problem.names, "value"].to_numpy(float))
-    runs = setup.evaluate(intervals.band_members(problem, best, seed))
+    members = intervals.band_members(problem, best, seed)
+    runs = setup.evaluate(members)
     paths = [DATA] + ([Path(data)] if data else [])
     header = runner.fit_header(model.version(), paths, best.cost, until, seed)
     values = dict(zip(problem.names, best.x, strict=True))
     out.mkdir(parents=True, exist_ok=True)
     runner.write_fitted(values, header, out / "fitted.yaml")
+    runner.write_ensemble(problem.names, members, header, out / "ensemble.csv")
     fitted_path = None
     if until is None:          # an out-of-sample test must not replace the committed baseline
         fitted_path = runner.FITTED
         runner.write_fitted(values, header, fitted_path)
+        runner.write_ensemble(problem.names, members, header)
     header |= {"start": ".mdl values (calibration/fitted.yaml is not applied while fitting)",
                "free parameters": len(problem.names), "observations fitted": len(problem.targets),
                "evaluations": len(best.evaluated_cost), "search": best.message,

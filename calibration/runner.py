@@ -16,6 +16,7 @@ from calibration.report import write_text
 
 FREE_PARAMETERS = HERE / "free_parameters.yaml"
 FITTED = HERE / "fitted.yaml"
+ENSEMBLE = HERE / "ensemble.csv"
 SPEC_KEYS = {"low", "high", "prior", "note"}
 SEARCH_KEYS = {"popsize", "maxiter", "polish_evaluations"}
 PARALLEL_FROM = 20_000   # runs per call from which worker processes pay off (measured: in-process is
@@ -106,6 +107,17 @@ def write_fitted(values: dict[str, float], header: dict, path: Path = FITTED) ->
              yaml.safe_dump({k: float(v) for k, v in values.items()}, sort_keys=True)]
     path.parent.mkdir(parents=True, exist_ok=True)
     write_text("\n".join(lines), path)
+
+
+def write_ensemble(names: list[str], members: np.ndarray, header: dict, path: Path = ENSEMBLE) -> None:
+    """Parameter sets inside the joint 95 % likelihood region (the estimate first), one row each.
+
+    Read by model.parameter_ensemble(); the report runs them to draw the baseline's uncertainty band.
+    """
+    comments = "".join(f"# {key}: {value}\n" for key, value in header.items())
+    table = pd.DataFrame(members, columns=names).to_csv(index=False, float_format="%.10g", lineterminator="\n")
+    write_text("# Written by `nxmfg calibrate`: calibrated parameter sets within the joint 95 % region.\n"
+               + comments + table, path)
 
 
 def fit_header(version: str, paths: list[Path], cost: float, until: int | None, seed: int) -> dict:

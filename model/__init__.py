@@ -81,6 +81,12 @@ def fitted() -> dict[str, float]:
     return {k: float(v) for k, v in (yaml.safe_load(FITTED.read_text(encoding="utf-8")) or {}).items()}
 
 
+def parameter_ensemble() -> pd.DataFrame | None:
+    """Calibrated parameter sets within the joint 95 % region (calibration/ensemble.csv), or None."""
+    path = FITTED.with_name("ensemble.csv")
+    return pd.read_csv(path, comment="#") if path.exists() else None
+
+
 def baseline() -> dict[str, float]:
     """Value of every settable constant in the calibrated baseline."""
     return constants()["value"].to_dict() | fitted()

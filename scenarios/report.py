@@ -31,7 +31,8 @@ TEXT = {
            "no_levers": "各情景均未改变任何杠杆。", "no_targets": "没有可评估的目标。",
            "read_charts": "实线为各情景模拟值，圆点为统计历史值，"
                           "空心三角为规划目标（▲不低于，▼不高于，◆约为）；"
-                          "其他类型的目标（增速、累计等）列在图内左上角。灰色阴影为集合模拟的5–95 %区间。",
+                          "其他类型的目标（增速、累计等）列在图内左上角。灰色阴影为集合模拟的5–95 %区间"
+                          "（默认：基准情景在校准参数不确定性下的区间）。",
            "read_matrix": "每格为 达成与否 及 余量（模拟值与目标值之差，正值表示优于目标，单位同目标）。",
            "read_levers": "表中只列出至少一个情景改变了的杠杆；“—”表示该情景保持基准值。",
            "meta_baseline": "基准参数", "meta_files": "情景文件"},
@@ -46,7 +47,7 @@ TEXT = {
            "read_charts": "Lines are the scenarios, dots the recorded history, hollow triangles the plans' "
                           "targets (▲ at least, ▼ at most, ◆ about); other kinds of target (growth, totals) "
                           "are listed in each chart's top-left corner. Grey shading is the ensemble's 5–95 % "
-                          "range.",
+                          "range (by default: the baseline under the calibrated parameters' uncertainty).",
            "read_matrix": "Each cell: met or missed, and the margin (model minus target, positive = better "
                           "than the target, in the target's unit).",
            "read_levers": "Only levers that at least one scenario changes are listed; '—' keeps the "
@@ -311,5 +312,23 @@ def compare(paths: Iterable[Path], out_dir: Path, lang: str = "zh", history: pd.
     """Run every scenario file and write the comparison report; return the path of report.html."""
     paths = list(paths)
     chosen, runs = run_scenarios(paths)
+    if bands is None:
+        bands = calibration_band(list(next(iter(runs.values())).data_vars))
     return write_report(runs, chosen, scenarios.load_targets(), history, out_dir, lang, bands=bands,
                         meta=report_meta(paths))
+
+
+def calibration_band(names: list[str]) -> xr.Dataset | None:
+    """The baseline run over every calibrated parameter set (model.parameter_ensemble()): the band shows
+    how far the data leave the baseline uncertain. None when the model has not been calibrated."""
+    from functools import partial
+
+    import model
+    from model import ensemble, indicators
+
+    sets = model.parameter_ensemble()
+    if sets is None or sets.empty:
+        return None
+    params = {name: sets[name].to_numpy(float) for name in sets.columns}
+    return ensemble.run(params, len(sets), reduce=partial(indicators.compute, names=names), workers=1,
+                        progress=False)
