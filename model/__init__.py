@@ -54,6 +54,12 @@ def _doc() -> pd.DataFrame:
 
 def constants() -> pd.DataFrame:
     """Settable constants: index py name; columns value (the .mdl's), low, high, units, comment."""
+    return _constants().copy()  # a copy: callers may edit theirs
+
+
+@cache
+def _constants() -> pd.DataFrame:
+    """Read once per process: it needs a loaded model, and the .mdl does not change under a running process."""
     doc = _doc()
     doc = doc[(doc["Type"] == "Constant") & (doc["Subtype"] == "Normal")]
     economy = load()

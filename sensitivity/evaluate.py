@@ -108,7 +108,7 @@ def for_model(path: Path, scheduler: str | None = None) -> tuple[Study, ModelEva
     if not scenario_file.exists():
         raise ValueError(f"{path}: scenario: no scenario file {scenario_file}")
     scenario = scenarios.load(scenario_file)
-    baseline = constants["value"].astype(float).to_dict() | model.fitted()   # model.baseline(), minus a load
+    baseline = model.baseline()
     all_targets = {t.id: t for t in scenarios.load_targets()}
     _check_outcomes(path, study, all_targets)
     targets = [all_targets[o.target] for o in study.outcomes if o.target is not None]
