@@ -38,6 +38,7 @@ def simulate(scenario_file: str, out: str | None, lang: str, report: bool) -> No
     from model import indicators, plots
     from model.files import atomic_write
     from model.fonts import MissingFontError
+    from scenarios import report as planner_report
 
     try:
         scenario = scenarios.load(scenario_file)
@@ -68,20 +69,15 @@ def simulate(scenario_file: str, out: str | None, lang: str, report: bool) -> No
     atomic_write(out_dir / "metadata.yaml", lambda p: p.write_text(metadata, encoding="utf-8"))
     history = observations()
     runs = {scenario.name: results}
-    for name in indicators.HEADLINES:
-        figure, ax = plt.subplots()
-        plots.plot_indicator(runs, name, ax=ax, history=history, targets=targets, lang=lang)
-        plots.save(figure, out_dir / "charts" / f"{name}.png")
-        plt.close(figure)
     grid = plots.plot_headlines(runs, indicators.HEADLINES, history=history, targets=targets, lang=lang)
     plots.save(grid, out_dir / "headlines.png")
     plt.close(grid)
-    if report:
-        from scenarios import report as planner_report
-
+    if report:  # its charts/*.png|svg include the headlines, so they are drawn once
         planner_report.write_report(runs, [scenario], targets, history, out_dir, lang,
                                     bands=planner_report.calibration_band(list(results.data_vars)),
                                     meta=planner_report.report_meta([Path(scenario_file)]))
+    else:
+        planner_report.write_charts(runs, indicators.HEADLINES, history, targets, out_dir, lang)
 
     click.echo(_attainment_text(table))
     met = int(table["met"].sum())
