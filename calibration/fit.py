@@ -28,23 +28,33 @@ class Problem:
     targets: pd.DataFrame      # indicator, year, value, scale, weight
     prior_mean: np.ndarray = field(default_factory=lambda: np.empty(0))
     prior_sd: np.ndarray = field(default_factory=lambda: np.empty(0))   # NaN where no prior
+    robust: bool = False       # soft-L1 loss on the data residuals (priors stay quadratic)
 
     @property
     def indicators(self) -> list[str]:
         return sorted(self.targets["indicator"].unique())
 
 
-def target_table(history: pd.DataFrame, rate_scale_pp: float, weights: dict[str, float]) -> pd.DataFrame:
+def target_table(history: pd.DataFrame, level_tolerance: float, rate_tolerance_pp: float,
+                 weights: dict[str, float], tolerances: dict[str, float] | None = None) -> pd.DataFrame:
     """Observations with the scale and weight of their residual.
 
-    Levels are divided by the mean |observation| of their indicator (not its std, which is NaN for a
-    single observation); rates [%/yr, pp] by `rate_scale_pp`, since their mean can be near zero.
+    A residual is the miss in units of a tolerance: for levels `level_tolerance` times the mean
+    |observation| of the indicator (a relative miss; the mean, not the std, which is NaN for a single
+    observation), for rates [%/yr, pp] `rate_tolerance_pp`, since their mean can be near zero. Each
+    indicator weighs 1/sqrt(its number of observations) times its stated weight, so that every series
+    counts alike however many years it has: twelve years of patents do not drown one year of a share.
+    `tolerances` overrides the tolerance of an indicator (relative for a level, pp for a rate) where its
+    year-to-year noise is larger (one year's investment growth).
     """
     targets = history[["indicator", "year", "value"]].copy()
     mean_abs = targets.groupby("indicator")["value"].transform(lambda v: v.abs().mean())
+    count = targets.groupby("indicator")["value"].transform("size")
     is_rate = targets["indicator"].str.endswith(RATE_SUFFIXES)
-    targets["scale"] = np.where(is_rate, rate_scale_pp, mean_abs.replace(0, 1.0))
-    targets["weight"] = targets["indicator"].map(weights).fillna(1.0)
+    own = targets["indicator"].map(tolerances or {})
+    tolerance = own.fillna(pd.Series(np.where(is_rate, rate_tolerance_pp, level_tolerance), index=targets.index))
+    targets["scale"] = np.where(is_rate, tolerance, tolerance * mean_abs.replace(0, 1.0))
+    targets["weight"] = targets["indicator"].map(weights).fillna(1.0) / np.sqrt(count)
     return targets.reset_index(drop=True)
 
 
@@ -52,8 +62,11 @@ def residuals(problem: Problem, X: np.ndarray, runs: xr.Dataset) -> np.ndarray:
     """Scaled, weighted model-minus-data residuals, one row per run of X; prior terms appended."""
     t = problem.targets
     simulated = simulated_at_targets(problem, runs)
-    R = (simulated - t["value"].to_numpy()) / t["scale"].to_numpy() * t["weight"].to_numpy()
+    R = (simulated - t["value"].to_numpy()) / t["scale"].to_numpy()
     R = np.where(np.isfinite(R), R, BLOW_UP)
+    if problem.robust:   # soft-L1: 0.5 R'^2 = sqrt(1 + R^2) - 1, quadratic near 0, linear for outliers
+        R = np.sign(R) * np.sqrt(2.0 * (np.sqrt(1.0 + R**2) - 1.0))
+    R = R * t["weight"].to_numpy()
     if problem.prior_sd.size:
         has_prior = np.isfinite(problem.prior_sd)
         prior = (X[:, has_prior] - problem.prior_mean[has_prior]) / problem.prior_sd[has_prior]

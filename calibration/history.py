@@ -52,8 +52,9 @@ def model_indicator_names() -> set[str]:
 def vintage_rank(unit: str, source_title: str) -> int:
     """THE duplicate-vintage rule (data README caveats 1, 2, 11); lower rank wins.
 
-    0  NBS series revised after the latest (5th) economic census ("REVISED", or "revised ... 5th census"
-       in unit: GDP levels, the real GDP index and industry value added share this vintage);
+    0  NBS series revised after the latest (5th) economic census, as published whole (the data portal's
+       series: "REVISED" with "portal" or "revised series" in unit: GDP levels, the real GDP index and
+       industry value added share this vintage);
     1  other post-census revised figures ("revised" in unit);
     2  final figures (yearbooks, NBS releases, papers);
     3  preliminary figures (the annual 统计公报 or "preliminary" in unit).
@@ -61,7 +62,8 @@ def vintage_rank(unit: str, source_title: str) -> int:
     indicator_map.yaml `resolved_duplicates`, else loading fails. A series that has rank-0 rows
     keeps only those (another vintage's level is not comparable with it, caveat 11).
     """
-    if "REVISED" in unit or re.search(r"revised\b.*\b5th\b", unit, re.IGNORECASE):
+    if ("REVISED" in unit or re.search(r"revised\b.*\b5th\b", unit, re.IGNORECASE)) and \
+            re.search(r"portal|revised series", unit, re.IGNORECASE):
         return 0
     if "revised" in unit.lower():
         return 1
@@ -93,10 +95,10 @@ def _mapping(name: str, user_file: bool) -> dict | str:
     mapping, unused = indicator_map()["mapped"], indicator_map()["unused"]
     if name in mapping:
         return mapping[name]
-    if name in model_indicator_names():
-        return {"model": name}
-    if name in unused and not user_file:
+    if name in unused and not user_file:      # before the model's names: unused says why a same-named one is not fitted
         return f"unused: {unused[name]}"
+    if name in model_indicator_names():      # a user's own rows of a model indicator are always welcome
+        return {"model": name}
     allowed = ", ".join(sorted(set(mapping) | model_indicator_names()))
     why = f" ({unused[name]})" if name in unused else ""
     raise ValueError(f"{name!r} is not mapped to a model indicator{why}; allowed: {allowed} "

@@ -61,8 +61,9 @@ def build_problem(spec: dict, constants: pd.DataFrame, history: pd.DataFrame, pa
     prior_sd = np.array([(e.get("prior") or {}).get("sd", np.nan) for e in entries], float)
     mapping = indicator_map()
     weights = {entry["model"]: entry["weight"] for entry in mapping["mapped"].values() if "weight" in entry}
-    targets = target_table(history, mapping["rate_scale_pp"], weights)
-    return Problem(names, low, high, targets, prior_mean, prior_sd)
+    tolerances = {entry["model"]: entry["tolerance"] for entry in mapping["mapped"].values() if "tolerance" in entry}
+    targets = target_table(history, mapping["level_tolerance"], mapping["rate_tolerance_pp"], weights, tolerances)
+    return Problem(names, low, high, targets, prior_mean, prior_sd, robust=mapping["loss"] == "soft_l1")
 
 
 def select(runs: xr.Dataset, names: list[str]) -> xr.Dataset:

@@ -44,6 +44,19 @@ def growth_pct(x: xr.DataArray) -> xr.DataArray:
     return 100 * (x / x.shift(year=1) - 1)
 
 
+def _above_scale_manufacturing_nominal(run):
+    return run["manufacturing_va_nominal"] * run["above_scale_share_of_manufacturing_va"]
+
+
+def _above_scale_industry_nominal(run):
+    """Mining and utility firms are all above scale (large plants)."""
+    return _above_scale_manufacturing_nominal(run) + run["mining_utilities_va_nominal"]
+
+
+def _above_scale_industry_real(run):
+    return run["manufacturing_va_real"] * run["above_scale_share_of_manufacturing_va"] + run["mining_utilities_va_real"]
+
+
 # Output ---------------------------------------------------------------------------------------------
 
 @indicator("亿元", "地区生产总值", "GDP")
@@ -72,8 +85,20 @@ def industry_va_growth_pct(run):
 
 @indicator("%", "规模以上工业增加值增速", "Above-scale industrial VA growth")
 def above_scale_industry_va_growth_pct(run):
-    """Proxy: real growth of all industrial value added (the model does not split industry by firm size)."""
-    return growth_pct(run["industry_va_real"])
+    """Real growth of above-scale industry: above-scale manufacturing plus mining and utilities (all above scale)."""
+    return growth_pct(_above_scale_industry_real(run))
+
+
+@indicator("亿元", "规模以上工业增加值", "Above-scale industrial value added")
+def above_scale_industry_va_100m_yuan(run):
+    """Nominal value added of above-scale industry (D: 2800 亿元 by 2027)."""
+    return _above_scale_industry_nominal(run)
+
+
+@indicator("百分点", "规上工业增速减GDP增速", "Above-scale industry minus GDP growth")
+def above_scale_industry_minus_gdp_growth_pp(run):
+    """Real growth of above-scale industry less real GDP growth (D: 增速高于全区GDP增速1个百分点)."""
+    return growth_pct(_above_scale_industry_real(run)) - growth_pct(run["gdp_real"])
 
 
 @indicator("亿元", "制造业增加值", "Manufacturing value added")
@@ -84,7 +109,7 @@ def manufacturing_va_100m_yuan(run):
 
 @indicator("亿元", "规模以上制造业增加值", "Above-scale manufacturing VA")
 def above_scale_manufacturing_va_100m_yuan(run):
-    """Nominal manufacturing value added of above-scale firms (a fixed share of all manufacturing)."""
+    """Nominal manufacturing value added of above-scale firms (their share follows the firm population)."""
     return run["manufacturing_va_nominal"] * run["above_scale_share_of_manufacturing_va"]
 
 
@@ -96,7 +121,7 @@ def manufacturing_va_growth_pct(run):
 
 @indicator("%", "规模以上制造业增加值增速", "Above-scale manufacturing VA growth")
 def above_scale_manufacturing_va_growth_pct(run):
-    """Real growth of above-scale manufacturing value added (same as all manufacturing: fixed share)."""
+    """Real growth of above-scale manufacturing value added."""
     return growth_pct(run["manufacturing_va_real"] * run["above_scale_share_of_manufacturing_va"])
 
 
@@ -106,10 +131,10 @@ def manufacturing_minus_industry_growth_pp(run):
     return growth_pct(run["manufacturing_va_real"]) - growth_pct(run["industry_va_real"])
 
 
-@indicator("%", "制造业占工业增加值比重", "Manufacturing share of industry")
+@indicator("%", "规上制造业占规上工业增加值比重", "Manufacturing share of above-scale industry")
 def manufacturing_share_of_above_scale_industry_pct(run):
-    """Proxy: manufacturing's share of all industrial value added (nominal)."""
-    return 100 * run["manufacturing_va_nominal"] / run["industry_va_nominal"]
+    """Above-scale manufacturing over above-scale industry, nominal (mining and utility firms are all above scale)."""
+    return 100 * _above_scale_manufacturing_nominal(run) / _above_scale_industry_nominal(run)
 
 
 @indicator("%", "制造业占GDP比重", "Manufacturing share of GDP")
@@ -150,10 +175,23 @@ def strategic_emerging_share_of_gdp_pct(run):
     return 100 * run["manufacturing_va_nominal"] * run["emerging_share"] / run["gdp_nominal"]
 
 
-@indicator("%", "战略性新兴产业占规上工业比重", "Strategic emerging share of industry")
+@indicator("%", "战略性新兴产业占规上工业比重", "Strategic emerging share of above-scale industry")
 def strategic_emerging_share_of_above_scale_industry_pct(run):
-    """Emerging manufacturing value added over all industrial value added."""
-    return 100 * run["manufacturing_va_nominal"] * run["emerging_share"] / run["industry_va_nominal"]
+    """Emerging manufacturing (all above scale: its firms are) over above-scale industrial value added, nominal."""
+    return 100 * run["manufacturing_va_nominal"] * run["emerging_share"] / _above_scale_industry_nominal(run)
+
+
+@indicator("%", "高技术制造业占规上工业比重", "High-tech manufacturing share of above-scale industry")
+def high_tech_mfg_share_of_above_scale_industry_pct(run):
+    """High-tech manufacturing (a stated share of the emerging industries) over above-scale industry, nominal."""
+    return (100 * run["manufacturing_va_nominal"] * run["emerging_share"] * run["high_tech_share_of_emerging"]
+            / _above_scale_industry_nominal(run))
+
+
+@indicator("%", "高技术制造业增加值增速", "High-tech manufacturing VA growth")
+def high_tech_mfg_va_growth_pct(run):
+    """Real growth of high-tech manufacturing (a fixed share of the emerging industries, so their growth)."""
+    return growth_pct(run["manufacturing_va_real"] * run["emerging_share"])
 
 
 @indicator("%", "战略性新兴产业增加值增速", "Strategic emerging VA growth")
@@ -176,16 +214,17 @@ def new_above_scale_firms_count(run):
     return run["new_above_scale_firms"]
 
 
-@indicator("家", "百亿级企业", "Firms with revenue >= 100亿")
+@indicator("家", "百亿级企业(期望数)", "Firms with revenue >= 100亿 (expected number)")
 def firms_revenue_over_10bn_count(run):
-    """Firms with revenue of at least 100 亿元."""
-    return run["firms_over_10bn"]
+    """Expected number of firms with revenue of at least 100 亿元 (Pareto tail of the large firms); targets on it
+    read the Poisson probability of at least the target's number."""
+    return run["expected_firms_over_10bn"]
 
 
-@indicator("家", "五百亿级企业", "Firms with revenue >= 500亿")
+@indicator("家", "五百亿级企业(期望数)", "Firms with revenue >= 500亿 (expected number)")
 def firms_revenue_over_50bn_count(run):
-    """Firms with revenue of at least 500 亿元."""
-    return run["flagship_firms"]
+    """Expected number of firms with revenue of at least 500 亿元 (read as a Poisson probability by targets)."""
+    return run["expected_firms_over_50bn"]
 
 
 # Investment -------------------------------------------------------------------------------------------
@@ -240,6 +279,26 @@ def rd_expenditure_100m_yuan(run):
     return run["rd_expenditure_nominal"]
 
 
+@indicator("%", "R&D经费增速", "R&D expenditure growth")
+def rd_expenditure_growth_pct(run):
+    """Nominal growth of whole-economy R&D expenditure (D: 年均增长10%以上)."""
+    return growth_pct(run["rd_expenditure_nominal"])
+
+
+@indicator("亿元", "规上工业企业R&D经费", "Above-scale industrial R&D expenditure")
+def above_scale_industry_rd_expenditure_100m_yuan(run):
+    """R&D expenditure of above-scale industrial firms, nominal."""
+    return run["enterprise_rd_nominal"]
+
+
+@indicator("%", "企业R&D经费占全社会比重", "Enterprise share of R&D expenditure")
+def enterprise_share_of_rd_expenditure_pct(run):
+    """R&D of above-scale industry and of tech SMEs over all R&D (the model's public part also holds some
+    service firms' R&D, so this is a lower bound of the statistic)."""
+    firms = run["enterprise_rd_nominal"] + run["tech_smes"] * run["rd_per_tech_sme"]
+    return 100 * firms / run["rd_expenditure_nominal"]
+
+
 @indicator("%", "R&D经费投入强度", "R&D intensity (of GDP)")
 def rd_intensity_pct(run):
     """R&D expenditure over GDP."""
@@ -284,8 +343,20 @@ def tech_sme_national_count(run):
 
 @indicator("件/年", "发明专利授权", "Invention patents granted per year")
 def invention_patents_granted_count(run):
-    """Invention patents granted to manufacturing firms per year."""
+    """Invention patents granted to the region's applicants per year."""
     return run["invention_patents_granted"]
+
+
+@indicator("件/年", "发明专利申请", "Invention patent applications per year")
+def invention_patent_applications_count(run):
+    """Invention patent applications from the region per year."""
+    return run["invention_patent_applications"]
+
+
+@indicator("万件", "规上工业企业有效发明专利", "Valid invention patents of above-scale industry")
+def above_scale_industry_valid_invention_patents_10k(run):
+    """Valid invention patents held by above-scale industrial firms, in 10 000 (the data file's unit)."""
+    return run["above_scale_valid_patents"] / 1e4
 
 
 # Digitalisation ---------------------------------------------------------------------------------------
@@ -366,20 +437,40 @@ def energy_saved_10k_tce(run):
 
 @indicator("立方米/万元", "万元工业增加值用水量", "Water per 10k yuan of industrial VA")
 def water_per_industry_va_m3_per_10k_yuan(run):
-    """Water per 万元 of industrial value added (2010 prices)."""
-    return run["water_intensity"]
+    """Water per 万元 of industrial value added (2010 prices; the data's 2021 figure is at current prices)."""
+    return run["water_per_industry_va"]
 
 
 @indicator("%", "万元工业增加值用水量升降率", "Change of water per unit industrial VA")
 def water_per_industry_va_change_pct(run):
     """Year-on-year change of industrial water intensity."""
-    return growth_pct(run["water_intensity"])
+    return growth_pct(run["water_per_industry_va"])
 
 
 @indicator("%", "一般工业固体废物综合利用率", "Industrial solid-waste utilisation")
 def industrial_solid_waste_utilization_pct(run):
     """Share of general industrial solid waste comprehensively used."""
     return 100 * run["solid_waste_utilisation"]
+
+
+# Fiscal cost ------------------------------------------------------------------------------------------
+
+@indicator("亿元/年", "财政投入", "Fiscal cost of the programmes")
+def fiscal_cost_100m_yuan(run):
+    """The region's yearly spending on its manufacturing programmes (current prices), all levers."""
+    return run["fiscal_cost"]
+
+
+@indicator("亿元", "累计财政投入(2010年起)", "Cumulative fiscal cost since 2010")
+def fiscal_cost_cumulative_100m_yuan(run):
+    """Fiscal cost summed since 2010 (differences of it give any period's total)."""
+    return run["cumulative_fiscal_cost"]
+
+
+@indicator("万人", "制造业从业人员", "Manufacturing employment")
+def manufacturing_employment_10k(run):
+    """Manufacturing employment (an output: no series in the data)."""
+    return run["manufacturing_employment"]
 
 
 HEADLINES = [

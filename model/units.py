@@ -55,6 +55,8 @@ VOCABULARY = (  # name, pint definition, aliases: every unit nxmfg.mdl uses
     ("tce10k", "[tce10k]", ()),  # 万吨标准煤
     ("m3", "[m3]", ()),  # cubic metres of water
     ("m3_10k", "[m3_10k]", ()),  # 万立方米
+    ("CNY", "[CNY]", ()),  # yuan
+    ("tonne", "[tonne]", ("tonnes",)),  # of coal (the coal price is CNY/tonne)
     ("pp", "[pp]", ()),  # percentage points, see the module docstring
 )
 CONTROL = ("time_step", "initial_time", "final_time", "saveper")

@@ -24,7 +24,7 @@ def test_shipped_data_has_one_row_per_indicator_and_year():
     history = observations()
     assert list(history.columns) == ["indicator", "year", "value", "unit", "source"]
     assert not history.duplicated(["indicator", "year"]).any()
-    assert history["year"].between(2010, 2020).all()
+    assert history["year"].between(2010, 2023).all()
     assert not history["indicator"].str.startswith("national_").any()
 
 
@@ -54,17 +54,17 @@ def test_until_drops_later_years():
 
 
 def test_post_census_revision_beats_the_earlier_figure(tmp_path):
-    path = write(tmp_path, "rd_intensity_pct,2017,0.95,%,a,,\nrd_intensity_pct,2017,1.22,% (revised),b,,\n")
-    assert observations(path)["value"].tolist() == [1.22]
+    path = write(tmp_path, "rd_expenditure_100m_yuan,2017,35.0,%,a,,\nrd_expenditure_100m_yuan,2017,38.94,% (revised),b,,\n")
+    assert observations(path)["value"].tolist() == [38.94]
 
 
 def test_final_figure_beats_the_preliminary_one(tmp_path):
-    path = write(tmp_path, "rd_intensity_pct,2016,1.0,% (preliminary),a,,\nrd_intensity_pct,2016,1.1,%,b,,\n")
-    assert observations(path)["value"].tolist() == [1.1]
+    path = write(tmp_path, "rd_expenditure_100m_yuan,2016,30.0,% (preliminary),a,,\nrd_expenditure_100m_yuan,2016,31.0,%,b,,\n")
+    assert observations(path)["value"].tolist() == [31.0]
 
 
 def test_equal_duplicates_collapse(tmp_path):
-    path = write(tmp_path, "rd_intensity_pct,2016,1.1,%,a,,\nrd_intensity_pct,2016,1.1,%,b,,\n")
+    path = write(tmp_path, "rd_expenditure_100m_yuan,2016,31.0,%,a,,\nrd_expenditure_100m_yuan,2016,31.0,%,b,,\n")
     assert len(observations(path)) == 1
 
 
@@ -83,7 +83,7 @@ def test_user_data_extends_and_overrides(tmp_path):
     ("gdp_100m_yuan,2014,2516.4,x,a,,\ngdp_100m_yuan,2015,n/a,x,a,,\n", 3, "value"),
     ("gdp_100m_yuan,20l5,2644.7,x,a,,\n", 2, "year"),
     ("gdp_100m_yuan,2099,2644.7,x,a,,\n", 2, "year"),
-    ("rd_intensity_pct,2016,1.0,%,a,,\nrd_intensity_pct,2016,1.1,%,b,,\n", 3, "value"),
+    ("rd_expenditure_100m_yuan,2016,30.0,%,a,,\nrd_expenditure_100m_yuan,2016,31.0,%,b,,\n", 3, "value"),
 ])
 def test_bad_data_gives_one_line_naming_file_line_and_field(tmp_path, body, line, field):
     path = write(tmp_path, body)
@@ -156,7 +156,7 @@ def synthetic_problem(truth: np.ndarray, years: np.ndarray) -> fitting.Problem:
     run = logistic_economy(truth[None, :]).isel(run=0)
     history = pd.DataFrame([{"indicator": name, "year": y, "value": float(run[name].sel(year=y))}
                             for name in ("gdp_100m_yuan", "gdp_real_growth_pct") for y in years]).dropna()
-    targets = fitting.target_table(history, rate_scale_pp=5.0, weights={})
+    targets = fitting.target_table(history, level_tolerance=0.05, rate_tolerance_pp=2.0, weights={})
     return fitting.Problem(["capacity", "rate", "initial"], np.array([3000.0, 0.05, 1000.0]),
                            np.array([20000.0, 0.5, 2500.0]), targets)
 
@@ -178,12 +178,24 @@ def test_the_search_is_reproducible_with_a_seed():
     np.testing.assert_array_equal(first.x, second.x)
 
 
-def test_growth_rates_are_scaled_by_the_stated_scale_and_levels_by_their_mean():
-    history = pd.DataFrame({"indicator": ["gdp_100m_yuan"] * 2 + ["gdp_real_growth_pct"],
-                            "year": [2010, 2011, 2011], "value": [100.0, 300.0, -0.1]})
-    targets = fitting.target_table(history, rate_scale_pp=5.0, weights={"gdp_100m_yuan": 2.0})
-    assert targets["scale"].tolist() == [200.0, 200.0, 5.0]
-    assert targets["weight"].tolist() == [2.0, 2.0, 1.0]
+def test_misses_count_in_tolerances_and_each_series_weighs_alike():
+    history = pd.DataFrame({"indicator": ["gdp_100m_yuan"] * 4 + ["gdp_real_growth_pct"],
+                            "year": [2010, 2011, 2012, 2013, 2011], "value": [100.0, 300.0, 200.0, 200.0, -0.1]})
+    targets = fitting.target_table(history, level_tolerance=0.05, rate_tolerance_pp=2.0,
+                                   weights={"gdp_100m_yuan": 3.0})
+    assert targets["scale"].tolist() == [10.0, 10.0, 10.0, 10.0, 2.0]      # 5 % of the mean 200; 2 pp
+    assert targets["weight"].tolist() == [1.5, 1.5, 1.5, 1.5, 1.0]          # 3 / sqrt(4 observations)
+
+
+def test_the_robust_loss_is_quadratic_near_zero_and_linear_far_out():
+    history = pd.DataFrame({"indicator": ["gdp_real_growth_pct"] * 2, "year": [2011, 2012], "value": [0.0, 0.0]})
+    targets = fitting.target_table(history, level_tolerance=0.05, rate_tolerance_pp=1.0, weights={})
+    problem = fitting.Problem(["x"], np.zeros(1), np.ones(1), targets, robust=True)
+    runs = xr.Dataset({"gdp_real_growth_pct": (("run", "year"), np.array([[0.01, 100.0]]))},
+                      coords={"year": [2011, 2012]})
+    cost = 0.5 * fitting.residuals(problem, np.zeros((1, 1)), runs)[0] ** 2 * 2   # undo the 1/sqrt(2) weights
+    np.testing.assert_allclose(cost, [np.sqrt(1 + 0.01**2) - 1, np.sqrt(1 + 100.0**2) - 1])
+    assert cost[0] == pytest.approx(0.5 * 0.01**2, rel=1e-4) and cost[1] == pytest.approx(99.0, rel=1e-2)
 
 
 # --- the command line -------------------------------------------------------------------------------
@@ -217,7 +229,8 @@ def test_calibration_recovers_known_parameters_of_the_model():
     history = pd.DataFrame([{"indicator": name, "year": y, "value": float(run[name].sel(year=y))}
                             for name in observed for y in years])
     problem = fitting.Problem(names, np.array([0.03, 0.0, 850.0]), np.array([0.14, 0.06, 1100.0]),
-                              fitting.target_table(history, rate_scale_pp=5.0, weights={}))
+                              fitting.target_table(history, level_tolerance=0.05, rate_tolerance_pp=2.0,
+                                                   weights={}))
     result = fitting.calibrate(problem, evaluate, seed=3, search={"popsize": 6, "maxiter": 6,
                                                                    "polish_evaluations": 30}, progress=False)
     np.testing.assert_allclose(result.x, truth, rtol=1e-2)
