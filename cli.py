@@ -32,13 +32,13 @@ def simulate(scenario_file: str, out: str | None, lang: str, report: bool) -> No
     import xarray as xr
     import yaml
 
-    import model
-    import scenarios
-    from calibration import observations
-    from model import indicators, plots
-    from model.files import atomic_write
-    from model.fonts import MissingFontError
-    from scenarios import report as planner_report
+    from nxmfg import model
+    from nxmfg import scenarios
+    from nxmfg.calibration import observations
+    from nxmfg.model import indicators, plots
+    from nxmfg.model.files import atomic_write
+    from nxmfg.model.fonts import MissingFontError
+    from nxmfg.scenarios import report as planner_report
 
     try:
         scenario = scenarios.load(scenario_file)
@@ -106,9 +106,9 @@ def compare_command(files: tuple[str, ...], out: str, lang: str, ensemble: str |
     """Run each scenario FILE and write one self-contained HTML report comparing them."""
     from pathlib import Path
 
-    from calibration import observations
-    from model.fonts import MissingFontError
-    from scenarios import report
+    from nxmfg.calibration import observations
+    from nxmfg.model.fonts import MissingFontError
+    from nxmfg.scenarios import report
 
     try:
         bands = report.load_ensemble(Path(ensemble)) if ensemble else None
@@ -131,8 +131,8 @@ def calibrate_command(until: int | None, data: str | None, out: str) -> None:
     """Fit calibration/free_parameters.yaml to the historical record; write fitted.yaml and a fit report."""
     from pathlib import Path
 
-    from calibration.history import DataError
-    from calibration.pipeline import calibrate
+    from nxmfg.calibration.history import DataError
+    from nxmfg.calibration.pipeline import calibrate
 
     try:
         outcome = calibrate(until, Path(data) if data else None, Path(out))
@@ -166,7 +166,7 @@ def sensitivity_command(  # not `sensitivity`: that would shadow the package
     """Sobol' study of STUDY_FILE on the ensemble engine: indices, target odds, charts, summary.md."""
     from pathlib import Path
 
-    import sensitivity  # imported here so `nxmfg --help` need not load SALib and matplotlib
+    from nxmfg import sensitivity  # imported here so `nxmfg --help` need not load SALib and matplotlib
 
     try:
         tables = (sensitivity.analyse(Path(out)) if analyse_only else

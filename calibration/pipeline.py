@@ -9,10 +9,10 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from calibration import fit as fitting
-from calibration import intervals, report, runner
-from calibration.history import DATA, observations
-from calibration.stats import fit_table
+from nxmfg.calibration import fit as fitting
+from nxmfg.calibration import intervals, report, runner
+from nxmfg.calibration.history import DATA, observations
+from nxmfg.calibration.stats import fit_table
 
 
 @dataclass
@@ -60,14 +60,14 @@ def usable(history: pd.DataFrame, probe: xr.Dataset, notes: list[str]) -> pd.Dat
 
 def prepare(until: int | None, data: Path | None) -> Setup:
     """Read data and free parameters, bind the ensemble engine, and keep what the model can produce."""
-    import model
-    import model.indicators
+    from nxmfg import model
+    from nxmfg.model import indicators as model_indicators
 
     history = observations(extra=data)
     spec = runner.read_free_parameters()
     names = list(spec["parameters"])
-    indicators = sorted(set(history["indicator"]) & set(model.indicators.INDICATORS))
-    evaluate = runner.ensemble_evaluator(names, partial(model.indicators.compute, names=indicators),
+    indicators = sorted(set(history["indicator"]) & set(model_indicators.INDICATORS))
+    evaluate = runner.ensemble_evaluator(names, partial(model_indicators.compute, names=indicators),
                                          int(history["year"].max()))
     constants = model.constants()
     notes: list[str] = []
@@ -81,7 +81,7 @@ def prepare(until: int | None, data: Path | None) -> Setup:
 
 def calibrate(until: int | None, data: Path | None, out: Path, progress: bool = True) -> Outcome:
     """Fit, write the report into `out`, and write calibration/fitted.yaml when all years are used."""
-    import model
+    from nxmfg import model
 
     start = time.perf_counter()
     setup = prepare(until, data)

@@ -21,7 +21,8 @@ from pysd.py_backend.model import Model
 
 MDL = Path(__file__).with_name("nxmfg.mdl")
 FITTED = Path(__file__).parents[1] / "calibration" / "fitted.yaml"
-CACHE = Path(os.environ.get("NXMFG_CACHE", Path(tempfile.gettempdir()) / "nxmfg"))
+# Not "nxmfg": a folder of that name in the working directory would shadow an editable install.
+CACHE = Path(os.environ.get("NXMFG_CACHE", Path(tempfile.gettempdir()) / "nxmfg-cache"))
 
 
 @cache

@@ -24,8 +24,8 @@ import pysd
 import xarray as xr
 from tqdm.auto import tqdm
 
-from model.engine.batch import CONTROL, Chunk, TimePath, run_chunk, time_axis_inputs
-from model.engine.transform import UnsupportedFeature, transform
+from nxmfg.model.engine.batch import CONTROL, Chunk, TimePath, run_chunk, time_axis_inputs
+from nxmfg.model.engine.transform import UnsupportedFeature, transform
 
 __all__ = ["run", "run_translated", "UnsupportedFeature"]
 CHUNK_BYTES = 256 * 2**20  # one chunk's full Dataset before `reduce`
@@ -58,7 +58,7 @@ def run(params: dict[str, Any], n: int, reduce: Reduce | None = None, final_year
     Raises UnsupportedFeature if the model uses a Vensim feature the engine cannot run per run,
     and ValueError naming the parameter for a bad name, shape or type.
     """
-    import model  # the package imports this module's siblings; avoid a cycle at import time
+    from nxmfg import model  # the package imports this module's siblings; avoid a cycle at import time
 
     economy = model.load()
     return run_translated(economy.py_model_file, model.fitted() | dict(params), n, reduce=reduce,

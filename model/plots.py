@@ -18,9 +18,9 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from model.files import atomic_path
-from model.fonts import font_families
-from model.indicators import HEADLINES, INDICATORS
+from nxmfg.model.files import atomic_path
+from nxmfg.model.fonts import font_families
+from nxmfg.model.indicators import HEADLINES, INDICATORS
 
 STYLE = Path(__file__).with_name("nxmfg.mplstyle")
 

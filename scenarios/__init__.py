@@ -6,8 +6,8 @@
 - validation.py: ScenarioError and one-line messages naming file and field.
 """
 
-from scenarios.measures import MEASURES
-from scenarios.schema import (
+from nxmfg.scenarios.measures import MEASURES
+from nxmfg.scenarios.schema import (
     FIRST_LEVER_YEAR,
     FIRST_OUTLOOK_YEAR,
     POLICY_LEVERS,
@@ -17,8 +17,8 @@ from scenarios.schema import (
     lever_path_array,
     load,
 )
-from scenarios.targets import TARGETS, Target, attainment, attainment_by_run, check_targets, load_targets
-from scenarios.validation import ScenarioError
+from nxmfg.scenarios.targets import TARGETS, Target, attainment, attainment_by_run, check_targets, load_targets
+from nxmfg.scenarios.validation import ScenarioError
 
 __all__ = [
     "FIRST_LEVER_YEAR", "FIRST_OUTLOOK_YEAR", "MEASURES", "POLICY_LEVERS", "TARGETS", "Lever", "Scenario",

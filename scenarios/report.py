@@ -16,10 +16,10 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-import scenarios
-from model import plots
-from model.files import write_bytes
-from scenarios.validation import ScenarioError
+from nxmfg import scenarios
+from nxmfg.model import plots
+from nxmfg.model.files import write_bytes
+from nxmfg.scenarios.validation import ScenarioError
 
 TEXT = {
     "zh": {"title": "宁夏制造业系统动力学模型：情景比较报告", "version": "模型版本", "date": "生成日期",
@@ -242,7 +242,7 @@ def write_report(runs: Mapping[str, xr.Dataset], scenario_list: Iterable, target
         raise ValueError(f"lang: unknown language {lang!r}; allowed: {', '.join(TEXT)}")
     if not runs:
         raise ValueError("no scenario runs to report")
-    import model
+    from nxmfg import model
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -268,7 +268,7 @@ def write_report(runs: Mapping[str, xr.Dataset], scenario_list: Iterable, target
 
 def report_meta(paths: Iterable[Path]) -> dict[str, str]:
     """What the report's header records about the runs: model version, baseline, scenario files."""
-    import model
+    from nxmfg import model
 
     return {"model_version": model.version(),
             "baseline": "calibration/fitted.yaml" if model.fitted() else "nxmfg.mdl (not calibrated)",
@@ -279,7 +279,7 @@ def run_scenarios(paths: Iterable[Path]) -> tuple[list[scenarios.Scenario], dict
     """Load and check every scenario file, then run each from the calibrated baseline; runs are indicators."""
     from tqdm import tqdm
 
-    import model
+    from nxmfg import model
 
     chosen: list[scenarios.Scenario] = []
     for path in paths:                       # shape first: a typo is reported before the model loads
@@ -291,7 +291,7 @@ def run_scenarios(paths: Iterable[Path]) -> tuple[list[scenarios.Scenario], dict
     constants, lookups, baseline = model.constants(), model.lookups(), model.baseline()
     for scenario in chosen:
         scenarios.check(scenario, constants, lookups)
-    from model import indicators
+    from nxmfg.model import indicators
 
     economy = model.load()
     runs = {s.name: indicators.compute(model.simulate(s.params(baseline), s.final_year, economy=economy))
@@ -323,8 +323,8 @@ def calibration_band(names: list[str]) -> xr.Dataset | None:
     how far the data leave the baseline uncertain. None when the model has not been calibrated."""
     from functools import partial
 
-    import model
-    from model import ensemble, indicators
+    from nxmfg import model
+    from nxmfg.model import ensemble, indicators
 
     sets = model.parameter_ensemble()
     if sets is None or sets.empty:

@@ -15,7 +15,7 @@ import pandas as pd
 import xarray as xr
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
-from scenarios.validation import ScenarioError, from_validation_error, read_yaml
+from nxmfg.scenarios.validation import ScenarioError, from_validation_error, read_yaml
 
 FIRST_LEVER_YEAR = 2011   # the model starts in 2010; a lever acts from the first full year on
 FIRST_OUTLOOK_YEAR = 2021  # first year after the calibration data (../shared/data ends in 2020)

@@ -9,9 +9,9 @@ import pandas as pd
 import xarray as xr
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from scenarios import measures
-from scenarios.measures import BASE_MEASURES, MEASURES, SPAN_MEASURES
-from scenarios.validation import ScenarioError, from_validation_error, read_yaml
+from nxmfg.scenarios import measures
+from nxmfg.scenarios.measures import BASE_MEASURES, MEASURES, SPAN_MEASURES
+from nxmfg.scenarios.validation import ScenarioError, from_validation_error, read_yaml
 
 TARGETS = Path(__file__).with_name("targets.yaml")
 Year = Annotated[int, Field(ge=2010, le=2035)]

@@ -9,10 +9,10 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-import model
-import scenarios
-from model import ensemble
-from model import indicators as model_indicators
+from nxmfg import model
+from nxmfg import scenarios
+from nxmfg.model import ensemble
+from nxmfg.model import indicators as model_indicators
 
 from .study import Study, check, read
 

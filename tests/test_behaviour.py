@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import model
-import scenarios
-from model import indicators
+from nxmfg import model
+from nxmfg import scenarios
+from nxmfg.model import indicators
 
 TIERS = ["small_firms", "above_scale_firms", "large_firms", "leading_firms", "flagship_firms"]
 ENTRIES = ["small_firm_births", "greenfield_entrants"]
@@ -30,7 +30,7 @@ def test_firms_move_between_tiers_without_being_created(economy):
 
 def _engine(params: dict | None = None, time_step: float | None = None):
     """One run on the ensemble engine (run dim dropped): same equations as PySD, far faster."""
-    from model import ensemble
+    from nxmfg.model import ensemble
 
     return ensemble.run(params or {}, 1, workers=1, progress=False, time_step=time_step).isel(run=0)
 
@@ -91,7 +91,7 @@ def pushed():
     """One ensemble run per lever, each lever alone at its maximum from 2021 (run 0 is the baseline)."""
     from functools import partial
 
-    from model import ensemble
+    from nxmfg.model import ensemble
 
     constants, baseline = model.constants(), model.baseline()
     n = len(DIRECTIONS) + 1
@@ -148,7 +148,7 @@ HISTORY_CHECKS = ["gdp_100m_yuan", "industry_va_100m_yuan", "rd_expenditure_100m
 
 @pytest.mark.parametrize("name", HISTORY_CHECKS)
 def test_baseline_tracks_the_recorded_history_within_25_percent(name, baseline_indicators):
-    from calibration import observations
+    from nxmfg.calibration import observations
 
     history = observations().query("indicator == @name and year <= 2020")
     assert len(history) >= 2  # industry VA: 2019, 2020 in the chosen (revised) vintage
@@ -159,7 +159,7 @@ def test_baseline_tracks_the_recorded_history_within_25_percent(name, baseline_i
 
 def test_random_parameter_sets_across_every_range_stay_finite_and_non_negative():
     """Latin corners of the whole parameter space: 512 draws of every constant within its [min,max]."""
-    from model import ensemble
+    from nxmfg.model import ensemble
 
     constants = model.constants()
     constants = constants[constants["high"] > constants["low"]]

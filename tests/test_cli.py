@@ -5,9 +5,9 @@ import pytest
 import xarray as xr
 from click.testing import CliRunner
 
-import model
-import scenarios
-from cli import main
+from nxmfg import model
+from nxmfg import scenarios
+from nxmfg.cli import main
 
 
 @pytest.fixture(scope="module")

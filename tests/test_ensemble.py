@@ -10,10 +10,10 @@ import pandas as pd
 import pytest
 import xarray as xr
 
-import model
-from model import ensemble, indicators
-from model.engine.reference import pysd_runs
-from model.engine.transform import UnsupportedFeature
+from nxmfg import model
+from nxmfg.model import ensemble, indicators
+from nxmfg.model.engine.reference import pysd_runs
+from nxmfg.model.engine.transform import UnsupportedFeature
 
 RUNS = 64
 SEED = 20251122

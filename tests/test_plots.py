@@ -16,8 +16,8 @@ import pytest  # noqa: E402
 import xarray as xr  # noqa: E402
 from matplotlib import font_manager  # noqa: E402
 
-from model import fonts, plots  # noqa: E402
-from model.indicators import INDICATORS  # noqa: E402
+from nxmfg.model import fonts, plots  # noqa: E402
+from nxmfg.model.indicators import INDICATORS  # noqa: E402
 
 YEARS = np.arange(2010, 2036)
 NAME = "gdp_100m_yuan"
@@ -99,7 +99,7 @@ def test_a_font_installed_after_matplotlib_cached_its_font_list_is_found():
     script = """
 from pathlib import Path
 from matplotlib import font_manager
-from model import fonts
+from nxmfg.model import fonts
 cjk = {Path(p).name for p in font_manager.findSystemFonts()
        if fonts._covers(p, fonts.PROBE)}
 font_manager.fontManager.ttflist = [e for e in font_manager.fontManager.ttflist

@@ -8,9 +8,9 @@ import pandas as pd
 import pytest
 import xarray as xr
 
-import scenarios
-from scenarios import ScenarioError, measures
-from scenarios.targets import Target
+from nxmfg import scenarios
+from nxmfg.scenarios import ScenarioError, measures
+from nxmfg.scenarios.targets import Target
 
 ROOT = Path(__file__).parents[1]
 SEEDS = ROOT.parent / "shared" / "seeds"
@@ -29,7 +29,7 @@ def design_indicators() -> set[str]:
 def model_indicators() -> set[str]:
     """model.indicators.INDICATORS once it exists; the design's list before that."""
     try:
-        from model.indicators import INDICATORS
+        from nxmfg.model.indicators import INDICATORS
     except ImportError:
         return design_indicators()
     return set(INDICATORS)

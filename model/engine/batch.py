@@ -19,7 +19,7 @@ import numpy as np
 import pysd
 import xarray as xr
 
-from model.engine.runtime import interp_rows
+from nxmfg.model.engine.runtime import interp_rows
 
 CONTROL = ("initial_time", "final_time", "time_step", "saveper")
 

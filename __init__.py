@@ -1,0 +1,1 @@
+"""nxmfg: a system-dynamics model of Ningxia's manufacturing economy."""
