@@ -16,6 +16,7 @@ from nxmfg.scenarios.schema import (
     check,
     lever_path_array,
     load,
+    with_changes,
 )
 from nxmfg.scenarios.targets import (
     TARGET_MODES,
@@ -30,7 +31,8 @@ from nxmfg.scenarios.targets import (
 from nxmfg.scenarios.validation import ScenarioError
 
 __all__ = [
-    "FIRST_LEVER_YEAR", "FIRST_OUTLOOK_YEAR", "MEASURES", "POLICY_LEVERS", "TARGET_MODES", "TARGETS", "Lever", "Scenario",
+    "FIRST_LEVER_YEAR", "FIRST_OUTLOOK_YEAR", "MEASURES", "POLICY_LEVERS", "TARGET_MODES", "TARGETS", "Lever",
+    "Scenario",
     "ScenarioError", "Target", "attainment", "attainment_by_run", "check", "check_targets",
-    "lever_path_array", "load", "load_own_targets", "load_targets",
+    "lever_path_array", "load", "load_own_targets", "load_targets", "with_changes",
 ]

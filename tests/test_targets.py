@@ -222,7 +222,7 @@ def quoted_fragments(clause: str) -> list[str]:
 
 
 @pytest.mark.skipif(not all(p.is_file() for p in DOCUMENTS.values()),
-                    reason="the plan documents (../shared/seeds, ../shared/PLAN_TARGETS_2027.md) are not on this machine")
+                    reason="the plan documents (../shared/seeds, PLAN_TARGETS_2027.md) are not on this machine")
 def test_every_clause_quotes_its_document_verbatim():
     texts = {doc: re.sub(r"\s", "", path.read_text(encoding="utf-8")) for doc, path in DOCUMENTS.items()}
     for target in TARGETS:
