@@ -44,7 +44,7 @@ def inputs_options(command):
 
 
 @main.command()
-@click.argument("scenario_file", type=click.Path(exists=True, dir_okay=False))
+@click.argument("scenario_file", metavar="SCENARIO")
 @click.option("--out", type=click.Path(file_okay=False), default=None,
               help="Folder for results and charts [default: out/SCENARIO].")
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
@@ -53,7 +53,8 @@ def inputs_options(command):
 @inputs_options
 def simulate(scenario_file: str, out: str | None, lang: str, report: bool, params: str | None,
              targets: str | None, targets_mode: str) -> None:
-    """Run SCENARIO_FILE and print whether the plans' targets are met; write results and charts."""
+    """Run SCENARIO (a scenario file, or a shipped one by name: baseline, plan, ...) and print whether the
+    plans' targets are met; write results and charts."""
     try:
         result = nxmfg.run(scenario_file, params=params, targets=targets, targets_mode=targets_mode)
         out_dir = result.write(out or Path("out") / result.name, lang=lang, report=report)
@@ -75,7 +76,7 @@ def attainment_text(table) -> str:
 
 
 @main.command(name="compare")
-@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@click.argument("files", nargs=-1, required=True, metavar="SCENARIO...")
 @click.option("--out", type=click.Path(file_okay=False), default="out/compare", show_default=True,
               help="Folder for report.html and charts/*.png|svg.")
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
@@ -86,7 +87,8 @@ def attainment_text(table) -> str:
 @inputs_options
 def compare_command(files: tuple[str, ...], out: str, lang: str, ensemble: str | None, params: str | None,
                     targets: str | None, targets_mode: str) -> None:
-    """Run each scenario FILE and write one self-contained HTML report comparing them."""
+    """Run each SCENARIO (a file, or a shipped one by name) and write one self-contained HTML report
+    comparing them."""
     try:
         comparison = nxmfg.compare(files, params=params, targets=targets, targets_mode=targets_mode)
         path = comparison.write(out, lang=lang, bands=ensemble)

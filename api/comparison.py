@@ -77,14 +77,15 @@ class Comparison:
 
     @property
     def attainment(self) -> pd.DataFrame:
-        """One row per modelled target; columns (scenario, met | margin | value) after the target's own."""
+        """One row per modelled target (index: id): columns ("target", doc | target | year | indicator |
+        threshold | direction), then (scenario, met | margin | value) for each scenario."""
         import pandas as pd
 
-        first = next(iter(self.results.values())).attainment
-        cells = pd.concat({name: r.attainment.set_index("id")[["met", "margin", "value"]]
-                           for name, r in self.results.items()}, axis=1)
-        rows = first[["id", "doc", "target", "year", "indicator", "threshold", "direction"]]
-        return rows.join(cells, on="id")
+        tables = {name: r.attainment.set_index("id") for name, r in self.results.items()}
+        first = next(iter(tables.values()))
+        about = first[["doc", "target", "year", "indicator", "threshold", "direction"]]
+        return pd.concat({"target": about} | {name: t[["met", "margin", "value"]] for name, t in tables.items()},
+                         axis=1)
 
     @property
     def metadata(self) -> dict:

@@ -142,6 +142,6 @@ def save(outcome: Outcome) -> list[Path]:
     if outcome.until is not None:
         raise ValueError(f"save: a fit to years <= {outcome.until} is an out-of-sample test; it cannot "
                          "replace the shipped fit, which uses all years")
-    runner.write_fitted(outcome.values, outcome.header)
-    runner.write_ensemble(list(outcome.values), outcome.members, outcome.header)
+    runner.write_fitted(outcome.values, outcome.header, runner.FITTED)
+    runner.write_ensemble(list(outcome.values), outcome.members, outcome.header, runner.ENSEMBLE)
     return [runner.FITTED, runner.ENSEMBLE]
