@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 import pysd
 import xarray as xr
-from tqdm.auto import tqdm
+from tqdm import tqdm  # not tqdm.auto: in a notebook without ipywidgets it warns on import
 
 from nxmfg.model.engine.batch import CONTROL, Chunk, TimePath, run_chunk, time_axis_inputs
 from nxmfg.model import files

@@ -4,6 +4,7 @@ Plot functions take data and an optional `ax` and return it; `save` writes a fig
 are in Chinese or English, in the plans' units; `style()` applies the house style and the CJK font.
 """
 
+import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -54,7 +55,13 @@ CHANGE_UNITS = {"zh": {"change_vs": "%", "cagr": "%", "pp_change_vs": "百分点
 def style(lang: str = "zh"):
     """House style plus the fonts for `lang` (for zh, MissingFontError with the install command if no CJK font)."""
     with mpl.rc_context(fname=STYLE, rc={"font.family": font_families(lang)}):
-        yield
+        try:
+            yield
+        finally:
+            interactive = mpl.rcParams["interactive"]
+    # pyplot may have started its backend inside, and Jupyter's turns interactive mode on: keep it on,
+    # or later figures are no longer shown in the notebook.
+    mpl.interactive(interactive)
 
 
 def save(figure: Figure, path: Path, lang: str = "zh") -> Path:
@@ -149,7 +156,9 @@ def describe_target(target: dict, unit: str, lang: str = "zh") -> str:
 def _band(values) -> tuple[pd.Series, pd.Series]:
     """(low, high) by year from a (low, high) pair or a DataArray with a `run` dim (5-95 %)."""
     if isinstance(values, xr.DataArray):
-        low, high = values.quantile(list(BAND_QUANTILES), dim="run")
+        with warnings.catch_warnings():   # a growth rate has no value in the first year, in any run
+            warnings.filterwarnings("ignore", "All-NaN slice", RuntimeWarning)
+            low, high = values.quantile(list(BAND_QUANTILES), dim="run")
         return low.to_series(), high.to_series()
     low, high = values
     return pd.Series(low), pd.Series(high)

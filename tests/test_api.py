@@ -150,3 +150,19 @@ def test_importing_nxmfg_loads_neither_the_model_nor_matplotlib(tmp_path):
     code = "import sys, nxmfg; print(sorted(m for m in ('pysd', 'xarray', 'pandas', 'matplotlib') if m in sys.modules))"
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=tmp_path)
     assert loaded.stdout.strip() == "[]"
+
+
+def test_a_sensitivity_study_without_a_folder_keeps_nothing_until_written(tmp_path):
+    from test_sensitivity import MODEL_STUDY
+
+    study = tmp_path / "model_tiny.yaml"
+    study.write_text(MODEL_STUDY, encoding="utf-8")
+    result = nxmfg.sensitivity_study(study)
+    assert {"indices", "convergence"} <= set(result.tables)
+    assert set(result.indices["parameter"]) == {"cultivation_upgrades_per_year", "intelligent_retrofit_firms_per_year",
+                                                "retrofit_additionality"}
+    assert result.metadata["model_version"] == model.version()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model_tiny.yaml"]
+    out = result.write(tmp_path / "out")
+    assert {"samples.npz", "metadata.json", "indices.csv", "summary.md"} <= {p.name for p in out.iterdir()}
+    assert (out / "indices.csv").read_text() == result.indices.to_csv(index=False)
