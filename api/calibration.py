@@ -77,7 +77,8 @@ class Calibration:
 
     def write(self, out: Path | str) -> Path:
         """Write fitted.yaml, ensemble.csv and the fit report (report.md, fit.csv, params.csv, residuals.csv,
-        fit.png) into `out`, each atomically. `nxmfg run --params OUT/fitted.yaml` then runs with this fit."""
+        fit.png) into `out`, each atomically. `nxmfg simulate SCENARIO --params OUT/fitted.yaml` (or
+        `nxmfg.run(..., params=OUT/fitted.yaml)`) then runs with this fit."""
         from nxmfg.calibration import pipeline
 
         pipeline.write(self.outcome, Path(out))

@@ -103,14 +103,18 @@ class Comparison:
         return plot_runs({n: r.indicators for n, r in self.results.items()}, names, first.targets, lang, history)
 
     def write(self, out: Path | str, lang: str = "zh", bands: xr.Dataset | Path | str | None = None) -> Path:
-        """Write the planner's report: out/report.html (self-contained) and out/charts/*.png|svg.
+        """Write the planner's report: out/report.html (self-contained), out/charts/*.png|svg, and
+        out/metadata.yaml (model version, fit, targets, and each scenario's file and parameters).
 
         bands: indicators of an ensemble (dims run, year; a Dataset or a netCDF file) drawn as a 5-95 %
         band; default: the baseline over the fit's calibrated parameter sets. Returns report.html's path.
         """
+        import yaml
+
         from nxmfg.api import outputs
         from nxmfg.calibration import observations
         from nxmfg.model import plots
+        from nxmfg.model.files import write_text
         from nxmfg.scenarios import report
 
         plots.font_families(lang)        # no CJK font for zh: fail before writing anything
@@ -123,8 +127,10 @@ class Comparison:
         meta = report.report_meta([r.metadata["scenario_file"] for r in self.results.values()],
                                   first.metadata["fit"])
         baseline = _baseline(self.fit, first.metadata["overrides"])
-        return report.write_report(runs, [r.scenario for r in self.results.values()], first.targets,
+        path = report.write_report(runs, [r.scenario for r in self.results.values()], first.targets,
                                    observations(), Path(out), lang, bands=bands, meta=meta, baseline=baseline)
+        write_text(Path(out) / "metadata.yaml", yaml.safe_dump(self.metadata, allow_unicode=True, sort_keys=False))
+        return path
 
 
 def _baseline(fit: Fit | None, overrides: dict[str, float]) -> dict[str, float]:

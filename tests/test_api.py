@@ -145,6 +145,17 @@ def test_compare_runs_every_scenario_on_one_fit_and_one_set_of_targets(plan):
     assert set(comparison.metadata["scenarios"]) == {"baseline", "plan"}
 
 
+def test_compare_writes_the_report_and_what_made_it(tmp_path):
+    comparison = nxmfg.compare(["baseline", "plan"])
+    page = comparison.write(tmp_path, lang="en")
+    assert page == tmp_path / "report.html" and "<table" in page.read_text(encoding="utf-8")
+    meta = yaml.safe_load((tmp_path / "metadata.yaml").read_text(encoding="utf-8"))
+    assert meta["model_version"] == model.version() and meta["fit"]["sha256"] == sha256(SHIPPED)
+    plan_levers = meta["scenarios"]["plan"]["parameters"]["intelligent_retrofit_firms_per_year"]
+    assert max(plan_levers.values()) == 100
+    assert (tmp_path / "charts" / "gdp_100m_yuan.svg").stat().st_size > 0
+
+
 def test_importing_nxmfg_loads_neither_the_model_nor_matplotlib(tmp_path):
     """`nxmfg --help` and `import nxmfg` stay instant: PySD, xarray and matplotlib load on first use."""
     code = "import sys, nxmfg; print(sorted(m for m in ('pysd', 'xarray', 'pandas', 'matplotlib') if m in sys.modules))"
