@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -17,8 +18,7 @@ def write_result(result: Result, out: Path, lang: str, report: bool) -> Path:
 
     plots.font_families(lang)           # no CJK font for zh: fail before writing anything
     out.mkdir(parents=True, exist_ok=True)
-    write_data(result, out)
-    write_charts(result, out, lang, report)
+    write_charts(result, out, lang, report, alongside=[partial(write_data, result, out)])
     return out
 
 
@@ -38,8 +38,11 @@ def write_data(result: Result, out: Path) -> None:
     write_text(out / "metadata.yaml", yaml.safe_dump(result.metadata, allow_unicode=True, sort_keys=False))
 
 
-def write_charts(result: Result, out: Path, lang: str, report: bool) -> None:
-    """headlines.png, charts/NAME.png|svg; with `report` also report.html (and the targets' charts)."""
+def write_charts(result: Result, out: Path, lang: str, report: bool, alongside=()) -> None:
+    """headlines.png, charts/NAME.png|svg; with `report` also report.html (and the targets' charts).
+
+    alongside: other writes to share out with the charts (see scenarios.report.write_charts).
+    """
     from nxmfg.calibration import observations
     from nxmfg.model import indicators
     from nxmfg.scenarios import report as planner
@@ -50,9 +53,10 @@ def write_charts(result: Result, out: Path, lang: str, report: bool) -> None:
         planner.write_report(runs, [result.scenario], result.targets, history, out, lang,
                              bands=band(result.fit, list(result.indicators.data_vars)),
                              meta=planner.report_meta([result.metadata["scenario_file"]], result.metadata["fit"]),
-                             headlines=True)
+                             headlines=True, alongside=alongside)
     else:
-        planner.write_charts(runs, indicators.HEADLINES, history, result.targets, out, lang, headlines=True)
+        planner.write_charts(runs, indicators.HEADLINES, history, result.targets, out, lang, headlines=True,
+                             alongside=alongside)
 
 
 

@@ -8,7 +8,7 @@ matrix (targets x scenarios) and the lever table (what each scenario changes fro
 import base64
 import datetime as dt
 import html
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import partial
 from pathlib import Path
 
@@ -99,15 +99,19 @@ def chart_names(runs: Mapping[str, xr.Dataset], targets: Iterable) -> list[str]:
 
 
 def write_charts(runs, names, history, targets, out_dir: Path, lang: str, bands=None,
-                 headlines: bool = False) -> dict[str, Path]:
+                 headlines: bool = False, alongside: Sequence[Callable[[], object]] = ()) -> dict[str, Path]:
     """One chart per indicator as out_dir/charts/NAME.png and .svg, drawn on every core; with
-    `headlines`, also out_dir/headlines.png, the headline charts tiled. Returns name -> PNG path."""
+    `headlines`, also out_dir/headlines.png, the headline charts tiled. Returns name -> PNG path.
+
+    alongside: other writes (each a call without arguments) shared out with the charts.
+    """
     folder = out_dir / "charts"
     folder.mkdir(parents=True, exist_ok=True)
     targets = plots.target_rows(targets)
     names = list(dict.fromkeys([*names, *(plots.HEADLINES if headlines else [])]))
     names = [name for name in names if all(name in run for run in runs.values())]
-    drawing.draw_all([partial(_chart, runs, name, history, targets, bands, lang, folder) for name in names])
+    drawing.draw_all([*alongside, *(partial(_chart, runs, name, history, targets, bands, lang, folder)
+                                    for name in names)])
     if headlines:
         plots.tile([folder / f"{name}.png" for name in plots.HEADLINES if name in names], out_dir / "headlines.png")
     return {name: folder / f"{name}.png" for name in names}
@@ -237,12 +241,13 @@ def write_report(runs: Mapping[str, xr.Dataset], scenario_list: Iterable, target
                  history: pd.DataFrame | None, out_dir: Path, lang: str = "zh",
                  bands: xr.Dataset | None = None, meta: Mapping | None = None,
                  baseline: Mapping[str, float] | None = None, constants: pd.DataFrame | None = None,
-                 names: Iterable[str] | None = None, headlines: bool = False) -> Path:
+                 names: Iterable[str] | None = None, headlines: bool = False,
+                 alongside: Sequence[Callable[[], object]] = ()) -> Path:
     """Write out_dir/report.html (self-contained) and out_dir/charts/*.png|svg; return the HTML's path.
 
     runs: scenario name -> indicators (dims year). bands: indicators with a `run` dim, drawn as 5-95 %.
     baseline / constants default to the model's (`model.constants()`, with `model.fitted()` applied).
-    headlines: also write out_dir/headlines.png.
+    headlines: also write out_dir/headlines.png. alongside: other writes, shared out with the charts.
     """
     if lang not in TEXT:
         raise ValueError(f"lang: unknown language {lang!r}; allowed: {', '.join(TEXT)}")
@@ -257,7 +262,7 @@ def write_report(runs: Mapping[str, xr.Dataset], scenario_list: Iterable, target
     baseline = (constants["value"].to_dict() | model.fitted()) if baseline is None else baseline
     text = TEXT[lang]
     names = chart_names(runs, targets) if names is None else list(names)
-    charts = write_charts(runs, names, history, targets, out_dir, lang, bands, headlines)
+    charts = write_charts(runs, names, history, targets, out_dir, lang, bands, headlines, alongside)
     figures = "".join(f'<figure><img alt="{html.escape(plots.indicator_label(name, lang)[0])}" '
                       f'src="{_data_uri(path)}"></figure>' for name, path in charts.items())
     sections = [(text["charts"], text["read_charts"], f'<div class="charts">{figures}</div>'),
