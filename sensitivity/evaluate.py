@@ -9,8 +9,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from nxmfg import model
-from nxmfg import scenarios
+from nxmfg import model, scenarios
 from nxmfg.model import ensemble
 from nxmfg.model import indicators as model_indicators
 

@@ -8,8 +8,7 @@ import xarray as xr
 import yaml
 from click.testing import CliRunner
 
-from nxmfg import model
-from nxmfg import scenarios
+from nxmfg import model, scenarios
 from nxmfg.cli import main
 
 
