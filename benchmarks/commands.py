@@ -6,11 +6,12 @@ Prints the figures, then two last lines `simulate_s: N` and `compare_s: N`: the 
 `nxmfg simulate scenarios/plan.yaml` and of `nxmfg compare` of the five shipped scenarios, each a fresh
 process as a user starts it (the model's translation cache already filled). Targets on the project's
 2-core machine: simulate <= 3 s, compare <= 10 s. The load average is printed too: the machine may be
-shared, and every figure is a wall time.
+shared, and the figures are wall times; for the commands, the CPU time (all processes) is printed beside.
 """
 
 import argparse
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -23,19 +24,25 @@ NXMFG = Path(sys.executable).with_name("nxmfg")
 SHIPPED = ["baseline", "plan", "digital_push", "coal_shock", "demand_slump"]
 
 
-def wall(command: list[str], repeat: int) -> list[float]:
-    """Wall seconds of `command` (a fresh process each time), `repeat` times."""
-    times = []
+def wall(command: list[str], repeat: int) -> tuple[list[float], float]:
+    """Wall seconds of `command` (a fresh process each time), `repeat` times, and its median CPU seconds
+    (user + system, with its helper processes): the part of the figure that another job cannot stretch."""
+    times, cpu = [], []
     for _ in range(repeat):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.perf_counter()
         subprocess.run(command, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
         times.append(time.perf_counter() - start)
-    return times
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu.append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
+    return times, statistics.median(cpu)
 
 
-def show(label: str, times: list[float]) -> float:
+def show(label: str, measured: list[float] | tuple[list[float], float]) -> float:
+    times, cpu = measured if isinstance(measured, tuple) else (measured, None)
     median = statistics.median(times)
-    print(f"{label:44s} median {median:6.2f} s   ({', '.join(f'{t:.2f}' for t in times)})")
+    spent = f"   CPU {cpu:5.2f} s" if cpu is not None else ""
+    print(f"{label:44s} median {median:6.2f} s{spent}   ({', '.join(f'{t:.2f}' for t in times)})")
     return median
 
 
