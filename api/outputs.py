@@ -59,7 +59,6 @@ def write_charts(result: Result, out: Path, lang: str, report: bool, alongside=(
                              alongside=alongside)
 
 
-
 def band(fit, names: list[str]):
     """The baseline over the fit's calibrated parameter sets (None without them): the report's grey band."""
     from nxmfg.scenarios import report as planner

@@ -3,13 +3,15 @@
 A chart costs 0.1-0.2 s of matplotlib (layout, PNG, SVG): `nxmfg simulate` draws 12, `compare` about
 40. On Linux the helpers are forks of this process, so they start at once, with everything imported and
 the runs in memory (a spawned process would spend 0.8 s importing), and they exit without running this
-process's exit handlers. Elsewhere, or on one core, the charts are drawn here one after another. A chart
-a helper did not finish is drawn here afterwards, so that an error surfaces in this process.
+process's exit handlers. Elsewhere, on one core, or where other threads run (Jupyter), the charts are
+drawn here one after another. A chart a helper did not finish is drawn here afterwards, so that an error
+surfaces in this process.
 """
 
 import multiprocessing
 import os
 import sys
+import threading
 import warnings
 from collections.abc import Callable, Sequence
 from functools import partial
@@ -63,7 +65,9 @@ def _take(tasks, lock, cursor, done, quiet: bool = True) -> None:
 
 
 def _helpers(count: int) -> int:
-    if sys.platform != "linux" or count < 2:
+    # Fork only a single-threaded process: another Python thread (Jupyter's I/O threads, a process
+    # pool's manager) may hold a lock at the fork that the helper would then wait on for ever.
+    if sys.platform != "linux" or count < 2 or threading.active_count() > 1:
         return 0
     cores = len(os.sched_getaffinity(0))
     return max(0, min(cores - 1, count - 1, MAX_HELPERS))

@@ -1,8 +1,11 @@
 """Charts: Chinese labels resolve to a CJK font, each scenario gets its own line, targets and history show."""
 
+import os
 import subprocess
 import sys
+import time
 import warnings
+from functools import partial
 from pathlib import Path
 
 import matplotlib
@@ -177,3 +180,31 @@ def test_headline_grid_has_one_chart_per_available_indicator():
 ])
 def test_targets_read_as_the_plans_write_them(target, text):
     assert plots.describe_target(target, "亿元", "zh") == text
+
+
+def _record(folder: Path, index: int, parent: int, fail_in_helper: bool) -> None:
+    time.sleep(0.05)                                   # long enough for the helper to take some tasks
+    if os.getpid() != parent:
+        (folder / f"tried.{index}").write_text("")
+        if fail_in_helper:
+            raise RuntimeError("a helper fails; the parent must redo the task")
+    (folder / f"done.{index}.{os.getpid()}").write_text("")
+
+
+def test_every_chart_task_is_done_once_by_this_process_or_a_helper(tmp_path):
+    from nxmfg.model import drawing
+
+    drawing.draw_all([partial(_record, tmp_path, i, os.getpid(), False) for i in range(8)], helpers=1)
+    done = sorted(int(p.name.split(".")[1]) for p in tmp_path.glob("done.*"))
+    assert done == list(range(8))
+
+
+def test_a_task_a_helper_fails_on_is_done_here_and_an_error_here_is_raised(tmp_path):
+    from nxmfg.model import drawing
+
+    parent = os.getpid()
+    drawing.draw_all([partial(_record, tmp_path, i, parent, True) for i in range(8)], helpers=1)
+    assert list(tmp_path.glob("tried.*")), "the helper took some tasks"
+    assert sorted(p.name for p in tmp_path.glob("done.*")) == sorted(f"done.{i}.{parent}" for i in range(8))
+    with pytest.raises(ZeroDivisionError):
+        drawing.draw_all([lambda: None, lambda: 1 / 0], helpers=1)
