@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
@@ -80,14 +81,26 @@ def save(figure: Figure, path: Path, lang: str = "zh") -> Path:
 def save_chart(figure: Figure, stem: Path, lang: str = "zh") -> Path:
     """Write `figure` as stem.png and stem.svg; returns the PNG's path.
 
-    The layout is computed once, for the PNG, and kept for the SVG (a second constrained layout
-    would only repeat the same text measurements).
+    savefig with a layout engine draws the figure twice, once only to lay it out. Here one draw of the
+    Agg canvas lays the figure out and renders the PNG; the layout is then frozen for the SVG's draw:
+    two draws instead of four, and the same pixels.
     """
-    png = save(figure, stem.with_suffix(".png"), lang)
-    if figure.get_layout_engine() is not None:
-        figure.set_layout_engine("none")
-    save(figure, stem.with_suffix(".svg"), lang)
-    return png
+    if figure.get_layout_engine() is None or not isinstance(figure.canvas, FigureCanvasAgg):
+        save(figure, stem.with_suffix(".svg"), lang)
+        return save(figure, stem.with_suffix(".png"), lang)
+    with style(lang):
+        figure.set_dpi(mpl.rcParams["savefig.dpi"])
+        figure.canvas.draw()
+        with atomic_path(stem.with_suffix(".png")) as temporary:
+            mpl.image.imsave(temporary, figure.canvas.buffer_rgba(), format="png", origin="upper",
+                             dpi=figure.dpi)
+        # With the engine removed, and the rc not naming one, savefig neither lays out again nor, when
+        # it restores the figure's (absent) engine, makes a new one.
+        with mpl.rc_context({"figure.autolayout": False, "figure.constrained_layout.use": False}):
+            figure.set_layout_engine(None)
+            with atomic_path(stem.with_suffix(".svg")) as temporary:
+                figure.savefig(temporary, format="svg", bbox_inches=None)
+    return stem.with_suffix(".png")
 
 
 def tile(pictures: Sequence[Path], path: Path, columns: int = 2) -> Path:
