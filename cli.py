@@ -78,7 +78,7 @@ def attainment_text(table) -> str:
 @main.command(name="compare")
 @click.argument("files", nargs=-1, required=True, metavar="SCENARIO...")
 @click.option("--out", type=click.Path(file_okay=False), default="out/compare", show_default=True,
-              help="Folder for report.html and charts/*.png|svg.")
+              help="Folder for report.html, charts/*.png|svg and metadata.yaml.")
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
               help="Language of the report's labels (en needs no Chinese font).")
 @click.option("--ensemble", type=click.Path(exists=True, dir_okay=False), default=None, show_default=True,
