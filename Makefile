@@ -1,24 +1,34 @@
 # Two commands set up a fresh machine:  `make baseline`  and  `make test`.
 VENV := .venv
 STAMP := $(VENV)/.installed
+# Extras of pyproject.toml to install; CI adds `cluster` (Dask) so that the Dask test runs too.
+EXTRAS ?= test
+HAS_CJK := $(VENV)/bin/python -c "from nxmfg.model.fonts import cjk_family; cjk_family()" 2>/dev/null
 
-.PHONY: baseline test install
+.PHONY: baseline test install font
 
-baseline: $(STAMP)  ## install, then run the baseline scenario with its charts into out/baseline
+baseline: font  ## install, then run the baseline scenario with its charts into out/baseline
 	$(VENV)/bin/nxmfg simulate scenarios/baseline.yaml --out out/baseline
 
-test: $(STAMP)  ## install, then run the test suite
+test: font  ## install, then run the test suite
 	$(VENV)/bin/pytest
 
-install: $(STAMP)
+install: $(STAMP)  ## the package and its test tools in .venv (no root needed)
 
-# A CJK font so that Chinese chart labels render (Debian's WenQuanYi Micro Hei), then the package.
+# Chinese chart labels need a CJK font (`--lang en` does not). Where none is installed, root installs
+# Debian's WenQuanYi Micro Hei; anyone else is told, in one line, what to run.
+font: $(STAMP)
+	@if $(HAS_CJK); then exit 0; fi; \
+	if [ "$$(id -u)" != 0 ]; then \
+	  echo "make: no Chinese (CJK) font for the charts; as root run: apt-get install fonts-wqy-microhei (or use --lang en)" >&2; \
+	  exit 1; \
+	fi; \
+	echo "installing a CJK font (fonts-wqy-microhei) for the charts"; \
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-wqy-microhei fontconfig; \
+	$(HAS_CJK) || { echo "make: fonts-wqy-microhei did not give matplotlib a CJK font" >&2; exit 1; }
+
 $(STAMP): pyproject.toml
-	@if [ -z "$$(fc-list :lang=zh 2>/dev/null)" ]; then \
-	  echo "installing a CJK font (fonts-wqy-microhei) for the charts"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-wqy-microhei fontconfig; \
-	fi
 	python3 -m venv $(VENV)
 	$(VENV)/bin/pip install -q --upgrade pip
-	$(VENV)/bin/pip install -q -e '.[test]'
+	$(VENV)/bin/pip install -q -e '.[$(EXTRAS)]'
 	touch $@

@@ -1,12 +1,19 @@
-"""nxmfg command line: parses, calls the packages, writes files. Nothing else.
+"""nxmfg command line: parses options, calls the Python API (`import nxmfg`), prints. Nothing else.
 
-Heavy imports (PySD, matplotlib) happen inside the commands so that `nxmfg --help` is instant.
+`import nxmfg` is cheap; the model, PySD and matplotlib load inside the API calls, so `nxmfg --help`
+is instant.
 """
 
-import json
 from pathlib import Path
 
 import click
+
+import nxmfg
+
+TARGETS_HELP = "Your own targets file (schema of scenarios/targets.yaml; e.g. scenarios/examples/my_targets.yaml)."
+MODE_HELP = ("extend: your targets are added to the shipped ones (a row with a shipped id replaces it); "
+             "replace: only yours count.")
+PARAMS_HELP = "A fit file written by `nxmfg calibrate --out DIR` (DIR/fitted.yaml), used instead of the shipped fit."
 
 
 @click.group()
@@ -19,73 +26,47 @@ def _user_error(error: Exception) -> click.ClickException:
     return click.ClickException(" ".join(str(error).split()))
 
 
+def _user_errors():
+    """The errors a user's input can cause: bad files and fields, unreadable paths, a missing font."""
+    from nxmfg.model.fonts import MissingFontError
+
+    return ValueError, OSError, MissingFontError
+
+
+def inputs_options(command):
+    """--params, --targets and --targets-mode, shared by the commands that run scenarios."""
+    command = click.option("--targets-mode", type=click.Choice(["extend", "replace"]), default="extend",
+                           show_default=True, help=MODE_HELP)(command)
+    command = click.option("--targets", "targets", type=click.Path(exists=True, dir_okay=False), default=None,
+                           help=TARGETS_HELP)(command)
+    return click.option("--params", type=click.Path(exists=True, dir_okay=False), default=None,
+                        help=PARAMS_HELP)(command)
+
+
 @main.command()
-@click.argument("scenario_file", type=click.Path(exists=True, dir_okay=False))
+@click.argument("scenario_file", metavar="SCENARIO")
 @click.option("--out", type=click.Path(file_okay=False), default=None,
               help="Folder for results and charts [default: out/SCENARIO].")
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
-              help="Language of chart labels.")
+              help="Language of chart labels (en needs no Chinese font).")
 @click.option("--report", is_flag=True, help="Also write the planner's HTML report (report.html).")
-def simulate(scenario_file: str, out: str | None, lang: str, report: bool) -> None:
-    """Run SCENARIO_FILE and print whether the plans' targets are met; write results and charts."""
-    import matplotlib.pyplot as plt
-    import xarray as xr
-    import yaml
-
-    import model
-    import scenarios
-    from calibration import observations
-    from model import indicators, plots
-    from model.files import atomic_write
-    from model.fonts import MissingFontError
-    from scenarios import report as planner_report
-
+@inputs_options
+def simulate(scenario_file: str, out: str | None, lang: str, report: bool, params: str | None,
+             targets: str | None, targets_mode: str) -> None:
+    """Run SCENARIO (a scenario file, or a shipped one by name: baseline, plan, ...) and print whether the
+    plans' targets are met; write results and charts."""
     try:
-        scenario = scenarios.load(scenario_file)
-        scenarios.check(scenario, model.constants(), model.lookups())
-        params = scenario.params(model.baseline())
-        run = model.simulate(params, scenario.final_year)
-        targets = scenarios.load_targets()
-        plots.font_families()  # fail before writing anything if no CJK font is installed
-    except (ValueError, OSError, MissingFontError) as error:
+        result = nxmfg.run(scenario_file, params=params, targets=targets, targets_mode=targets_mode)
+        out_dir = result.write(out or Path("out") / result.name, lang=lang, report=report)
+    except _user_errors() as error:
         raise _user_error(error) from None
-    results = indicators.compute(run)
-    table = scenarios.attainment(results, targets)
-
-    out_dir = Path(out or Path("out") / scenario.name)
-    (out_dir / "charts").mkdir(parents=True, exist_ok=True)
-    # what made these results: the model version, the scenario and every parameter value (time paths as dicts)
-    parameters = {k: (v.to_dict() if hasattr(v, "to_dict") else v) for k, v in (model.fitted() | params).items()}
-    meta = {"model_version": model.version(), "model_file": model.MDL.name, "scenario": scenario.name,
-            "scenario_yaml": Path(scenario_file).read_text(encoding="utf-8"),
-            "calibrated": "calibration/fitted.yaml" if model.fitted() else "no (the .mdl's own values)"}
-    dataset = xr.merge([results, run], compat="no_conflicts")  # indicator names never clash with variables
-    dataset.attrs.update(meta, parameters=json.dumps(parameters, default=str))  # netCDF attributes are strings
-    atomic_write(out_dir / "results.nc", dataset.to_netcdf)
-    atomic_write(out_dir / "results.csv", lambda p: results.to_dataframe().to_csv(p, float_format="%.6g"))
-    atomic_write(out_dir / "variables.csv", lambda p: run.to_dataframe().to_csv(p, float_format="%.6g"))
-    atomic_write(out_dir / "attainment.csv", lambda p: table.to_csv(p, index=False, float_format="%.6g"))
-    metadata = yaml.safe_dump(meta | {"parameters": parameters}, allow_unicode=True, sort_keys=False)
-    atomic_write(out_dir / "metadata.yaml", lambda p: p.write_text(metadata, encoding="utf-8"))
-    history = observations()
-    runs = {scenario.name: results}
-    grid = plots.plot_headlines(runs, indicators.HEADLINES, history=history, targets=targets, lang=lang)
-    plots.save(grid, out_dir / "headlines.png")
-    plt.close(grid)
-    if report:  # its charts/*.png|svg include the headlines, so they are drawn once
-        planner_report.write_report(runs, [scenario], targets, history, out_dir, lang,
-                                    bands=planner_report.calibration_band(list(results.data_vars)),
-                                    meta=planner_report.report_meta([Path(scenario_file)]))
-    else:
-        planner_report.write_charts(runs, indicators.HEADLINES, history, targets, out_dir, lang)
-
-    click.echo(_attainment_text(table))
-    met = int(table["met"].sum())
-    click.echo(f"\n{met} of {len(table)} modelled targets met in scenario {scenario.name!r}. "
+    click.echo(attainment_text(result.attainment))
+    met = int(result.attainment["met"].sum())
+    click.echo(f"\n{met} of {len(result.attainment)} modelled targets met in scenario {result.name!r}. "
                f"Wrote results.csv, results.nc, attainment.csv and charts in {out_dir}")
 
 
-def _attainment_text(table) -> str:
+def attainment_text(table) -> str:
     rows = table.assign(
         value=table["value"].map("{:.4g}".format), threshold=table["threshold"].map("{:.4g}".format),
         margin=table["margin"].map("{:+.3g}".format),
@@ -95,55 +76,57 @@ def _attainment_text(table) -> str:
 
 
 @main.command(name="compare")
-@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@click.argument("files", nargs=-1, required=True, metavar="SCENARIO...")
 @click.option("--out", type=click.Path(file_okay=False), default="out/compare", show_default=True,
-              help="Folder for report.html and charts/*.png|svg.")
+              help="Folder for report.html, charts/*.png|svg and metadata.yaml.")
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
-              help="Language of the report's labels.")
+              help="Language of the report's labels (en needs no Chinese font).")
 @click.option("--ensemble", type=click.Path(exists=True, dir_okay=False), default=None, show_default=True,
-              help="netCDF of indicators with dims (run, year), drawn as a 5-95 % band on the charts.")
-def compare_command(files: tuple[str, ...], out: str, lang: str, ensemble: str | None) -> None:
-    """Run each scenario FILE and write one self-contained HTML report comparing them."""
-    from pathlib import Path
-
-    from calibration import observations
-    from model.fonts import MissingFontError
-    from scenarios import report
-
+              help="netCDF of indicators with dims (run, year), drawn as a 5-95 % band on the charts "
+                   "[default: the baseline over the fit's calibrated parameter sets].")
+@inputs_options
+def compare_command(files: tuple[str, ...], out: str, lang: str, ensemble: str | None, params: str | None,
+                    targets: str | None, targets_mode: str) -> None:
+    """Run each SCENARIO (a file, or a shipped one by name) and write one self-contained HTML report
+    comparing them."""
     try:
-        bands = report.load_ensemble(Path(ensemble)) if ensemble else None
-        path = report.compare([Path(f) for f in files], Path(out), lang, history=observations(), bands=bands)
-    except (ValueError, OSError, MissingFontError) as error:
-        raise click.ClickException(" ".join(str(error).split())) from None
+        comparison = nxmfg.compare(files, params=params, targets=targets, targets_mode=targets_mode)
+        path = comparison.write(out, lang=lang, bands=ensemble)
+    except _user_errors() as error:
+        raise _user_error(error) from None
     click.echo(f"wrote {path} and its charts in {path.parent / 'charts'}")
 
 
 @main.command(name="calibrate")
 @click.option("--until", type=click.IntRange(2011, 2035), default=None,
-              help="Fit years <= UNTIL only and report the later years out of sample "
-                   "(calibration/fitted.yaml is then left as it is).")
+              help="Fit years <= UNTIL only and report the later years out of sample.")
 @click.option("--data", type=click.Path(exists=True, dir_okay=False), default=None,
               help="Your own long CSV (indicator,year,value,unit,source_title,source_url,quote); "
                    "it extends or overrides the shipped data.")
 @click.option("--out", type=click.Path(file_okay=False), default="out/calibration", show_default=True,
-              help="Folder for report.md, fit.csv, params.csv, fit.png and a copy of fitted.yaml.")
-def calibrate_command(until: int | None, data: str | None, out: str) -> None:
-    """Fit calibration/free_parameters.yaml to the historical record; write fitted.yaml and a fit report."""
-    from pathlib import Path
-
-    from calibration.history import DataError
-    from calibration.pipeline import calibrate
-
+              help="Folder for fitted.yaml, ensemble.csv and the fit report (report.md, fit.csv, params.csv, "
+                   "fit.png). Run with this fit: nxmfg simulate ... --params OUT/fitted.yaml")
+@click.option("--save", is_flag=True, default=False,
+              help="Also replace the shipped fit (calibration/fitted.yaml and ensemble.csv) that every run "
+                   "starts from.")
+def calibrate_command(until: int | None, data: str | None, out: str, save: bool) -> None:
+    """Fit calibration/free_parameters.yaml to the historical record; write the fit and its report to OUT."""
+    if save and until is not None:
+        raise click.UsageError("--save: a fit with --until is an out-of-sample test; it cannot replace the "
+                               "shipped fit")
     try:
-        outcome = calibrate(until, Path(data) if data else None, Path(out))
-    except DataError as error:
-        raise click.ClickException(str(error)) from None
-    click.echo(outcome.in_sample.to_string(index=False, float_format="{:.3g}".format))
-    if outcome.out_of_sample is not None:
+        calibration = nxmfg.calibrate(until=until, data=data)
+        calibration.write(out)
+        saved = calibration.save() if save else []
+    except ValueError as error:
+        raise _user_error(error) from None
+    click.echo(calibration.in_sample.to_string(index=False, float_format="{:.3g}".format))
+    if calibration.out_of_sample is not None:
         click.echo(f"out of sample (after {until}):")
-        click.echo(outcome.out_of_sample.to_string(index=False, float_format="{:.3g}".format))
-    written = f" and {outcome.fitted_path}" if outcome.fitted_path else ""
-    click.echo(f"wrote {Path(out) / 'report.md'}{written} in {outcome.seconds:.0f} s")
+        click.echo(calibration.out_of_sample.to_string(index=False, float_format="{:.3g}".format))
+    written = f"; replaced {' and '.join(str(p) for p in saved)}" if saved else ""
+    click.echo(f"wrote {Path(out) / 'fitted.yaml'} and {Path(out) / 'report.md'}{written} "
+               f"in {calibration.outcome.seconds:.0f} s")
 
 
 @main.command(name="sensitivity")
@@ -160,24 +143,22 @@ def calibrate_command(until: int | None, data: str | None, out: str) -> None:
               help="Redo the analysis from OUT/samples.npz without running the model.")
 @click.option("--chunk-runs", type=click.IntRange(min=1), default=65536, show_default=True,
               help="Runs per saved chunk (the unit --resume skips).")
-def sensitivity_command(  # not `sensitivity`: that would shadow the package
-        study_file: str, out: str, scheduler: str | None, resume: bool, method: str, analyse_only: bool,
-        chunk_runs: int) -> None:
+def sensitivity_command(study_file: str, out: str, scheduler: str | None, resume: bool, method: str,
+                        analyse_only: bool, chunk_runs: int) -> None:
     """Sobol' study of STUDY_FILE on the ensemble engine: indices, target odds, charts, summary.md."""
-    from pathlib import Path
-
-    import sensitivity  # imported here so `nxmfg --help` need not load SALib and matplotlib
+    from nxmfg.api.sensitivity import reanalyse
 
     try:
-        tables = (sensitivity.analyse(Path(out)) if analyse_only else
-                  sensitivity.run_file(Path(study_file), Path(out), method, resume, scheduler, chunk_runs))
+        study = (reanalyse(out) if analyse_only else
+                 nxmfg.sensitivity_study(study_file, out, method=method, resume=resume, scheduler=scheduler,
+                                         chunk_runs=chunk_runs))
     except ValueError as error:
-        raise click.ClickException(str(error)) from None
+        raise _user_error(error) from None
     except KeyboardInterrupt:
         click.echo(f"interrupted: finished chunks are kept in {Path(out) / 'chunks'}; rerun with --resume",
                    err=True)
         raise click.exceptions.Exit(130) from None
-    unsettled = tables.get("unsettled")
+    unsettled = study.tables.get("unsettled")
     if unsettled is not None and not unsettled.empty:
         worst = unsettled.iloc[0]
         click.echo(f"warning: {len(unsettled)} indices moved by more than 0.05 from N/2 to N (largest: "

@@ -19,9 +19,9 @@ import time
 import numpy as np
 import psutil
 
-import model
-from model import ensemble, indicators
-from model.engine import reference
+from nxmfg import model
+from nxmfg.model import ensemble, indicators
+from nxmfg.model.engine import reference
 
 SOBOL_RUNS = 4096 * (2 * 20 + 2)
 OUTCOMES = ["gdp_100m_yuan", "manufacturing_va_growth_pct", "energy_intensity_tce_per_10k_yuan",

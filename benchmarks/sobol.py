@@ -13,7 +13,7 @@ import sys
 import time
 from pathlib import Path
 
-import sensitivity
+from nxmfg import sensitivity
 
 STUDY = Path(__file__).resolve().parents[1] / "sensitivity" / "plan_levers.yaml"
 

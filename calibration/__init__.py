@@ -1,5 +1,5 @@
 """Calibration of the model to Ningxia's historical record."""
 
-from calibration.history import DataError, observations
+from nxmfg.calibration.history import DataError, observations
 
 __all__ = ["DataError", "observations"]

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 from scipy.optimize import differential_evolution, least_squares
-from tqdm.auto import tqdm
+from tqdm import tqdm  # not tqdm.auto: in a notebook without ipywidgets it warns on import
 
 Evaluate = Callable[[np.ndarray], xr.Dataset]
 RATE_SUFFIXES = ("_growth_pct", "_change_pct", "_pp")

@@ -43,7 +43,7 @@ def indicator_map() -> dict:
 def model_indicator_names() -> set[str]:
     """Model indicator names users may put in their own files; empty while model/indicators.py is absent."""
     try:
-        from model.indicators import INDICATORS
+        from nxmfg.model.indicators import INDICATORS
     except ImportError:
         return set()
     return set(INDICATORS)

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import chi2
 
-from calibration.fit import Evaluate, Fit, Problem, residuals
+from nxmfg.calibration.fit import Evaluate, Fit, Problem, residuals
 
 FLAT_SHARE = 0.9       # an interval spanning >= 90 % of the bounds: the data do not identify the parameter
 BOUND_SHARE = 0.01     # within 1 % of the range of a bound counts as hitting it

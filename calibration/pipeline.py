@@ -1,4 +1,8 @@
-"""`nxmfg calibrate` end to end: data, problem, fit, intervals, report, fitted.yaml."""
+"""`nxmfg calibrate` end to end: data, problem, fit, intervals, then on request the report and the fit.
+
+`run` computes everything and writes nothing; `write` puts the fit and its report in a folder of the
+user's choice; `save` (and only it) replaces the shipped calibration/fitted.yaml and ensemble.csv.
+"""
 
 import time
 from dataclasses import dataclass, field
@@ -9,19 +13,26 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from calibration import fit as fitting
-from calibration import intervals, report, runner
-from calibration.history import DATA, observations
-from calibration.stats import fit_table
+from nxmfg.calibration import fit as fitting
+from nxmfg.calibration import intervals, report, runner
+from nxmfg.calibration.history import DATA, observations
+from nxmfg.calibration.stats import fit_table
 
 
 @dataclass
 class Outcome:
+    """A finished fit: the values, their intervals and band members, and the fit statistics."""
+    values: dict[str, float]
+    params: pd.DataFrame           # estimate, 95 % interval and identification per parameter
+    members: np.ndarray            # parameter sets inside the joint 95 % region, the estimate first
+    runs: xr.Dataset               # indicators of the members (dims run, year)
+    header: dict                   # model version, data files and hash, date, until, seed, cost
+    pairs: pd.DataFrame            # indicator, year, simulated, observed, in_sample
     in_sample: pd.DataFrame
     out_of_sample: pd.DataFrame | None
-    params: pd.DataFrame
+    setup: "Setup"
+    until: int | None
     seconds: float
-    fitted_path: Path | None
 
 
 @dataclass
@@ -60,14 +71,14 @@ def usable(history: pd.DataFrame, probe: xr.Dataset, notes: list[str]) -> pd.Dat
 
 def prepare(until: int | None, data: Path | None) -> Setup:
     """Read data and free parameters, bind the ensemble engine, and keep what the model can produce."""
-    import model
-    import model.indicators
+    from nxmfg import model
+    from nxmfg.model import indicators as model_indicators
 
     history = observations(extra=data)
     spec = runner.read_free_parameters()
     names = list(spec["parameters"])
-    indicators = sorted(set(history["indicator"]) & set(model.indicators.INDICATORS))
-    evaluate = runner.ensemble_evaluator(names, partial(model.indicators.compute, names=indicators),
+    indicators = sorted(set(history["indicator"]) & set(model_indicators.INDICATORS))
+    evaluate = runner.ensemble_evaluator(names, partial(model_indicators.compute, names=indicators),
                                          int(history["year"].max()))
     constants = model.constants()
     notes: list[str] = []
@@ -79,9 +90,9 @@ def prepare(until: int | None, data: Path | None) -> Setup:
     return Setup(history, fitted_history, problem, evaluate, spec, constants, notes)
 
 
-def calibrate(until: int | None, data: Path | None, out: Path, progress: bool = True) -> Outcome:
-    """Fit, write the report into `out`, and write calibration/fitted.yaml when all years are used."""
-    import model
+def run(until: int | None, data: Path | None, progress: bool = True) -> Outcome:
+    """Fit the free parameters to the record (years <= until, if given); write nothing."""
+    from nxmfg import model
 
     start = time.perf_counter()
     setup = prepare(until, data)
@@ -94,39 +105,43 @@ def calibrate(until: int | None, data: Path | None, out: Path, progress: bool = 
     runs = setup.evaluate(members)
     paths = [DATA] + ([Path(data)] if data else [])
     header = runner.fit_header(model.version(), paths, best.cost, until, seed)
-    values = dict(zip(problem.names, best.x, strict=True))
-    out.mkdir(parents=True, exist_ok=True)
-    runner.write_fitted(values, header, out / "fitted.yaml")
-    runner.write_ensemble(problem.names, members, header, out / "ensemble.csv")
-    fitted_path = None
-    if until is None:          # an out-of-sample test must not replace the committed baseline
-        fitted_path = runner.FITTED
-        runner.write_fitted(values, header, fitted_path)
-        runner.write_ensemble(problem.names, members, header)
-    header |= {"start": ".mdl values (calibration/fitted.yaml is not applied while fitting)",
-               "free parameters": len(problem.names), "observations fitted": len(problem.targets),
-               "evaluations": len(best.evaluated_cost), "search": best.message,
-               "seconds": f"{time.perf_counter() - start:.0f}"}
-    in_sample, out_of_sample = write_report(out, header, params, setup, runs, until)
-    return Outcome(in_sample, out_of_sample, params, time.perf_counter() - start, fitted_path)
-
-
-def write_report(out: Path, header: dict, params: pd.DataFrame, setup: Setup, runs: xr.Dataset,
-                 until: int | None) -> tuple[pd.DataFrame, pd.DataFrame | None]:
-    """Write params.csv, fit.csv (+ fit_out_of_sample.csv), residuals.csv, fit.png, report.md."""
-    best = runs.isel(run=0)
-    pairs = observed_pairs(best, setup.history)
+    pairs = observed_pairs(runs.isel(run=0), setup.history)
     pairs["in_sample"] = pairs.merge(setup.fitted_history, how="left", on=["indicator", "year"],
                                      indicator=True)["_merge"].eq("both").to_numpy()
     in_sample = fit_table(pairs[pairs["in_sample"]])
     out_of_sample = fit_table(pairs[pairs["year"] > until]) if until is not None else None
-    report.write_csv(params, out / "params.csv")
-    report.write_csv(in_sample, out / "fit.csv")
-    report.write_csv(pairs, out / "residuals.csv")
-    if out_of_sample is not None:
-        report.write_csv(out_of_sample, out / "fit_out_of_sample.csv")
-    report.draw_charts(best, runs, setup.history, until, out / "fit.png")
-    text = report.report_markdown(header, params, in_sample, out_of_sample, setup.problem.targets,
-                                  setup.notes)
+    header |= {"start": ".mdl values (calibration/fitted.yaml is not applied while fitting)",
+               "free parameters": len(problem.names), "observations fitted": len(problem.targets),
+               "evaluations": len(best.evaluated_cost), "search": best.message,
+               "seconds": f"{time.perf_counter() - start:.0f}"}
+    return Outcome(dict(zip(problem.names, map(float, best.x), strict=True)), params, members, runs, header,
+                   pairs, in_sample, out_of_sample, setup, until, time.perf_counter() - start)
+
+
+def write(outcome: Outcome, out: Path) -> list[Path]:
+    """fitted.yaml, ensemble.csv, params.csv, fit.csv (+ fit_out_of_sample.csv), residuals.csv, fit.png
+    and report.md in `out`, each atomically; never the shipped fit."""
+    out.mkdir(parents=True, exist_ok=True)
+    runner.write_fitted(outcome.values, outcome.header, out / "fitted.yaml")
+    runner.write_ensemble(list(outcome.values), outcome.members, outcome.header, out / "ensemble.csv")
+    report.write_csv(outcome.params, out / "params.csv")
+    report.write_csv(outcome.in_sample, out / "fit.csv")
+    report.write_csv(outcome.pairs, out / "residuals.csv")
+    if outcome.out_of_sample is not None:
+        report.write_csv(outcome.out_of_sample, out / "fit_out_of_sample.csv")
+    report.draw_charts(outcome.runs.isel(run=0), outcome.runs, outcome.setup.history, outcome.until,
+                       out / "fit.png")
+    text = report.report_markdown(outcome.header, outcome.params, outcome.in_sample, outcome.out_of_sample,
+                                  outcome.setup.problem.targets, outcome.setup.notes)
     report.write_text(text, out / "report.md")
-    return in_sample, out_of_sample
+    return sorted(out.iterdir())
+
+
+def save(outcome: Outcome) -> list[Path]:
+    """Replace the shipped fit (calibration/fitted.yaml and ensemble.csv) with this one."""
+    if outcome.until is not None:
+        raise ValueError(f"save: a fit to years <= {outcome.until} is an out-of-sample test; it cannot "
+                         "replace the shipped fit, which uses all years")
+    runner.write_fitted(outcome.values, outcome.header, runner.FITTED)
+    runner.write_ensemble(list(outcome.values), outcome.members, outcome.header, runner.ENSEMBLE)
+    return [runner.FITTED, runner.ENSEMBLE]

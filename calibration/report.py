@@ -6,7 +6,7 @@ from pathlib import Path
 import pandas as pd
 import xarray as xr
 
-from model import files
+from nxmfg.model import files
 
 MAPE_GOAL_PCT = 10.0
 MIN_POINTS_FOR_GOAL = 3
@@ -43,7 +43,7 @@ def draw_charts(best: xr.Dataset, band: xr.Dataset, history: pd.DataFrame, until
     likelihood region."""
     import matplotlib.pyplot as plt
 
-    from model.plots import plot_headlines
+    from nxmfg.model.plots import plot_headlines
 
     names = sorted(set(history["indicator"]) & set(best.data_vars))
     with warnings.catch_warnings():   # growth rates are NaN in the first year for every run of the band

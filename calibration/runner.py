@@ -10,9 +10,9 @@ import pandas as pd
 import xarray as xr
 import yaml
 
-from calibration.fit import Evaluate, Problem, target_table
-from calibration.history import HERE, DataError, indicator_map
-from calibration.report import write_text
+from nxmfg.calibration.fit import Evaluate, Problem, target_table
+from nxmfg.calibration.history import HERE, DataError, indicator_map
+from nxmfg.calibration.report import write_text
 
 FREE_PARAMETERS = HERE / "free_parameters.yaml"
 FITTED = HERE / "fitted.yaml"
@@ -78,17 +78,17 @@ def ensemble_evaluator(names: list[str], reduce: Callable[[xr.Dataset], xr.Datas
     Runs start from the .mdl's own values, not from calibration/fitted.yaml (`run_translated` does not
     apply model.fitted()): a fit must not depend on the previous one, nor break on its stale names.
     """
-    import model
-    import model.ensemble
+    from nxmfg import model
+    from nxmfg.model import ensemble
 
     py_file = model.translated()
 
     def evaluate(X: np.ndarray) -> xr.Dataset:
         params = {name: X[:, j] for j, name in enumerate(names)}
         workers = 1 if len(X) < PARALLEL_FROM else None      # a pool costs more than it saves on few runs
-        return model.ensemble.run_translated(py_file, params, len(X), reduce=reduce,
-                                             control={"final_time": final_year, "saveper": 1},
-                                             workers=workers, progress=False)
+        return ensemble.run_translated(py_file, params, len(X), reduce=reduce,
+                                       control={"final_time": final_year, "saveper": 1},
+                                       workers=workers, progress=False)
 
     return evaluate
 

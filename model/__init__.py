@@ -5,6 +5,7 @@ translation to Python is cached by content hash outside the repository and never
 """
 
 import hashlib
+import json
 import os
 import shutil
 import tempfile
@@ -19,9 +20,12 @@ import xarray as xr
 import yaml
 from pysd.py_backend.model import Model
 
+from nxmfg.model import files
+
 MDL = Path(__file__).with_name("nxmfg.mdl")
 FITTED = Path(__file__).parents[1] / "calibration" / "fitted.yaml"
-CACHE = Path(os.environ.get("NXMFG_CACHE", Path(tempfile.gettempdir()) / "nxmfg"))
+# Not "nxmfg": a folder of that name in the working directory would shadow an editable install.
+CACHE = Path(os.environ.get("NXMFG_CACHE", Path(tempfile.gettempdir()) / "nxmfg-cache"))
 
 
 @cache
@@ -47,36 +51,38 @@ def load() -> Model:
     return pysd.load(translated())
 
 
-@cache
-def _doc() -> pd.DataFrame:
-    return load().doc.set_index("Py Name")
-
-
 def constants() -> pd.DataFrame:
     """Settable constants: index py name; columns value (the .mdl's), low, high, units, comment."""
-    return _constants().copy()  # a copy: callers may edit theirs
+    return pd.DataFrame.from_dict(_names()["constants"], orient="index")  # a new frame: callers may edit theirs
+
+
+def lookups() -> list[str]:
+    """Names of the model's lookup tables (outlooks and histories)."""
+    return list(_names()["lookups"])
 
 
 @cache
-def _constants() -> pd.DataFrame:
-    """Read once per process: it needs a loaded model, and the .mdl does not change under a running process."""
-    doc = _doc()
-    doc = doc[(doc["Type"] == "Constant") & (doc["Subtype"] == "Normal")]
+def _names() -> dict:
+    """Constants and lookups of this version of the .mdl, kept beside its translation.
+
+    Reading them needs a loaded model (0.4 s); the cache lets a scenario be checked without one.
+    """
+    path = CACHE / version() / "names.json"
+    if path.exists():
+        return json.loads(path.read_text(encoding="utf-8"))
     economy = load()
+    doc = economy.doc.set_index("Py Name")
     rows = {}
-    for name, row in doc.iterrows():
+    for name, row in doc[(doc["Type"] == "Constant") & (doc["Subtype"] == "Normal")].iterrows():
         if name in ("initial_time", "final_time", "time_step", "saveper"):
             continue
         low, high = (row["Limits"] if isinstance(row["Limits"], tuple) else (None, None))[:2]
         rows[name] = {"value": float(getattr(economy.components, name)()), "low": low, "high": high,
                       "units": row["Units"], "comment": row["Comment"], "real_name": row["Real Name"]}
-    return pd.DataFrame.from_dict(rows, orient="index")
-
-
-def lookups() -> list[str]:
-    """Names of the model's lookup tables (outlooks and histories)."""
-    doc = _doc()
-    return sorted(doc.index[doc["Type"] == "Lookup"])
+    names = {"constants": rows, "lookups": sorted(doc.index[doc["Type"] == "Lookup"])}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    files.write_text(path, json.dumps(names, ensure_ascii=False))
+    return names
 
 
 @cache

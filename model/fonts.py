@@ -61,9 +61,18 @@ def cjk_family() -> str:
     raise MissingFontError(f"no Chinese (CJK) font found for the charts; install one with: {INSTALL_HINT}")
 
 
-def font_families() -> list[str]:
-    """Font fallback list for the charts: DejaVu Sans for Latin and digits, then the CJK font."""
-    return ["DejaVu Sans", cjk_family()]
+def font_families(lang: str = "zh") -> list[str]:
+    """Font fallback list for the charts: DejaVu Sans for Latin and digits, then the CJK font.
+
+    Chinese labels need the CJK font (MissingFontError without one). English labels do not: the CJK
+    font is added where installed, so that a Chinese scenario name still draws.
+    """
+    if lang == "zh":
+        return ["DejaVu Sans", cjk_family()]
+    try:
+        return ["DejaVu Sans", cjk_family()]
+    except MissingFontError:
+        return ["DejaVu Sans"]
 
 
 GENERIC = ("sans-serif", "serif", "monospace", "cursive", "fantasy")

@@ -5,7 +5,7 @@ an adjustment time to practically forever); everything else keeps the calibrated
 is the change of the headline in the final year, cut against intact, in per cent. This is loop
 knockout analysis (Sterman 2000, ch. 21: "structure assessment"), not a loop-dominance decomposition.
 
-    python -m model.loops          # prints the table
+    python -m nxmfg.model.loops          # prints the table
 """
 
 from dataclasses import dataclass
@@ -47,7 +47,7 @@ LOOPS = (
 
 def strengths(final_year: int = 2035, params: dict | None = None) -> pd.DataFrame:
     """Per loop: the headline intact and cut in `final_year`, and the change in per cent."""
-    import model
+    from nxmfg import model
 
     params = params or {}
     intact = model.simulate(params, final_year=final_year)

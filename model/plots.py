@@ -4,7 +4,8 @@ Plot functions take data and an optional `ax` and return it; `save` writes a fig
 are in Chinese or English, in the plans' units; `style()` applies the house style and the CJK font.
 """
 
-from collections.abc import Iterable, Mapping
+import warnings
+from collections.abc import Iterable, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -14,13 +15,14 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from model.files import atomic_path
-from model.fonts import font_families
-from model.indicators import HEADLINES, INDICATORS
+from nxmfg.model.files import atomic_path
+from nxmfg.model.fonts import font_families
+from nxmfg.model.indicators import HEADLINES, INDICATORS
 
 STYLE = Path(__file__).with_name("nxmfg.mplstyle")
 
@@ -51,13 +53,19 @@ CHANGE_UNITS = {"zh": {"change_vs": "%", "cagr": "%", "pp_change_vs": "百分点
 
 
 @contextmanager
-def style():
-    """House style plus the CJK font fallback (MissingFontError, with the install command, if none)."""
-    with mpl.rc_context(fname=STYLE, rc={"font.family": font_families()}):
-        yield
+def style(lang: str = "zh"):
+    """House style plus the fonts for `lang` (for zh, MissingFontError with the install command if no CJK font)."""
+    with mpl.rc_context(fname=STYLE, rc={"font.family": font_families(lang)}):
+        try:
+            yield
+        finally:
+            interactive = mpl.rcParams["interactive"]
+    # pyplot may have started its backend inside, and Jupyter's turns interactive mode on: keep it on,
+    # or later figures are no longer shown in the notebook.
+    mpl.interactive(interactive)
 
 
-def save(figure: Figure, path: Path) -> Path:
+def save(figure: Figure, path: Path, lang: str = "zh") -> Path:
     """Write `figure` to `path` (format from the suffix) atomically, at the house style's resolution.
 
     A figure made outside `style()` has no layout engine: a tight bounding box then keeps the legend,
@@ -65,8 +73,48 @@ def save(figure: Figure, path: Path) -> Path:
     """
     path = Path(path)
     tight = None if figure.get_layout_engine() else "tight"
-    with style(), atomic_path(path) as temporary:
+    with style(lang), atomic_path(path) as temporary:
         figure.savefig(temporary, format=path.suffix.lstrip("."), bbox_inches=tight)
+    return path
+
+
+def save_chart(figure: Figure, stem: Path, lang: str = "zh") -> Path:
+    """Write `figure` as stem.png and stem.svg; returns the PNG's path.
+
+    savefig with a layout engine draws the figure twice, once only to lay it out. Here one draw of the
+    Agg canvas lays the figure out and renders the PNG; the layout is then frozen for the SVG's draw:
+    two draws instead of four, and the same pixels.
+    """
+    if figure.get_layout_engine() is None or not isinstance(figure.canvas, FigureCanvasAgg):
+        save(figure, stem.with_suffix(".svg"), lang)
+        return save(figure, stem.with_suffix(".png"), lang)
+    with style(lang):
+        figure.set_dpi(mpl.rcParams["savefig.dpi"])
+        figure.canvas.draw()
+        with atomic_path(stem.with_suffix(".png")) as temporary:
+            mpl.image.imsave(temporary, figure.canvas.buffer_rgba(), format="png", origin="upper",
+                             dpi=figure.dpi)
+        # With the engine removed, and the rc not naming one, savefig neither lays out again nor, when
+        # it restores the figure's (absent) engine, makes a new one.
+        with mpl.rc_context({"figure.autolayout": False, "figure.constrained_layout.use": False}):
+            figure.set_layout_engine(None)
+            with atomic_path(stem.with_suffix(".svg")) as temporary:
+                figure.savefig(temporary, format="svg", bbox_inches=None)
+    return stem.with_suffix(".png")
+
+
+def tile(pictures: Sequence[Path], path: Path, columns: int = 2) -> Path:
+    """One PNG of `pictures` (PNG files) in a grid, row by row, on white; written atomically."""
+    from PIL import Image
+
+    images = [Image.open(picture).convert("RGB") for picture in pictures]
+    width, height = max(i.width for i in images), max(i.height for i in images)
+    rows = -(-len(images) // columns)
+    sheet = Image.new("RGB", (columns * width, rows * height), "white")
+    for index, image in enumerate(images):
+        sheet.paste(image, ((index % columns) * width, (index // columns) * height))
+    with atomic_path(path) as temporary:
+        sheet.save(temporary, format="png", compress_level=3)   # level 6 takes three times as long, 10 % smaller
     return path
 
 
@@ -121,7 +169,9 @@ def describe_target(target: dict, unit: str, lang: str = "zh") -> str:
 def _band(values) -> tuple[pd.Series, pd.Series]:
     """(low, high) by year from a (low, high) pair or a DataArray with a `run` dim (5-95 %)."""
     if isinstance(values, xr.DataArray):
-        low, high = values.quantile(list(BAND_QUANTILES), dim="run")
+        with warnings.catch_warnings():   # a growth rate has no value in the first year, in any run
+            warnings.filterwarnings("ignore", "All-NaN slice", RuntimeWarning)
+            low, high = values.quantile(list(BAND_QUANTILES), dim="run")
         return low.to_series(), high.to_series()
     low, high = values
     return pd.Series(low), pd.Series(high)
@@ -164,14 +214,14 @@ def plot_indicator(runs: Mapping[str, xr.Dataset], name: str, ax: Axes | None = 
     A run with a `run` dim (an ensemble) is drawn as its median with a shaded 5-95 % range.
     Without `ax`, draws on a new figure in the house style.
     """
-    with style():           # the title, legend and text take their look from rcParams when made
+    with style(lang):       # the title, legend and text take their look from rcParams when made
         ax = plt.figure().add_subplot() if ax is None else ax
         _draw_indicator(runs, name, ax, history, targets, band, lang, legend)
     return ax
 
 
 def _draw_indicator(runs, name, ax, history, targets, band, lang, legend) -> None:
-    families = font_families()
+    families = font_families(lang)
     font = {"fontfamily": families}
     title, unit = indicator_label(name, lang)
     first_year = np.inf
@@ -215,7 +265,7 @@ def plot_headlines(runs: Mapping[str, xr.Dataset], names: Iterable[str] = HEADLI
     targets = [row for row in target_rows(targets) if row.get("indicator") in names]
     shown_history = history is not None and history["indicator"].isin(names).any()
     nrows = -(-len(names) // ncols)
-    with style():
+    with style(lang):
         figure, axes = plt.subplots(nrows, ncols, figsize=(6.2 * ncols, 3.4 * nrows), squeeze=False,
                                     layout="constrained")
         for ax, name in zip(axes.flat, names, strict=False):
@@ -226,5 +276,5 @@ def plot_headlines(runs: Mapping[str, xr.Dataset], names: Iterable[str] = HEADLI
             ax.set_visible(False)
         handles = _legend_handles(axes.flat[0], shown_history, bool(targets), bands is not None, lang)
         figure.legend(handles=handles, loc="outside lower center", ncol=min(len(handles), 6),
-                      prop={"family": font_families()})
+                      prop={"family": font_families(lang)})
     return figure

@@ -2,7 +2,7 @@
 
 `check(mdl)` parses the model with PySD's own Vensim translator, reads each variable's declared units
 (the units field before any `[min,max]`), works out the units of every equation from its abstract
-syntax with pint, and returns the conflicts. `python -m model.units model/nxmfg.mdl` prints them, one
+syntax with pint, and returns the conflicts. `python -m nxmfg.model.units model/nxmfg.mdl` prints them, one
 line each, and exits 1 if there are any.
 
 Readings chosen where Vensim leaves room, each the stricter one:
@@ -471,7 +471,7 @@ def _render(node, names: dict[str, str]) -> str:
 
 def main(argv: list[str]) -> int:
     if len(argv) != 1:
-        print("usage: python -m model.units MODEL.mdl", file=sys.stderr)
+        print("usage: python -m nxmfg.model.units MODEL.mdl", file=sys.stderr)
         return 2
     problems = check(argv[0])
     for problem in problems:

@@ -8,7 +8,8 @@ matrix (targets x scenarios) and the lever table (what each scenario changes fro
 import base64
 import datetime as dt
 import html
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from functools import partial
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -16,10 +17,9 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-import scenarios
-from model import plots
-from model.files import write_bytes
-from scenarios.validation import ScenarioError
+from nxmfg import scenarios
+from nxmfg.model import drawing, plots
+from nxmfg.model.files import write_bytes
 
 TEXT = {
     "zh": {"title": "宁夏制造业系统动力学模型：情景比较报告", "version": "模型版本", "date": "生成日期",
@@ -98,21 +98,30 @@ def chart_names(runs: Mapping[str, xr.Dataset], targets: Iterable) -> list[str]:
     return [name for name in names if all(name in run for run in runs.values())]
 
 
-def write_charts(runs, names, history, targets, out_dir: Path, lang: str, bands=None) -> dict[str, Path]:
-    """One chart per indicator as out_dir/charts/NAME.png and .svg; returns name -> PNG path."""
+def write_charts(runs, names, history, targets, out_dir: Path, lang: str, bands=None,
+                 headlines: bool = False, alongside: Sequence[Callable[[], object]] = ()) -> dict[str, Path]:
+    """One chart per indicator as out_dir/charts/NAME.png and .svg, drawn on every core; with
+    `headlines`, also out_dir/headlines.png, the headline charts tiled. Returns name -> PNG path.
+
+    alongside: other writes (each a call without arguments) shared out with the charts.
+    """
     folder = out_dir / "charts"
     folder.mkdir(parents=True, exist_ok=True)
     targets = plots.target_rows(targets)
-    written = {}
-    for name in names:
-        band = bands[name] if bands is not None and name in bands else None
-        ax = plots.plot_indicator(runs, name, history=history, targets=targets, band=band, lang=lang)
-        figure = ax.figure
-        for suffix in (".png", ".svg"):
-            plots.save(figure, folder / f"{name}{suffix}")
-        plt.close(figure)
-        written[name] = folder / f"{name}.png"
-    return written
+    names = list(dict.fromkeys([*names, *(plots.HEADLINES if headlines else [])]))
+    names = [name for name in names if all(name in run for run in runs.values())]
+    drawing.draw_all([*alongside, *(partial(_chart, runs, name, history, targets, bands, lang, folder)
+                                    for name in names)])
+    if headlines:
+        plots.tile([folder / f"{name}.png" for name in plots.HEADLINES if name in names], out_dir / "headlines.png")
+    return {name: folder / f"{name}.png" for name in names}
+
+
+def _chart(runs, name: str, history, targets: list[dict], bands, lang: str, folder: Path) -> None:
+    band = bands[name] if bands is not None and name in bands else None
+    ax = plots.plot_indicator(runs, name, history=history, targets=targets, band=band, lang=lang)
+    plots.save_chart(ax.figure, folder / name, lang)
+    plt.close(ax.figure)
 
 
 def attainment_matrix(runs: Mapping[str, xr.Dataset], targets) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -232,17 +241,19 @@ def write_report(runs: Mapping[str, xr.Dataset], scenario_list: Iterable, target
                  history: pd.DataFrame | None, out_dir: Path, lang: str = "zh",
                  bands: xr.Dataset | None = None, meta: Mapping | None = None,
                  baseline: Mapping[str, float] | None = None, constants: pd.DataFrame | None = None,
-                 names: Iterable[str] | None = None) -> Path:
+                 names: Iterable[str] | None = None, headlines: bool = False,
+                 alongside: Sequence[Callable[[], object]] = ()) -> Path:
     """Write out_dir/report.html (self-contained) and out_dir/charts/*.png|svg; return the HTML's path.
 
     runs: scenario name -> indicators (dims year). bands: indicators with a `run` dim, drawn as 5-95 %.
     baseline / constants default to the model's (`model.constants()`, with `model.fitted()` applied).
+    headlines: also write out_dir/headlines.png. alongside: other writes, shared out with the charts.
     """
     if lang not in TEXT:
         raise ValueError(f"lang: unknown language {lang!r}; allowed: {', '.join(TEXT)}")
     if not runs:
         raise ValueError("no scenario runs to report")
-    import model
+    from nxmfg import model
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -251,7 +262,7 @@ def write_report(runs: Mapping[str, xr.Dataset], scenario_list: Iterable, target
     baseline = (constants["value"].to_dict() | model.fitted()) if baseline is None else baseline
     text = TEXT[lang]
     names = chart_names(runs, targets) if names is None else list(names)
-    charts = write_charts(runs, names, history, targets, out_dir, lang, bands)
+    charts = write_charts(runs, names, history, targets, out_dir, lang, bands, headlines, alongside)
     figures = "".join(f'<figure><img alt="{html.escape(plots.indicator_label(name, lang)[0])}" '
                       f'src="{_data_uri(path)}"></figure>' for name, path in charts.items())
     sections = [(text["charts"], text["read_charts"], f'<div class="charts">{figures}</div>'),
@@ -266,37 +277,18 @@ def write_report(runs: Mapping[str, xr.Dataset], scenario_list: Iterable, target
     return path
 
 
-def report_meta(paths: Iterable[Path]) -> dict[str, str]:
-    """What the report's header records about the runs: model version, baseline, scenario files."""
-    import model
+def report_meta(paths: Iterable[Path], fit: Mapping | None = None) -> dict[str, str]:
+    """What the report's header records about the runs: model version, the fit, scenario files.
 
+    fit: the fit's record (calibration.fits.Fit.record()); default: the shipped fit.
+    """
+    from nxmfg import model
+    from nxmfg.calibration.fits import shipped_fit
+
+    fit = shipped_fit().record() if fit is None else fit
     return {"model_version": model.version(),
-            "baseline": "calibration/fitted.yaml" if model.fitted() else "nxmfg.mdl (not calibrated)",
+            "baseline": f"{fit['path']} ({fit['sha256']})" if fit.get("path") else fit["note"],
             "files": ", ".join(str(p) for p in paths)}
-
-
-def run_scenarios(paths: Iterable[Path]) -> tuple[list[scenarios.Scenario], dict[str, xr.Dataset]]:
-    """Load and check every scenario file, then run each from the calibrated baseline; runs are indicators."""
-    from tqdm import tqdm
-
-    import model
-
-    chosen: list[scenarios.Scenario] = []
-    for path in paths:                       # shape first: a typo is reported before the model loads
-        scenario = scenarios.load(path)
-        if scenario.name in [s.name for s in chosen]:
-            raise ScenarioError(path, "name", f"{scenario.name!r} is already the name of an earlier "
-                                "scenario; names must differ")
-        chosen.append(scenario)
-    constants, lookups, baseline = model.constants(), model.lookups(), model.baseline()
-    for scenario in chosen:
-        scenarios.check(scenario, constants, lookups)
-    from model import indicators
-
-    economy = model.load()
-    runs = {s.name: indicators.compute(model.simulate(s.params(baseline), s.final_year, economy=economy))
-            for s in tqdm(chosen, desc="scenarios", unit="run")}
-    return chosen, runs
 
 
 def load_ensemble(path: Path) -> xr.Dataset:
@@ -307,28 +299,19 @@ def load_ensemble(path: Path) -> xr.Dataset:
     return bands
 
 
-def compare(paths: Iterable[Path], out_dir: Path, lang: str = "zh", history: pd.DataFrame | None = None,
-            bands: xr.Dataset | None = None) -> Path:
-    """Run every scenario file and write the comparison report; return the path of report.html."""
-    paths = list(paths)
-    chosen, runs = run_scenarios(paths)
-    if bands is None:
-        bands = calibration_band(list(next(iter(runs.values())).data_vars))
-    return write_report(runs, chosen, scenarios.load_targets(), history, out_dir, lang, bands=bands,
-                        meta=report_meta(paths))
-
-
-def calibration_band(names: list[str]) -> xr.Dataset | None:
-    """The baseline run over every calibrated parameter set (model.parameter_ensemble()): the band shows
-    how far the data leave the baseline uncertain. None when the model has not been calibrated."""
+def calibration_band(names: list[str], sets: pd.DataFrame | None = None,
+                     fit: Mapping[str, float] | None = None) -> xr.Dataset | None:
+    """The baseline run over every calibrated parameter set: the band shows how far the data leave the
+    baseline uncertain. sets / fit default to the shipped calibration (model.parameter_ensemble(),
+    model.fitted()); None when there are no parameter sets."""
     from functools import partial
 
-    import model
-    from model import ensemble, indicators
+    from nxmfg import model
+    from nxmfg.model import ensemble, indicators
 
-    sets = model.parameter_ensemble()
+    sets = model.parameter_ensemble() if sets is None else sets
     if sets is None or sets.empty:
         return None
-    params = {name: sets[name].to_numpy(float) for name in sets.columns}
-    return ensemble.run(params, len(sets), reduce=partial(indicators.compute, names=names), workers=1,
-                        progress=False)
+    params = dict(model.fitted() if fit is None else fit) | {name: sets[name].to_numpy(float) for name in sets}
+    return ensemble.run_translated(model.translated(), params, len(sets), workers=1, progress=False,
+                                   reduce=partial(indicators.compute, names=names), control={"saveper": 1})

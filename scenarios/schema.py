@@ -15,7 +15,7 @@ import pandas as pd
 import xarray as xr
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
-from scenarios.validation import ScenarioError, from_validation_error, read_yaml
+from nxmfg.scenarios.validation import ScenarioError, from_validation_error, read_yaml
 
 FIRST_LEVER_YEAR = 2011   # the model starts in 2010; a lever acts from the first full year on
 FIRST_OUTLOOK_YEAR = 2021  # first year after the calibration data (../shared/data ends in 2020)
@@ -97,7 +97,14 @@ class Scenario(BaseModel):
 
 def load(path: Path | str) -> Scenario:
     """Read and validate a scenario file (shape, types, years); raise ScenarioError (one line)."""
-    data = read_yaml(path)
+    scenario = _validated(read_yaml(path), path)
+    if scenario.name != Path(path).stem:
+        raise ScenarioError(path, "name", f"{scenario.name!r} differs from the file name "
+                            f"{Path(path).stem!r}; they must match")
+    return scenario
+
+
+def _validated(data, path: Path | str) -> Scenario:
     if not isinstance(data, dict):
         raise ScenarioError(path, "", "expected a mapping with keys "
                             + ", ".join(f.alias or n for n, f in Scenario.model_fields.items()))
@@ -106,11 +113,22 @@ def load(path: Path | str) -> Scenario:
     except ValidationError as error:
         raise from_validation_error(path, error, Scenario) from None
     scenario._source = Path(path)
-    if scenario.name != Path(path).stem:
-        raise ScenarioError(path, "name", f"{scenario.name!r} differs from the file name "
-                            f"{Path(path).stem!r}; they must match")
     _check_years(scenario)
     return scenario
+
+
+def with_changes(scenario: Scenario, name: str, description: str | None = None, levers: dict | None = None,
+                 paths: dict | None = None) -> Scenario:
+    """A new scenario: `scenario` with `levers` and `paths` added or replaced, checked as a file would be.
+
+    levers: {constant: {"from": year, "value": v} or {"from": year, "path": {year: v}}};
+    paths: {outlook: {year: v}}. Errors name the new scenario (`<name>`) and the field.
+    """
+    data = scenario.model_dump(by_alias=True, exclude_none=True)
+    data |= {"name": name, "description": description or f"{scenario.description} (changed: {name})"}
+    data["levers"] = data["levers"] | dict(levers or {})
+    data["paths"] = data["paths"] | dict(paths or {})
+    return _validated(data, f"<{name}>")
 
 
 def _check_years(scenario: Scenario) -> None:

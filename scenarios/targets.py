@@ -9,11 +9,12 @@ import pandas as pd
 import xarray as xr
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from scenarios import measures
-from scenarios.measures import BASE_MEASURES, MEASURES, SPAN_MEASURES
-from scenarios.validation import ScenarioError, from_validation_error, read_yaml
+from nxmfg.scenarios import measures
+from nxmfg.scenarios.measures import BASE_MEASURES, MEASURES, SPAN_MEASURES
+from nxmfg.scenarios.validation import ScenarioError, from_validation_error, read_yaml
 
 TARGETS = Path(__file__).with_name("targets.yaml")
+TARGET_MODES = ("extend", "replace")   # how a user's own targets file combines with the shipped one
 Year = Annotated[int, Field(ge=2010, le=2035)]
 MET_SLACK = 1e-9   # relative: a threshold hit exactly, up to rounding, counts as met
 
@@ -22,8 +23,8 @@ class Target(BaseModel):
     """One quantitative target of a plan document, with the clause it comes from."""
 
     model_config = ConfigDict(extra="forbid", strict=True)
-    id: str = Field(pattern=r"^[ABC]-[a-z0-9-]+$")
-    doc: Literal["A", "B", "C"]
+    id: str = Field(pattern=r"^[A-Z][A-Z0-9]*-[a-z0-9-]+$")   # its doc code, a hyphen, a slug
+    doc: str = Field(pattern=r"^[A-Z][A-Z0-9]{0,7}$")          # A-D: the shipped plans; own files name theirs
     clause: str = Field(min_length=1)           # original wording, with section number
     target: str = Field(min_length=1)           # short English label for tables
     year: Year
@@ -42,6 +43,7 @@ class Target(BaseModel):
 
     @model_validator(mode="after")
     def _consistent(self) -> "Target":
+        _require(self.id.startswith(f"{self.doc}-"), f"id: must start with its doc code, '{self.doc}-'")
         _require(self.measure not in BASE_MEASURES or self.base_year is not None,
                   f"base_year: required by measure {self.measure}")
         _require(self.measure not in SPAN_MEASURES or self.from_year is not None,
@@ -86,8 +88,9 @@ def _require(condition: bool, message: str) -> None:
         raise ValueError(message)
 
 
-def load_targets(path: Path | str = TARGETS) -> list[Target]:
-    """Read and validate targets.yaml: a list of rows, unique ids, conflicts_with naming a row."""
+def load_targets(path: Path | str = TARGETS, known: Iterable[str] = ()) -> list[Target]:
+    """Read and validate a targets file: a list of rows, unique ids, conflicts_with naming a row
+    of the file or one of the `known` ids."""
     rows = read_yaml(path)
     if not isinstance(rows, list):
         raise ScenarioError(path, "", "expected a list of targets")
@@ -104,10 +107,25 @@ def load_targets(path: Path | str = TARGETS) -> list[Target]:
     for target in targets:
         if ids.count(target.id) > 1:
             raise ScenarioError(path, f"{target.id}.id", "duplicate id")
-        if target.conflicts_with is not None and target.conflicts_with not in ids:
+        if target.conflicts_with is not None and target.conflicts_with not in {*ids, *known}:
             raise ScenarioError(path, f"{target.id}.conflicts_with",
                                 f"{target.conflicts_with!r} is not a target id")
     return targets
+
+
+def load_own_targets(path: Path | str, mode: str = "extend", shipped: Path | str = TARGETS) -> list[Target]:
+    """The targets to judge runs by when a user brings the targets file `path`.
+
+    `extend`: the shipped targets plus those of `path`; a row of `path` with a shipped id replaces
+    that row in place (to move a threshold, say), and `conflicts_with` may name a shipped id.
+    `replace`: the rows of `path` alone.
+    """
+    if mode not in TARGET_MODES:
+        raise ValueError(f"targets mode: {mode!r} is not allowed; allowed: {', '.join(TARGET_MODES)}")
+    base = load_targets(shipped) if mode == "extend" else []
+    own = {t.id: t for t in load_targets(path, known=[t.id for t in base])}
+    kept = [own.pop(t.id, t) for t in base]
+    return kept + list(own.values())
 
 
 def check_targets(targets: Iterable[Target], indicators: Iterable[str], levers: Iterable[str],

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from model.files import atomic_path
+from nxmfg.model.files import atomic_path
 
 Evaluation = dict[str, np.ndarray]
 """Arrays with one leading row per sample row: `outcomes` (rows, K), optionally `met` (rows, K) and

@@ -9,10 +9,9 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-import model
-import scenarios
-from model import ensemble
-from model import indicators as model_indicators
+from nxmfg import model, scenarios
+from nxmfg.model import ensemble
+from nxmfg.model import indicators as model_indicators
 
 from .study import Study, check, read
 

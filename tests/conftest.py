@@ -2,8 +2,8 @@
 
 import pytest
 
-import model
-from model import indicators
+from nxmfg import model
+from nxmfg.model import indicators
 
 
 @pytest.fixture(scope="session")

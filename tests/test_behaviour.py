@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import model
-import scenarios
-from model import indicators
+from nxmfg import model
+from nxmfg import scenarios
+from nxmfg.model import indicators
 
 TIERS = ["small_firms", "above_scale_firms", "large_firms"]
 ENTRIES = ["small_firm_births", "greenfield_entrants"]
@@ -30,7 +30,7 @@ def test_firms_move_between_tiers_without_being_created(economy):
 
 def _engine(params: dict | None = None, time_step: float | None = None):
     """One run on the ensemble engine (run dim dropped): same equations as PySD, far faster."""
-    from model import ensemble
+    from nxmfg.model import ensemble
 
     return ensemble.run(params or {}, 1, workers=1, progress=False, time_step=time_step).isel(run=0)
 
@@ -93,7 +93,7 @@ def pushed():
     """One ensemble run per lever, each lever alone at its maximum from 2024 (run 0 is the baseline)."""
     from functools import partial
 
-    from model import ensemble
+    from nxmfg.model import ensemble
 
     constants, baseline = model.constants(), model.baseline()
     n = len(DIRECTIONS) + 1
@@ -147,7 +147,7 @@ def test_history_is_untouched_before_the_levers_start(baseline_run, plan_run):
 
 def test_random_parameter_sets_across_every_range_stay_finite_and_non_negative():
     """Latin corners of the whole parameter space: 512 draws of every constant within its [min,max]."""
-    from model import ensemble
+    from nxmfg.model import ensemble
 
     constants = model.constants()
     constants = constants[constants["high"] > constants["low"]]

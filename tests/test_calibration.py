@@ -5,9 +5,9 @@ import pandas as pd
 import pytest
 import xarray as xr
 
-from calibration import fit as fitting
-from calibration.history import DataError, observations
-from calibration.stats import fit_statistics, theil
+from nxmfg.calibration import fit as fitting
+from nxmfg.calibration.history import DataError, observations
+from nxmfg.calibration.stats import fit_statistics, theil
 
 HEADER = "indicator,year,value,unit,source_title,source_url,quote\n"
 
@@ -203,7 +203,7 @@ def test_the_robust_loss_is_quadratic_near_zero_and_linear_far_out():
 def test_calibrate_names_the_bad_line_of_a_user_file(tmp_path):
     from click.testing import CliRunner
 
-    import cli
+    from nxmfg import cli
 
     bad = write(tmp_path, "rd_intensity_pct,2019,1.5,%,mine,,\nrd_intensity_pct,2020,about 1.6,%,mine,,\n")
     result = CliRunner().invoke(cli.main, ["calibrate", "--data", str(bad), "--out", str(tmp_path / "out")])
@@ -218,7 +218,7 @@ def test_calibration_recovers_known_parameters_of_the_model():
     """Noise-free synthetic history from the model at known constants; the fit finds them within 1 %."""
     from functools import partial
 
-    from calibration import runner
+    from nxmfg.calibration import runner
 
     names = ["other_gdp_growth_history", "other_inflation", "initial_other_gdp"]
     truth = np.array([0.07, 0.03, 1000.0])
@@ -237,8 +237,8 @@ def test_calibration_recovers_known_parameters_of_the_model():
 
 
 def test_every_mapped_indicator_is_a_model_indicator():
-    from calibration.history import indicator_map
-    from model.indicators import INDICATORS
+    from nxmfg.calibration.history import indicator_map
+    from nxmfg.model.indicators import INDICATORS
 
     mapped = {entry["model"] for entry in indicator_map()["mapped"].values()}
     assert mapped <= set(INDICATORS), sorted(mapped - set(INDICATORS))
@@ -247,7 +247,7 @@ def test_every_mapped_indicator_is_a_model_indicator():
 
 def test_intervals_cover_the_truth_and_flag_a_parameter_the_data_cannot_see():
     """Noisy synthetic data; a fourth parameter the model ignores must come out as not identified."""
-    from calibration import intervals
+    from nxmfg.calibration import intervals
 
     truth = np.array([8000.0, 0.17, 1600.0])
     problem = synthetic_problem(truth, YEARS)
@@ -269,7 +269,7 @@ def test_intervals_cover_the_truth_and_flag_a_parameter_the_data_cannot_see():
 def test_fitted_yaml_is_a_flat_mapping_with_a_provenance_header(tmp_path):
     import yaml
 
-    from calibration import runner
+    from nxmfg.calibration import runner
 
     path = tmp_path / "fitted.yaml"
     header = runner.fit_header("abc123", [runner.HERE / "data" / "ningxia_history.csv"], 1.5, None, 7)
@@ -282,8 +282,8 @@ def test_fitted_yaml_is_a_flat_mapping_with_a_provenance_header(tmp_path):
 
 
 def test_free_parameters_reject_unknown_keys_and_constants(tmp_path):
-    import model
-    from calibration import runner
+    from nxmfg import model
+    from nxmfg.calibration import runner
 
     bad_key = tmp_path / "free.yaml"
     bad_key.write_text("seed: 1\nparameters:\n  loan_rate: {hihg: 5}\n", encoding="utf-8")
@@ -319,7 +319,7 @@ def test_the_calibrated_baseline_reproduces_the_record_within_10_percent_mape(na
     """The issue's in-sample goal, for the levels with >= 3 observations (growth rates swing with yearly
     shocks the model does not carry: see the fit report). Fails when the .mdl changed after the last
     `nxmfg calibrate`: rerun it."""
-    from calibration.stats import fit_statistics
+    from nxmfg.calibration.stats import fit_statistics
 
     history = observations().query("indicator == @name")
     assert len(history) >= 3

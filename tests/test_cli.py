@@ -1,13 +1,15 @@
-"""The `nxmfg simulate` command, run in-process with click's CliRunner."""
+"""The `nxmfg` commands, run in-process with click's CliRunner."""
+
+from pathlib import Path
 
 import pandas as pd
 import pytest
 import xarray as xr
+import yaml
 from click.testing import CliRunner
 
-import model
-import scenarios
-from cli import main
+from nxmfg import model, scenarios
+from nxmfg.cli import main
 
 
 @pytest.fixture(scope="module")
@@ -70,3 +72,78 @@ def test_bad_scenarios_give_one_line_naming_the_field(tmp_path, text, field):
     assert result.exit_code != 0
     assert len(result.output.strip().splitlines()) == 1, result.output
     assert field in result.output
+
+
+EXAMPLE = "scenarios/examples/my_targets.yaml"
+
+
+@pytest.mark.parametrize(("mode", "shipped_rows"), [("extend", True), ("replace", False)])
+def test_own_targets_extend_or_replace_the_shipped_ones(tmp_path, mode, shipped_rows):
+    result = CliRunner().invoke(main, ["simulate", "scenarios/baseline.yaml", "--out", str(tmp_path), "--lang", "en",
+                                       "--targets", EXAMPLE, "--targets-mode", mode])
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv(tmp_path / "attainment.csv")
+    assert {"U-mfg-va-2030", "U-digital-economy-2030"} <= set(table["id"])
+    assert ("B-mfg-va-growth" in set(table["id"])) == shipped_rows
+    assert table.set_index("id").loc["D-cnc-key-processes", "threshold"] == 75
+    recorded = yaml.safe_load((tmp_path / "metadata.yaml").read_text(encoding="utf-8"))["targets"]
+    assert recorded["own"]["path"] == EXAMPLE and recorded["mode"] == mode
+
+
+def test_simulate_runs_with_another_fit_and_records_it(tmp_path):
+    fit = tmp_path / "fitted.yaml"
+    fit.write_text(Path("calibration/fitted.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+    result = CliRunner().invoke(main, ["simulate", "scenarios/baseline.yaml", "--out", str(tmp_path / "out"),
+                                       "--lang", "en", "--params", str(fit)])
+    assert result.exit_code == 0, result.output
+    meta = yaml.safe_load((tmp_path / "out" / "metadata.yaml").read_text(encoding="utf-8"))
+    assert meta["fit"]["path"] == str(fit) and len(meta["fit"]["sha256"]) == 12
+    fit.write_text("no_such_constant: 1\n", encoding="utf-8")
+    bad = CliRunner().invoke(main, ["simulate", "scenarios/baseline.yaml", "--out", str(tmp_path / "x"),
+                                    "--params", str(fit)])
+    assert bad.exit_code == 1 and bad.output.count("\n") == 1
+    assert f"{fit}: no_such_constant: not a model constant" in bad.output
+
+
+def test_english_charts_need_no_chinese_font_and_chinese_ones_say_what_to_install(tmp_path, monkeypatch):
+    from nxmfg.model import fonts
+
+    def no_font():
+        raise fonts.MissingFontError(f"no Chinese (CJK) font found for the charts; install one with: "
+                                     f"{fonts.INSTALL_HINT}")
+
+    monkeypatch.setattr(fonts, "cjk_family", no_font)
+    english = CliRunner().invoke(main, ["simulate", "scenarios/baseline.yaml", "--out", str(tmp_path / "en"),
+                                        "--lang", "en"])
+    assert english.exit_code == 0, english.output
+    assert (tmp_path / "en" / "headlines.png").stat().st_size > 0
+    chinese = CliRunner().invoke(main, ["simulate", "scenarios/baseline.yaml", "--out", str(tmp_path / "zh")])
+    assert chinese.exit_code == 1 and chinese.output.count("\n") == 1
+    assert fonts.INSTALL_HINT in chinese.output
+    assert not (tmp_path / "zh").exists()
+
+
+def test_calibrate_writes_only_under_out_and_save_replaces_the_shipped_fit(tmp_path, monkeypatch):
+    """A small, fast fit (two parameters, a few generations) stands in for the full one."""
+    from nxmfg.calibration import runner
+
+    spec = {"seed": 1, "search": {"popsize": 4, "maxiter": 2, "polish_evaluations": 4},
+            "parameters": {"other_gdp_growth_history": {}, "other_inflation": {}}}
+    monkeypatch.setattr(runner, "read_free_parameters", lambda: spec)
+    shipped = {path: path.read_bytes() for path in (runner.FITTED, runner.ENSEMBLE)}
+    out = tmp_path / "fit"
+    result = CliRunner().invoke(main, ["calibrate", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert {path: path.read_bytes() for path in shipped} == shipped, "the shipped fit is untouched"
+    fitted = yaml.safe_load((out / "fitted.yaml").read_text(encoding="utf-8"))
+    assert set(fitted) == set(spec["parameters"])
+    assert {"ensemble.csv", "report.md", "fit.csv", "params.csv", "fit.png"} <= {p.name for p in out.iterdir()}
+
+    monkeypatch.setattr(runner, "FITTED", tmp_path / "shipped" / "fitted.yaml")
+    monkeypatch.setattr(runner, "ENSEMBLE", tmp_path / "shipped" / "ensemble.csv")
+    saved = CliRunner().invoke(main, ["calibrate", "--out", str(tmp_path / "again"), "--save"])
+    assert saved.exit_code == 0, saved.output
+    assert yaml.safe_load(runner.FITTED.read_text(encoding="utf-8")) == fitted      # same seed, same fit
+    assert runner.ENSEMBLE.read_text(encoding="utf-8").count("\n") > 5
+    refused = CliRunner().invoke(main, ["calibrate", "--until", "2017", "--save"])
+    assert refused.exit_code == 2 and "--save" in refused.output

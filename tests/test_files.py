@@ -5,7 +5,7 @@ import stat
 
 import pytest
 
-from model import files
+from nxmfg.model import files
 
 
 def test_written_files_are_readable_by_others_and_complete(tmp_path):

@@ -2,7 +2,7 @@
 
 import re
 
-import model
+from nxmfg import model
 
 SECTORS = ["Output", "Capital", "Firms", "Innovation", "Digitalisation", "Energy"]
 

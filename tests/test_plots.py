@@ -1,8 +1,11 @@
 """Charts: Chinese labels resolve to a CJK font, each scenario gets its own line, targets and history show."""
 
+import os
 import subprocess
 import sys
+import time
 import warnings
+from functools import partial
 from pathlib import Path
 
 import matplotlib
@@ -16,8 +19,8 @@ import pytest  # noqa: E402
 import xarray as xr  # noqa: E402
 from matplotlib import font_manager  # noqa: E402
 
-from model import fonts, plots  # noqa: E402
-from model.indicators import INDICATORS  # noqa: E402
+from nxmfg.model import fonts, plots  # noqa: E402
+from nxmfg.model.indicators import INDICATORS  # noqa: E402
 
 YEARS = np.arange(2010, 2036)
 NAME = "gdp_100m_yuan"
@@ -99,7 +102,7 @@ def test_a_font_installed_after_matplotlib_cached_its_font_list_is_found():
     script = """
 from pathlib import Path
 from matplotlib import font_manager
-from model import fonts
+from nxmfg.model import fonts
 cjk = {Path(p).name for p in font_manager.findSystemFonts()
        if fonts._covers(p, fonts.PROBE)}
 font_manager.fontManager.ttflist = [e for e in font_manager.fontManager.ttflist
@@ -177,3 +180,31 @@ def test_headline_grid_has_one_chart_per_available_indicator():
 ])
 def test_targets_read_as_the_plans_write_them(target, text):
     assert plots.describe_target(target, "亿元", "zh") == text
+
+
+def _record(folder: Path, index: int, parent: int, fail_in_helper: bool) -> None:
+    time.sleep(0.05)                                   # long enough for the helper to take some tasks
+    if os.getpid() != parent:
+        (folder / f"tried.{index}").write_text("")
+        if fail_in_helper:
+            raise RuntimeError("a helper fails; the parent must redo the task")
+    (folder / f"done.{index}.{os.getpid()}").write_text("")
+
+
+def test_every_chart_task_is_done_once_by_this_process_or_a_helper(tmp_path):
+    from nxmfg.model import drawing
+
+    drawing.draw_all([partial(_record, tmp_path, i, os.getpid(), False) for i in range(8)], helpers=1)
+    done = sorted(int(p.name.split(".")[1]) for p in tmp_path.glob("done.*"))
+    assert done == list(range(8))
+
+
+def test_a_task_a_helper_fails_on_is_done_here_and_an_error_here_is_raised(tmp_path):
+    from nxmfg.model import drawing
+
+    parent = os.getpid()
+    drawing.draw_all([partial(_record, tmp_path, i, parent, True) for i in range(8)], helpers=1)
+    assert list(tmp_path.glob("tried.*")), "the helper took some tasks"
+    assert sorted(p.name for p in tmp_path.glob("done.*")) == sorted(f"done.{i}.{parent}" for i in range(8))
+    with pytest.raises(ZeroDivisionError):
+        drawing.draw_all([lambda: None, lambda: 1 / 0], helpers=1)

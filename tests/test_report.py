@@ -16,8 +16,8 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 import xarray as xr  # noqa: E402
 
-import scenarios  # noqa: E402
-from scenarios import report  # noqa: E402
+from nxmfg import scenarios  # noqa: E402
+from nxmfg.scenarios import report  # noqa: E402
 
 YEARS = np.arange(2010, 2036)
 GDP, RD = "gdp_100m_yuan", "rd_intensity_pct"
@@ -153,7 +153,7 @@ def test_report_renders_in_headless_chromium_with_every_image_loaded(comparison,
 def test_compare_rejects_a_bad_scenario_file_in_one_line(tmp_path):
     from click.testing import CliRunner
 
-    from cli import main
+    from nxmfg.cli import main
 
     good = tmp_path / "good.yaml"
     good.write_text("name: good\ndescription: ok\n", encoding="utf-8")
@@ -177,8 +177,8 @@ def test_compare_rejects_a_bad_scenario_file_in_one_line(tmp_path):
 
 def test_report_of_the_real_baseline_has_a_row_for_every_modelled_target(baseline_indicators, tmp_path):
     """The model's own indicators, targets.yaml, the data and model.constants() fit together."""
-    from calibration import observations
-    from model.indicators import INDICATORS
+    from nxmfg.calibration import observations
+    from nxmfg.model.indicators import INDICATORS
 
     chosen = [scenarios.load(Path(scenarios.__file__).with_name("baseline.yaml"))]
     targets = scenarios.load_targets()
@@ -196,8 +196,8 @@ def test_report_of_the_real_baseline_has_a_row_for_every_modelled_target(baselin
 
 def test_the_default_band_is_the_baseline_over_the_calibrated_parameter_sets(baseline_indicators):
     """calibration/ensemble.csv holds the estimate first, then sets inside the joint 95 % region."""
-    import model
-    from scenarios.report import calibration_band
+    from nxmfg import model
+    from nxmfg.scenarios.report import calibration_band
 
     sets = model.parameter_ensemble()
     assert sets is not None and len(sets) > 10, "nxmfg calibrate writes calibration/ensemble.csv"

@@ -7,8 +7,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import scenarios
-from scenarios import ScenarioError
+from nxmfg import scenarios
+from nxmfg.scenarios import ScenarioError
 
 ROOT = Path(__file__).parents[1]
 SHIPPED = sorted(p for p in (ROOT / "scenarios").glob("*.yaml") if p.name != "targets.yaml")
@@ -196,7 +196,7 @@ def test_every_shipped_scenario_loads_and_fits_the_design_levers():
 
 
 def test_every_shipped_scenario_fits_the_real_model():
-    model = pytest.importorskip("model")
+    from nxmfg import model
     constants, lookups = model.constants(), model.lookups()
     for path in SHIPPED:
         scenarios.check(scenarios.load(path), constants, lookups)

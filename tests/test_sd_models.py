@@ -17,9 +17,9 @@ import pysd
 import pytest
 from pysd.tools.benchmarking import detect_encoding, load_outputs
 
-from model.engine.batch import time_axis_inputs
-from model.engine.transform import UnsupportedFeature
-from model.ensemble import run_translated
+from nxmfg.model.engine.batch import time_axis_inputs
+from nxmfg.model.engine.transform import UnsupportedFeature
+from nxmfg.model.ensemble import run_translated
 
 CASES = Path(__file__).with_name("sd_models")
 COPIES = 2

@@ -9,9 +9,9 @@ import pytest
 from click.testing import CliRunner
 from SALib.test_functions import Ishigami
 
-import cli
-from sensitivity import Study, analyse, load, run_study
-from sensitivity.study import check
+from nxmfg import cli
+from nxmfg.sensitivity import Study, analyse, load, run_study
+from nxmfg.sensitivity.study import check
 
 PI = np.pi
 
@@ -242,7 +242,7 @@ def test_vectorised_bootstrap_equals_salib_analyze_per_outcome(second_order):
     """The all-outcomes-at-once bootstrap gives SALib.analyze.sobol's numbers, outcome by outcome."""
     from SALib.analyze import sobol
 
-    from sensitivity import analysis
+    from nxmfg.sensitivity import analysis
 
     study = ishigami_study(samples=256, second_order=second_order, inert=True)
     X = analysis.sample(study)
@@ -275,7 +275,7 @@ outcomes:
 
 @pytest.fixture(scope="module")
 def model_study(tmp_path_factory):
-    from sensitivity.evaluate import for_model
+    from nxmfg.sensitivity.evaluate import for_model
 
     path = tmp_path_factory.mktemp("study") / "model_tiny.yaml"
     path.write_text(MODEL_STUDY)
@@ -309,7 +309,7 @@ def test_a_study_on_the_model_leaves_history_to_the_uncertainties(model_study, t
 
 
 def test_an_outcome_naming_an_unmodelled_target_is_refused(tmp_path):
-    from sensitivity.evaluate import for_model
+    from nxmfg.sensitivity.evaluate import for_model
 
     path = tmp_path / "model_tiny.yaml"
     path.write_text(MODEL_STUDY.replace("B-cnc-key-processes", "B-no-such-target"))
@@ -318,7 +318,7 @@ def test_an_outcome_naming_an_unmodelled_target_is_refused(tmp_path):
 
 
 def test_a_lever_the_base_scenario_moves_earlier_follows_the_scenario_until_levers_from():
-    from sensitivity.evaluate import ModelEvaluator
+    from nxmfg.sensitivity.evaluate import ModelEvaluator
 
     study = Study.model_validate({"name": "early", "samples": 8, "seed": 0, "levers_from": 2022,
                                   "levers": {"key_projects_per_year": [0, 400]},

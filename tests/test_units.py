@@ -5,8 +5,8 @@ from pathlib import Path
 import pytest
 from pysd.translators.vensim.vensim_file import VensimFile
 
-from model import MDL
-from model.units import Problem, Vocabulary, check
+from nxmfg.model import MDL
+from nxmfg.model.units import Problem, Vocabulary, check
 
 SD_MODELS = Path(__file__).with_name("sd_models")
 CONTROL = """

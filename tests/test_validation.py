@@ -16,13 +16,13 @@ import pandas as pd
 import pytest
 import yaml
 
-import model
-import scenarios
-from calibration import runner
-from calibration.history import observations
-from calibration.pipeline import observed_pairs
-from calibration.stats import fit_table
-from model import indicators, loops
+from nxmfg import model
+from nxmfg import scenarios
+from nxmfg.calibration import runner
+from nxmfg.calibration.history import observations
+from nxmfg.calibration.pipeline import observed_pairs
+from nxmfg.calibration.stats import fit_table
+from nxmfg.model import indicators, loops
 
 LEVEL_MAPE_PCT = 5.0        # levels observed in >= MIN_POINTS years
 RATE_RMSE_PP = 2.0          # growth and change rates observed in >= MIN_POINTS years

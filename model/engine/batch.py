@@ -19,7 +19,7 @@ import numpy as np
 import pysd
 import xarray as xr
 
-from model.engine.runtime import interp_rows
+from nxmfg.model.engine.runtime import interp_rows
 
 CONTROL = ("initial_time", "final_time", "time_step", "saveper")
 
@@ -71,7 +71,7 @@ def run_chunk(chunk: Chunk) -> xr.Dataset:
     runs = xr.Dataset({name: (("run", "year"), data[name]) for name in sorted(data)},
                       coords={"run": np.arange(chunk.start, chunk.start + chunk.size), "year": years})
     result = chunk.reduce(runs) if chunk.reduce else runs
-    arrays = [v.values for v in result.data_vars.values()]
+    arrays = [result.variables[name].values for name in result.data_vars]  # Variables: no DataArray built
     if any(np.shares_memory(a, saved) or not a.flags.writeable for a in arrays):
         result = result.copy(deep=True)  # the buffer is reused by the next chunk
     return result

@@ -8,7 +8,7 @@ import pandas as pd
 import pysd
 import xarray as xr
 
-from model.engine import runtime
+from nxmfg.model.engine import runtime
 
 
 def pysd_runs(py_file: str | Path, param_sets: list[dict], final_time: float, interp_lookups: bool = True,

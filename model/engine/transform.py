@@ -8,7 +8,7 @@ Anything the runtime cannot run with an array of runs is refused, naming the var
 import ast
 import builtins
 
-RUNTIME = "model.engine.runtime"
+RUNTIME = "nxmfg.model.engine.runtime"
 REPLACED = {"if_then_else", "xidz", "zidz", "HardcodedLookups", "Smooth", "DelayFixed"}
 KEPT = {"Integ", "NonNegativeInteg", "Initial", "step", "ramp", "Component"}
 ARRAY_FLOAT = "_ensemble_array_float"

@@ -20,7 +20,7 @@ def survey(case: Path, scratch: Path) -> tuple[str, str]:
     """(status, reason) for one case folder."""
     import pysd
 
-    from model.engine.transform import UnsupportedFeature, transform
+    from nxmfg.model.engine.transform import UnsupportedFeature, transform
     sys.path.insert(0, str(HERE.parent))
     from test_sd_models import assert_matches, canonical, compare_with_canon
 

@@ -1,0 +1,140 @@
+"""`nxmfg.compare`: several scenarios on one fit and one set of targets, side by side."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from nxmfg.api import inputs
+from nxmfg.api.result import Result, plot_runs
+
+if TYPE_CHECKING:
+    import pandas as pd
+    import xarray as xr
+    from matplotlib.figure import Figure
+
+    from nxmfg.calibration.fits import Fit
+    from nxmfg.scenarios import Scenario
+
+
+def compare(scenarios: Sequence[Scenario | str | Path], params: inputs.Params = None,
+            targets: inputs.Targets = None, *, targets_mode: str = "extend") -> Comparison:
+    """Run several scenarios from the same fit and judge them on the same targets.
+
+    Parameters
+    ----------
+    scenarios
+        Scenario files, names of shipped scenarios, or Scenario objects; their names must differ.
+    params, targets, targets_mode
+        As for `nxmfg.run`, shared by every scenario.
+
+    Returns
+    -------
+    Comparison
+        One `Result` per scenario, the attainment matrix, and the shared metadata; `write` makes the
+        planner's report.
+
+    Raises
+    ------
+    ValueError
+        A bad scenario (every file is read before any run), fit or targets file, or two scenarios
+        with one name; the one-line message names file and field.
+    """
+    from nxmfg.api.simulation import simulate
+    from nxmfg.scenarios.validation import ScenarioError
+
+    chosen: list[Scenario] = []
+    for given in scenarios:                # every file first: a typo is reported before any run
+        scenario = inputs.scenario(given)
+        if scenario.name in [s.name for s in chosen]:
+            raise ScenarioError(scenario.source, "name", f"{scenario.name!r} is already the name of an earlier "
+                                "scenario; names must differ")
+        chosen.append(scenario)
+    if not chosen:
+        raise ValueError("scenarios: give at least one scenario")
+    fit, overrides = inputs.fit_and_overrides(params)
+    target_set = inputs.targets(targets, targets_mode)
+    results = {s.name: simulate(s, fit, overrides, target_set) for s in chosen}
+    return Comparison(results, fit)
+
+
+@dataclass
+class Comparison:
+    """Scenarios run side by side.
+
+    Attributes
+    ----------
+    results
+        Scenario name -> its `Result`.
+    fit
+        The fit every run started from.
+    """
+
+    results: dict[str, Result]
+    fit: Fit | None = field(default=None, repr=False)
+
+    @property
+    def attainment(self) -> pd.DataFrame:
+        """One row per modelled target (index: id): columns ("target", doc | target | year | indicator |
+        threshold | direction), then (scenario, met | margin | value) for each scenario."""
+        import pandas as pd
+
+        tables = {name: r.attainment.set_index("id") for name, r in self.results.items()}
+        first = next(iter(tables.values()))
+        about = first[["doc", "target", "year", "indicator", "threshold", "direction"]]
+        return pd.concat({"target": about} | {name: t[["met", "margin", "value"]] for name, t in tables.items()},
+                         axis=1)
+
+    @property
+    def metadata(self) -> dict:
+        """Model version, fit, overrides and targets (shared), and each scenario's own record."""
+        first = next(iter(self.results.values())).metadata
+        shared = {key: first[key] for key in ("model_version", "model_file", "nxmfg_version", "fit",
+                                              "overrides", "targets")}
+        scenario_keys = ("scenario", "scenario_file", "scenario_yaml", "parameters")
+        return shared | {"scenarios": {name: {key: r.metadata[key] for key in scenario_keys}
+                                       for name, r in self.results.items()}}
+
+    def plot(self, names: str | Iterable[str] | None = None, lang: str = "zh", history: bool = True) -> Figure:
+        """Charts of `names` (default: the headline indicators), one line per scenario; a Figure."""
+        first = next(iter(self.results.values()))
+        return plot_runs({n: r.indicators for n, r in self.results.items()}, names, first.targets, lang, history)
+
+    def write(self, out: Path | str, lang: str = "zh", bands: xr.Dataset | Path | str | None = None) -> Path:
+        """Write the planner's report: out/report.html (self-contained), out/charts/*.png|svg, and
+        out/metadata.yaml (model version, fit, targets, and each scenario's file and parameters).
+
+        bands: indicators of an ensemble (dims run, year; a Dataset or a netCDF file) drawn as a 5-95 %
+        band; default: the baseline over the fit's calibrated parameter sets. Returns report.html's path.
+        """
+        import yaml
+
+        from nxmfg.api import outputs
+        from nxmfg.calibration import observations
+        from nxmfg.model import plots
+        from nxmfg.model.files import write_text
+        from nxmfg.scenarios import report
+
+        plots.font_families(lang)        # no CJK font for zh: fail before writing anything
+        runs = {name: r.indicators for name, r in self.results.items()}
+        if isinstance(bands, str | Path):
+            bands = report.load_ensemble(Path(bands))
+        elif bands is None:
+            bands = outputs.band(self.fit, list(next(iter(runs.values())).data_vars))
+        first = next(iter(self.results.values()))
+        meta = report.report_meta([r.metadata["scenario_file"] for r in self.results.values()],
+                                  first.metadata["fit"])
+        baseline = _baseline(self.fit, first.metadata["overrides"])
+        path = report.write_report(runs, [r.scenario for r in self.results.values()], first.targets,
+                                   observations(), Path(out), lang, bands=bands, meta=meta, baseline=baseline)
+        write_text(Path(out) / "metadata.yaml", yaml.safe_dump(self.metadata, allow_unicode=True, sort_keys=False))
+        return path
+
+
+def _baseline(fit: Fit | None, overrides: dict[str, float]) -> dict[str, float]:
+    """Every constant's value before any lever acts: the .mdl's, the fit's, then the overrides."""
+    from nxmfg import model
+
+    return model.constants()["value"].to_dict() | (fit.values if fit else {}) | overrides

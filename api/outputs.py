@@ -1,0 +1,67 @@
+"""Writing a Result's files: data, metadata and charts, each atomically (a crash leaves no half file)."""
+
+from __future__ import annotations
+
+from functools import partial
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from nxmfg.api.result import netcdf_attributes
+
+if TYPE_CHECKING:
+    from nxmfg.api.result import Result
+
+
+def write_result(result: Result, out: Path, lang: str, report: bool) -> Path:
+    """See Result.write."""
+    from nxmfg.model import plots
+
+    plots.font_families(lang)           # no CJK font for zh: fail before writing anything
+    out.mkdir(parents=True, exist_ok=True)
+    write_charts(result, out, lang, report, alongside=[partial(write_data, result, out)])
+    return out
+
+
+def write_data(result: Result, out: Path) -> None:
+    """results.csv, variables.csv, results.nc, attainment.csv, metadata.yaml."""
+    import xarray as xr
+    import yaml
+
+    from nxmfg.model.files import atomic_write, write_text
+
+    dataset = xr.merge([result.indicators, result.variables], compat="no_conflicts")  # names never clash
+    dataset.attrs.update(netcdf_attributes(result.metadata))
+    atomic_write(out / "results.nc", dataset.to_netcdf)
+    atomic_write(out / "results.csv", lambda p: result.indicators.to_dataframe().to_csv(p, float_format="%.6g"))
+    atomic_write(out / "variables.csv", lambda p: result.variables.to_dataframe().to_csv(p, float_format="%.6g"))
+    atomic_write(out / "attainment.csv", lambda p: result.attainment.to_csv(p, index=False, float_format="%.6g"))
+    write_text(out / "metadata.yaml", yaml.safe_dump(result.metadata, allow_unicode=True, sort_keys=False))
+
+
+def write_charts(result: Result, out: Path, lang: str, report: bool, alongside=()) -> None:
+    """headlines.png, charts/NAME.png|svg; with `report` also report.html (and the targets' charts).
+
+    alongside: other writes to share out with the charts (see scenarios.report.write_charts).
+    """
+    from nxmfg.calibration import observations
+    from nxmfg.model import indicators
+    from nxmfg.scenarios import report as planner
+
+    history = observations()
+    runs = {result.name: result.indicators}
+    if report:
+        planner.write_report(runs, [result.scenario], result.targets, history, out, lang,
+                             bands=band(result.fit, list(result.indicators.data_vars)),
+                             meta=planner.report_meta([result.metadata["scenario_file"]], result.metadata["fit"]),
+                             headlines=True, alongside=alongside)
+    else:
+        planner.write_charts(runs, indicators.HEADLINES, history, result.targets, out, lang, headlines=True,
+                             alongside=alongside)
+
+
+def band(fit, names: list[str]):
+    """The baseline over the fit's calibrated parameter sets (None without them): the report's grey band."""
+    from nxmfg.scenarios import report as planner
+
+    sets = fit.parameter_sets() if fit is not None else None
+    return None if sets is None else planner.calibration_band(names, sets, fit.values)

@@ -1,0 +1,105 @@
+"""`nxmfg.run`: one scenario through the ensemble engine, judged on the targets."""
+
+from __future__ import annotations
+
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version as package_version
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from nxmfg.api import inputs
+from nxmfg.api.result import Result
+
+if TYPE_CHECKING:
+    import pandas as pd
+    import xarray as xr
+
+    from nxmfg.calibration.fits import Fit
+    from nxmfg.scenarios import Scenario
+
+
+def run(scenario_or_path: Scenario | str | Path, params: inputs.Params = None, targets: inputs.Targets = None,
+        *, targets_mode: str = "extend") -> Result:
+    """Run one scenario from the calibrated baseline and judge it on the plans' targets.
+
+    Parameters
+    ----------
+    scenario_or_path
+        A scenario file (``"scenarios/plan.yaml"``), the name of a shipped scenario (``"plan"``), or a
+        `nxmfg.scenarios.Scenario` (e.g. from `nxmfg.scenarios.with_changes`).
+    params
+        None: the shipped fit (calibration/fitted.yaml). A path: a fit file written by
+        ``nxmfg calibrate --out DIR`` (DIR/fitted.yaml), used instead of the shipped fit. A mapping
+        ``{constant: value}``: constants set for the whole run on top of the shipped fit (levers of the
+        scenario still act from their start year).
+    targets
+        None: the shipped targets (documents A-D). A targets file in the same schema, which extends the
+        shipped targets or, with ``targets_mode="replace"``, replaces them. Or a list of
+        `nxmfg.scenarios.Target` rows, used as they are.
+    targets_mode
+        ``"extend"`` (a row with a shipped id replaces that row) or ``"replace"``.
+
+    Returns
+    -------
+    Result
+        Indicators and variables by year, target attainment, and metadata recording the model
+        version, scenario, every parameter value, the fit and the targets used.
+
+    Raises
+    ------
+    ValueError
+        A bad scenario, fit, parameter or targets file; the one-line message names file and field.
+    """
+    chosen = inputs.scenario(scenario_or_path)
+    fit, overrides = inputs.fit_and_overrides(params)
+    return simulate(chosen, fit, overrides, inputs.targets(targets, targets_mode))
+
+
+def simulate(scenario: Scenario, fit: Fit, overrides: dict[str, float], targets: inputs.TargetSet) -> Result:
+    """Run resolved inputs (see `run`): check the scenario, run the engine once, judge on `targets`."""
+    from nxmfg import model, scenarios
+    from nxmfg.model import ensemble, indicators
+
+    constants = model.constants()
+    scenarios.check(scenario, constants, model.lookups())
+    baseline = constants["value"].to_dict() | fit.values | overrides
+    params = fit.values | overrides | scenario.params(baseline)
+    # One run with scalar inputs: the engine evaluates PySD's own expressions on Python floats, so the
+    # result is PySD's (tests/test_api.py), in a fraction of PySD's time.
+    runs = ensemble.run_translated(model.translated(), params, 1, workers=1, progress=False,
+                                   control={"final_time": scenario.final_year, "saveper": 1})
+    variables = runs.isel(run=0, drop=True)
+    results = indicators.compute(variables)
+    return Result(scenario, results, variables, scenarios.attainment(results, targets.rows),
+                  metadata(scenario, fit, overrides, targets, params), list(targets.rows), fit)
+
+
+def metadata(scenario: Scenario, fit: Fit, overrides: dict[str, float], targets: inputs.TargetSet,
+             params: dict[str, float | pd.Series | xr.DataArray]) -> dict:
+    """What made a result: model and package version, scenario, fit, overrides, targets, every parameter."""
+    import yaml
+
+    from nxmfg import model
+
+    source = Path(scenario.source)
+    text = (source.read_text(encoding="utf-8") if source.is_file() else
+            yaml.safe_dump(scenario.model_dump(mode="json", by_alias=True, exclude_none=True),
+                           allow_unicode=True, sort_keys=False))
+    return {"model_version": model.version(), "model_file": model.MDL.name, "nxmfg_version": _nxmfg_version(),
+            "scenario": scenario.name, "scenario_file": str(source), "scenario_yaml": text,
+            "fit": fit.record(), "overrides": dict(overrides), "targets": targets.record(),
+            "parameters": {name: _plain(value) for name, value in params.items()}}
+
+
+def _plain(value) -> float | dict[float, float]:
+    """A parameter as YAML/JSON can hold it: a number, or a time path {year: value}."""
+    if hasattr(value, "to_dict"):
+        return {float(year): float(v) for year, v in value.to_dict().items()}
+    return float(value)
+
+
+def _nxmfg_version() -> str:
+    try:
+        return package_version("nxmfg")
+    except PackageNotFoundError:   # run from a source tree that is not installed
+        return "unknown"

@@ -1,0 +1,179 @@
+"""The Python API: nxmfg.run / compare and their results, on the real model."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+import xarray as xr
+import yaml
+
+import nxmfg
+from nxmfg import model, scenarios
+from nxmfg.api.result import FILES
+from nxmfg.calibration.fits import SHIPPED, sha256
+
+
+@pytest.fixture(scope="module")
+def plan():
+    return nxmfg.run("scenarios/plan.yaml")
+
+
+def test_a_run_is_plain_pysd_bit_for_bit(plan):
+    """The single run goes through the ensemble engine, and PySD stays the reference: equal to the last bit.
+
+    Not a tolerance but equality, by construction: with one run every input is a Python float, so the
+    engine evaluates PySD's own expressions in PySD's order on the same scalar functions (no vectorised
+    exp or pow, whose rounding differs by CPU from the scalar ones); the one replaced piece, the Vensim
+    table, is linear interpolation by np.interp on both sides (xarray's 1-D interp calls it).
+    """
+    scenario = scenarios.load("scenarios/plan.yaml")
+    reference = model.simulate(scenario.params(model.baseline()), scenario.final_year)
+    assert set(reference.data_vars) == set(plan.variables.data_vars)
+    for name in reference.data_vars:
+        np.testing.assert_array_equal(plan.variables[name].to_numpy(), reference[name].to_numpy(), err_msg=name)
+    assert plan.variables["year"].to_numpy().tolist() == list(range(2010, 2036))
+
+
+def test_a_run_records_model_scenario_fit_targets_and_every_parameter(plan):
+    meta = plan.metadata
+    assert meta["model_version"] == model.version()
+    assert meta["scenario"] == "plan" and "intelligent_retrofit_firms_per_year" in meta["scenario_yaml"]
+    assert meta["fit"] == {"path": str(SHIPPED), "sha256": sha256(SHIPPED)}
+    assert meta["targets"]["mode"] == "shipped" and meta["targets"]["count"] == len(plan.targets)
+    assert set(model.fitted()) <= set(meta["parameters"])
+    retrofit = meta["parameters"]["intelligent_retrofit_firms_per_year"]
+    assert isinstance(retrofit, dict) and max(retrofit.values()) == 100      # a lever is a time path
+
+
+def test_attainment_judges_every_modelled_target_including_document_d(plan):
+    modelled = [t.id for t in plan.targets if t.kind == "modelled"]
+    assert plan.attainment["id"].tolist() == modelled
+    d = plan.attainment[plan.attainment["doc"] == "D"]
+    assert len(d) >= 9 and d["value"].notna().all()
+
+
+def test_a_mapping_of_constants_is_set_on_top_of_the_shipped_fit(plan):
+    changed = nxmfg.run("plan", params={"digital_productivity_gain": 0.3})
+    assert changed.metadata["overrides"] == {"digital_productivity_gain": 0.3}
+    assert changed.metadata["parameters"]["digital_productivity_gain"] == 0.3
+    gdp = "gdp_100m_yuan"
+    assert float(changed.indicators[gdp].sel(year=2030)) > float(plan.indicators[gdp].sel(year=2030))
+
+
+def test_a_fit_file_replaces_the_shipped_fit_and_is_recorded(tmp_path):
+    values = yaml.safe_load(SHIPPED.read_text(encoding="utf-8"))
+    values["pandemic_growth_loss"] = 0.01
+    fit = tmp_path / "fitted.yaml"
+    fit.write_text(yaml.safe_dump(values), encoding="utf-8")
+    own = nxmfg.run("baseline", params=fit)
+    same = nxmfg.run("baseline", params={"pandemic_growth_loss": 0.01})      # the shipped fit, one value changed
+    assert own.metadata["fit"] == {"path": str(fit), "sha256": sha256(fit)}
+    xr.testing.assert_identical(own.variables, same.variables)
+    shipped = nxmfg.run("baseline")
+    gdp = "gdp_100m_yuan"
+    assert float(own.indicators[gdp].sel(year=2020)) > float(shipped.indicators[gdp].sel(year=2020))
+
+
+@pytest.mark.parametrize(("text", "field"), [
+    ("pandemic_growth_los: 0.01\n", "pandemic_growth_los: not a model constant (did you mean pandemic_growth_loss?)"),
+    ("pandemic_growth_loss: lots\n", "pandemic_growth_loss: expected a finite number"),
+    ("pandemic_growth_loss: 99\n", "pandemic_growth_loss: 99 is outside the range"),
+    ("- 1\n", "expected a mapping of model constants to values"),
+])
+def test_a_bad_fit_file_gives_one_line_naming_file_and_field(tmp_path, text, field):
+    fit = tmp_path / "fit.yaml"
+    fit.write_text(text, encoding="utf-8")
+    with pytest.raises(ValueError, match=r"^\S+fit\.yaml: ") as caught:
+        nxmfg.run("baseline", params=fit)
+    assert field in str(caught.value) and "\n" not in str(caught.value)
+
+
+def test_an_unknown_scenario_name_is_named_with_a_suggestion():
+    with pytest.raises(ValueError, match=r"plna: no such scenario file, nor a shipped scenario \(did you mean plan"):
+        nxmfg.run("plna")
+
+
+def test_a_changed_lever_moves_the_future_only(plan):
+    lever = plan.scenario.levers["intelligent_retrofit_firms_per_year"]
+    path = {lever.start: lever.value, 2023: lever.value, 2024: 400}       # the plan's value until 2023
+    more = scenarios.with_changes(plan.scenario, "more_retrofits",
+                                  levers={"intelligent_retrofit_firms_per_year": {"from": lever.start, "path": path}})
+    changed = nxmfg.run(more)
+    cnc = "cnc_key_process_rate_pct"
+    before, after = slice(2010, 2023), slice(2025, 2035)
+    xr.testing.assert_identical(changed.indicators[cnc].sel(year=before), plan.indicators[cnc].sel(year=before))
+    assert (changed.indicators[cnc].sel(year=after) > plan.indicators[cnc].sel(year=after)).all()
+    assert "more_retrofits" in changed.metadata["scenario_yaml"]
+
+
+def test_write_puts_every_file_in_place_atomically(plan, tmp_path):
+    out = plan.write(tmp_path / "plan", lang="en")
+    for name in FILES:
+        assert (out / name).stat().st_size > 0, name
+    assert {p.stem for p in (out / "charts").glob("*.svg")} == {p.stem for p in (out / "charts").glob("*.png")}
+    assert len(list((out / "charts").glob("*.png"))) == 12
+    assert not [p for p in out.rglob("*") if p.name.endswith(".tmp")], "no temporary file left behind"
+    saved = xr.load_dataset(out / "results.nc")
+    assert json.loads(saved.attrs["fit"])["sha256"] == sha256(SHIPPED)
+    assert json.loads(saved.attrs["targets"])["count"] == len(plan.targets)
+    written = pd.read_csv(out / "attainment.csv")
+    assert written["id"].tolist() == plan.attainment["id"].tolist()
+    assert yaml.safe_load((out / "metadata.yaml").read_text(encoding="utf-8"))["scenario"] == "plan"
+
+
+def test_plot_draws_one_chart_per_name(plan):
+    import matplotlib.pyplot as plt
+
+    figure = plan.plot(["gdp_100m_yuan", "cnc_key_process_rate_pct", "digital_economy_share_of_gdp_pct"], lang="en")
+    shown = [ax for ax in figure.axes if ax.get_visible()]
+    titles = ["GDP", "CNC rate of key processes", "Digital economy share of GDP"]
+    assert [ax.get_title(loc="left") for ax in shown] == titles
+    plt.close(figure)
+
+
+def test_compare_runs_every_scenario_on_one_fit_and_one_set_of_targets(plan):
+    comparison = nxmfg.compare(["baseline", "scenarios/plan.yaml"])
+    assert list(comparison.results) == ["baseline", "plan"]
+    xr.testing.assert_identical(comparison.results["plan"].variables, plan.variables)
+    table = comparison.attainment
+    assert {("baseline", "met"), ("plan", "margin")} <= set(table.columns)
+    assert table.index.tolist() == plan.attainment["id"].tolist()
+    assert comparison.metadata["fit"] == plan.metadata["fit"]
+    assert set(comparison.metadata["scenarios"]) == {"baseline", "plan"}
+
+
+def test_compare_writes_the_report_and_what_made_it(tmp_path):
+    comparison = nxmfg.compare(["baseline", "plan"])
+    page = comparison.write(tmp_path, lang="en")
+    assert page == tmp_path / "report.html" and "<table" in page.read_text(encoding="utf-8")
+    meta = yaml.safe_load((tmp_path / "metadata.yaml").read_text(encoding="utf-8"))
+    assert meta["model_version"] == model.version() and meta["fit"]["sha256"] == sha256(SHIPPED)
+    plan_levers = meta["scenarios"]["plan"]["parameters"]["intelligent_retrofit_firms_per_year"]
+    assert max(plan_levers.values()) == 100
+    assert (tmp_path / "charts" / "gdp_100m_yuan.svg").stat().st_size > 0
+
+
+def test_importing_nxmfg_loads_neither_the_model_nor_matplotlib(tmp_path):
+    """`nxmfg --help` and `import nxmfg` stay instant: PySD, xarray and matplotlib load on first use."""
+    code = "import sys, nxmfg; print(sorted(m for m in ('pysd', 'xarray', 'pandas', 'matplotlib') if m in sys.modules))"
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=tmp_path)
+    assert loaded.stdout.strip() == "[]"
+
+
+def test_a_sensitivity_study_without_a_folder_keeps_nothing_until_written(tmp_path):
+    from test_sensitivity import MODEL_STUDY
+
+    study = tmp_path / "model_tiny.yaml"
+    study.write_text(MODEL_STUDY, encoding="utf-8")
+    result = nxmfg.sensitivity_study(study)
+    assert {"indices", "convergence"} <= set(result.tables)
+    assert set(result.indices["parameter"]) == {"cultivation_upgrades_per_year", "intelligent_retrofit_firms_per_year",
+                                                "retrofit_additionality"}
+    assert result.metadata["model_version"] == model.version()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model_tiny.yaml"]
+    out = result.write(tmp_path / "out")
+    assert {"samples.npz", "metadata.json", "indices.csv", "summary.md"} <= {p.name for p in out.iterdir()}
+    assert (out / "indices.csv").read_text() == result.indices.to_csv(index=False)

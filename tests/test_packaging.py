@@ -1,0 +1,50 @@
+"""Installed under one name: the package `nxmfg` holds everything, and every data file it reads ships."""
+
+import fnmatch
+import subprocess
+import sys
+import tomllib
+from importlib.metadata import entry_points
+from pathlib import Path
+
+ROOT = Path(__file__).parents[1]
+SETUPTOOLS = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]
+
+
+def folder(package: str) -> Path:
+    """The repository folder a package installs from (package-dir maps `nxmfg` to the root)."""
+    return ROOT.joinpath(*package.split(".")[1:])
+
+
+def test_every_installed_package_lives_under_nxmfg():
+    assert SETUPTOOLS["package-dir"] == {"nxmfg": "."}
+    assert "py-modules" not in SETUPTOOLS
+    for package in SETUPTOOLS["packages"]:
+        assert package == "nxmfg" or package.startswith("nxmfg."), package
+        assert (folder(package) / "__init__.py").is_file(), package
+    on_disk = {".".join(("nxmfg", *p.parent.relative_to(ROOT).parts)) for p in ROOT.glob("*/**/__init__.py")
+               if not {"tests", ".venv", "build"} & set(p.relative_to(ROOT).parts)}
+    assert on_disk <= set(SETUPTOOLS["packages"]), "a package folder that would not be installed"
+
+
+def test_every_data_file_of_a_package_is_package_data():
+    tracked = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
+    data = SETUPTOOLS["package-data"]
+    for package in SETUPTOOLS["packages"]:
+        if package == "nxmfg":
+            continue
+        base = folder(package).relative_to(ROOT).as_posix() + "/"
+        for name in (t[len(base):] for t in tracked if t.startswith(base) and not t.endswith(".py")):
+            if "/" in name and (folder(package) / name.split("/")[0] / "__init__.py").exists():
+                continue                                  # a subpackage's file: checked under its own name
+            assert any(fnmatch.fnmatch(name, pattern) for pattern in data.get(package, [])), f"{base}{name}"
+
+
+def test_no_generic_top_level_module_and_the_console_script_is_nxmfg_cli(tmp_path):
+    """Outside the repository, `model` and `cli` are not importable; nxmfg.cli is."""
+    code = ("import importlib.util as u, nxmfg.cli; "
+            "print([n for n in ('model', 'cli', 'scenarios', 'calibration', 'sensitivity', 'api') if u.find_spec(n)])")
+    found = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, check=True)
+    assert found.stdout.strip() == "[]"
+    (script,) = entry_points(group="console_scripts", name="nxmfg")
+    assert script.value == "nxmfg.cli:main"
