@@ -9,7 +9,8 @@ import xarray as xr
 
 BASE_MEASURES = ("change_vs", "pp_change_vs", "cagr", "increase_vs")       # need base_year
 SPAN_MEASURES = ("mean", "every_year", "cumulative", "mean_growth")        # need from_year
-MEASURES = ("level", *BASE_MEASURES, *SPAN_MEASURES)
+COUNT_MEASURES = ("probability_at_least",)                                 # need count
+MEASURES = ("level", *BASE_MEASURES, *SPAN_MEASURES, *COUNT_MEASURES)
 DEFAULT_TOLERANCE = 0.10   # `about` is met within 10 % of the threshold (docs/design.md)
 
 
@@ -96,6 +97,18 @@ def every_year(series: xr.DataArray, year: int, from_year: int, direction: str,
         return window.max("year")
     worst = abs(window - threshold).fillna(-np.inf).argmax("year")
     return window.isel(year=worst, drop=True)
+
+
+def probability_at_least(series: xr.DataArray, year: int, count: int) -> xr.DataArray:
+    """P(N >= count) in `year` for a Poisson number N with the indicator's expected value [0-1].
+
+    For rare firms (revenue >= 100 or 500 亿元): the model knows their expected number from the Pareto tail
+    of firm sizes, not which firms they are; with independent firms the number is Poisson.
+    """
+    from scipy.stats import poisson
+
+    expected = at(series, year)
+    return xr.apply_ufunc(lambda m: poisson.sf(count - 1, m), expected.clip(min=0.0))
 
 
 def margin(value: xr.DataArray, threshold: float, direction: str,

@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError,
 from nxmfg.scenarios.validation import ScenarioError, from_validation_error, read_yaml
 
 FIRST_LEVER_YEAR = 2011   # the model starts in 2010; a lever acts from the first full year on
-FIRST_OUTLOOK_YEAR = 2021  # first year after the calibration data (../shared/data ends in 2020)
+FIRST_OUTLOOK_YEAR = 2024  # first year after the calibration data (its Ningxia values end in 2023)
 LAST_YEAR = 2035           # FINAL TIME of model/nxmfg.mdl
 STEP = 1e-6                # [year] the baseline holds until start - STEP, so a lever is a step at start
 
@@ -30,12 +30,18 @@ POLICY_LEVERS = (
     "cloud_voucher_firms_per_year", "energy_saving_investment_share",
     "water_saving_investment_share", "solid_waste_demo_firms_per_year",
 )
-# Plausible bounds for outlook values (lookups carry no [min,max] in the .mdl): a real growth rate
-# beyond +-50 %/yr, a coal price above ten times 2010's or an extra deduction above 200 % is a typo.
+# Bounds for outlook values (lookups carry no [min,max] in the .mdl). Growth and inflation beyond
+# +-50 %/yr or +-30 %/yr are typos; the coal price divides the heavy share's indicated value
+# (coal price index^-elasticity), so it must stay positive: 50-5000 yuan/t spans a tenth to seven times the
+# 2022 price; China's R&D intensity enters as a ratio to its 2012 value (0.2-8 % of GDP); an extra
+# deduction above 200 % is a typo.
 OUTLOOK_BOUNDS = {
-    "demand_growth_outlook": (-0.5, 0.5),
-    "other_gdp_growth_outlook": (-0.5, 0.5),
-    "coal_price_outlook": (0.0, 10.0),
+    "national_industry_growth_outlook": (-0.5, 0.5),
+    "national_nonindustry_growth_outlook": (-0.5, 0.5),
+    "national_industry_inflation_outlook": (-0.3, 0.3),
+    "national_nonindustry_inflation_outlook": (-0.3, 0.3),
+    "coal_price_outlook": (50.0, 5000.0),
+    "national_rd_intensity_outlook": (0.002, 0.08),
     "rd_super_deduction_outlook": (0.0, 2.0),
 }
 

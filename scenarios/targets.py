@@ -10,7 +10,7 @@ import xarray as xr
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from nxmfg.scenarios import measures
-from nxmfg.scenarios.measures import BASE_MEASURES, MEASURES, SPAN_MEASURES
+from nxmfg.scenarios.measures import BASE_MEASURES, COUNT_MEASURES, MEASURES, SPAN_MEASURES
 from nxmfg.scenarios.validation import ScenarioError, from_validation_error, read_yaml
 
 TARGETS = Path(__file__).with_name("targets.yaml")
@@ -32,6 +32,7 @@ class Target(BaseModel):
     measure: Literal[MEASURES]                  # see scenarios/measures.py
     base_year: Year | None = None
     from_year: Year | None = None
+    count: Annotated[int, Field(ge=1)] | None = None   # probability_at_least: P(at least `count`)
     threshold: Annotated[float, Field(allow_inf_nan=False)]
     direction: Literal["at_least", "at_most", "about"]
     tolerance: Annotated[float, Field(gt=0, lt=1)] | None = None   # relative, for `about` only
@@ -52,6 +53,12 @@ class Target(BaseModel):
                   f"base_year: not used by measure {self.measure}; only by {', '.join(BASE_MEASURES)}")
         _require(self.measure in SPAN_MEASURES or self.from_year is None,
                   f"from_year: not used by measure {self.measure}; only by {', '.join(SPAN_MEASURES)}")
+        _require(self.measure not in COUNT_MEASURES or self.count is not None,
+                 f"count: required by measure {self.measure}")
+        _require(self.measure in COUNT_MEASURES or self.count is None,
+                 f"count: not used by measure {self.measure}; only by {', '.join(COUNT_MEASURES)}")
+        _require(self.measure not in COUNT_MEASURES or 0 < self.threshold < 1,
+                 "threshold: a probability strictly between 0 and 1 for measure probability_at_least")
         _require(self.base_year is None or self.base_year < self.year, "base_year: must be before year")
         _require(self.from_year is None or self.from_year <= self.year, "from_year: must not be after year")
         _require(self.tolerance is None or self.direction == "about", "tolerance: only for direction about")
@@ -77,6 +84,8 @@ class Target(BaseModel):
             return getattr(measures, self.measure)(series, self.year, self.base_year)
         if self.measure in SPAN_MEASURES:
             return getattr(measures, self.measure)(series, self.year, self.from_year)
+        if self.measure in COUNT_MEASURES:
+            return measures.probability_at_least(series, self.year, self.count)
         return measures.level(series, self.year)
 
     def margin(self, value: xr.DataArray) -> xr.DataArray:

@@ -65,11 +65,11 @@ def test_a_mapping_of_constants_is_set_on_top_of_the_shipped_fit(plan):
 
 def test_a_fit_file_replaces_the_shipped_fit_and_is_recorded(tmp_path):
     values = yaml.safe_load(SHIPPED.read_text(encoding="utf-8"))
-    values["pandemic_growth_loss"] = 0.01
+    values["market_elasticity"] = 1.3
     fit = tmp_path / "fitted.yaml"
     fit.write_text(yaml.safe_dump(values), encoding="utf-8")
     own = nxmfg.run("baseline", params=fit)
-    same = nxmfg.run("baseline", params={"pandemic_growth_loss": 0.01})      # the shipped fit, one value changed
+    same = nxmfg.run("baseline", params={"market_elasticity": 1.3})      # the shipped fit, one value changed
     assert own.metadata["fit"] == {"path": str(fit), "sha256": sha256(fit)}
     xr.testing.assert_identical(own.variables, same.variables)
     shipped = nxmfg.run("baseline")
@@ -78,9 +78,9 @@ def test_a_fit_file_replaces_the_shipped_fit_and_is_recorded(tmp_path):
 
 
 @pytest.mark.parametrize(("text", "field"), [
-    ("pandemic_growth_los: 0.01\n", "pandemic_growth_los: not a model constant (did you mean pandemic_growth_loss?)"),
-    ("pandemic_growth_loss: lots\n", "pandemic_growth_loss: expected a finite number"),
-    ("pandemic_growth_loss: 99\n", "pandemic_growth_loss: 99 is outside the range"),
+    ("market_elasticty: 1.1\n", "market_elasticty: not a model constant (did you mean market_elasticity?)"),
+    ("market_elasticity: lots\n", "market_elasticity: expected a finite number"),
+    ("market_elasticity: 99\n", "market_elasticity: 99 is outside the range"),
     ("- 1\n", "expected a mapping of model constants to values"),
 ])
 def test_a_bad_fit_file_gives_one_line_naming_file_and_field(tmp_path, text, field):
@@ -98,12 +98,12 @@ def test_an_unknown_scenario_name_is_named_with_a_suggestion():
 
 def test_a_changed_lever_moves_the_future_only(plan):
     lever = plan.scenario.levers["intelligent_retrofit_firms_per_year"]
-    path = {lever.start: lever.value, 2023: lever.value, 2024: 400}       # the plan's value until 2023
+    path = {lever.start: lever.value, 2026: lever.value, 2027: 400}       # the plan's value until 2026
     more = scenarios.with_changes(plan.scenario, "more_retrofits",
                                   levers={"intelligent_retrofit_firms_per_year": {"from": lever.start, "path": path}})
     changed = nxmfg.run(more)
     cnc = "cnc_key_process_rate_pct"
-    before, after = slice(2010, 2023), slice(2025, 2035)
+    before, after = slice(2010, 2026), slice(2028, 2035)
     xr.testing.assert_identical(changed.indicators[cnc].sel(year=before), plan.indicators[cnc].sel(year=before))
     assert (changed.indicators[cnc].sel(year=after) > plan.indicators[cnc].sel(year=after)).all()
     assert "more_retrofits" in changed.metadata["scenario_yaml"]

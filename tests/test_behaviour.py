@@ -205,8 +205,10 @@ def test_dear_coal_shrinks_the_heavy_industries_and_their_energy_use(baseline_ru
 
 
 def test_without_rd_the_knowledge_stock_and_patents_decay(baseline_run):
-    """No firm takes up R&D from 2011 and public R&D stops: knowledge and patents fall year after year."""
+    """No firm takes up R&D or registers as a tech SME from 2011 and public R&D stops: knowledge and patents
+    fall year after year."""
     run = _engine({"rd_start_rate": _from("rd_start_rate", 0.0, 2011),
+                   "tech_sme_registration_rate": _from("tech_sme_registration_rate", 0.0, 2011),
                    "public_rd_intensity": _from("public_rd_intensity", 0.0, 2011),
                    "rd_per_tech_sme": _from("rd_per_tech_sme", 0.0, 2011)})
     _stocks_ok(run)
@@ -241,7 +243,7 @@ def lever_runs():
     """Run 0 the baseline; run i the i-th lever of LEVER_EFFECTS alone at its value from 2024."""
     from functools import partial
 
-    from model import ensemble
+    from nxmfg.model import ensemble
 
     baseline = model.baseline()
     n = len(LEVER_EFFECTS) + 1

@@ -128,7 +128,7 @@ def test_calibrate_writes_only_under_out_and_save_replaces_the_shipped_fit(tmp_p
     from nxmfg.calibration import runner
 
     spec = {"seed": 1, "search": {"popsize": 4, "maxiter": 2, "polish_evaluations": 4},
-            "parameters": {"other_gdp_growth_history": {}, "other_inflation": {}}}
+            "parameters": {"nonindustry_elasticity": {}, "market_elasticity": {}}}
     monkeypatch.setattr(runner, "read_free_parameters", lambda: spec)
     shipped = {path: path.read_bytes() for path in (runner.FITTED, runner.ENSEMBLE)}
     out = tmp_path / "fit"

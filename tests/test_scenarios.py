@@ -25,8 +25,8 @@ def design_levers() -> pd.DataFrame:
 
 
 CONSTANTS = design_levers()
-LOOKUPS = {"coal_price_history", "coal_price_outlook", "demand_growth_outlook", "other_gdp_growth_outlook",
-           "rd_super_deduction_history", "rd_super_deduction_outlook"}
+LOOKUPS = {"coal_price_history", "coal_price_outlook", "national_industry_growth_outlook",
+           "national_nonindustry_growth_outlook", "rd_super_deduction_history", "rd_super_deduction_outlook"}
 BASELINE = CONSTANTS["value"].to_dict()
 
 
@@ -72,8 +72,8 @@ SHAPE_ERRORS = {  # body -> (field named in the message, words the message must 
                                       "levers.key_projects_per_year.from", "outside 2011..2030 (final_year)"),
     "path point before its start": (head("key_projects_per_year: {from: 2022, path: {2021: 90, 2023: 100}}"),
                                     "levers.key_projects_per_year.path.2021", "outside 2022 (from)"),
-    "outlook path in history": (head(paths="coal_price_outlook: {2020: 1.5, 2030: 1.2}"),
-                                "paths.coal_price_outlook.2020", "history is fixed"),
+    "outlook path in history": (head(paths="coal_price_outlook: {2023: 700, 2030: 800}"),
+                                "paths.coal_price_outlook.2023", "history is fixed"),
     "final_year beyond the model": (head(extra="final_year: 2040\n"), "final_year", "2035"),
     "missing description": ("name: case\n", "description", "required key missing"),
     "name not snake_case": ("name: Case-1\ndescription: x\n", "name", "pattern"),
@@ -121,12 +121,12 @@ MODEL_ERRORS = {  # body -> (field, words): shape is fine, names or ranges are n
                                      "path: {2021: 0.06, 2025: 0.5}}"),
                                 "levers.tech_upgrade_subsidy_rate.path.2025",
                                 "0.5 is outside the range [0, 0.3]"),
-    "path on a history table": (head(paths="coal_price_history: {2022: 1.5}"), "paths.coal_price_history",
-                                "not an outlook lookup; allowed: coal_price_outlook, demand_growth_outlook"),
-    "path on an unknown table": (head(paths="oil_price_outlook: {2022: 1.5}"), "paths.oil_price_outlook",
+    "path on a history table": (head(paths="coal_price_history: {2025: 600}"), "paths.coal_price_history",
+                                "not an outlook lookup; allowed: coal_price_outlook, national_industry_growth_outlook"),
+    "path on an unknown table": (head(paths="oil_price_outlook: {2025: 1.5}"), "paths.oil_price_outlook",
                                  "not an outlook lookup"),
-    "implausible outlook": (head(paths="coal_price_outlook: {2022: -1}"), "paths.coal_price_outlook.2022",
-                            "-1 is outside the range [0, 10]"),
+    "implausible outlook": (head(paths="coal_price_outlook: {2025: -1}"), "paths.coal_price_outlook.2025",
+                            "-1 is outside the range [50, 5000]"),
 }
 
 
@@ -164,10 +164,10 @@ def test_a_lever_path_steps_at_its_start_then_runs_linearly_and_holds(tmp_path):
 
 
 def test_outlook_paths_become_series_of_the_given_points(tmp_path):
-    body = head(paths="coal_price_outlook: {2025: 1.2, 2022: 1.6}")
+    body = head(paths="coal_price_outlook: {2028: 700, 2025: 900}")
     series = scenarios.load(write(tmp_path, body)).params(BASELINE)["coal_price_outlook"]
-    assert series.index.tolist() == [2022.0, 2025.0]
-    assert series.tolist() == [1.6, 1.2]
+    assert series.index.tolist() == [2025.0, 2028.0]
+    assert series.tolist() == [900.0, 700.0]
 
 
 def test_params_name_a_lever_without_a_baseline(tmp_path):
