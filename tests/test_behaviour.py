@@ -226,7 +226,7 @@ def test_without_rd_the_knowledge_stock_and_patents_decay(baseline_run):
 LEVER_EFFECTS = [
     ("tech_upgrade_subsidy_rate", 0.10, "tech_upgrade_investment_100m_yuan", 3.0, +1, 1.0),
     ("interest_subsidy_pp", 1.0, "manufacturing_investment_100m_yuan", 3.0, +1, 1.5),
-    ("key_projects_per_year", 200, "tech_upgrade_investment_100m_yuan", 15.0, +1, 2.0),
+    ("key_projects_per_year", 200, "tech_upgrade_investment_100m_yuan", 5.0, +1, 2.0),
     ("cultivation_upgrades_per_year", 100, "above_scale_firms_count", 4.0, +1, 1.0),
     ("backward_capacity_elimination_rate", 0.03, "industry_energy_intensity_tce_per_10k_yuan", -2.0, -1, 2.0),
     ("high_tech_certification_reward", 50, "high_tech_firms_count", 5.0, +1, 0.5),

@@ -54,12 +54,14 @@ def test_until_drops_later_years():
 
 
 def test_post_census_revision_beats_the_earlier_figure(tmp_path):
-    path = write(tmp_path, "rd_expenditure_100m_yuan,2017,35.0,%,a,,\nrd_expenditure_100m_yuan,2017,38.94,% (revised),b,,\n")
+    path = write(tmp_path, "rd_expenditure_100m_yuan,2017,35.0,%,a,,\n"
+                           "rd_expenditure_100m_yuan,2017,38.94,% (revised),b,,\n")
     assert observations(path)["value"].tolist() == [38.94]
 
 
 def test_final_figure_beats_the_preliminary_one(tmp_path):
-    path = write(tmp_path, "rd_expenditure_100m_yuan,2016,30.0,% (preliminary),a,,\nrd_expenditure_100m_yuan,2016,31.0,%,b,,\n")
+    path = write(tmp_path, "rd_expenditure_100m_yuan,2016,30.0,% (preliminary),a,,\n"
+                           "rd_expenditure_100m_yuan,2016,31.0,%,b,,\n")
     assert observations(path)["value"].tolist() == [31.0]
 
 

@@ -23,8 +23,8 @@ def test_every_constant_has_a_range_and_says_where_its_value_comes_from():
     assert no_range.empty, f"no [min,max]: {list(no_range)}"
     outside = constants.index[(constants["value"] < constants["low"]) | (constants["value"] > constants["high"])]
     assert outside.empty, f"value outside its own range: {list(outside)}"
-    source = re.compile(r"assumption|data file|lever|calibrated|unit conversion|the plans'|\(\d{4}|〔\d{4}〕|公告|办法|griliches|zipf|steady",
-                        re.IGNORECASE)
+    source = re.compile(r"assumption|data file|lever|calibrated|unit conversion|the plans'|\(\d{4}|〔\d{4}〕|公告|办法"
+                        r"|griliches|zipf|steady", re.IGNORECASE)
     unsourced = [name for name, comment in constants["comment"].items() if not source.search(str(comment))]
     assert not unsourced, f"constants whose comment gives no source or assumption: {unsourced}"
 
