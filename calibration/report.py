@@ -82,7 +82,9 @@ def report_markdown(header: dict, params: pd.DataFrame, in_sample: pd.DataFrame,
         lines += ["", "## Out of sample (fit_out_of_sample.csv)", "", markdown_table(out_of_sample)]
     scales = targets.groupby("indicator")[["scale", "weight"]].first().reset_index()
     lines += ["", "## Residual scales and weights", "",
-              "Residual = (model − data) / scale × weight; levels scaled by their mean |observation|, rates "
-              "(growth, change, pp) by a stated scale in percentage points (indicator_map.yaml).", "",
+              "Residual = (model − data) / scale, through the soft-L1 loss (quadratic for small misses, linear "
+              "for large ones), × weight. A level's scale is its tolerance (5 %) of the mean |observation|, a "
+              "rate's (growth, change, pp) a tolerance in percentage points; each indicator weighs "
+              "1/sqrt(its observations), so every series counts alike (indicator_map.yaml).", "",
               markdown_table(scales), "## Notes", "", *[f"- {note}" for note in notes or ["none"]]]
     return "\n".join(lines) + "\n"

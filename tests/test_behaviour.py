@@ -232,7 +232,7 @@ LEVER_EFFECTS = [
     ("high_tech_certification_reward", 50, "high_tech_firms_count", 5.0, +1, 0.5),
     ("intelligent_retrofit_firms_per_year", 200, "cnc_key_process_rate_pct", 5.0, +1, 1.0),
     ("cloud_voucher_firms_per_year", 500, "cloud_firms_count", 10.0, +1, 0.5),
-    ("energy_saving_investment_share", 0.30, "industry_energy_intensity_tce_per_10k_yuan", -5.0, -1, 2.0),
+    ("energy_saving_investment_share", 0.30, "industry_energy_intensity_tce_per_10k_yuan", -2.0, -1, 2.0),
     ("water_saving_investment_share", 0.15, "water_per_industry_va_m3_per_10k_yuan", -5.0, 0, 0.0),
     ("solid_waste_demo_firms_per_year", 20, "industrial_solid_waste_utilization_pct", 10.0, 0, 0.0),
 ]
