@@ -88,9 +88,9 @@ def _require(condition: bool, message: str) -> None:
 
 def load_targets(path: Path | str = TARGETS) -> list[Target]:
     """Read and validate targets.yaml: a list of rows, unique ids, conflicts_with naming a row."""
-    rows = read_yaml(path)
-    if not isinstance(rows, list):
-        raise ScenarioError(path, "", "expected a list of targets")
+    rows = read_yaml(path, "targets")
+    if not isinstance(rows, list) or not rows:
+        raise ScenarioError(path, "", "expected a list of targets, one mapping each")
     targets: list[Target] = []
     for index, row in enumerate(rows):
         name = row.get("id") if isinstance(row, dict) and isinstance(row.get("id"), str) else f"[{index}]"
