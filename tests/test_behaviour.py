@@ -170,3 +170,22 @@ def test_random_parameter_sets_across_every_range_stay_finite_and_non_negative()
     values = np.stack([runs[name].to_numpy() for name in stocks])
     assert np.isfinite(values).all(), [s for s, v in zip(stocks, values, strict=True) if not np.isfinite(v).all()]
     assert (values >= -1e-9).all(), [s for s, v in zip(stocks, values, strict=True) if (v < -1e-9).any()]
+
+
+@pytest.mark.parametrize("name", sorted(scenarios.schema.OUTLOOK_BOUNDS))
+def test_outlooks_at_either_end_of_their_allowed_range_keep_every_stock_finite(name):
+    """The schema's outlook bounds (scenarios/schema.py) are where the model is still defined: 512 draws of
+    every constant within its [min,max], the outlook held at its lowest and at its highest allowed value."""
+    from model import ensemble
+
+    constants = model.constants()
+    constants = constants[constants["high"] > constants["low"]]
+    rng = np.random.default_rng(2027)
+    params = {c: rng.uniform(row["low"], row["high"], 512) for c, row in constants.iterrows()}
+    stocks = model.load().doc.query("Type == 'Stateful' and Subtype == 'Integ'")["Py Name"].tolist()
+    for value in scenarios.schema.OUTLOOK_BOUNDS[name]:
+        runs = ensemble.run(params | {name: pd.Series({2021.0: value, 2035.0: value})}, 512, workers=1,
+                            progress=False)
+        values = np.stack([runs[s].to_numpy() for s in stocks])
+        assert np.isfinite(values).all(), f"{name} = {value}: a stock is not finite"
+        assert (values >= -1e-9).all(), f"{name} = {value}: a stock turns negative"
