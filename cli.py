@@ -36,12 +36,16 @@ def simulate(scenario_file: str, out: str | None, lang: str, report: bool) -> No
     import scenarios
     from calibration import observations
     from model import indicators, plots
-    from model.files import atomic_write
+    from model.files import atomic_write, check_writable, staged_output
     from model.fonts import MissingFontError
+    from model.input_files import read_text
     from scenarios import report as planner_report
 
     try:
+        if out is not None:
+            check_writable(out)   # before any work; the default folder needs the scenario's name
         scenario = scenarios.load(scenario_file)
+        out_dir = check_writable(Path(out or Path("out") / scenario.name))
         scenarios.check(scenario, model.constants(), model.lookups())
         params = scenario.params(model.baseline())
         run = model.simulate(params, scenario.final_year)
@@ -52,36 +56,37 @@ def simulate(scenario_file: str, out: str | None, lang: str, report: bool) -> No
     results = indicators.compute(run)
     table = scenarios.attainment(results, targets)
 
-    out_dir = Path(out or Path("out") / scenario.name)
-    (out_dir / "charts").mkdir(parents=True, exist_ok=True)
-    # what made these results: the model version, the scenario and every parameter value (time paths as dicts)
-    parameters = {k: (v.to_dict() if hasattr(v, "to_dict") else v) for k, v in (model.fitted() | params).items()}
-    meta = {"model_version": model.version(), "model_file": model.MDL.name, "scenario": scenario.name,
-            "scenario_yaml": Path(scenario_file).read_text(encoding="utf-8"),
-            "calibrated": "calibration/fitted.yaml" if model.fitted() else "no (the .mdl's own values)"}
-    dataset = xr.merge([results, run], compat="no_conflicts")  # indicator names never clash with variables
-    dataset.attrs.update(meta, parameters=json.dumps(parameters, default=str))  # netCDF attributes are strings
-    atomic_write(out_dir / "results.nc", dataset.to_netcdf)
-    atomic_write(out_dir / "results.csv", lambda p: results.to_dataframe().to_csv(p, float_format="%.6g"))
-    atomic_write(out_dir / "variables.csv", lambda p: run.to_dataframe().to_csv(p, float_format="%.6g"))
-    atomic_write(out_dir / "attainment.csv", lambda p: table.to_csv(p, index=False, float_format="%.6g"))
-    metadata = yaml.safe_dump(meta | {"parameters": parameters}, allow_unicode=True, sort_keys=False)
-    atomic_write(out_dir / "metadata.yaml", lambda p: p.write_text(metadata, encoding="utf-8"))
-    history = observations()
-    runs = {scenario.name: results}
-    grid = plots.plot_headlines(runs, indicators.HEADLINES, history=history, targets=targets, lang=lang)
-    plots.save(grid, out_dir / "headlines.png")
-    plt.close(grid)
-    if report:  # its charts/*.png|svg include the headlines, so they are drawn once
-        planner_report.write_report(runs, [scenario], targets, history, out_dir, lang,
-                                    bands=planner_report.calibration_band(list(results.data_vars)),
-                                    meta=planner_report.report_meta([Path(scenario_file)]))
-    else:
-        planner_report.write_charts(runs, indicators.HEADLINES, history, targets, out_dir, lang)
+    with staged_output(out_dir, "simulate") as stage:   # files move into out_dir at the end, marked INCOMPLETE
+        (stage / "charts").mkdir(parents=True, exist_ok=True)
+        # what made these results: the model version, the scenario and every parameter value (time paths as dicts)
+        parameters = {k: (v.to_dict() if hasattr(v, "to_dict") else v) for k, v in (model.fitted() | params).items()}
+        meta = {"model_version": model.version(), "model_file": model.MDL.name, "scenario": scenario.name,
+                "scenario_yaml": read_text(scenario_file, "scenario"),
+                "calibrated": "calibration/fitted.yaml" if model.fitted() else "no (the .mdl's own values)"}
+        dataset = xr.merge([results, run], compat="no_conflicts")  # indicator names never clash with variables
+        dataset.attrs.update(meta, parameters=json.dumps(parameters, default=str))  # netCDF attributes are strings
+        atomic_write(stage / "results.nc", dataset.to_netcdf)
+        atomic_write(stage / "results.csv", lambda p: results.to_dataframe().to_csv(p, float_format="%.6g"))
+        atomic_write(stage / "variables.csv", lambda p: run.to_dataframe().to_csv(p, float_format="%.6g"))
+        atomic_write(stage / "attainment.csv", lambda p: table.to_csv(p, index=False, float_format="%.6g"))
+        metadata = yaml.safe_dump(meta | {"parameters": parameters}, allow_unicode=True, sort_keys=False)
+        atomic_write(stage / "metadata.yaml", lambda p: p.write_text(metadata, encoding="utf-8"))
+        history = observations()
+        runs = {scenario.name: results}
+        grid = plots.plot_headlines(runs, indicators.HEADLINES, history=history, targets=targets, lang=lang)
+        plots.save(grid, stage / "headlines.png")
+        plt.close(grid)
+        if report:  # its charts/*.png|svg include the headlines, so they are drawn once
+            planner_report.write_report(runs, [scenario], targets, history, stage, lang,
+                                        bands=planner_report.calibration_band(list(results.data_vars)),
+                                        meta=planner_report.report_meta([Path(scenario_file)]))
+        else:
+            planner_report.write_charts(runs, indicators.HEADLINES, history, targets, stage, lang)
 
     click.echo(_attainment_text(table))
-    met = int(table["met"].sum())
-    click.echo(f"\n{met} of {len(table)} modelled targets met in scenario {scenario.name!r}. "
+    met, assessed = int(table["met"].sum()), int(table["met"].notna().sum())
+    not_assessed = f"; {len(table) - assessed} n/a (years after final_year)" if assessed < len(table) else ""
+    click.echo(f"\n{met} of {assessed} modelled targets met in scenario {scenario.name!r}{not_assessed}. "
                f"Wrote results.csv, results.nc, attainment.csv and charts in {out_dir}")
 
 
@@ -107,10 +112,12 @@ def compare_command(files: tuple[str, ...], out: str, lang: str, ensemble: str |
     from pathlib import Path
 
     from calibration import observations
+    from model.files import check_writable
     from model.fonts import MissingFontError
     from scenarios import report
 
     try:
+        check_writable(out)
         bands = report.load_ensemble(Path(ensemble)) if ensemble else None
         path = report.compare([Path(f) for f in files], Path(out), lang, history=observations(), bands=bands)
     except (ValueError, OSError, MissingFontError) as error:
@@ -131,13 +138,12 @@ def calibrate_command(until: int | None, data: str | None, out: str) -> None:
     """Fit calibration/free_parameters.yaml to the historical record; write fitted.yaml and a fit report."""
     from pathlib import Path
 
-    from calibration.history import DataError
     from calibration.pipeline import calibrate
 
     try:
         outcome = calibrate(until, Path(data) if data else None, Path(out))
-    except DataError as error:
-        raise click.ClickException(str(error)) from None
+    except ValueError as error:   # DataError, OutputError
+        raise _user_error(error) from None
     click.echo(outcome.in_sample.to_string(index=False, float_format="{:.3g}".format))
     if outcome.out_of_sample is not None:
         click.echo(f"out of sample (after {until}):")

@@ -13,6 +13,7 @@ from calibration import fit as fitting
 from calibration import intervals, report, runner
 from calibration.history import DATA, observations
 from calibration.stats import fit_table
+from model.files import check_writable, remove_stale, staged_output
 
 
 @dataclass
@@ -84,6 +85,7 @@ def calibrate(until: int | None, data: Path | None, out: Path, progress: bool = 
     import model
 
     start = time.perf_counter()
+    check_writable(out)                   # before the fit, which takes a while
     setup = prepare(until, data)
     problem, seed = setup.problem, setup.spec["seed"]
     best = fitting.calibrate(problem, setup.evaluate, seed, setup.spec.get("search"), progress)
@@ -95,19 +97,20 @@ def calibrate(until: int | None, data: Path | None, out: Path, progress: bool = 
     paths = [DATA] + ([Path(data)] if data else [])
     header = runner.fit_header(model.version(), paths, best.cost, until, seed)
     values = dict(zip(problem.names, best.x, strict=True))
-    out.mkdir(parents=True, exist_ok=True)
-    runner.write_fitted(values, header, out / "fitted.yaml")
-    runner.write_ensemble(problem.names, members, header, out / "ensemble.csv")
+    with staged_output(out, "calibrate") as stage:
+        runner.write_fitted(values, header, stage / "fitted.yaml")
+        runner.write_ensemble(problem.names, members, header, stage / "ensemble.csv")
+        details = {"start": ".mdl values (calibration/fitted.yaml is not applied while fitting)",
+                   "free parameters": len(problem.names), "observations fitted": len(problem.targets),
+                   "evaluations": len(best.evaluated_cost), "search": best.message,
+                   "seconds": f"{time.perf_counter() - start:.0f}"}
+        in_sample, out_of_sample = write_report(stage, header | details, params, setup, runs, until)
     fitted_path = None
     if until is None:          # an out-of-sample test must not replace the committed baseline
         fitted_path = runner.FITTED
+        remove_stale(fitted_path.parent, depth=1)   # temporaries of a calibration killed while writing
         runner.write_fitted(values, header, fitted_path)
         runner.write_ensemble(problem.names, members, header)
-    header |= {"start": ".mdl values (calibration/fitted.yaml is not applied while fitting)",
-               "free parameters": len(problem.names), "observations fitted": len(problem.targets),
-               "evaluations": len(best.evaluated_cost), "search": best.message,
-               "seconds": f"{time.perf_counter() - start:.0f}"}
-    in_sample, out_of_sample = write_report(out, header, params, setup, runs, until)
     return Outcome(in_sample, out_of_sample, params, time.perf_counter() - start, fitted_path)
 
 

@@ -18,7 +18,8 @@ import xarray as xr
 
 import scenarios
 from model import plots
-from model.files import write_bytes
+from model.files import check_writable, staged_output, write_bytes
+from model.input_files import check_input_file
 from scenarios.validation import ScenarioError
 
 TEXT = {
@@ -301,7 +302,11 @@ def run_scenarios(paths: Iterable[Path]) -> tuple[list[scenarios.Scenario], dict
 
 def load_ensemble(path: Path) -> xr.Dataset:
     """Indicators of an ensemble (dims run, year) for the 5-95 % bands, e.g. from calibration or Sobol."""
-    bands = xr.load_dataset(path)
+    check_input_file(path, "ensemble")
+    try:
+        bands = xr.load_dataset(path)
+    except (OSError, ValueError) as error:
+        raise ValueError(f"{path}: not a netCDF file of an ensemble ({error})") from None
     if "run" not in bands.dims or "year" not in bands.dims:
         raise ValueError(f"{path}: dims are {tuple(bands.dims)}; an ensemble needs dims (run, year)")
     return bands
@@ -309,13 +314,19 @@ def load_ensemble(path: Path) -> xr.Dataset:
 
 def compare(paths: Iterable[Path], out_dir: Path, lang: str = "zh", history: pd.DataFrame | None = None,
             bands: xr.Dataset | None = None) -> Path:
-    """Run every scenario file and write the comparison report; return the path of report.html."""
+    """Run every scenario file and write the comparison report; return the path of report.html.
+
+    The report and its charts are staged and moved into `out_dir` at the end (model.files.staged_output).
+    """
     paths = list(paths)
+    check_writable(out_dir)
     chosen, runs = run_scenarios(paths)
     if bands is None:
         bands = calibration_band(list(next(iter(runs.values())).data_vars))
-    return write_report(runs, chosen, scenarios.load_targets(), history, out_dir, lang, bands=bands,
-                        meta=report_meta(paths))
+    with staged_output(out_dir, "compare") as stage:
+        page = write_report(runs, chosen, scenarios.load_targets(), history, stage, lang, bands=bands,
+                            meta=report_meta(paths))
+    return Path(out_dir) / page.name
 
 
 def calibration_band(names: list[str]) -> xr.Dataset | None:
