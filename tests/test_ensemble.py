@@ -188,3 +188,34 @@ def test_a_finer_time_step_is_used_by_the_integration_as_in_pysd(draws):
     sets = [_row(model.fitted() | params, i) for i in range(2)]
     _assert_same_runs(runs, pysd_runs(model.translated(), sets, final_time=2035, time_step=0.0625))
     assert list(runs["year"].values) == list(range(2010, 2036))
+
+
+def test_a_failing_chunk_raises_its_own_error_with_the_workers_traceback():
+    import operator
+
+    from model.engine.workers import Pool, RemoteError
+
+    pool = Pool(2)
+    try:
+        assert sorted(pool.map_unordered(functools.partial(operator.truediv, 6.0), [1.0, 2.0, 3.0])) == \
+            [(0, 6.0), (1, 3.0), (2, 2.0)]
+        with pytest.raises(ZeroDivisionError) as caught:
+            list(pool.map_unordered(functools.partial(operator.truediv, 1.0), [1.0, 0.0, 2.0]))
+        assert isinstance(caught.value.__cause__, RemoteError)
+        assert "ZeroDivisionError" in str(caught.value.__cause__)
+    finally:
+        pool.close(now=True)
+
+
+def test_a_worker_that_dies_mid_chunk_is_reported_not_waited_for():
+    """A worker killed by the kernel (out of memory, say) ends the batch with an error naming it."""
+    import os
+
+    from model.engine.workers import Pool, WorkerDied
+
+    pool = Pool(1)
+    try:
+        with pytest.raises(WorkerDied, match=r"ended while running chunk 0 \(exit code 3\)"):
+            list(pool.map_unordered(os._exit, [3]))
+    finally:
+        pool.close(now=True)
