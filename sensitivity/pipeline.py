@@ -138,6 +138,27 @@ def _saved(source: Path) -> tuple[dict, Study, dict[str, np.ndarray]]:
     return metadata, study, arrays
 
 
+def check_scheduler(address: str, seconds: float = 10) -> None:
+    """Check a Dask scheduler address before any work: its form, and for tcp/tls that something listens.
+
+    A plain socket, not a distributed.Client: a Client that fails to connect leaves objects whose
+    finalizers print tracebacks at exit, and would make itself dask's default scheduler.
+    """
+    import socket
+
+    from distributed.comm import parse_address, parse_host_port
+    from distributed.comm.registry import backends
+
+    try:
+        scheme, location = parse_address(address)
+        if scheme not in backends:
+            raise ValueError(f"unknown scheme {scheme!r}; known: {', '.join(sorted(backends))}")
+        if scheme in ("tcp", "tls"):
+            socket.create_connection(parse_host_port(location), timeout=seconds).close()
+    except (OSError, ValueError, TypeError) as error:
+        raise ValueError(f"--scheduler {address}: no Dask scheduler there ({error})") from None
+
+
 def _sobol_tables(study: Study, arrays: dict, labels: list[str]) -> dict[str, pd.DataFrame]:
     indices, second = analysis.sobol_indices(study, arrays["outcomes"], labels)
     converged = analysis.convergence(study, arrays["outcomes"], labels)
@@ -172,6 +193,8 @@ def run_file(path: Path, out: Path, method: str = "sobol", resume: bool = False,
     """Run the study file `path` on the model through the ensemble engine (see run_study)."""
     check_writable(out)                  # a bad --out costs nothing
     read(path)                           # shape errors come first, without importing the model
+    if scheduler is not None:
+        check_scheduler(scheduler)
     from .evaluate import for_model  # imports the model: keep the pure machinery importable without it
 
     study, evaluator, context = for_model(path, scheduler)

@@ -3,7 +3,7 @@ non-zero exit, no traceback, and nothing written.
 
 Cases by input kind: scenario files (simulate, compare), study files (sensitivity), data files
 (calibrate --data), targets files (scenarios.load_targets / check_targets, the loader a user's
---targets file will go through) and output paths (--out of every command). Each case is a tiny file
+--targets file will go through), output paths (--out of every command) and other options. Each case is a tiny file
 written into tmp_path, or a special path (/dev/zero, a FIFO, /dev/null).
 """
 
@@ -365,7 +365,28 @@ OUTPUT_CASES = [
 ] + [Case("output", "simulate --out an existing file", out("simulate", lambda tmp: write(tmp, "f.txt", "x")),
           exit_code=2)]
 
-CLI_CASES = SCENARIO_CASES + COMPARE_CASES + STUDY_CASES + DATA_CASES + OUTPUT_CASES
+
+
+# --- options ------------------------------------------------------------------------------------------
+
+def option(name: str, *extra: str, named: str) -> Callable:
+    def make(tmp: Path) -> tuple[list[str], str]:
+        return [*command(name, tmp), "--out", str(tmp / "out"), *extra], named
+    return make
+
+
+OPTION_CASES = [
+    Case("option", "sensitivity --scheduler without a port", option("sensitivity", "--scheduler", "nonsense",
+                                                                     named="nonsense")),
+    Case("option", "sensitivity --scheduler of an unknown scheme", option("sensitivity", "--scheduler", "foo://x:1",
+                                                                          named="foo://x:1")),
+    Case("option", "sensitivity --chunk-runs 0", option("sensitivity", "--chunk-runs", "0", named="--chunk-runs"),
+         exit_code=2),
+    Case("option", "calibrate --until 2005", option("calibrate", "--until", "2005", named="--until"), exit_code=2),
+    Case("option", "simulate --lang fr", option("simulate", "--lang", "fr", named="--lang"), exit_code=2),
+]
+
+CLI_CASES = SCENARIO_CASES + COMPARE_CASES + STUDY_CASES + DATA_CASES + OUTPUT_CASES + OPTION_CASES
 
 
 def tree(folder: Path) -> dict[str, int]:
@@ -407,5 +428,5 @@ def test_a_hostile_targets_file_gives_one_line_naming_it(tmp_path, case):
 
 def test_the_battery_covers_every_input_kind_with_at_least_60_cases():
     kinds = {case.kind for case in CLI_CASES + TARGET_CASES}
-    assert kinds == {"scenario", "study", "data", "targets", "output"}
+    assert kinds == {"scenario", "study", "data", "targets", "output", "option"}
     assert len(CLI_CASES) + len(TARGET_CASES) >= 60

@@ -406,3 +406,16 @@ def test_an_interrupted_study_is_marked_incomplete_and_not_analysed(tmp_path):
     run_study(ishigami_study(samples=256), ishigami, tmp_path, resume=True, chunk_rows=1000, progress=False)
     assert not (tmp_path / "INCOMPLETE").exists()
     assert analyse(tmp_path)["indices"].notna().all().all()
+
+
+def test_the_scheduler_check_passes_a_listening_port_and_refuses_a_closed_one():
+    import socket
+
+    from sensitivity.pipeline import check_scheduler
+
+    listener = socket.create_server(("127.0.0.1", 0))
+    address = f"tcp://127.0.0.1:{listener.getsockname()[1]}"
+    check_scheduler(address)
+    listener.close()
+    with pytest.raises(ValueError, match=rf"^--scheduler {address}: no Dask scheduler there \(.*refused"):
+        check_scheduler(address)
