@@ -180,8 +180,9 @@ def sensitivity_command(  # not `sensitivity`: that would shadow the package
     except ValueError as error:
         raise click.ClickException(str(error)) from None
     except KeyboardInterrupt:
-        click.echo(f"interrupted: finished chunks are kept in {Path(out) / 'chunks'}; rerun with --resume",
-                   err=True)
+        kept = any((Path(out) / "chunks").glob("chunk_*.npz"))
+        click.echo(f"interrupted: finished chunks are kept in {Path(out) / 'chunks'}; rerun with --resume" if kept
+                   else "interrupted before any chunk was finished", err=True)
         raise click.exceptions.Exit(130) from None
     unsettled = tables.get("unsettled")
     if unsettled is not None and not unsettled.empty:
