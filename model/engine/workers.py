@@ -70,27 +70,16 @@ class Pool:
                 try:
                     connection.send((function, items[index]))
                 except (BrokenPipeError, ConnectionResetError):
-                    raise WorkerDied(f"an ensemble worker (process {process.pid}) ended before chunk "
-                                     f"{index} could be sent (exit code {process.exitcode})") from None
+                    raise _died(process, index) from None
                 busy[connection] = (process, index)
             sentinels = {process.sentinel: connection for connection, (process, _) in busy.items()}
             ready = wait([*busy, *sentinels])
-            for connection in [c for c in ready if c in busy]:
+            for connection in [c for c in ready if c in busy]:   # results first: a worker may send, then die
                 process, index = busy.pop(connection)
-                try:
-                    ok, value, remote = connection.recv()
-                except (EOFError, OSError):
-                    process.join(STOP_SECONDS)
-                    raise WorkerDied(f"an ensemble worker (process {process.pid}) ended while running chunk "
-                                     f"{index} (exit code {process.exitcode})") from None
-                if not ok:
-                    raise value from RemoteError(remote)
+                yield index, _receive(connection, process, index)
                 idle.append((process, connection))
-                yield index, value
             for sentinel in [s for s in ready if s in sentinels and sentinels[s] in busy]:
-                process, index = busy[sentinels[sentinel]]
-                raise WorkerDied(f"an ensemble worker (process {process.pid}) ended while running chunk {index} "
-                                 f"(exit code {process.exitcode})")
+                raise _died(*busy[sentinels[sentinel]])
 
     def close(self, now: bool = False) -> None:
         """Stop the workers: idle ones end when their pipe closes; `now` terminates them mid-call."""
@@ -105,6 +94,22 @@ class Pool:
                 process.join()
         self._alive.close()
         self._workers = []
+
+
+def _receive(connection: Connection, process: multiprocessing.Process, index: int) -> Any:
+    try:
+        ok, value, remote = connection.recv()
+    except (EOFError, OSError):
+        raise _died(process, index) from None
+    if not ok:
+        raise value from RemoteError(remote)
+    return value
+
+
+def _died(process: multiprocessing.Process, index: int) -> WorkerDied:
+    process.join(STOP_SECONDS)
+    return WorkerDied(f"an ensemble worker (process {process.pid}) ended while running chunk {index} "
+                      f"(exit code {process.exitcode})")
 
 
 def _serve(connection: Connection, watch: Connection, parent: int) -> None:
