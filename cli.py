@@ -36,7 +36,7 @@ def simulate(scenario_file: str, out: str | None, lang: str, report: bool) -> No
     import scenarios
     from calibration import observations
     from model import indicators, plots
-    from model.files import atomic_write, check_writable, staged_output
+    from model.files import atomic_write, check_writable, interrupts_deferred, staged_output
     from model.fonts import MissingFontError
     from model.input_files import read_text
     from scenarios import report as planner_report
@@ -65,7 +65,8 @@ def simulate(scenario_file: str, out: str | None, lang: str, report: bool) -> No
                 "calibrated": "calibration/fitted.yaml" if model.fitted() else "no (the .mdl's own values)"}
         dataset = xr.merge([results, run], compat="no_conflicts")  # indicator names never clash with variables
         dataset.attrs.update(meta, parameters=json.dumps(parameters, default=str))  # netCDF attributes are strings
-        atomic_write(stage / "results.nc", dataset.to_netcdf)
+        with interrupts_deferred():   # xarray's netCDF writer deadlocks on a KeyboardInterrupt inside it
+            atomic_write(stage / "results.nc", dataset.to_netcdf)
         atomic_write(stage / "results.csv", lambda p: results.to_dataframe().to_csv(p, float_format="%.6g"))
         atomic_write(stage / "variables.csv", lambda p: run.to_dataframe().to_csv(p, float_format="%.6g"))
         atomic_write(stage / "attainment.csv", lambda p: table.to_csv(p, index=False, float_format="%.6g"))

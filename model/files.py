@@ -7,6 +7,7 @@
   the end the files move in, while `folder/INCOMPLETE` says that the folder is being rewritten.
 - `remove_stale(folder)`: temporaries and staging folders of processes that are no longer running
   (a SIGKILL, a power cut) are removed by the next run.
+- `interrupts_deferred()`: Ctrl-C waits until a library call that must not be interrupted returns.
 """
 
 import datetime as dt
@@ -14,7 +15,9 @@ import json
 import os
 import re
 import shutil
+import signal
 import tempfile
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -72,6 +75,31 @@ def write_bytes(path: Path | str, data: bytes) -> Path:
 
 def write_text(path: Path | str, text: str) -> Path:
     return write_bytes(path, text.encode("utf-8"))
+
+
+@contextmanager
+def interrupts_deferred() -> Iterator[None]:
+    """Hold Ctrl-C (SIGINT) until the block ends, then raise KeyboardInterrupt as usual.
+
+    xarray's netCDF reader and writer deadlock if KeyboardInterrupt lands while they hold their file
+    lock: the clean-up waits for the lock its own thread holds (a Ctrl-C during `simulate` hung 8
+    times in 20 at that moment). Signals reach only the main thread, so elsewhere this does nothing.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    received = []
+    previous = signal.signal(signal.SIGINT, lambda number, frame: received.append(number))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        if received and previous is signal.default_int_handler:
+            raise KeyboardInterrupt
+        if received and callable(previous):
+            previous(signal.SIGINT, None)
+        elif received and previous == signal.SIG_DFL:
+            os.kill(os.getpid(), signal.SIGINT)
 
 
 def check_writable(folder: Path | str) -> Path:

@@ -18,7 +18,7 @@ import xarray as xr
 
 import scenarios
 from model import plots
-from model.files import check_writable, staged_output, write_bytes
+from model.files import check_writable, interrupts_deferred, staged_output, write_bytes
 from model.input_files import check_input_file
 from scenarios.validation import ScenarioError
 
@@ -304,7 +304,8 @@ def load_ensemble(path: Path) -> xr.Dataset:
     """Indicators of an ensemble (dims run, year) for the 5-95 % bands, e.g. from calibration or Sobol."""
     check_input_file(path, "ensemble")
     try:
-        bands = xr.load_dataset(path)
+        with interrupts_deferred():   # xarray's netCDF reader deadlocks on a KeyboardInterrupt inside it
+            bands = xr.load_dataset(path)
     except (OSError, ValueError) as error:
         raise ValueError(f"{path}: not a netCDF file of an ensemble ({error})") from None
     if "run" not in bands.dims or "year" not in bands.dims:

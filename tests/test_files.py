@@ -146,3 +146,20 @@ def test_input_files_are_refused_by_kind_size_and_encoding_before_they_are_read(
         read_text(big, "data")
     files.write_bytes(tmp_path / "bom.yaml", "\ufeffname: 宁夏\n".encode())
     assert read_text(tmp_path / "bom.yaml", "scenario") == "name: 宁夏\n"
+
+
+def test_ctrl_c_in_a_deferred_block_arrives_when_the_block_ends():
+    """A library call that deadlocks if interrupted (xarray's netCDF writer) finishes first."""
+    import signal
+
+    handler = signal.getsignal(signal.SIGINT)
+    finished = []
+    with pytest.raises(KeyboardInterrupt), files.interrupts_deferred():
+        os.kill(os.getpid(), signal.SIGINT)
+        sum(range(10**5))                  # give the handler a chance to run inside the block
+        finished.append(True)
+    assert finished == [True]
+    assert signal.getsignal(signal.SIGINT) is handler
+    with files.interrupts_deferred():
+        finished.append(True)              # no Ctrl-C: nothing raised
+    assert finished == [True, True]
