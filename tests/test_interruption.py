@@ -106,13 +106,14 @@ def leftovers(folder: Path) -> list[str]:
 
 
 def visible(folder: Path) -> dict[str, bytes]:
-    """The results a reader sees: every file but hidden ones, with the content of those a rerun reproduces
-    byte for byte (charts and netCDF carry dates or library versions; their names are compared)."""
+    """The results a reader sees: every file but hidden ones, with its content where a rerun reproduces
+    it byte for byte (SVG carries a date, npz archives and metadata.json a time, summary.md a duration;
+    their names are compared)."""
     found = {}
     for path in sorted(folder.rglob("*")):
         relative = path.relative_to(folder)
         if path.is_file() and not any(part.startswith(".") for part in relative.parts):
-            steady = path.suffix in (".csv", ".yaml", ".md") and path.name != "summary.md"
+            steady = path.suffix not in (".svg", ".npz", ".json") and path.name != "summary.md"
             found[str(relative)] = path.read_bytes() if steady else b""
     return found
 
