@@ -55,14 +55,20 @@ def simulate(scenario_file: str, out: str | None, lang: str, report: bool, param
              targets: str | None, targets_mode: str) -> None:
     """Run SCENARIO (a scenario file, or a shipped one by name: baseline, plan, ...) and print whether the
     plans' targets are met; write results and charts."""
+    from nxmfg.model.files import check_writable
+
     try:
+        if out is not None:
+            check_writable(out)   # before any work; the default folder needs the scenario's name
         result = nxmfg.run(scenario_file, params=params, targets=targets, targets_mode=targets_mode)
         out_dir = result.write(out or Path("out") / result.name, lang=lang, report=report)
     except _user_errors() as error:
         raise _user_error(error) from None
-    click.echo(attainment_text(result.attainment))
-    met = int(result.attainment["met"].sum())
-    click.echo(f"\n{met} of {len(result.attainment)} modelled targets met in scenario {result.name!r}. "
+    table = result.attainment
+    click.echo(attainment_text(table))
+    met, assessed = int(table["met"].sum()), int(table["met"].notna().sum())
+    not_assessed = f"; {len(table) - assessed} n/a (years after final_year)" if assessed < len(table) else ""
+    click.echo(f"\n{met} of {assessed} modelled targets met in scenario {result.name!r}{not_assessed}. "
                f"Wrote results.csv, results.nc, attainment.csv and charts in {out_dir}")
 
 
@@ -89,7 +95,10 @@ def compare_command(files: tuple[str, ...], out: str, lang: str, ensemble: str |
                     targets: str | None, targets_mode: str) -> None:
     """Run each SCENARIO (a file, or a shipped one by name) and write one self-contained HTML report
     comparing them."""
+    from nxmfg.model.files import check_writable
+
     try:
+        check_writable(out)   # before any run
         comparison = nxmfg.compare(files, params=params, targets=targets, targets_mode=targets_mode)
         path = comparison.write(out, lang=lang, bands=ensemble)
     except _user_errors() as error:
@@ -114,11 +123,14 @@ def calibrate_command(until: int | None, data: str | None, out: str, save: bool)
     if save and until is not None:
         raise click.UsageError("--save: a fit with --until is an out-of-sample test; it cannot replace the "
                                "shipped fit")
+    from nxmfg.model.files import check_writable
+
     try:
+        check_writable(out)   # before the fit, which takes a minute
         calibration = nxmfg.calibrate(until=until, data=data)
         calibration.write(out)
         saved = calibration.save() if save else []
-    except ValueError as error:
+    except _user_errors() as error:
         raise _user_error(error) from None
     click.echo(calibration.in_sample.to_string(index=False, float_format="{:.3g}".format))
     if calibration.out_of_sample is not None:
@@ -155,8 +167,9 @@ def sensitivity_command(study_file: str, out: str, scheduler: str | None, resume
     except ValueError as error:
         raise _user_error(error) from None
     except KeyboardInterrupt:
-        click.echo(f"interrupted: finished chunks are kept in {Path(out) / 'chunks'}; rerun with --resume",
-                   err=True)
+        kept = any((Path(out) / "chunks").glob("chunk_*.npz"))
+        click.echo(f"interrupted: finished chunks are kept in {Path(out) / 'chunks'}; rerun with --resume" if kept
+                   else "interrupted before any chunk was finished", err=True)
         raise click.exceptions.Exit(130) from None
     unsettled = study.tables.get("unsettled")
     if unsettled is not None and not unsettled.empty:

@@ -114,9 +114,10 @@ class Comparison:
         from nxmfg.api import outputs
         from nxmfg.calibration import observations
         from nxmfg.model import plots
-        from nxmfg.model.files import write_text
+        from nxmfg.model.files import check_writable, staged_output, write_text
         from nxmfg.scenarios import report
 
+        out = check_writable(out)
         plots.font_families(lang)        # no CJK font for zh: fail before writing anything
         runs = {name: r.indicators for name, r in self.results.items()}
         if isinstance(bands, str | Path):
@@ -127,10 +128,11 @@ class Comparison:
         meta = report.report_meta([r.metadata["scenario_file"] for r in self.results.values()],
                                   first.metadata["fit"])
         baseline = _baseline(self.fit, first.metadata["overrides"])
-        path = report.write_report(runs, [r.scenario for r in self.results.values()], first.targets,
-                                   observations(), Path(out), lang, bands=bands, meta=meta, baseline=baseline)
-        write_text(Path(out) / "metadata.yaml", yaml.safe_dump(self.metadata, allow_unicode=True, sort_keys=False))
-        return path
+        with staged_output(out, "compare") as stage:   # the files move into out together at the end
+            page = report.write_report(runs, [r.scenario for r in self.results.values()], first.targets,
+                                       observations(), stage, lang, bands=bands, meta=meta, baseline=baseline)
+            write_text(stage / "metadata.yaml", yaml.safe_dump(self.metadata, allow_unicode=True, sort_keys=False))
+        return out / page.name
 
 
 def _baseline(fit: Fit | None, overrides: dict[str, float]) -> dict[str, float]:

@@ -34,7 +34,7 @@ def scenario(scenario_or_path: Scenario | str | Path) -> Scenario:
     if isinstance(scenario_or_path, scenarios.Scenario):
         return scenario_or_path
     path = Path(scenario_or_path)
-    if path.is_file():
+    if path.exists():   # a folder, a pipe or a device too: the loader says what is wrong with it
         return scenarios.load(path)
     name = str(scenario_or_path)
     if name in shipped_scenarios():

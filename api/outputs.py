@@ -13,12 +13,14 @@ if TYPE_CHECKING:
 
 
 def write_result(result: Result, out: Path, lang: str, report: bool) -> Path:
-    """See Result.write."""
+    """See Result.write. The files are staged and moved into `out` together (model.files.staged_output)."""
     from nxmfg.model import plots
+    from nxmfg.model.files import check_writable, staged_output
 
+    check_writable(out)
     plots.font_families(lang)           # no CJK font for zh: fail before writing anything
-    out.mkdir(parents=True, exist_ok=True)
-    write_charts(result, out, lang, report, alongside=[partial(write_data, result, out)])
+    with staged_output(out, "simulate") as stage:
+        write_charts(result, stage, lang, report, alongside=[partial(write_data, result, stage)])
     return out
 
 
@@ -27,11 +29,12 @@ def write_data(result: Result, out: Path) -> None:
     import xarray as xr
     import yaml
 
-    from nxmfg.model.files import atomic_write, write_text
+    from nxmfg.model.files import atomic_write, interrupts_deferred, write_text
 
     dataset = xr.merge([result.indicators, result.variables], compat="no_conflicts")  # names never clash
     dataset.attrs.update(netcdf_attributes(result.metadata))
-    atomic_write(out / "results.nc", dataset.to_netcdf)
+    with interrupts_deferred():   # xarray's netCDF writer deadlocks on a KeyboardInterrupt inside it
+        atomic_write(out / "results.nc", dataset.to_netcdf)
     atomic_write(out / "results.csv", lambda p: result.indicators.to_dataframe().to_csv(p, float_format="%.6g"))
     atomic_write(out / "variables.csv", lambda p: result.variables.to_dataframe().to_csv(p, float_format="%.6g"))
     atomic_write(out / "attainment.csv", lambda p: result.attainment.to_csv(p, index=False, float_format="%.6g"))

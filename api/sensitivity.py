@@ -92,11 +92,12 @@ class SensitivityStudy:
     def write(self, out: Path | str) -> Path:
         """Write the samples, metadata, every table, the charts and summary.md into `out`, atomically."""
         from nxmfg import sensitivity
-        from nxmfg.model.files import write_bytes
+        from nxmfg.model.files import staged_output, write_bytes
+        from nxmfg.sensitivity.pipeline import KEEP
 
         out = Path(out)
-        out.mkdir(parents=True, exist_ok=True)
-        for name, data in self.saved.items():
-            write_bytes(out / name, data)
+        with staged_output(out, "sensitivity", keep=KEEP) as stage:   # the inputs of the analysis first
+            for name, data in self.saved.items():
+                write_bytes(stage / name, data)
         sensitivity.analyse(out)
         return out

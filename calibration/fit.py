@@ -14,8 +14,9 @@ import xarray as xr
 from scipy.optimize import differential_evolution, least_squares
 from tqdm import tqdm  # not tqdm.auto: in a notebook without ipywidgets it warns on import
 
+from nxmfg.calibration.history import RATE_SUFFIXES
+
 Evaluate = Callable[[np.ndarray], xr.Dataset]
-RATE_SUFFIXES = ("_growth_pct", "_change_pct", "_pp")
 BLOW_UP = 1e3     # scaled residual given to a NaN/inf model value, so the search steers away from it
 
 

@@ -1,6 +1,8 @@
 """The historical record: read and validate the long data file, choose one vintage per (indicator, year)."""
 
 import csv
+import datetime as dt
+import io
 import math
 import re
 from dataclasses import dataclass
@@ -10,6 +12,8 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
+from nxmfg.model.input_files import InputFileError, read_text
+
 HERE = Path(__file__).parent
 DATA = HERE / "data" / "ningxia_history.csv"
 INDICATOR_MAP = HERE / "indicator_map.yaml"
@@ -17,6 +21,17 @@ REQUIRED = ("indicator", "year", "value")
 COLUMNS = ["indicator", "year", "value", "unit", "source"]
 FIRST_MODEL_YEAR, LAST_MODEL_YEAR = 2010, 2035
 EARLIEST_YEAR = 1949
+RATE_SUFFIXES = ("_growth_pct", "_change_pct", "_pp")   # rates may be negative; other _pct are shares
+# Plain decimal numbers only: float() would also take "1_150", "nan", "infinity" and " 0x1p3"-like text.
+NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+# No Ningxia statistic in the data's units comes near (GDP is 4e3 亿元, energy use 8e3 万tce); a larger
+# value is a typo, and its square would overflow the fit's cost (1e300 gave `rmse inf`).
+MAX_MAGNITUDE = 1e9
+
+
+def last_historical_year() -> int:
+    """The last complete calendar year: no statistic exists yet for the current one."""
+    return dt.date.today().year - 1
 
 
 class DataError(ValueError):
@@ -112,14 +127,16 @@ def _parse(path: Path, line: int, record: dict, user_file: bool) -> Row | None:
 
     name, unit = (record.get("indicator") or "").strip(), (record.get("unit") or "").strip()
     raw_year, raw_value = (record.get("year") or "").strip(), (record.get("value") or "").strip()
-    if not re.fullmatch(r"\d{4}", raw_year) or not EARLIEST_YEAR <= int(raw_year) <= LAST_MODEL_YEAR:
-        raise fail("year", f"{raw_year!r} is not a year in {EARLIEST_YEAR}-{LAST_MODEL_YEAR}")
-    try:
-        value = float(raw_value)
-    except ValueError:
-        value = math.nan
+    last = min(LAST_MODEL_YEAR, last_historical_year())
+    if not re.fullmatch(r"\d{4}", raw_year) or not EARLIEST_YEAR <= int(raw_year) <= last:
+        raise fail("year", f"{raw_year!r} is not a year in {EARLIEST_YEAR}-{last} (history ends with the "
+                   "last complete year)")
+    value = float(raw_value) if NUMBER.fullmatch(raw_value) else math.nan
     if not math.isfinite(value):
-        raise fail("value", f"{raw_value!r} is not a finite number")
+        raise fail("value", f"{raw_value!r} is not a finite number (digits, a decimal point and an optional "
+                   "exponent, e.g. 1150 or 1.15e3)")
+    if abs(value) > MAX_MAGNITUDE:
+        raise fail("value", f"{raw_value} is larger than any statistic in these units ({MAX_MAGNITUDE:g})")
     year = int(raw_year)
     if name.startswith("national_"):
         return None
@@ -136,26 +153,53 @@ def _parse(path: Path, line: int, record: dict, user_file: bool) -> Row | None:
         unit = f"% (= {name} {entry['offset']:+g}; {unit})"
     source = " ".join(filter(None, [(record.get("source_title") or "").strip(),
                                     f"<{record['source_url'].strip()}>" if record.get("source_url") else ""]))
-    return Row(line, entry["model"], year, value + entry.get("offset", 0), unit, source, rank)
+    value += entry.get("offset", 0)
+    problem = value_problem(entry["model"], value)
+    if problem:
+        raise fail("value", f"{raw_value} for {name}: {problem}")
+    return Row(line, entry["model"], year, value, unit, source, rank)
+
+
+def value_problem(indicator: str, value: float) -> str | None:
+    """Why `value` cannot be a value of the model indicator, or None: the sign of counts and levels, the
+    range of shares. Kinds follow the names: rates end in RATE_SUFFIXES, shares in `_pct`."""
+    if indicator.endswith(RATE_SUFFIXES):
+        return None
+    if indicator.endswith("_pct"):
+        return None if 0 <= value <= 100 else "a share must lie in 0-100 %"
+    return None if value >= 0 else "a count or level cannot be negative"
 
 
 def read_rows(path: Path, user_file: bool = False) -> list[Row]:
-    """Validated rows of one long CSV file (excluded rows dropped), before the vintage rule."""
-    rows, end = [], 1
+    """Validated rows of one long CSV file (excluded rows dropped), before the vintage rule.
+
+    RFC 4180 strictly: an unterminated quote is an error (not a field that swallows the rest of the
+    file), and every record has the header's number of fields.
+    """
     try:
-        with open(path, encoding="utf-8-sig", newline="") as handle:
-            reader = csv.DictReader(handle)
-            missing = [column for column in REQUIRED if column not in (reader.fieldnames or [])]
-            if missing:
-                raise DataError(f"{path}:1: field '{missing[0]}': missing column; "
-                                f"required: {', '.join(REQUIRED)}")
-            for record in reader:
-                start, end = end + 1, reader.line_num      # a quoted field may span lines: name the first
-                row = _parse(path, start, record, user_file)
-                if row is not None:
-                    rows.append(row)
-    except (UnicodeDecodeError, csv.Error) as error:
-        raise DataError(f"{path}:{end + 1}: not a UTF-8 CSV file ({error})") from None
+        text = read_text(path, "data")
+    except InputFileError as error:
+        raise DataError(str(error)) from None
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    rows, start = [], 1
+    try:
+        header = [name.strip() for name in next(reader, [])]
+        duplicated = sorted({name for name in header if header.count(name) > 1})
+        if duplicated:
+            raise DataError(f"{path}:1: field '{duplicated[0]}': column named twice")
+        missing = [column for column in REQUIRED if column not in header]
+        if missing:
+            raise DataError(f"{path}:1: field '{missing[0]}': missing column; required: {', '.join(REQUIRED)}")
+        start = reader.line_num + 1
+        for record in reader:
+            if record and len(record) != len(header):
+                raise DataError(f"{path}:{start}: {len(record)} fields, but the header has {len(header)}")
+            row = _parse(path, start, dict(zip(header, record, strict=True)), user_file) if record else None
+            if row is not None:
+                rows.append(row)
+            start = reader.line_num + 1     # a quoted field may span lines: name the record's first
+    except csv.Error as error:
+        raise DataError(f"{path}:{start}: not well-formed CSV ({error}); check the quotes") from None
     return rows
 
 

@@ -120,21 +120,23 @@ def run(until: int | None, data: Path | None, progress: bool = True) -> Outcome:
 
 def write(outcome: Outcome, out: Path) -> list[Path]:
     """fitted.yaml, ensemble.csv, params.csv, fit.csv (+ fit_out_of_sample.csv), residuals.csv, fit.png
-    and report.md in `out`, each atomically; never the shipped fit."""
-    out.mkdir(parents=True, exist_ok=True)
-    runner.write_fitted(outcome.values, outcome.header, out / "fitted.yaml")
-    runner.write_ensemble(list(outcome.values), outcome.members, outcome.header, out / "ensemble.csv")
-    report.write_csv(outcome.params, out / "params.csv")
-    report.write_csv(outcome.in_sample, out / "fit.csv")
-    report.write_csv(outcome.pairs, out / "residuals.csv")
-    if outcome.out_of_sample is not None:
-        report.write_csv(outcome.out_of_sample, out / "fit_out_of_sample.csv")
-    report.draw_charts(outcome.runs.isel(run=0), outcome.runs, outcome.setup.history, outcome.until,
-                       out / "fit.png")
-    text = report.report_markdown(outcome.header, outcome.params, outcome.in_sample, outcome.out_of_sample,
-                                  outcome.setup.problem.targets, outcome.setup.notes)
-    report.write_text(text, out / "report.md")
-    return sorted(out.iterdir())
+    and report.md in `out`, staged and moved in together (model.files.staged_output); never the shipped fit."""
+    from nxmfg.model.files import staged_output
+
+    with staged_output(out, "calibrate") as stage:
+        runner.write_fitted(outcome.values, outcome.header, stage / "fitted.yaml")
+        runner.write_ensemble(list(outcome.values), outcome.members, outcome.header, stage / "ensemble.csv")
+        report.write_csv(outcome.params, stage / "params.csv")
+        report.write_csv(outcome.in_sample, stage / "fit.csv")
+        report.write_csv(outcome.pairs, stage / "residuals.csv")
+        if outcome.out_of_sample is not None:
+            report.write_csv(outcome.out_of_sample, stage / "fit_out_of_sample.csv")
+        report.draw_charts(outcome.runs.isel(run=0), outcome.runs, outcome.setup.history, outcome.until,
+                           stage / "fit.png")
+        text = report.report_markdown(outcome.header, outcome.params, outcome.in_sample, outcome.out_of_sample,
+                                      outcome.setup.problem.targets, outcome.setup.notes)
+        report.write_text(text, stage / "report.md")
+    return sorted(p for p in out.iterdir() if not p.name.startswith("."))
 
 
 def save(outcome: Outcome) -> list[Path]:
@@ -142,6 +144,9 @@ def save(outcome: Outcome) -> list[Path]:
     if outcome.until is not None:
         raise ValueError(f"save: a fit to years <= {outcome.until} is an out-of-sample test; it cannot "
                          "replace the shipped fit, which uses all years")
+    from nxmfg.model.files import remove_stale
+
+    remove_stale(runner.FITTED.parent, depth=1)   # temporaries of a calibration killed while writing
     runner.write_fitted(outcome.values, outcome.header, runner.FITTED)
     runner.write_ensemble(list(outcome.values), outcome.members, outcome.header, runner.ENSEMBLE)
     return [runner.FITTED, runner.ENSEMBLE]

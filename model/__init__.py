@@ -21,6 +21,7 @@ import yaml
 from pysd.py_backend.model import Model
 
 from nxmfg.model import files
+from nxmfg.model.engine.transform import numpy_power
 
 MDL = Path(__file__).with_name("nxmfg.mdl")
 FITTED = Path(__file__).parents[1] / "calibration" / "fitted.yaml"
@@ -35,14 +36,22 @@ def version() -> str:
 
 
 def translated() -> Path:
-    """Path of the PySD translation of this version of the .mdl (translated on first use)."""
-    py_file = CACHE / version() / "nxmfg.py"
+    """Path of the PySD translation of this version of the .mdl (translated on first use).
+
+    Its powers go through numpy (`model.engine.transform.numpy_power`), so that plain runs and
+    ensemble runs round alike on every CPU; the cache folder's name says so, apart from plain ones.
+    """
+    py_file = CACHE / f"{version()}-numpy-power" / "nxmfg.py"
     if not py_file.exists():
         work = Path(tempfile.mkdtemp(dir=CACHE.parent if CACHE.parent.exists() else None))
-        pysd.read_vensim(shutil.copy(MDL, work / "nxmfg.mdl"))  # writes nxmfg.py beside its input
-        py_file.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(work / "nxmfg.py", py_file)  # atomic: a concurrent or crashed translation leaves no half file
-        shutil.rmtree(work, ignore_errors=True)
+        try:
+            pysd.read_vensim(shutil.copy(MDL, work / "nxmfg.mdl"))  # writes nxmfg.py beside its input
+            source = numpy_power((work / "nxmfg.py").read_text(encoding="utf-8"))
+            (work / "nxmfg.py").write_text(source, encoding="utf-8")
+            py_file.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(work / "nxmfg.py", py_file)  # atomic: a concurrent or crashed translation leaves no half file
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
     return py_file
 
 

@@ -11,12 +11,9 @@ import contextlib
 import functools
 import hashlib
 import math
-import multiprocessing
 import os
 import pickle
-import signal
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +27,7 @@ from nxmfg.model.engine.batch import CONTROL, Chunk, TimePath, run_chunk, time_a
 from nxmfg.model import files
 from nxmfg.model.engine import transform as engine_transform
 from nxmfg.model.engine.transform import UnsupportedFeature, transform
+from nxmfg.model.engine.workers import Pool
 
 __all__ = ["run", "run_translated", "UnsupportedFeature"]
 CHUNK_BYTES = 256 * 2**20  # one chunk's full Dataset before `reduce`
@@ -182,30 +180,22 @@ def _completed(chunks: list[Chunk], workers: int | None, scheduler: Any) -> Iter
             yield index, run_chunk(chunk)
         return
     pool = _pool(workers)
-    futures = {pool.submit(run_chunk, chunk): index for index, chunk in enumerate(chunks)}
     try:
-        for future in as_completed(futures):
-            yield futures[future], future.result()
+        yield from pool.map_unordered(run_chunk, chunks)
     except BaseException:  # Ctrl-C or a failed chunk: stop the workers now, leave no orphans
         _POOLS.pop(workers, None)
-        for process in list(pool._processes.values()):  # no public way: shutdown() waits for chunks
-            process.terminate()
-        pool.shutdown(wait=False, cancel_futures=True)
+        pool.close(now=True)
         raise
 
 
-_POOLS: dict[int, ProcessPoolExecutor] = {}
+_POOLS: dict[int, Pool] = {}
 
 
-def _pool(workers: int) -> ProcessPoolExecutor:
+def _pool(workers: int) -> Pool:
     """Worker processes kept between calls: each keeps its configured model for the next batch."""
     if workers not in _POOLS:
-        for old in _POOLS.values():
-            old.shutdown(wait=True)
-        _POOLS.clear()
-        # forkserver: workers start clean, not as forks of a parent that may run threads (tqdm, Dask)
-        _POOLS[workers] = ProcessPoolExecutor(max_workers=workers, initializer=_ignore_interrupt,
-                                              mp_context=multiprocessing.get_context("forkserver"))
+        _close_pools()
+        _POOLS[workers] = Pool(workers)
     return _POOLS[workers]
 
 
@@ -213,7 +203,7 @@ def _pool(workers: int) -> ProcessPoolExecutor:
 def _close_pools() -> None:
     """Stop the kept worker processes (also at exit)."""
     for pool in _POOLS.values():
-        pool.shutdown(wait=True, cancel_futures=True)
+        pool.close()
     _POOLS.clear()
 
 
@@ -243,7 +233,3 @@ def _check_picklable(reduce: Reduce | None) -> None:
         raise ValueError(f"reduce: {reduce!r} cannot be sent to worker processes ({error}); use a "
                          "module-level function or functools.partial of one") from error
 
-
-def _ignore_interrupt() -> None:
-    """Workers leave Ctrl-C to the parent, which cancels the batch."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)

@@ -1,10 +1,40 @@
-"""Atomic writes: a crash or Ctrl-C leaves the old file or none, never half a file."""
+"""Writing outputs safely: atomic files, output folders checked first, staged, and marked while incomplete.
 
+- `atomic_path`, `atomic_write`, `write_bytes`, `write_text`: a crash or Ctrl-C leaves the old file or
+  none, never half a file.
+- `check_writable(folder)`: a one-line `OutputError` before any work if `folder` cannot be made or written.
+- `staged_output(folder, command)`: a command writes into a hidden staging folder inside `folder`; at
+  the end the files move in, while `folder/INCOMPLETE` says that the folder is being rewritten.
+- `remove_stale(folder)`: temporaries and staging folders of processes that are no longer running
+  (a SIGKILL, a power cut) are removed by the next run.
+- `interrupts_deferred()`: Ctrl-C waits until a library call that must not be interrupted returns.
+"""
+
+import datetime as dt
+import json
 import os
+import re
+import shutil
+import signal
 import tempfile
-from collections.abc import Callable, Iterator
+import threading
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+MARKER = "INCOMPLETE"
+MANIFEST = ".nxmfg-manifest.json"   # the files the last complete run of a command wrote
+NAME_MAX = 255                       # bytes in one path component (Linux, macOS, Windows)
+# Our temporaries carry the writer's process id: `.results.csv.1234.k2j4h1x0.tmp`, `.nxmfg-staging.1234.x8f1`
+_TEMPORARY = re.compile(r"^\..+?(?:\.(?P<pid>\d+))?\.[a-z0-9_]+\.tmp$")
+_STAGING = re.compile(r"^\.nxmfg-(?:staging|probe)\.(?P<pid>\d+)\.[a-z0-9_]+$")
+
+
+class OutputError(ValueError):
+    """An output folder that cannot be written; str() is one line naming it."""
+
+    def __init__(self, folder: Path | str, problem: str):
+        super().__init__(f"{folder}: {problem}")
 
 
 def _umask() -> int:
@@ -17,10 +47,11 @@ def _umask() -> int:
 def atomic_path(path: Path | str) -> Iterator[Path]:
     """Yield a temporary path beside `path`; move it into place only if the block succeeds.
 
-    The file gets the usual permissions (mkstemp's own are 0600, unreadable to others).
+    The file gets the usual permissions (mkstemp's own are 0600, unreadable to others). Its name
+    carries our process id, so that `remove_stale` knows when it is left over.
     """
     path = Path(path)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp")
     os.close(handle)
     os.chmod(temporary, 0o666 & ~_umask())
     try:
@@ -44,3 +75,174 @@ def write_bytes(path: Path | str, data: bytes) -> Path:
 
 def write_text(path: Path | str, text: str) -> Path:
     return write_bytes(path, text.encode("utf-8"))
+
+
+@contextmanager
+def interrupts_deferred() -> Iterator[None]:
+    """Hold Ctrl-C (SIGINT) until the block ends, then raise KeyboardInterrupt as usual.
+
+    xarray's netCDF reader and writer deadlock if KeyboardInterrupt lands while they hold their file
+    lock: the clean-up waits for the lock its own thread holds (a Ctrl-C during `simulate` hung 8
+    times in 20 at that moment). Signals reach only the main thread, so elsewhere this does nothing.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    received = []
+    previous = signal.signal(signal.SIGINT, lambda number, frame: received.append(number))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        if received and previous is signal.default_int_handler:
+            raise KeyboardInterrupt
+        if received and callable(previous):
+            previous(signal.SIGINT, None)
+        elif received and previous == signal.SIG_DFL:
+            os.kill(os.getpid(), signal.SIGINT)
+
+
+def check_writable(folder: Path | str) -> Path:
+    """Raise OutputError unless `folder` is a folder we can write in, or one we can create.
+
+    Nothing is left behind: the probe is an empty folder made and removed in the nearest existing
+    ancestor. Call it before any work, so a bad `--out` costs nothing.
+    """
+    folder = Path(folder)
+    for part in folder.parts:
+        if len(os.fsencode(part)) > NAME_MAX:
+            raise OutputError(folder, f"the name {part[:24]}... is longer than {NAME_MAX} bytes")
+    existing = folder
+    while not os.path.lexists(existing) and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        where = "is not a folder" if existing == folder else f"{existing} is not a folder"
+        raise OutputError(folder, f"cannot write the output there: {where}")
+    try:
+        os.rmdir(tempfile.mkdtemp(dir=existing, prefix=f".nxmfg-probe.{os.getpid()}."))
+    except OSError as error:
+        raise OutputError(folder, f"cannot write in {existing} ({error.strerror})") from None
+    return folder
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:   # another user's process
+        return True
+    return True
+
+
+def remove_stale(folder: Path | str, depth: int = 2) -> list[Path]:
+    """Remove our temporaries and staging folders whose writer is no longer running; return them.
+
+    Looks `depth` levels deep (outputs have charts/ and chunks/ subfolders), not through a whole tree
+    that a user may have pointed --out at. A temporary without a process id (an older version's) is stale.
+    """
+    removed = []
+    folder = Path(folder)
+    if not folder.is_dir():
+        return removed
+    for entry in os.scandir(folder):
+        staging, temporary = _STAGING.match(entry.name), _TEMPORARY.match(entry.name)
+        if staging and entry.is_dir(follow_symlinks=False) and not _alive(int(staging["pid"])):
+            shutil.rmtree(entry.path, ignore_errors=True)
+            removed.append(Path(entry.path))
+        elif temporary and entry.is_file(follow_symlinks=False) and not (
+                temporary["pid"] and _alive(int(temporary["pid"]))):
+            Path(entry.path).unlink(missing_ok=True)
+            removed.append(Path(entry.path))
+        elif depth > 1 and not staging and entry.is_dir(follow_symlinks=False):
+            removed += remove_stale(entry.path, depth - 1)
+    return removed
+
+
+def is_complete(folder: Path | str) -> bool:
+    """False while a command is writing `folder`, or after it was interrupted doing so."""
+    return not (Path(folder) / MARKER).exists()
+
+
+def _mark(folder: Path, command: str) -> None:
+    started = dt.datetime.now().astimezone().isoformat(timespec="seconds")
+    write_text(folder / MARKER, f"`nxmfg {command}` is writing this folder (process {os.getpid()}, started "
+               f"{started}).\nIf no such run is going on, it was interrupted and the files here may mix two "
+               "runs: run the command again.\n")
+
+
+def _make_folder(folder: Path) -> list[Path]:
+    """mkdir -p; return the folders it created, outermost first."""
+    missing = [path for path in (folder, *folder.parents) if not path.exists()][::-1]
+    folder.mkdir(parents=True, exist_ok=True)
+    return missing
+
+
+@contextmanager
+def staged_output(folder: Path | str, command: str, keep: Iterable[str] = (),
+                  incomplete_from_start: bool = False) -> Iterator[Path]:
+    """Yield a staging folder to write a command's outputs in; on success move them into `folder`.
+
+    Parameters
+    ----------
+    folder
+        The output folder (created if needed; checked with `check_writable` first).
+    command
+        The command writing it. Files that the previous complete run of the same command wrote and
+        this run does not are removed, so no result of an older run is left beside the new ones.
+    keep
+        Relative paths (files or folders) never removed that way, e.g. a study's `chunks`.
+    incomplete_from_start
+        Mark `folder` incomplete at once, not only while the files move in: for a command that also
+        writes into `folder` directly (a study's chunks).
+
+    While the files move in, `folder/INCOMPLETE` says so; a run killed then leaves it. A run that fails
+    or is interrupted before leaves `folder` as it was, and removes it if it made it. Staging folders and
+    temporaries that killed runs left are removed first.
+    """
+    folder = check_writable(folder)
+    created = _make_folder(folder)
+    remove_stale(folder)
+    if created or incomplete_from_start:
+        _mark(folder, command)
+    stage = Path(tempfile.mkdtemp(dir=folder, prefix=f".nxmfg-staging.{os.getpid()}."))
+    try:
+        yield stage
+        _commit(stage, folder, command, tuple(keep))
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+        if created and {entry.name for entry in os.scandir(folder)} <= {MARKER}:  # a failed first run
+            (folder / MARKER).unlink(missing_ok=True)
+            for path in reversed(created):
+                try:
+                    path.rmdir()
+                except OSError:
+                    break
+
+
+def _commit(stage: Path, folder: Path, command: str, keep: tuple[str, ...]) -> None:
+    _mark(folder, command)
+    written = sorted(path.relative_to(stage).as_posix() for path in stage.rglob("*") if path.is_file())
+    for relative in written:
+        (folder / relative).parent.mkdir(parents=True, exist_ok=True)
+        os.replace(stage / relative, folder / relative)
+    previous = _manifest(folder)
+    if previous.get("command") == command:
+        for relative in set(previous.get("files", [])) - set(written):
+            if not any(relative == k or relative.startswith(f"{k}/") for k in keep):
+                (folder / relative).unlink(missing_ok=True)
+    write_text(folder / MANIFEST, json.dumps({"command": command, "files": written}, indent=1) + "\n")
+    (folder / MARKER).unlink()
+
+
+def _manifest(folder: Path) -> dict:
+    """The previous run's manifest; only plain relative paths inside `folder` are taken from it."""
+    try:
+        found = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+        files = [f for f in found["files"] if isinstance(f, str) and ".." not in Path(f).parts
+                 and not Path(f).is_absolute()]
+        return {"command": found["command"], "files": files}
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}

@@ -19,7 +19,8 @@ import xarray as xr
 
 from nxmfg import scenarios
 from nxmfg.model import drawing, plots
-from nxmfg.model.files import write_bytes
+from nxmfg.model.files import interrupts_deferred, write_bytes
+from nxmfg.model.input_files import check_input_file
 
 TEXT = {
     "zh": {"title": "宁夏制造业系统动力学模型：情景比较报告", "version": "模型版本", "date": "生成日期",
@@ -293,7 +294,12 @@ def report_meta(paths: Iterable[Path], fit: Mapping | None = None) -> dict[str, 
 
 def load_ensemble(path: Path) -> xr.Dataset:
     """Indicators of an ensemble (dims run, year) for the 5-95 % bands, e.g. from calibration or Sobol."""
-    bands = xr.load_dataset(path)
+    check_input_file(path, "ensemble")
+    try:
+        with interrupts_deferred():   # xarray's netCDF reader deadlocks on a KeyboardInterrupt inside it
+            bands = xr.load_dataset(path)
+    except (OSError, ValueError) as error:
+        raise ValueError(f"{path}: not a netCDF file of an ensemble ({error})") from None
     if "run" not in bands.dims or "year" not in bands.dims:
         raise ValueError(f"{path}: dims are {tuple(bands.dims)}; an ensemble needs dims (run, year)")
     return bands

@@ -30,11 +30,16 @@ POLICY_LEVERS = (
     "cloud_voucher_firms_per_year", "energy_saving_investment_share",
     "water_saving_investment_share", "solid_waste_demo_firms_per_year",
 )
-# Bounds for outlook values (lookups carry no [min,max] in the .mdl). Growth and inflation beyond
-# +-50 %/yr or +-30 %/yr are typos; the coal price divides the heavy share's indicated value
-# (coal price index^-elasticity), so it must stay positive: 50-5000 yuan/t spans a tenth to seven times the
-# 2022 price; China's R&D intensity enters as a ratio to its 2012 value (0.2-8 % of GDP); an extra
-# deduction above 200 % is a typo.
+# Outlook values the model is defined for (lookups carry no [min,max] in the .mdl), from its equations:
+# - growth and inflation rates g enter as Factor*g: Euler keeps a factor positive while g > -1/TIME STEP;
+#   beyond +-50 %/yr (+-30 %/yr for prices) is a typo, not a scenario.
+# - the coal price c enters the heavy share's odds as (c/522)^-(heavy coal price elasticity): undefined at 0;
+#   50-5000 yuan/t spans a tenth to seven times the 2022 price.
+# - China's R&D intensity enters as a ratio to its 2012 value (1.98 %) raised to an elasticity <= 4.
+# - the super-deduction d enters as 1 + elasticity*(d - 0.5) in R&D take-up and intensity; with the start
+#   elasticity at its range end 3 that stays positive only for d > 0.5 - 1/3 = 0.17: hence 0.2. 2.0 is
+#   twice the 100 % deduction of 2023.
+# tests/test_scenarios.py runs 512 random parameter sets at each end and finds every stock finite.
 OUTLOOK_BOUNDS = {
     "national_industry_growth_outlook": (-0.5, 0.5),
     "national_nonindustry_growth_outlook": (-0.5, 0.5),
@@ -42,8 +47,9 @@ OUTLOOK_BOUNDS = {
     "national_nonindustry_inflation_outlook": (-0.3, 0.3),
     "coal_price_outlook": (50.0, 5000.0),
     "national_rd_intensity_outlook": (0.002, 0.08),
-    "rd_super_deduction_outlook": (0.0, 2.0),
+    "rd_super_deduction_outlook": (0.2, 2.0),
 }
+MAX_DESCRIPTION = 10_000   # characters; the description is copied into every output's metadata
 
 Number = Annotated[float, Field(allow_inf_nan=False)]
 
@@ -78,7 +84,7 @@ class Scenario(BaseModel):
 
     model_config = ConfigDict(extra="forbid", strict=True)
     name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
-    description: str = Field(min_length=1)
+    description: str = Field(min_length=1, max_length=MAX_DESCRIPTION)
     final_year: int = Field(LAST_YEAR, ge=FIRST_LEVER_YEAR, le=LAST_YEAR)
     levers: dict[str, Lever] = {}
     paths: dict[str, dict[int, Number]] = {}
@@ -120,6 +126,7 @@ def _validated(data, path: Path | str) -> Scenario:
         raise from_validation_error(path, error, Scenario) from None
     scenario._source = Path(path)
     _check_years(scenario)
+    _check_outlooks(scenario)
     return scenario
 
 
@@ -135,6 +142,14 @@ def with_changes(scenario: Scenario, name: str, description: str | None = None, 
     data["levers"] = data["levers"] | dict(levers or {})
     data["paths"] = data["paths"] | dict(paths or {})
     return _validated(data, f"<{name}>")
+
+
+def _check_outlooks(scenario: Scenario) -> None:
+    """Outlook values within OUTLOOK_BOUNDS (names are checked against the model by `check`)."""
+    for name, points in scenario.paths.items():
+        low, high = OUTLOOK_BOUNDS.get(name, (np.nan, np.nan))
+        for year, value in points.items():
+            _check_bounds(scenario.source, f"paths.{name}.{year}", value, low, high, "")
 
 
 def _check_years(scenario: Scenario) -> None:
@@ -181,13 +196,11 @@ def check(scenario: Scenario, constants: pd.DataFrame, lookups: Iterable[str]) -
             _check_bounds(path, f"levers.{name}.{field}", value, row["low"], row["high"],
                           row.get("units", ""))
     outlooks = sorted(n for n in lookups if n.endswith("_outlook"))
-    for name, points in scenario.paths.items():
+    for name in scenario.paths:
         if name not in outlooks:
             raise ScenarioError(path, f"paths.{name}",
                                 f"not an outlook lookup; allowed: {', '.join(outlooks)}")
-        low, high = OUTLOOK_BOUNDS.get(name, (np.nan, np.nan))
-        for year, value in points.items():
-            _check_bounds(path, f"paths.{name}.{year}", value, low, high, "")
+    _check_outlooks(scenario)
 
 
 def _check_bounds(path: Path, field: str, value: float, low: float, high: float, units: str) -> None:

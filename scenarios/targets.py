@@ -100,9 +100,9 @@ def _require(condition: bool, message: str) -> None:
 def load_targets(path: Path | str = TARGETS, known: Iterable[str] = ()) -> list[Target]:
     """Read and validate a targets file: a list of rows, unique ids, conflicts_with naming a row
     of the file or one of the `known` ids."""
-    rows = read_yaml(path)
-    if not isinstance(rows, list):
-        raise ScenarioError(path, "", "expected a list of targets")
+    rows = read_yaml(path, "targets")
+    if not isinstance(rows, list) or not rows:
+        raise ScenarioError(path, "", "expected a list of targets, one mapping each")
     targets: list[Target] = []
     for index, row in enumerate(rows):
         name = row.get("id") if isinstance(row, dict) and isinstance(row.get("id"), str) else f"[{index}]"

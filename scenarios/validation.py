@@ -7,6 +7,10 @@ from typing import Any, Union, get_args, get_origin
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from nxmfg.model.input_files import InputFileError, read_text
+
+MAX_DEPTH = 32   # nesting of mappings and lists; our files need 4
+
 
 class ScenarioError(ValueError):
     """Bad scenario or targets input; str() is one line: `file: dotted.field: problem; allowed: ...`."""
@@ -21,8 +25,23 @@ def _one_line(text: str) -> str:
     return " ".join(text.split())
 
 
-class _UniqueKeyLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml's parser: 4x faster
-    """SafeLoader that refuses duplicate keys: PyYAML would silently keep the last one."""
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """SafeLoader that refuses duplicate keys (PyYAML would silently keep the last one), aliases (a
+    "billion laughs" file expands a few hundred bytes into gigabytes) and deep nesting."""
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise yaml.composer.ComposerError(None, None, f"alias *{event.anchor}: aliases are not allowed; "
+                                              "write the value out", event.start_mark)
+        self._depth = getattr(self, "_depth", 0) + 1
+        try:
+            if self._depth > MAX_DEPTH:
+                raise yaml.composer.ComposerError(None, None, f"nested more than {MAX_DEPTH} levels deep",
+                                                  self.peek_event().start_mark)
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
 
 
 def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
@@ -39,12 +58,13 @@ def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: b
 _UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
-def read_yaml(path: Path | str) -> Any:
-    """Parse a YAML file; any read or syntax problem becomes a one-line ScenarioError."""
+def read_yaml(path: Path | str, kind: str = "scenario") -> Any:
+    """Parse a YAML file of `kind` (a key of model.input_files.LIMITS); any read or syntax problem
+    becomes a one-line ScenarioError."""
     try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as error:
-        raise ScenarioError(path, "", f"cannot read file ({error.strerror})") from error
+        text = read_text(path, kind)
+    except InputFileError as error:
+        raise ScenarioError(path, "", error.problem) from None
     try:
         return yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 (a SafeLoader subclass)
     except yaml.YAMLError as error:
@@ -104,15 +124,16 @@ def from_validation_error(path: Path | str, error: ValidationError, model: type[
     first = error.errors()[0]
     loc = tuple(first["loc"])
     shown = prefix + (loc[:-1] if loc and loc[-1] == "[key]" else loc)
-    problem = _problem(first, model, loc)
+    problem = describe(first, model)
     more = len(error.errors()) - 1
     if more:
         problem += f" (and {more} more problem{'s' if more > 1 else ''})"
     return ScenarioError(path, dotted(shown), problem)
 
 
-def _problem(error: dict, model: type[BaseModel], loc: tuple) -> str:
-    kind = error["type"]
+def describe(error: dict, model: type[BaseModel]) -> str:
+    """One pydantic error (an item of ValidationError.errors()) in words, with the allowed keys or values."""
+    kind, loc = error["type"], tuple(error["loc"])
     if kind == "extra_forbidden":
         allowed = _fields_at(model, loc[:-1])
         return "unknown key" + (f"; allowed: {', '.join(allowed)}" if allowed else "")

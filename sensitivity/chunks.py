@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import os
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 from tqdm import tqdm
 
-from nxmfg.model.files import atomic_path
+from nxmfg.model.files import atomic_path, remove_stale
 
 Evaluation = dict[str, np.ndarray]
 """Arrays with one leading row per sample row: `outcomes` (rows, K), optionally `met` (rows, K) and
@@ -31,15 +32,22 @@ class ChunkStore:
     def __init__(self, folder: Path, fingerprint: str, rows: int, chunk_rows: int, resume: bool) -> None:
         self.folder = Path(folder)
         self.folder.mkdir(parents=True, exist_ok=True)
+        remove_stale(self.folder, depth=1)   # half-written chunks of a killed run
         manifest = self.folder / "manifest.json"
         wanted = {"fingerprint": fingerprint, "rows": rows}
         if resume and manifest.exists():
-            found = json.loads(manifest.read_text())
+            try:
+                found = json.loads(manifest.read_text(encoding="utf-8"))
+                chunk_rows = int(found["chunk_rows"])
+                if chunk_rows < 1:
+                    raise ValueError(f"chunk_rows {chunk_rows} < 1")
+            except (OSError, ValueError, KeyError, TypeError) as error:
+                raise ValueError(f"{manifest}: unreadable ({error}); rerun without --resume") from None
             if {k: found.get(k) for k in wanted} != wanted:
                 raise ValueError(f"{self.folder}: the saved chunks belong to another study or sample "
                                  f"(fingerprint {found.get('fingerprint')}, not {fingerprint}); "
                                  "rerun without --resume or pick another --out")
-            chunk_rows = found["chunk_rows"]          # the chunk layout must not change mid-study
+            # the chunk layout (chunk_rows, read above) must not change mid-study
         else:
             for old in self.folder.glob("chunk_*.npz"):
                 old.unlink()
@@ -56,7 +64,24 @@ class ChunkStore:
         return self.folder / f"chunk_{index:05d}.npz"
 
     def finished(self) -> list[int]:
-        return [i for i in range(len(self.bounds)) if self.path(i).exists()]
+        """Chunks saved whole. Ours are written atomically, so a damaged one was damaged since (a full
+        disk, a copy cut short): it is removed and evaluated again."""
+        done = []
+        for index in range(len(self.bounds)):
+            if self.path(index).exists():
+                if self._intact(index):
+                    done.append(index)
+                else:
+                    self.path(index).unlink()
+        return done
+
+    def _intact(self, index: int) -> bool:
+        start, stop = self.bounds[index]
+        try:
+            with np.load(self.path(index)) as chunk:
+                return len(chunk["outcomes"]) == stop - start
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
+            return False
 
 
 def _as_evaluation(result: np.ndarray | Evaluation, rows: int) -> Evaluation:

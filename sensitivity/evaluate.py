@@ -13,7 +13,7 @@ from nxmfg import model, scenarios
 from nxmfg.model import ensemble
 from nxmfg.model import indicators as model_indicators
 
-from .study import Study, check, read
+from .study import Study, check, check_levers_from, read
 
 
 def _scenario_path(study_file: Path, scenario: str) -> Path:
@@ -35,6 +35,11 @@ def _check_outcomes(path: Path, study: Study, targets: dict[str, scenarios.Targe
         elif outcome.indicator not in model_indicators.INDICATORS:
             raise ValueError(f"{path}: outcomes.{index}.indicator: {outcome.indicator!r} is not in "
                              "model/indicators.py")
+    years = [outcome.year or targets[outcome.target].year for outcome in study.outcomes]
+    try:
+        check_levers_from(study, years)
+    except ValueError as error:
+        raise ValueError(f"{path}: {error}") from None
 
 
 class ModelEvaluator:

@@ -11,12 +11,17 @@ Output folder:
   target_odds.csv, regional_sensitivity.csv, prim_boxes.csv           (sobol, target outcomes)
   morris.csv                                                          (morris)
   *.png, summary.md
+
+The results are written into a staging folder and moved in at the end (model.files.staged_output);
+from the first chunk to the last result `INCOMPLETE` marks the folder, so that results of an older
+study are never taken for this one's.
 """
 
 from __future__ import annotations
 
 import json
 import time
+import zipfile
 from collections.abc import Callable
 from datetime import UTC, datetime
 from importlib.metadata import version
@@ -25,10 +30,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from pydantic import ValidationError
+
+from nxmfg.model.files import check_writable, is_complete, staged_output
 
 from . import analysis, odds, plots, report
 from .chunks import ChunkStore, atomic_path, evaluate_in_chunks, save_npz
 from .study import Study, read
+
+KEEP = ("chunks", "samples.npz", "metadata.json")   # inputs of --analyse-only, never removed as stale
 
 
 def run_study(study: Study, evaluate: Callable, out: Path, method: str = "sobol", resume: bool = False,
@@ -47,24 +57,27 @@ def run_study(study: Study, evaluate: Callable, out: Path, method: str = "sobol"
     context = context or {}
     fingerprint = study.fingerprint(method=method, **context)
     X = analysis.sample(study, method)
-    store = ChunkStore(out / "chunks", fingerprint, len(X), chunk_rows, resume)
-    started = time.perf_counter()
-    evaluation = evaluate_in_chunks(X, evaluate, store, progress)
-    seconds = time.perf_counter() - started
-    outcomes = evaluation["outcomes"]
-    arrays = {"X": X, "outcomes": outcomes, "met": evaluation.get("met", np.full(outcomes.shape, np.nan)),
-              "series": evaluation.get("series", np.empty((len(X), 0, 0))),
-              "series_names": np.array(getattr(evaluate, "series_names", []), dtype=str),
-              "series_years": np.array(getattr(evaluate, "series_years", []), dtype=int)}
-    save_npz(out / "samples.npz", arrays)
-    metadata = {"study": study.model_dump(mode="json"), "method": method, "fingerprint": fingerprint,
-                "seed": study.seed, "samples": study.samples, "runs": len(X),
-                "parameters": list(study.parameters), "outcomes": [o.label for o in study.outcomes],
-                "evaluation_seconds": round(seconds, 3), "chunk_rows": store.chunk_rows,
-                "salib": version("SALib"), "created": datetime.now(UTC).isoformat(timespec="seconds"),
-                **context}
-    _write_text(out / "metadata.json", json.dumps(metadata, indent=1, ensure_ascii=False))
-    return analyse(out)
+    check_writable(out)
+    store = ChunkStore(out / "chunks", fingerprint, len(X), chunk_rows, resume)   # refuses a wrong --resume first
+    with staged_output(out, "sensitivity", keep=KEEP, incomplete_from_start=True) as stage:
+        started = time.perf_counter()
+        evaluation = evaluate_in_chunks(X, evaluate, store, progress)
+        seconds = time.perf_counter() - started
+        outcomes = evaluation["outcomes"]
+        arrays = {"X": X, "outcomes": outcomes,
+                  "met": evaluation.get("met", np.full(outcomes.shape, np.nan)),
+                  "series": evaluation.get("series", np.empty((len(X), 0, 0))),
+                  "series_names": np.array(getattr(evaluate, "series_names", []), dtype=str),
+                  "series_years": np.array(getattr(evaluate, "series_years", []), dtype=int)}
+        save_npz(stage / "samples.npz", arrays)
+        metadata = {"study": study.model_dump(mode="json"), "method": method, "fingerprint": fingerprint,
+                    "seed": study.seed, "samples": study.samples, "runs": len(X),
+                    "parameters": list(study.parameters), "outcomes": [o.label for o in study.outcomes],
+                    "evaluation_seconds": round(seconds, 3), "chunk_rows": store.chunk_rows,
+                    "salib": version("SALib"), "created": datetime.now(UTC).isoformat(timespec="seconds"),
+                    **context}
+        _write_text(stage / "metadata.json", json.dumps(metadata, indent=1, ensure_ascii=False))
+        return _analyse(stage, stage)
 
 
 def analyse(out: Path) -> dict:
@@ -72,10 +85,15 @@ def analyse(out: Path) -> dict:
     out = Path(out)
     if not (out / "metadata.json").exists() or not (out / "samples.npz").exists():
         raise ValueError(f"{out}: no samples.npz and metadata.json to analyse; run the study first")
-    metadata = json.loads((out / "metadata.json").read_text(encoding="utf-8"))
-    study = Study.model_validate(metadata["study"])
-    with np.load(out / "samples.npz") as saved:
-        arrays = {key: saved[key] for key in saved.files}
+    if not is_complete(out):
+        raise ValueError(f"{out}: marked INCOMPLETE by an interrupted study; run it again (with --resume)")
+    with staged_output(out, "sensitivity", keep=KEEP) as stage:
+        return _analyse(out, stage)
+
+
+def _analyse(source: Path, out: Path) -> dict:
+    """The analysis of source/samples.npz and source/metadata.json, written to `out`."""
+    metadata, study, arrays = _saved(source)
     labels = [o.label for o in study.outcomes]
     if metadata["method"] == "morris":
         tables = {"morris": analysis.morris_indices(study, arrays["X"], arrays["outcomes"], labels)}
@@ -94,6 +112,51 @@ def analyse(out: Path) -> dict:
             _write_text(out / f"{name}.csv", table.to_csv(index=False))
     _write_text(out / "summary.md", report.summary(study, metadata, tables))
     return tables
+
+
+def _saved(source: Path) -> tuple[dict, Study, dict[str, np.ndarray]]:
+    """metadata.json, its study and samples.npz; a damaged file gives one line naming it."""
+    path = source / "metadata.json"
+    try:
+        metadata = json.loads(path.read_text(encoding="utf-8"))
+        study = Study.model_validate(metadata["study"])
+        method = metadata["method"]
+    except (OSError, ValueError, KeyError, TypeError) as error:   # JSON and pydantic errors are ValueErrors
+        problem = error.errors()[0]["msg"] if isinstance(error, ValidationError) else error
+        raise ValueError(f"{path}: unreadable ({problem}); run the study again") from None
+    if method not in ("sobol", "morris"):
+        raise ValueError(f"{path}: method {method!r} is not sobol or morris; run the study again")
+    path = source / "samples.npz"
+    try:
+        with np.load(path) as saved:
+            arrays = {key: saved[key] for key in saved.files}
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as error:
+        raise ValueError(f"{path}: unreadable ({error}); run the study again") from None
+    missing = sorted({"X", "outcomes", "met", "series", "series_names", "series_years"} - set(arrays))
+    if missing:
+        raise ValueError(f"{path}: no array {missing[0]!r}; run the study again")
+    return metadata, study, arrays
+
+
+def check_scheduler(address: str, seconds: float = 10) -> None:
+    """Check a Dask scheduler address before any work: its form, and for tcp/tls that something listens.
+
+    A plain socket, not a distributed.Client: a Client that fails to connect leaves objects whose
+    finalizers print tracebacks at exit, and would make itself dask's default scheduler.
+    """
+    import socket
+
+    from distributed.comm import parse_address, parse_host_port
+    from distributed.comm.registry import backends
+
+    try:
+        scheme, location = parse_address(address)
+        if scheme not in backends:
+            raise ValueError(f"unknown scheme {scheme!r}; known: {', '.join(sorted(backends))}")
+        if scheme in ("tcp", "tls"):
+            socket.create_connection(parse_host_port(location), timeout=seconds).close()
+    except (OSError, ValueError, TypeError) as error:
+        raise ValueError(f"--scheduler {address}: no Dask scheduler there ({error})") from None
 
 
 def _sobol_tables(study: Study, arrays: dict, labels: list[str]) -> dict[str, pd.DataFrame]:
@@ -128,7 +191,10 @@ def _write_figure(path: Path, figure: Figure) -> None:
 def run_file(path: Path, out: Path, method: str = "sobol", resume: bool = False, scheduler: str | None = None,
              chunk_rows: int = 65536) -> dict:
     """Run the study file `path` on the model through the ensemble engine (see run_study)."""
+    check_writable(out)                  # a bad --out costs nothing
     read(path)                           # shape errors come first, without importing the model
+    if scheduler is not None:
+        check_scheduler(scheduler)
     from .evaluate import for_model  # imports the model: keep the pure machinery importable without it
 
     study, evaluator, context = for_model(path, scheduler)

@@ -8,14 +8,23 @@ import json
 from pathlib import Path
 from typing import Annotated, Literal
 
+import numpy as np
 import pandas as pd
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from nxmfg.scenarios.schema import FIRST_LEVER_YEAR, LAST_YEAR
+from nxmfg.scenarios.validation import describe, read_yaml
 
 Name = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
 """A model constant as PySD names it (snake_case)."""
+Number = Annotated[float, Field(allow_inf_nan=False)]
 
-_STRICT = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
+# strict: "8" is not 8, and `true` is not 1 (a quoted number in YAML is a typo, not a number)
+_STRICT = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True, strict=True)
+MAX_SAMPLES = 2**20
+# Every run's outcomes and time series are gathered in memory and saved in samples.npz: about 3 KB a
+# run for plan_levers.yaml (147 456 runs, 0.5 GB), so 2^21 runs is some 6 GB.
+MAX_RUNS = 2**21
 
 
 class Distribution(BaseModel):
@@ -24,14 +33,14 @@ class Distribution(BaseModel):
     model_config = _STRICT
 
     distribution: Literal["uniform", "normal", "triangular"] = "uniform"
-    range: tuple[float, float] | None = None
+    range: tuple[Number, Number] | None = Field(None, strict=False)  # a YAML list is a tuple here
     """[low, high]; for uniform and triangular it defaults to the constant's range in the .mdl;
     for normal it truncates the distribution (optional)."""
-    mode: float | None = None
+    mode: Number | None = None
     """Peak of a triangular distribution, in [low, high)."""
-    mean: float | None = None
+    mean: Number | None = None
     """Mean of a normal distribution."""
-    sd: float | None = Field(None, gt=0)
+    sd: Number | None = Field(None, gt=0)
     """Standard deviation of a normal distribution."""
 
     @model_validator(mode="before")
@@ -59,6 +68,8 @@ class Distribution(BaseModel):
         low, high = self.range or (None, None)
         if self.mode is not None and low is not None and not low <= self.mode < high:
             raise ValueError(f"mode {self.mode} must lie in [low, high) of range {list(self.range)}")
+        if self.mean is not None and low is not None and not low <= self.mean <= high:
+            raise ValueError(f"mean {self.mean} must lie in the range {list(self.range)} that truncates it")
         return self
 
     def salib(self) -> tuple[str, list[float]]:
@@ -79,7 +90,8 @@ class Outcome(BaseModel):
     model_config = _STRICT
 
     indicator: Name | None = None
-    year: int | None = Field(None, ge=2010, le=2050)
+    year: int | None = Field(None, ge=2010, le=LAST_YEAR)
+    """Year of the indicator, within the model's horizon (2010..FINAL TIME)."""
     target: str | None = None
     """Target id in scenarios/targets.yaml; the outcome is its margin (> 0: met with room to spare)."""
 
@@ -103,8 +115,8 @@ class Morris(BaseModel):
 
     model_config = _STRICT
 
-    trajectories: int = Field(32, ge=2)
-    levels: int = Field(4, ge=2)
+    trajectories: int = Field(32, ge=2, le=4096)
+    levels: int = Field(4, ge=2, le=100)
 
 
 class Study(BaseModel):
@@ -113,10 +125,10 @@ class Study(BaseModel):
     model_config = _STRICT
 
     name: Name
-    description: str = ""
+    description: str = Field("", max_length=10_000)
     scenario: str = "baseline"
     """Base scenario: a name in scenarios/, or a .yaml path relative to the study file."""
-    levers_from: int = Field(2021, ge=2011, le=2050)
+    levers_from: int = Field(2021, ge=FIRST_LEVER_YEAR, le=LAST_YEAR)
     """Year the sampled lever values start; before it levers keep the base scenario's values."""
     samples: int = Field(gt=0)
     """N, a power of 2. Runs = N x (D + 2), or N x (2D + 2) with second order."""
@@ -134,6 +146,9 @@ class Study(BaseModel):
     def _power_of_two(cls, value: int) -> int:
         if value & (value - 1):
             raise ValueError(f"{value} is not a power of 2 (e.g. 1024, 2048, 4096)")
+        if value > MAX_SAMPLES:
+            raise ValueError(f"{value} is more than {MAX_SAMPLES} (2^20): the sample and every run's outputs "
+                             "are held in memory; N = 4096 already settles indices to about 0.01")
         return value
 
     @model_validator(mode="after")
@@ -146,6 +161,11 @@ class Study(BaseModel):
         labels = [o.label for o in self.outcomes]
         if len(set(labels)) < len(labels):
             raise ValueError(f"outcome {next(x for x in labels if labels.count(x) > 1)} is listed twice")
+        runs = self.samples * (2 * len(self.parameters) + 2 if self.second_order else len(self.parameters) + 2)
+        if runs > MAX_RUNS:
+            raise ValueError(f"samples: {runs:,} runs (samples x parameters) is more than {MAX_RUNS:,}: every "
+                             "run's outcomes and series are held in memory (about 3 KB a run); use fewer samples")
+        check_levers_from(self, [o.year for o in self.outcomes if o.target is None])
         return self
 
     @property
@@ -164,24 +184,27 @@ class Study(BaseModel):
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def _message(error: ValidationError) -> str:
+def check_levers_from(study: Study, years: list[int]) -> None:
+    """Refuse levers that start after every outcome year: all their indices would be 0, silently."""
+    if study.levers and years and len(years) == len(study.outcomes) and study.levers_from > max(years):
+        raise ValueError(f"levers_from: {study.levers_from} is after every outcome year (the last is "
+                         f"{max(years)}): the levers could not move any outcome")
+
+
+def _message(error: ValidationError, model: type[BaseModel] = Distribution) -> str:
     more = f" (and {error.error_count() - 1} more)" if error.error_count() > 1 else ""
-    return error.errors()[0]["msg"].removeprefix("Value error, ") + more
+    return describe(error.errors()[0], model) + more
 
 
 def _one_line(path: Path, error: ValidationError) -> str:
-    first = error.errors()[0]
-    field = ".".join(str(part) for part in first["loc"]) or "(top level)"
-    return f"{path}: {field}: {_message(error)}"
+    field = ".".join(str(part) for part in error.errors()[0]["loc"])
+    return f"{path}: {field + ': ' if field else ''}{_message(error, Study)}"
 
 
 def read(path: Path) -> Study:
     """Read a study file and check its shape (no model needed); one-line ValueError naming file and field."""
     path = Path(path)
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as error:
-        raise ValueError(f"{path}: not valid YAML ({str(error).splitlines()[0]})") from None
+    raw = read_yaml(path, "study")   # refuses duplicate keys, aliases, oversize and non-UTF-8 files
     if not isinstance(raw, dict):
         raise ValueError(f"{path}: expected a mapping of study fields at the top level")
     try:
@@ -215,7 +238,12 @@ def check(path: Path, study: Study, constants: pd.DataFrame) -> Study:
                 hint = f"did you mean {close[0]}? " if close else ""
                 raise ValueError(f"{path}: {group}.{name}: not a settable model constant ({hint}"
                                  f"allowed: the {len(constants)} names of model.constants())")
-            low, high = float(constants.at[name, "low"]), float(constants.at[name, "high"])
+            low, high = (_bound(constants.at[name, key], default) for key, default in
+                         (("low", -np.inf), ("high", np.inf)))
+            if dist.range is None and dist.distribution == "normal" and np.isfinite([low, high]).any():
+                raise ValueError(f"{path}: {group}.{name}.range: missing: a normal distribution reaches "
+                                 f"beyond the model's range [{low:g}, {high:g}]; give a range within it "
+                                 "to truncate it")
             if dist.range is None and dist.distribution != "normal":
                 try:
                     dist = Distribution.model_validate(dist.model_dump() | {"range": (low, high)})
@@ -226,3 +254,8 @@ def check(path: Path, study: Study, constants: pd.DataFrame) -> Study:
                                  f"range [{low:g}, {high:g}]")
             filled[group][name] = dist
     return study.model_copy(update=filled)
+
+
+def _bound(value: object, default: float) -> float:
+    """A constant's low or high from model.constants(); None or NaN (no bound) -> default."""
+    return default if value is None or pd.isna(value) else float(value)

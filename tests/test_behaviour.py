@@ -111,7 +111,7 @@ def pushed():
 def test_a_stronger_lever_never_lowers_what_it_targets(lever, name, sign, pushed, baseline_indicators):
     i = 1 + [d[0] for d in DIRECTIONS].index(lever)
     base = pushed[name].isel(run=0)
-    np.testing.assert_allclose(base, baseline_indicators[name], rtol=1e-9)  # the engine runs the same model
+    np.testing.assert_array_equal(base, baseline_indicators[name])  # the same model, to the bit (test_ensemble)
     gain = sign * (pushed[name].isel(run=i) - base).sel(year=slice(LEVERS_FROM, None))
     assert float(gain.min()) >= -1e-9 * float(abs(base).max())
     assert float(gain.max()) > 0, f"{lever} at its maximum does not move {name} at all"
@@ -285,3 +285,22 @@ def test_the_upgrade_subsidy_leverages_new_investment(lever_runs):
                        - (cost.isel(run=i) - cost.isel(run=0)).sel(year=LEVERS_FROM - 1))
     assert extra_investment > 0 and extra_cost > 0
     assert extra_investment > extra_cost, f"{extra_investment:.0f} 亿元 of investment for {extra_cost:.0f} of subsidy"
+
+
+@pytest.mark.parametrize("name", sorted(scenarios.schema.OUTLOOK_BOUNDS))
+def test_outlooks_at_either_end_of_their_allowed_range_keep_every_stock_finite(name):
+    """The schema's outlook bounds (scenarios/schema.py) are where the model is still defined: 512 draws of
+    every constant within its [min,max], the outlook held at its lowest and at its highest allowed value."""
+    from nxmfg.model import ensemble
+
+    constants = model.constants()
+    constants = constants[constants["high"] > constants["low"]]
+    rng = np.random.default_rng(2027)
+    params = {c: rng.uniform(row["low"], row["high"], 512) for c, row in constants.iterrows()}
+    stocks = model.load().doc.query("Type == 'Stateful' and Subtype == 'Integ'")["Py Name"].tolist()
+    for value in scenarios.schema.OUTLOOK_BOUNDS[name]:
+        runs = ensemble.run(params | {name: pd.Series({2024.0: value, 2035.0: value})}, 512, workers=1,
+                            progress=False)
+        values = np.stack([runs[s].to_numpy() for s in stocks])
+        assert np.isfinite(values).all(), f"{name} = {value}: a stock is not finite"
+        assert (values >= -1e-9).all(), f"{name} = {value}: a stock turns negative"

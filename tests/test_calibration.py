@@ -307,5 +307,5 @@ def test_line_numbers_count_quoted_line_breaks(tmp_path):
 def test_a_file_that_is_not_utf8_is_named(tmp_path):
     path = tmp_path / "latin.csv"
     path.write_bytes((HEADER + "rd_intensity_pct,2014,0.87,%,Montréal,,\n").encode("latin-1"))
-    with pytest.raises(DataError, match=r"latin.csv:\d+: not a UTF-8 CSV file"):
+    with pytest.raises(DataError, match=r"latin.csv: not UTF-8 text \(byte 0xe9 on line 2\)"):
         observations(path)

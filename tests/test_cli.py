@@ -147,3 +147,14 @@ def test_calibrate_writes_only_under_out_and_save_replaces_the_shipped_fit(tmp_p
     assert runner.ENSEMBLE.read_text(encoding="utf-8").count("\n") > 5
     refused = CliRunner().invoke(main, ["calibrate", "--until", "2017", "--save"])
     assert refused.exit_code == 2 and "--save" in refused.output
+
+
+def test_a_run_that_ends_before_every_target_year_does_not_call_them_missed(tmp_path):
+    """final_year 2015: no target can be assessed, so none is counted as missed (issue 13: "0 of 55 met")."""
+    short = tmp_path / "short.yaml"
+    short.write_text("name: short\ndescription: history only\nfinal_year: 2015\n")
+    result = CliRunner().invoke(main, ["simulate", str(short), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    modelled = sum(t.kind == "modelled" for t in scenarios.load_targets())
+    assert f"0 of 0 modelled targets met in scenario 'short'; {modelled} n/a" in result.output
+    assert "MISSED" not in result.output

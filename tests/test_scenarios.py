@@ -81,6 +81,11 @@ SHAPE_ERRORS = {  # body -> (field named in the message, words the message must 
     "duplicate lever": (head("key_projects_per_year: {from: 2021, value: 100}\n"
                              "key_projects_per_year: {from: 2022, value: 200}"), "", "duplicate key"),
     "not YAML": ("name: case\ndescription: [unclosed\n", "", "not valid YAML: line"),
+    "implausible outlook": (head(paths="coal_price_outlook: {2025: -1}"), "paths.coal_price_outlook.2025",
+                            "-1 is outside the range [50, 5000]"),
+    "coal price where the model is undefined": (head(paths="coal_price_outlook: {2025: 0}"),
+                                                "paths.coal_price_outlook.2025",
+                                                "0 is outside the range [50, 5000]"),
 }
 
 
@@ -104,7 +109,7 @@ def test_the_scenario_name_must_be_the_file_name(tmp_path):
 
 
 def test_a_missing_file_is_one_line_too(tmp_path):
-    with pytest.raises(ScenarioError, match=r"nothere\.yaml: cannot read file"):
+    with pytest.raises(ScenarioError, match=r"nothere\.yaml: cannot read the file"):
         scenarios.load(tmp_path / "nothere.yaml")
 
 
@@ -125,8 +130,6 @@ MODEL_ERRORS = {  # body -> (field, words): shape is fine, names or ranges are n
                                 "not an outlook lookup; allowed: coal_price_outlook, national_industry_growth_outlook"),
     "path on an unknown table": (head(paths="oil_price_outlook: {2025: 1.5}"), "paths.oil_price_outlook",
                                  "not an outlook lookup"),
-    "implausible outlook": (head(paths="coal_price_outlook: {2025: -1}"), "paths.coal_price_outlook.2025",
-                            "-1 is outside the range [50, 5000]"),
 }
 
 

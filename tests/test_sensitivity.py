@@ -364,3 +364,58 @@ def test_an_outcome_with_failed_runs_gets_no_indices_and_the_others_still_do(tmp
     assert found["ishigami@2025"].notna().all()
     assert found["broken@2025"].isna().all()
     assert "broken@2025**: no indices" in (tmp_path / "summary.md").read_text()
+
+
+def test_resume_evaluates_a_damaged_chunk_again_and_gives_the_same_indices(tmp_path):
+    """A chunk cut short since it was saved (a full disk, a copy) is not taken as finished."""
+    study = ishigami_study(samples=256, second_order=False)
+    whole = run_study(study, ishigami, tmp_path / "whole", chunk_rows=300, progress=False)
+    out = tmp_path / "damaged"
+    run_study(study, ishigami, out, chunk_rows=300, progress=False)
+    chunk = out / "chunks" / "chunk_00001.npz"
+    chunk.write_bytes(chunk.read_bytes()[:100])
+    evaluated = []
+    resumed = run_study(study, lambda X: evaluated.append(len(X)) or ishigami(X), out, resume=True,
+                        chunk_rows=300, progress=False)
+    assert evaluated == [300]
+    pd.testing.assert_frame_equal(whole["indices"], resumed["indices"], check_exact=True)
+
+
+def test_a_damaged_study_folder_gives_one_line_naming_the_file(tmp_path):
+    run_study(ishigami_study(samples=64, second_order=False), ishigami, tmp_path, chunk_rows=100, progress=False)
+    (tmp_path / "chunks" / "manifest.json").write_text("{not json")
+    with pytest.raises(ValueError, match=r"chunks/manifest.json: unreadable .*; rerun without --resume"):
+        run_study(ishigami_study(samples=64, second_order=False), ishigami, tmp_path, resume=True, progress=False)
+    (tmp_path / "samples.npz").write_bytes(b"PK\x03\x04 cut short")
+    with pytest.raises(ValueError, match=r"samples.npz: unreadable \(.*\); run the study again$"):
+        analyse(tmp_path)
+    (tmp_path / "metadata.json").write_text('{"study": {"name": "x"}}')
+    with pytest.raises(ValueError, match=r"metadata.json: unreadable \(.*\); run the study again$"):
+        analyse(tmp_path)
+
+
+def test_an_interrupted_study_is_marked_incomplete_and_not_analysed(tmp_path):
+    with pytest.raises(Crash):
+        run_study(ishigami_study(samples=256), crashing_after(1), tmp_path, chunk_rows=1000, progress=False)
+    assert (tmp_path / "INCOMPLETE").exists()
+    assert [p.name for p in (tmp_path / "chunks").glob("chunk_*.npz")] == ["chunk_00000.npz"]
+    (tmp_path / "samples.npz").write_bytes(b"")            # an older study's results left in the folder
+    (tmp_path / "metadata.json").write_text("{}")
+    with pytest.raises(ValueError, match="marked INCOMPLETE by an interrupted study"):
+        analyse(tmp_path)
+    run_study(ishigami_study(samples=256), ishigami, tmp_path, resume=True, chunk_rows=1000, progress=False)
+    assert not (tmp_path / "INCOMPLETE").exists()
+    assert analyse(tmp_path)["indices"].notna().all().all()
+
+
+def test_the_scheduler_check_passes_a_listening_port_and_refuses_a_closed_one():
+    import socket
+
+    from nxmfg.sensitivity.pipeline import check_scheduler
+
+    listener = socket.create_server(("127.0.0.1", 0))
+    address = f"tcp://127.0.0.1:{listener.getsockname()[1]}"
+    check_scheduler(address)
+    listener.close()
+    with pytest.raises(ValueError, match=rf"^--scheduler {address}: no Dask scheduler there \(.*refused"):
+        check_scheduler(address)

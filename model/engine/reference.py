@@ -18,8 +18,9 @@ def pysd_runs(py_file: str | Path, param_sets: list[dict], final_time: float, in
     With `interp_lookups` the model's Vensim tables are evaluated with np.interp instead of
     PySD's xarray interpolation (the issue's "faster PySD loop"); nothing else changes. The
     model is loaded once: every set must give the same keys, so no run inherits another's.
-    A run PySD cannot complete, or that turns complex (a Python float raised to a fractional
-    power of a negative number), is all NaN and flagged False in the `valid` coordinate.
+    A run PySD cannot complete, or that turns complex (Python's `**` of a negative number to a
+    fractional power, in a module not rewritten by `transform.numpy_power`), is all NaN and flagged
+    False in the `valid` coordinate.
     `economy`, from `load(py_file, interp_lookups)`, saves loading the model again.
     """
     economy = economy or load(py_file, interp_lookups)

@@ -157,6 +157,29 @@ def _after_imports(tree: ast.Module) -> int:
                default=0)
 
 
+def numpy_power(source: str) -> str:
+    """Rewrite every `a ** b` of a translated module as `np.power(a, b)`.
+
+    Python's `**` on floats calls the C library's pow, numpy's on arrays its own (SIMD) pow, and the
+    two differ in the last bits on some CPUs (AVX-512), which the model's feedback amplifies. With
+    numpy's ufunc for every power, a plain PySD run and a run in an ensemble chunk do the same
+    floating-point operations in the same kernels (numpy's loops compute element by element, whatever
+    the array's length), so they agree to the bit on any CPU. A negative base to a fractional power
+    gives NaN instead of Python's complex number.
+    """
+    tree = _NumpyPower().visit(ast.parse(source))
+    return ast.unparse(ast.fix_missing_locations(tree))
+
+
+class _NumpyPower(ast.NodeTransformer):
+    def visit_BinOp(self, node: ast.BinOp) -> ast.expr:
+        self.generic_visit(node)
+        if not isinstance(node.op, ast.Pow):
+            return node
+        power = ast.Attribute(ast.Name("np", ast.Load()), "power", ast.Load())
+        return ast.Call(power, [node.left, node.right], [])
+
+
 class _RenameFloat(ast.NodeTransformer):
     def visit_Name(self, node: ast.Name) -> ast.Name:
         return ast.Name(ARRAY_FLOAT, node.ctx) if node.id == "float" else node
