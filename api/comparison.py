@@ -102,12 +102,14 @@ class Comparison:
         first = next(iter(self.results.values()))
         return plot_runs({n: r.indicators for n, r in self.results.items()}, names, first.targets, lang, history)
 
-    def write(self, out: Path | str, lang: str = "zh", bands: xr.Dataset | Path | str | None = None) -> Path:
+    def write(self, out: Path | str, lang: str = "zh", bands: xr.Dataset | Path | str | None = None,
+              reachability: pd.DataFrame | None = None) -> Path:
         """Write the planner's report: out/report.html (self-contained), out/charts/*.png|svg, and
         out/metadata.yaml (model version, fit, targets, and each scenario's file and parameters).
 
         bands: indicators of an ensemble (dims run, year; a Dataset or a netCDF file) drawn as a 5-95 %
-        band; default: the baseline over the fit's calibrated parameter sets. Returns report.html's path.
+        band; default: the baseline over the fit's calibrated parameter sets. reachability: an optimisation's
+        table per target (`nxmfg.optimize(...).reachability`), added as a section. Returns report.html's path.
         """
         import yaml
 
@@ -128,7 +130,8 @@ class Comparison:
                                   first.metadata["fit"])
         baseline = _baseline(self.fit, first.metadata["overrides"])
         path = report.write_report(runs, [r.scenario for r in self.results.values()], first.targets,
-                                   observations(), Path(out), lang, bands=bands, meta=meta, baseline=baseline)
+                                   observations(), Path(out), lang, bands=bands, meta=meta, baseline=baseline,
+                                   reachability=reachability)
         write_text(Path(out) / "metadata.yaml", yaml.safe_dump(self.metadata, allow_unicode=True, sort_keys=False))
         return path
 
