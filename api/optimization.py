@@ -11,11 +11,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from nxmfg.api import inputs
+
 if TYPE_CHECKING:
     import pandas as pd
     from matplotlib.figure import Figure
 
-    from nxmfg.optimization.pipeline import Outcome
+    from nxmfg.optimization.pipeline import Outcome, Setup
     from nxmfg.scenarios import Scenario
 
 
@@ -51,12 +53,22 @@ def optimize(study: Path | str, out: Path | str | None = None, *, resume: bool =
     """
     from nxmfg.optimization import output, pipeline
 
-    setup = pipeline.prepare(Path(study), scheduler)
+    setup = prepare(study, scheduler)
     if out is None:
         with tempfile.TemporaryDirectory(prefix="nxmfg-optimize-") as folder:
             return Optimization(pipeline.run(setup, Path(folder), False, progress))
     folder = output.prepare_folder(Path(out), resume)
     return Optimization(pipeline.run(setup, folder, resume, progress))
+
+
+def prepare(study: Path | str, scheduler: str | None = None) -> Setup:
+    """The study file checked and resolved against the shipped fit, with the shipped baseline and plan as the
+    references every package is compared with (no model run yet)."""
+    from nxmfg.optimization import pipeline
+
+    fit, _ = inputs.fit_and_overrides(None)
+    references = {"baseline": inputs.scenario("baseline"), "plan": inputs.scenario("plan")}
+    return pipeline.prepare(Path(study), fit, references, scheduler)
 
 
 @dataclass
@@ -117,8 +129,16 @@ class Optimization:
         return output.tradeoff_figure(self.outcome, self.pareto, lang)
 
     def write(self, out: Path | str, lang: str = "zh") -> Path:
-        """Write pareto.csv, packages/*.yaml, reachability.csv, the chart, summary.md, report.html and the rest
-        into `out` (see nxmfg.optimization.output), each atomically; metadata.yaml last."""
+        """Write pareto.csv, packages/*.yaml, reachability.csv, the chart, summary.md, report.html (the baseline,
+        the plan and the headline package, with the reachability table) and the rest into `out` (see
+        nxmfg.optimization.output), each atomically; metadata.yaml last. Returns `out`."""
+        from nxmfg.api.comparison import compare
+        from nxmfg.model import plots
         from nxmfg.optimization import output
 
-        return output.write(self.outcome, output.prepare_folder(Path(out), resume=True), lang)
+        plots.font_families(lang)        # no CJK font for zh: fail before writing anything
+        folder = output.write(self.outcome, output.prepare_folder(Path(out), resume=True), lang)
+        compared, reachability = output.report_inputs(self.outcome)
+        compare(compared).write(folder, lang=lang, reachability=reachability)
+        output.finish(self.outcome, folder)
+        return folder

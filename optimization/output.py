@@ -13,6 +13,8 @@ without it is unfinished):
   summary.md            the headline in plain words, reachability, what was run
   report.html, charts/  the planner's report: baseline, plan and the headline package, reachability included
   metadata.yaml         model version, fit, study, fingerprint, sizes, timing
+`write` writes all but the report (api/optimization.py writes it through nxmfg.compare) and `finish` the
+metadata, last.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from . import analysis, chart
 from .checkpoint import NAME as CHECKPOINT
 from .pipeline import Outcome, versions
 from .study import StudyError
-from .summary import summary, window
+from .summary import shown, summary, window
 
 FILES = ("pareto.csv", "pareto_central.csv", "reachability.csv", "archive.csv", "states.csv",
          "cost_vs_targets.png", "summary.md", "report.html")
@@ -40,7 +42,8 @@ DONE = "metadata.yaml"
 
 def prepare_folder(out: Path, resume: bool) -> Path:
     """Check before any work that `out` is (or can be made) a writable folder; mark it unfinished and clear
-    what an earlier run left (its outputs, temporary files; the checkpoint too unless resuming)."""
+    what an earlier optimisation left there (its outputs and temporary files; the checkpoint too unless
+    resuming). A folder no optimisation wrote keeps its files: only ours are replaced, one by one."""
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise StudyError(out, "", "--out is not a folder")
@@ -51,11 +54,15 @@ def prepare_folder(out: Path, resume: bool) -> Path:
         os.unlink(probe)
     except OSError as error:
         raise StudyError(out, "", f"--out is not a writable folder ({error.strerror})") from None
-    (out / DONE).unlink(missing_ok=True)
-    for name in FILES:
-        (out / name).unlink(missing_ok=True)
-    for old in [*out.glob(".*.tmp"), *(out / "packages").glob("*.yaml")]:
-        old.unlink()
+    ours = (out / CHECKPOINT).exists() or (out / "pareto.csv").exists()
+    for name in (*FILES, DONE, CHECKPOINT):
+        for left in out.glob(f".{name}.*.tmp"):        # a killed atomic write's leftover
+            left.unlink()
+    if ours:
+        for name in (DONE, *FILES):           # the marker first: from here on the folder reads unfinished
+            (out / name).unlink(missing_ok=True)
+        for package in (out / "packages").glob("*.yaml"):
+            package.unlink()
     if not resume:
         (out / CHECKPOINT).unlink(missing_ok=True)
     return out
@@ -68,7 +75,7 @@ def package_yaml(outcome: Outcome, row: pd.Series, name: str, why: str) -> str:
     scenario = setup.space.scenario(x, name, f"{why} of optimisation study {setup.study.name}",
                                     setup.references["baseline"])
     odds = setup.study.met_odds
-    header = [f"# {why} of optimisation study {setup.study.name} ({setup.path}).",
+    header = [f"# {why} of optimisation study {setup.study.name} ({shown(setup.path)}).",
               f"# Expected over {setup.states.count} states of the world: cost {row['cost_expected']:.6g} 亿元 "
               f"({setup.study.cost}, {window(outcome)}), {row['targets_met_expected']:.3g} targets met, "
               f"{int(row[f'targets_met_with_{odds:.0%}_odds'])} with >= {odds:.0%} odds.",
@@ -99,26 +106,52 @@ def write(outcome: Outcome, out: Path, lang: str = "zh") -> Path:
     _csv(out / "states.csv", setup.states.table)
     plots.save(tradeoff_figure(outcome, pareto, lang), out / "cost_vs_targets.png", lang)
     write_text(out / "summary.md", summary(outcome, pareto, reach, reach_names))
-    _write_report(outcome, pareto, named, out, lang)
-    write_text(out / DONE, yaml.safe_dump(metadata(outcome, len(pareto)), allow_unicode=True, sort_keys=False))
     return out
 
 
-def _write_packages(outcome: Outcome, pareto: pd.DataFrame, reach: pd.DataFrame, folder: Path) -> dict[int, str]:
-    """packages/NAME.yaml for each Pareto package and each cheapest package reaching a target's best odds;
-    returns archive row -> package name."""
-    folder.mkdir(parents=True, exist_ok=True)
+def finish(outcome: Outcome, out: Path) -> Path:
+    """metadata.yaml, the last file: its presence says the folder is complete."""
+    pareto_size = len(analysis.pareto_indices(outcome.archive))
+    return write_text(Path(out) / DONE, yaml.safe_dump(metadata(outcome, pareto_size), allow_unicode=True,
+                                                       sort_keys=False))
+
+
+def report_inputs(outcome: Outcome) -> tuple[list, pd.DataFrame]:
+    """What the planner's report compares (the baseline, the plan and the headline package) and the
+    reachability of the targets still ahead (the past ones are listed in reachability.csv)."""
+    setup = outcome.setup
+    pareto = analysis.pareto_table(outcome)
+    chosen = [setup.references["baseline"], setup.references["plan"]]
+    cheapest = analysis.cheapest_by_count(pareto, setup.study.met_odds)
+    if not cheapest.empty:
+        name = cheapest.iloc[-1]["package"]
+        x = outcome.archive["decoded"][int(pareto.at[name, "archive_row"])]
+        chosen.append(setup.space.scenario(x, name, f"The headline package of optimisation study {setup.study.name}",
+                                           setup.references["baseline"]))
+    reach = analysis.reachability(outcome)
+    names = _package_names(outcome, pareto, reach)
+    reach = reach.assign(cheapest_package=[names.get(r, "") for r in reach["archive_row"]])
+    return chosen, reach[reach["flag"] != "decided by history"]
+
+
+def _package_names(outcome: Outcome, pareto: pd.DataFrame, reach: pd.DataFrame) -> dict[int, str]:
+    """Archive row -> package name: package_NNN for the Pareto packages, reach_NNN for the cheapest package
+    reaching a target's best odds where it is not a Pareto package."""
     names = {int(row): name for name, row in pareto["archive_row"].items()}
-    for name, row in pareto.iterrows():
-        write_text(folder / f"{name}.yaml", package_yaml(outcome, row, name, f"Pareto package {name}"))
     extra = sorted({int(r) for r in reach["archive_row"] if r >= 0} - set(names))
-    if extra:
-        table = analysis.package_table(outcome.setup, outcome.archive, pd.Index(extra).to_numpy())
-        for i, (_, row) in enumerate(table.iterrows(), start=1):
-            name = f"reach_{i:03d}"
-            names[int(row["archive_row"])] = name
-            write_text(folder / f"{name}.yaml", package_yaml(outcome, row, name,
-                                                             "The cheapest package reaching a target's best odds"))
+    return names | {row: f"reach_{i:03d}" for i, row in enumerate(extra, start=1)}
+
+
+def _write_packages(outcome: Outcome, pareto: pd.DataFrame, reach: pd.DataFrame, folder: Path) -> dict[int, str]:
+    """packages/NAME.yaml for each named package (see _package_names); returns archive row -> name."""
+    folder.mkdir(parents=True, exist_ok=True)
+    names = _package_names(outcome, pareto, reach)
+    table = analysis.package_table(outcome.setup, outcome.archive, pd.Index(list(names)).to_numpy())
+    for _, row in table.iterrows():
+        name = names[int(row["archive_row"])]
+        why = (f"Pareto package {name}" if name.startswith("package_")
+               else "The cheapest package reaching a target's best odds")
+        write_text(folder / f"{name}.yaml", package_yaml(outcome, row, name, why))
     return names
 
 
@@ -139,22 +172,6 @@ def tradeoff_figure(outcome: Outcome, pareto: pd.DataFrame, lang: str = "en"):
               "robust": f"targets_met_with_{study.met_odds:.0%}_odds"}
     with plots.style(lang):
         return chart.plot_tradeoff(pareto, evaluated, marks, labels, lang=lang).figure
-
-
-def _write_report(outcome: Outcome, pareto: pd.DataFrame, reach: pd.DataFrame, out: Path, lang: str) -> None:
-    """report.html: the baseline, the plan and the headline package side by side, reachability included."""
-    import nxmfg
-
-    setup = outcome.setup
-    chosen = [setup.references["baseline"], setup.references["plan"]]
-    cheapest = analysis.cheapest_by_count(pareto, setup.study.met_odds)
-    if not cheapest.empty:
-        name = cheapest.iloc[-1]["package"]
-        x = outcome.archive["decoded"][int(pareto.at[name, "archive_row"])]
-        chosen.append(setup.space.scenario(x, name, f"The headline package of optimisation study {setup.study.name}",
-                                           setup.references["baseline"]))
-    ahead = reach[reach["flag"] != "decided by history"]     # the past targets are listed in reachability.csv
-    nxmfg.compare(chosen).write(out, lang=lang, reachability=ahead)
 
 
 def metadata(outcome: Outcome, pareto_size: int) -> dict:

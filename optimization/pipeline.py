@@ -53,16 +53,18 @@ class Outcome:
     seconds: float
 
 
-def prepare(path: Path | str, scheduler: str | None = None) -> Setup:
-    """Read, check and resolve the study file `path` (StudyError or ScenarioError naming file and field)."""
+def prepare(path: Path | str, fit: Fit, references: dict[str, Scenario], scheduler: str | None = None) -> Setup:
+    """Read, check and resolve the study file `path` (StudyError or ScenarioError naming file and field).
+
+    fit: the fit every run starts from (its ensemble.csv gives the states' parameter sets); references:
+    {"baseline": ..., "plan": ...}, evaluated in every state for comparison.
+    """
     from nxmfg import model, scenarios
-    from nxmfg.api import inputs
     from nxmfg.calibration.fits import sha256
     from nxmfg.model.indicators import INDICATORS
 
     path = Path(path)
     study = read(path)                              # shape first: a typo needs no model
-    fit, _ = inputs.fit_and_overrides(None)
     sets = fit.parameter_sets()
     if sets is None or sets.empty:
         raise StudyError(path, "states.parameter_sets", f"the fit {fit.path} has no calibrated parameter sets "
@@ -76,7 +78,6 @@ def prepare(path: Path | str, scheduler: str | None = None) -> Setup:
     by_id = {t.id: t for t in every}
     targets = [by_id[target_id] for target_id in study.targets]
     baseline = model.constants()["value"].to_dict() | fit.values
-    references = {"baseline": inputs.scenario("baseline"), "plan": inputs.scenario("plan")}
     states = sample(study, sets, model.outlook_tables())
     window = (study.levers_from, max(t.year for t in targets) + 1)
     evaluator = Evaluator(targets, states, fit.values, baseline, window, scheduler)

@@ -3,10 +3,21 @@ targets, reachability per target, and what was run."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 
 from . import analysis
 from .pipeline import Outcome
+
+
+def shown(path: Path | None) -> str:
+    """A path as a reader of the summary wants it: relative to the repository when inside it."""
+    if path is None:
+        return "the .mdl's own values"
+    root = Path(__file__).resolve().parents[1]
+    resolved = Path(path).resolve()
+    return str(resolved.relative_to(root)) if resolved.is_relative_to(root) else str(path)
 
 
 def _money(value: float) -> str:
@@ -149,6 +160,6 @@ def summary(outcome: Outcome, pareto: pd.DataFrame, reach: pd.DataFrame, reach_n
              f"{len(outcome.archive['F'])} packages x {states.count} states, {outcome.runs} runs in "
              f"{outcome.seconds:.0f} s; {len(pareto)} Pareto packages (pareto.csv, packages/*.yaml)",
              f"- convergence: {_convergence(outcome)}",
-             f"- model version {setup.context['model_version']}; fit {setup.fit.record().get('path')}; "
+             f"- model version {setup.context['model_version']}; fit {shown(setup.fit.path)}; "
              f"fingerprint {setup.fingerprint}"]
     return "\n".join(lines) + "\n"

@@ -13,6 +13,7 @@ from click.testing import CliRunner
 import nxmfg
 from nxmfg import cli, model, scenarios
 from nxmfg.model import ensemble, indicators
+from nxmfg.api.optimization import prepare
 from nxmfg.optimization import analysis, evaluate, pipeline, study
 
 SHIPPED = Path(study.__file__).with_name("packages_2027.yaml")
@@ -97,7 +98,7 @@ def test_a_pareto_package_file_simulates_to_the_optimisers_own_figures(finished,
 def test_p_met_is_the_share_of_states_with_a_margin_of_at_least_zero_checked_state_by_state(small_study):
     """One package in 3 states in one ensemble call against 3 single runs, each set up by hand from the
     state's calibrated parameter set and outlook tables, judged by scenarios.attainment one at a time."""
-    setup = pipeline.prepare(small_study)
+    setup = prepare(small_study)
     package = setup.space.scenario(setup.space.encode({"intelligent_retrofit_firms_per_year": 400}), "p", "p",
                                    setup.references["baseline"])
     batched = setup.evaluator([package])
@@ -191,7 +192,7 @@ def test_reachability_flags_every_target_and_never_falls_below_the_baseline(fini
 
 
 def test_the_first_generation_holds_the_baseline_and_the_plan(small_study):
-    setup = pipeline.prepare(small_study)
+    setup = prepare(small_study)
     first = setup.space.decode(pipeline.initial_population(setup))
     levels = dict(zip([c for c in setup.space.table(first).columns], first[0], strict=True))
     baseline = model.baseline()
@@ -202,10 +203,28 @@ def test_the_first_generation_holds_the_baseline_and_the_plan(small_study):
 
 
 def test_states_are_reproducible_from_the_seed_and_state_zero_is_central(small_study):
-    one, two = pipeline.prepare(small_study).states, pipeline.prepare(small_study).states
+    one, two = prepare(small_study).states, prepare(small_study).states
     pd.testing.assert_frame_equal(one.table, two.table)
     assert one.table.loc[0, "parameter_set"] == 0
     tables = model.outlook_tables()
     for name, paths in one.outlooks.items():
         np.testing.assert_array_equal(paths.isel(run=0).to_numpy(), tables[name].to_numpy())
         assert isinstance(paths, xr.DataArray)
+
+
+def test_rerunning_into_a_finished_folder_clears_it_first_and_a_foreign_folder_keeps_its_files(finished, tmp_path):
+    from nxmfg.optimization import output
+
+    out, _ = finished
+    copy = tmp_path / "copy"
+    copy.mkdir()
+    for name in ("pareto.csv", "summary.md", "metadata.yaml"):
+        (copy / name).write_bytes((out / name).read_bytes())
+    (copy / ".summary.md.abc123.tmp").write_text("left by a kill")
+    output.prepare_folder(copy, resume=False)
+    assert sorted(p.name for p in copy.iterdir()) == []           # unfinished: no metadata.yaml, no old results
+    foreign = tmp_path / "foreign"
+    foreign.mkdir()
+    (foreign / "summary.md").write_text("someone's notes")
+    output.prepare_folder(foreign, resume=False)
+    assert (foreign / "summary.md").read_text() == "someone's notes"

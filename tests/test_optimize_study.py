@@ -9,14 +9,15 @@ import yaml
 from click.testing import CliRunner
 
 from nxmfg import cli
-from nxmfg.optimization import pipeline, study
+from nxmfg.api.optimization import prepare
+from nxmfg.optimization import study
 
 SHIPPED = Path(study.__file__).with_name("packages_2027.yaml")
 GOOD = yaml.safe_load(SHIPPED.read_text(encoding="utf-8"))
 
 
 def test_the_shipped_study_looks_ahead_at_document_d():
-    setup = pipeline.prepare(SHIPPED)
+    setup = prepare(SHIPPED)
     assert setup.study.levers_from == 2024
     assert {t.doc for t in setup.targets} == {"D"}
     assert all(t.year > study.LAST_DATA_YEAR for t in setup.targets)
