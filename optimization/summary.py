@@ -60,13 +60,23 @@ def headline(outcome: Outcome, pareto: pd.DataFrame) -> str:
     row = pareto.loc[top["package"]]
     changes = analysis.differences(setup, row)
     units = {name: _unit(name) for name in setup.study.levers}
-    differs = "; ".join(f"`{lever}` {_number(mine)}{units[lever]} instead of {_number(theirs)}"
-                        for lever, mine, theirs in changes) or "nothing beyond 10 % of any lever's range"
+    differs = "; ".join(f"`{lever}` {_number(mine)}{units[lever]}{_timing(outcome, row, lever)} instead of "
+                        f"{_number(theirs)}" for lever, mine, theirs in changes) or \
+        "nothing beyond 10 % of any lever's range"
     total = row["cost_total_expected"]
     return (f"The cheapest package that meets >= {int(top['targets'])} of the {len(setup.targets)} targets with "
             f">= {odds:.0%} odds, {top['package']}, {_cost(row['cost_expected'], setup.study.cost)} "
             f"(expected, {window(outcome)}, {basis_words(outcome)}; {_money(total)} in total) and differs from "
             f"the plan in: {differs}.")
+
+
+def _timing(outcome: Outcome, row: pd.Series, lever: str) -> str:
+    """' from 2025', ' reached in 2026' where the package's start or ramp differ from levers_from at once."""
+    start = int(row.get(f"{lever}.start", outcome.setup.study.levers_from))
+    ramp = int(row.get(f"{lever}.ramp", 0))
+    if ramp:
+        return f" (ramped from {start}, reached in {start + ramp})"
+    return f" (from {start})" if start != outcome.setup.study.levers_from else ""
 
 
 def _unit(name: str) -> str:
