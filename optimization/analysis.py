@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 from pymoo.util.nds.non_dominated_sorting import NonDominatedSorting
 
+from .packages import level_of
 from .pipeline import Outcome, Setup
 from .study import LAST_DATA_YEAR
 
@@ -91,14 +92,8 @@ def cheapest_by_count(pareto: pd.DataFrame, odds: float) -> pd.DataFrame:
 def plan_levels(setup: Setup) -> dict[str, float]:
     """Each study lever's level in the plan (its value or last path point), the baseline's where it sets none."""
     plan = setup.references["plan"].levers
-    levels = {}
-    for name in setup.study.levers:
-        lever = plan.get(name)
-        if lever is None:
-            levels[name] = float(setup.space.baseline[name])
-        else:
-            levels[name] = float(lever.value if lever.path is None else lever.path[max(lever.path)])
-    return levels
+    return {name: level_of(plan[name]) if name in plan else float(setup.space.baseline[name])
+            for name in setup.study.levers}
 
 
 def differences(setup: Setup, row: pd.Series, share: float = 0.1) -> list[tuple[str, float, float]]:

@@ -129,12 +129,12 @@ def report_inputs(outcome: Outcome) -> tuple[list, pd.DataFrame]:
         chosen.append(setup.space.scenario(x, name, f"The headline package of optimisation study {setup.study.name}",
                                            setup.references["baseline"]))
     reach = analysis.reachability(outcome)
-    names = _package_names(outcome, pareto, reach)
+    names = _package_names(pareto, reach)
     reach = reach.assign(cheapest_package=[names.get(r, "") for r in reach["archive_row"]])
     return chosen, reach[reach["flag"] != "decided by history"]
 
 
-def _package_names(outcome: Outcome, pareto: pd.DataFrame, reach: pd.DataFrame) -> dict[int, str]:
+def _package_names(pareto: pd.DataFrame, reach: pd.DataFrame) -> dict[int, str]:
     """Archive row -> package name: package_NNN for the Pareto packages, reach_NNN for the cheapest package
     reaching a target's best odds where it is not a Pareto package."""
     names = {int(row): name for name, row in pareto["archive_row"].items()}
@@ -145,7 +145,7 @@ def _package_names(outcome: Outcome, pareto: pd.DataFrame, reach: pd.DataFrame) 
 def _write_packages(outcome: Outcome, pareto: pd.DataFrame, reach: pd.DataFrame, folder: Path) -> dict[int, str]:
     """packages/NAME.yaml for each named package (see _package_names); returns archive row -> name."""
     folder.mkdir(parents=True, exist_ok=True)
-    names = _package_names(outcome, pareto, reach)
+    names = _package_names(pareto, reach)
     table = analysis.package_table(outcome.setup, outcome.archive, pd.Index(list(names)).to_numpy())
     for _, row in table.iterrows():
         name = names[int(row["archive_row"])]

@@ -97,6 +97,11 @@ class Space:
         return pd.DataFrame(X, columns=names)
 
 
+def level_of(lever: scenarios.Lever) -> float:
+    """The level a scenario lever reaches: its value, or its path's last point."""
+    return float(lever.value if lever.path is None else lever.path[max(lever.path)])
+
+
 def lever_paths(packages: list[Scenario], baseline: dict[str, float], repeat: int) -> dict[str, xr.DataArray]:
     """Per-run time paths of every lever any package sets: dims ("run", "year"), each package's path
     repeated `repeat` times in a row (its states). A package that leaves a lever alone keeps its baseline.

@@ -17,7 +17,7 @@ from nxmfg.scenarios import Scenario, Target
 from . import search as searching
 from .checkpoint import Checkpoint
 from .evaluate import Evaluator, Outcomes, expected_cost, objectives
-from .packages import Space
+from .packages import Space, level_of
 from .states import States, sample
 from .study import Study, StudyError, check, read
 
@@ -150,20 +150,15 @@ def initial_population(setup: Setup) -> np.ndarray:
     """The first generation: the baseline's and the plan's levels (clipped to the ranges), every lever at
     its high end and at its low end, and a Latin hypercube over the ranges for the rest."""
     space, study = setup.space, setup.study
-    plan = {name: _level(lever) for name, lever in setup.references["plan"].levers.items()}
+    plan = {name: level_of(lever) for name, lever in setup.references["plan"].levers.items()}
     low, high = space.bounds
-    seeds = [space.encode({}), space.encode(plan), low + 0 * high, high.copy()]
+    seeds = [space.encode({}), space.encode(plan), low.copy(), high.copy()]
     seeds = np.array(seeds[:study.population])
     rest = study.population - len(seeds)
     if rest <= 0:
         return seeds
     unit = qmc.LatinHypercube(d=len(low), seed=np.random.default_rng([study.seed, 2])).random(rest)
     return np.vstack([seeds, low + unit * (high - low)])
-
-
-def _level(lever) -> float:
-    """The level a scenario lever reaches: its value, or its path's last point."""
-    return float(lever.value if lever.path is None else lever.path[max(lever.path)])
 
 
 def versions() -> dict[str, str]:

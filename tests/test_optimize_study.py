@@ -180,3 +180,12 @@ def test_an_out_folder_under_a_file_is_refused_before_any_search(tmp_path):
     assert "Traceback" not in result.output
     assert str(blocker / "out") in result.output
     assert len(result.output.strip().splitlines()) == 1
+
+
+def test_the_look_ahead_sobol_study_ranks_levers_from_2024_on_ds_2027_targets():
+    from nxmfg.sensitivity.evaluate import for_model
+
+    sobol, evaluator, _ = for_model(Path(study.__file__).parents[1] / "sensitivity" / "levers_2027.yaml")
+    assert sobol.levers_from == 2024
+    assert {t.id for t in evaluator.targets} == {t.id for t in prepare(SHIPPED).targets}
+    assert set(sobol.levers) == set(GOOD["levers"])
