@@ -37,7 +37,10 @@ TEXT = {
            "read_levers": "表中只列出至少一个情景改变了的杠杆；“—”表示该情景保持基准值。",
            "meta_baseline": "基准参数", "meta_files": "情景文件",
            "reach": "目标可达性", "best": "最高达成概率", "cheapest": "达到该概率的最低成本组合",
-           "cost": "预期成本（亿元）", "flag": "判断",
+           "cost": "预期成本（亿元）", "flag": "判断", "p_baseline": "基准情景", "p_plan": "规划方案",
+           "flags": {"unreachable": "无法达成", "met in every case": "各种情况下均达成",
+                     "decided by history": "已由历史决定", "lever-dependent": "取决于政策杠杆",
+                     "not lever-dependent": "不受政策杠杆影响", "not in the study": "不在本次研究内"},
            "read_reach": "在杠杆取值范围内评估过的政策组合中，各目标的最高达成概率（不同参数与外部情景下的达成比例）、"
                          "达到该概率的最低成本组合，以及基准与规划方案的达成概率。"},
     "en": {"title": "Ningxia manufacturing system-dynamics model: scenario comparison",
@@ -58,7 +61,8 @@ TEXT = {
                           "baseline.",
            "meta_baseline": "Baseline parameters", "meta_files": "Scenario files",
            "reach": "Reachability of the targets", "best": "Best P(met)", "cheapest": "Cheapest package reaching it",
-           "cost": "Expected cost (100m yuan)", "flag": "Flag",
+           "cost": "Expected cost (100m yuan)", "flag": "Flag", "p_baseline": "Baseline", "p_plan": "Plan",
+           "flags": {},
            "read_reach": "For each target: the best odds of meeting it (share of states of the world) that any "
                          "package evaluated within the lever ranges reaches, the cheapest package reaching them, "
                          "and the odds of the baseline and the plan."},
@@ -197,7 +201,7 @@ def _reachability_html(table: pd.DataFrame, lang: str) -> str:
     """The optimiser's reachability table (optimization.analysis.reachability, with `cheapest_package`)."""
     text = TEXT[lang]
     head = (f"<tr><th>ID</th><th>{text['year']}</th><th>{text['best']}</th><th>{text['cheapest']}</th>"
-            f"<th>{text['cost']}</th><th>baseline</th><th>plan</th><th>{text['flag']}</th></tr>")
+            f"<th>{text['cost']}</th><th>{text['p_baseline']}</th><th>{text['p_plan']}</th><th>{text['flag']}</th></tr>")
     rows = []
     for row in table.itertuples():
         best = "" if pd.isna(row.best_p_met) else f"{row.best_p_met:.0%}"
@@ -205,7 +209,7 @@ def _reachability_html(table: pd.DataFrame, lang: str) -> str:
         rows.append(f"<tr><td>{html.escape(str(row.id))}</td><td>{row.year}</td><td class=\"num\">{best}</td>"
                     f"<td>{html.escape(str(row.cheapest_package))}</td><td class=\"num\">{cost}</td>"
                     f"<td class=\"num\">{row.baseline_p_met:.0%}</td><td class=\"num\">{row.plan_p_met:.0%}</td>"
-                    f"<td>{html.escape(str(row.flag))}</td></tr>")
+                    f"<td>{html.escape(text['flags'].get(row.flag, str(row.flag)))}</td></tr>")
     return f'<div class="scroll"><table class="grid">{head}{"".join(rows)}</table></div>'
 
 

@@ -228,3 +228,17 @@ def test_rerunning_into_a_finished_folder_clears_it_first_and_a_foreign_folder_k
     (foreign / "summary.md").write_text("someone's notes")
     output.prepare_folder(foreign, resume=False)
     assert (foreign / "summary.md").read_text() == "someone's notes"
+
+
+def test_the_reports_reachability_table_shows_odds_and_flags_in_the_readers_language():
+    from nxmfg.scenarios import report
+
+    table = pd.DataFrame({"id": ["D-sei-share", "D-cnc-key-processes"], "year": [2027, 2027],
+                          "best_p_met": [0.0, 0.953125], "cheapest_package": ["package_001", "reach_002"],
+                          "cheapest_cost_expected": [-147.9, 12.5], "baseline_p_met": [0.0, 0.03125],
+                          "plan_p_met": [0.0, 0.0625], "flag": ["unreachable", "lever-dependent"]})
+    chinese, english = report._reachability_html(table, "zh"), report._reachability_html(table, "en")
+    assert "无法达成" in chinese and "取决于政策杠杆" in chinese and "unreachable" not in chinese
+    assert "unreachable" in english and "lever-dependent" in english
+    for page in (chinese, english):
+        assert "95%" in page and "reach_002" in page and "-148" in page and "12.5" in page
