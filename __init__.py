@@ -15,9 +15,10 @@ Importing nxmfg is cheap: the model, PySD and matplotlib load on the first call 
 from nxmfg.api.calibration import Calibration, calibrate
 from nxmfg.api.comparison import Comparison, compare
 from nxmfg.api.inputs import shipped_scenarios
+from nxmfg.api.optimization import Optimization, optimize
 from nxmfg.api.result import Result
 from nxmfg.api.sensitivity import SensitivityStudy, sensitivity_study
 from nxmfg.api.simulation import run
 
-__all__ = ["Calibration", "Comparison", "Result", "SensitivityStudy", "calibrate", "compare", "run",
-           "sensitivity_study", "shipped_scenarios"]
+__all__ = ["Calibration", "Comparison", "Optimization", "Result", "SensitivityStudy", "calibrate", "compare",
+           "optimize", "run", "sensitivity_study", "shipped_scenarios"]

@@ -177,3 +177,37 @@ def sensitivity_command(study_file: str, out: str, scheduler: str | None, resume
         click.echo(f"warning: {len(unsettled)} indices moved by more than 0.05 from N/2 to N (largest: "
                    f"{worst.outcome}/{worst.parameter} {worst.change:.3f}); raise N", err=True)
     click.echo(f"wrote {Path(out) / 'summary.md'}")
+
+
+@main.command(name="optimize")
+@click.argument("study_file", metavar="STUDY.yaml")
+@click.option("--out", type=click.Path(file_okay=False), default="out/optimize", show_default=True,
+              help="Folder for the checkpoint, pareto.csv, packages/*.yaml, reachability.csv, the chart, "
+                   "summary.md and report.html.")
+@click.option("--resume", is_flag=True, default=False, show_default=True,
+              help="Continue from the checkpoint in OUT (the generations it holds are not run again).")
+@click.option("--scheduler", default=None, show_default=True,
+              help="Dask scheduler ADDRESS for the model runs; local worker processes if not given.")
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
+              help="Language of the chart and the report (en needs no Chinese font).")
+def optimize_command(study_file: str, out: str, resume: bool, scheduler: str | None, lang: str) -> None:
+    """Search lever packages of STUDY.yaml for targets met, fiscal cost and robustness (NSGA-II); write the
+    Pareto set, each package as a scenario file, reachability per target and summary.md to OUT."""
+    from nxmfg.model import plots
+
+    try:
+        plots.font_families(lang)           # a missing font must stop us before the search, not after it
+        optimization = nxmfg.optimize(study_file, out, resume=resume, scheduler=scheduler)
+        optimization.write(out, lang=lang)
+    except _user_errors() as error:
+        raise _user_error(error) from None
+    except KeyboardInterrupt:
+        click.echo(f"interrupted: finished generations are kept in {Path(out) / 'checkpoint.pkl'}; rerun with "
+                   "--resume", err=True)
+        raise click.exceptions.Exit(130) from None
+    click.echo(optimization.headline)
+    table = optimization.reachability
+    ahead = table[table["flag"] != "decided by history"]
+    click.echo(ahead[["id", "best_p_met", "cheapest_cost_expected", "baseline_p_met", "plan_p_met", "flag"]]
+               .to_string(index=False, float_format="{:.3g}".format))
+    click.echo(f"wrote {Path(out) / 'summary.md'}, pareto.csv, packages/*.yaml and report.html")

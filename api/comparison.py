@@ -102,23 +102,35 @@ class Comparison:
         first = next(iter(self.results.values()))
         return plot_runs({n: r.indicators for n, r in self.results.items()}, names, first.targets, lang, history)
 
-    def write(self, out: Path | str, lang: str = "zh", bands: xr.Dataset | Path | str | None = None) -> Path:
+    def write(self, out: Path | str, lang: str = "zh", bands: xr.Dataset | Path | str | None = None,
+              reachability: pd.DataFrame | None = None) -> Path:
         """Write the planner's report: out/report.html (self-contained), out/charts/*.png|svg, and
         out/metadata.yaml (model version, fit, targets, and each scenario's file and parameters).
 
         bands: indicators of an ensemble (dims run, year; a Dataset or a netCDF file) drawn as a 5-95 %
-        band; default: the baseline over the fit's calibrated parameter sets. Returns report.html's path.
+        band; default: the baseline over the fit's calibrated parameter sets. reachability: an optimisation's
+        table per target (`nxmfg.optimize(...).reachability`), added as a section. Returns report.html's path.
         """
+        from nxmfg.model import plots
+        from nxmfg.model.files import check_writable, staged_output
+
+        out = check_writable(out)
+        plots.font_families(lang)        # no CJK font for zh: fail before writing anything
+        with staged_output(out, "compare") as stage:   # the files move into out together at the end
+            page = self.write_into(stage, lang, bands, reachability)
+        return out / page.name
+
+    def write_into(self, folder: Path, lang: str = "zh", bands: xr.Dataset | Path | str | None = None,
+                   reachability: pd.DataFrame | None = None) -> Path:
+        """The files of `write`, written straight into an existing `folder` (a staging folder of a command
+        that writes more beside them, such as `nxmfg optimize`); returns report.html's path."""
         import yaml
 
         from nxmfg.api import outputs
         from nxmfg.calibration import observations
-        from nxmfg.model import plots
-        from nxmfg.model.files import check_writable, staged_output, write_text
+        from nxmfg.model.files import write_text
         from nxmfg.scenarios import report
 
-        out = check_writable(out)
-        plots.font_families(lang)        # no CJK font for zh: fail before writing anything
         runs = {name: r.indicators for name, r in self.results.items()}
         if isinstance(bands, str | Path):
             bands = report.load_ensemble(Path(bands))
@@ -128,11 +140,11 @@ class Comparison:
         meta = report.report_meta([r.metadata["scenario_file"] for r in self.results.values()],
                                   first.metadata["fit"])
         baseline = _baseline(self.fit, first.metadata["overrides"])
-        with staged_output(out, "compare") as stage:   # the files move into out together at the end
-            page = report.write_report(runs, [r.scenario for r in self.results.values()], first.targets,
-                                       observations(), stage, lang, bands=bands, meta=meta, baseline=baseline)
-            write_text(stage / "metadata.yaml", yaml.safe_dump(self.metadata, allow_unicode=True, sort_keys=False))
-        return out / page.name
+        page = report.write_report(runs, [r.scenario for r in self.results.values()], first.targets,
+                                   observations(), Path(folder), lang, bands=bands, meta=meta, baseline=baseline,
+                                   reachability=reachability)
+        write_text(Path(folder) / "metadata.yaml", yaml.safe_dump(self.metadata, allow_unicode=True, sort_keys=False))
+        return page
 
 
 def _baseline(fit: Fit | None, overrides: dict[str, float]) -> dict[str, float]:

@@ -95,6 +95,25 @@ def _names() -> dict:
 
 
 @cache
+def outlook_tables() -> dict[str, pd.Series]:
+    """Default table of every `*_outlook` lookup in the .mdl: {name: Series of values indexed by year}.
+
+    Kept beside the translation, like the constants: an optimisation study draws its states of the world
+    around these tables and should not load a model to read them.
+    """
+    path = CACHE / version() / "outlooks.json"
+    if not path.exists():
+        economy = load()
+        tables = {}
+        for name in (n for n in lookups() if n.endswith("_outlook")):
+            data = getattr(economy.components, f"_hardcodedlookup_{name}").data
+            tables[name] = {"x": [float(x) for x in data["lookup_dim"].values], "y": [float(y) for y in data.values]}
+        files.write_text(path, json.dumps(tables))
+    tables = json.loads(path.read_text(encoding="utf-8"))
+    return {name: pd.Series(t["y"], index=pd.Index(t["x"], name="year"), name=name) for name, t in tables.items()}
+
+
+@cache
 def fitted() -> dict[str, float]:
     """Calibrated constants: the baseline every run starts from (empty when not calibrated yet)."""
     if not FITTED.exists():

@@ -36,7 +36,14 @@ TEXT = {
                           "（默认：基准情景在校准参数不确定性下的区间）。",
            "read_matrix": "每格为 达成与否 及 余量（模拟值与目标值之差，正值表示优于目标，单位同目标）。",
            "read_levers": "表中只列出至少一个情景改变了的杠杆；“—”表示该情景保持基准值。",
-           "meta_baseline": "基准参数", "meta_files": "情景文件"},
+           "meta_baseline": "基准参数", "meta_files": "情景文件",
+           "reach": "目标可达性", "best": "最高达成概率", "cheapest": "达到该概率的最低成本组合",
+           "cost": "预期成本（亿元）", "flag": "判断", "p_baseline": "基准情景", "p_plan": "规划方案",
+           "flags": {"unreachable": "无法达成", "met in every case": "各种情况下均达成",
+                     "decided by history": "已由历史决定", "lever-dependent": "取决于政策杠杆",
+                     "not lever-dependent": "不受政策杠杆影响", "not in the study": "不在本次研究内"},
+           "read_reach": "在杠杆取值范围内评估过的政策组合中，各目标的最高达成概率（不同参数与外部情景下的达成比例）、"
+                         "达到该概率的最低成本组合，以及基准与规划方案的达成概率。"},
     "en": {"title": "Ningxia manufacturing system-dynamics model: scenario comparison",
            "version": "Model version", "date": "Date", "scenarios": "Scenarios",
            "charts": "Headline indicators", "matrix": "Target attainment", "levers": "Policy levers",
@@ -53,7 +60,13 @@ TEXT = {
                           "than the target, in the target's unit).",
            "read_levers": "Only levers that at least one scenario changes are listed; '—' keeps the "
                           "baseline.",
-           "meta_baseline": "Baseline parameters", "meta_files": "Scenario files"},
+           "meta_baseline": "Baseline parameters", "meta_files": "Scenario files",
+           "reach": "Reachability of the targets", "best": "Best P(met)", "cheapest": "Cheapest package reaching it",
+           "cost": "Expected cost (100m yuan)", "flag": "Flag", "p_baseline": "Baseline", "p_plan": "Plan",
+           "flags": {},
+           "read_reach": "For each target: the best odds of meeting it (share of states of the world) that any "
+                         "package evaluated within the lever ranges reaches, the cheapest package reaching them, "
+                         "and the odds of the baseline and the plan."},
 }
 
 CSS = """
@@ -185,6 +198,22 @@ def _matrix_html(runs, targets, lang: str) -> str:
     return f'<div class="scroll"><table class="grid">{"".join(lines)}</table></div>'
 
 
+def _reachability_html(table: pd.DataFrame, lang: str) -> str:
+    """The optimiser's reachability table (optimization.analysis.reachability, with `cheapest_package`)."""
+    text = TEXT[lang]
+    head = (f"<tr><th>ID</th><th>{text['year']}</th><th>{text['best']}</th><th>{text['cheapest']}</th>"
+            f"<th>{text['cost']}</th><th>{text['p_baseline']}</th><th>{text['p_plan']}</th><th>{text['flag']}</th></tr>")
+    rows = []
+    for row in table.itertuples():
+        best = "" if pd.isna(row.best_p_met) else f"{row.best_p_met:.0%}"
+        cost = _number(row.cheapest_cost_expected)
+        rows.append(f"<tr><td>{html.escape(str(row.id))}</td><td>{row.year}</td><td class=\"num\">{best}</td>"
+                    f"<td>{html.escape(str(row.cheapest_package))}</td><td class=\"num\">{cost}</td>"
+                    f"<td class=\"num\">{row.baseline_p_met:.0%}</td><td class=\"num\">{row.plan_p_met:.0%}</td>"
+                    f"<td>{html.escape(text['flags'].get(row.flag, str(row.flag)))}</td></tr>")
+    return f'<div class="scroll"><table class="grid">{head}{"".join(rows)}</table></div>'
+
+
 def describe_path(path, lang: str) -> str:
     """A lever's time path as text, '2020起 100' or '2021: 0.06 → 2023: 0.08' (pre-start point dropped)."""
     if not isinstance(path, pd.Series):
@@ -243,12 +272,13 @@ def write_report(runs: Mapping[str, xr.Dataset], scenario_list: Iterable, target
                  bands: xr.Dataset | None = None, meta: Mapping | None = None,
                  baseline: Mapping[str, float] | None = None, constants: pd.DataFrame | None = None,
                  names: Iterable[str] | None = None, headlines: bool = False,
-                 alongside: Sequence[Callable[[], object]] = ()) -> Path:
+                 alongside: Sequence[Callable[[], object]] = (), reachability: pd.DataFrame | None = None) -> Path:
     """Write out_dir/report.html (self-contained) and out_dir/charts/*.png|svg; return the HTML's path.
 
     runs: scenario name -> indicators (dims year). bands: indicators with a `run` dim, drawn as 5-95 %.
     baseline / constants default to the model's (`model.constants()`, with `model.fitted()` applied).
     headlines: also write out_dir/headlines.png. alongside: other writes, shared out with the charts.
+    reachability: the optimiser's table per target (`nxmfg optimize`), shown after the attainment matrix.
     """
     if lang not in TEXT:
         raise ValueError(f"lang: unknown language {lang!r}; allowed: {', '.join(TEXT)}")
@@ -269,6 +299,8 @@ def write_report(runs: Mapping[str, xr.Dataset], scenario_list: Iterable, target
     sections = [(text["charts"], text["read_charts"], f'<div class="charts">{figures}</div>'),
                 (text["matrix"], text["read_matrix"], _matrix_html(runs, targets, lang)),
                 (text["levers"], text["read_levers"], _levers_html(scenario_list, baseline, constants, lang))]
+    if reachability is not None:
+        sections.insert(2, (text["reach"], text["read_reach"], _reachability_html(reachability, lang)))
     body = _header_html(scenario_list, meta or {}, lang) + "".join(
         f'<h2>{title}</h2><p class="note">{note}</p>{content}' for title, note, content in sections)
     page = (f'<!DOCTYPE html>\n<html lang="{"zh-CN" if lang == "zh" else "en"}"><head><meta charset="utf-8">'

@@ -367,6 +367,10 @@ def command(name: str, tmp: Path) -> list[str]:
         return ["compare", str(write(tmp, "case.yaml", SCENARIO))]
     if name == "calibrate":
         return ["calibrate", "--until", "2019"]
+    if name == "optimize":
+        from nxmfg.optimization import study
+
+        return ["optimize", str(Path(study.__file__).with_name("packages_2027.yaml")), "--lang", "en"]
     return ["sensitivity", str(write(tmp, "case.yaml", STUDY))]
 
 
@@ -383,7 +387,7 @@ def under_a_file(tmp: Path) -> Path:
 
 OUTPUT_CASES = [
     case
-    for name in ("simulate", "compare", "calibrate", "sensitivity")
+    for name in ("simulate", "compare", "calibrate", "sensitivity", "optimize")
     for case in (
         Case("output", f"{name} --out under a file", out(name, under_a_file)),
         Case("output", f"{name} --out /dev/null", out(name, lambda tmp: Path("/dev/null"))),

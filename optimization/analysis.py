@@ -1,0 +1,170 @@
+"""From a finished search to the planner's answers: the Pareto set, the cheapest package for each number of
+robustly met targets, what it changes against the plan, and how reachable each target is."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from pymoo.util.nds.non_dominated_sorting import NonDominatedSorting
+
+from .packages import level_of
+from .pipeline import Outcome, Setup
+from .study import LAST_DATA_YEAR
+
+FLAGS = ("unreachable", "met in every case", "decided by history", "lever-dependent", "not lever-dependent",
+         "not in the study")
+
+
+def unique_candidates(archive: dict[str, np.ndarray]) -> np.ndarray:
+    """Indices of the first evaluation of each distinct package (a package evaluated twice scores the same)."""
+    _, first = np.unique(archive["decoded"], axis=0, return_index=True)
+    return np.sort(first)
+
+
+def pareto_indices(archive: dict[str, np.ndarray]) -> np.ndarray:
+    """Archive indices of the non-dominated feasible packages, one per distinct objective vector, by cost."""
+    chosen = unique_candidates(archive)
+    chosen = chosen[(archive["G"][chosen] <= 0).all(axis=1)]
+    if not len(chosen):
+        return chosen
+    front = chosen[NonDominatedSorting().do(archive["F"][chosen], only_non_dominated_front=True)]
+    _, first = np.unique(archive["F"][front], axis=0, return_index=True)
+    front = front[np.sort(first)]
+    order = np.lexsort((archive["F"][front, 0], archive["cost"][front]))
+    return front[order]
+
+
+def robust_count(probability: np.ndarray, odds: float) -> np.ndarray:
+    """Targets met with odds >= `odds` (unweighted), per row of P(met)."""
+    return (probability >= odds - 1e-12).sum(axis=-1)
+
+
+def pareto_table(outcome: Outcome) -> pd.DataFrame:
+    """One row per Pareto package: id, lever values, costs, expected and robust targets met, P(met) per target."""
+    setup, archive = outcome.setup, outcome.archive
+    index = pareto_indices(archive)
+    table = package_table(setup, archive, index)
+    return table.assign(package=[f"package_{i + 1:03d}" for i in range(len(index))]).set_index("package")
+
+
+def package_table(setup: Setup, archive: dict[str, np.ndarray], index: np.ndarray) -> pd.DataFrame:
+    """Lever values and figures of archive rows `index` (also the column `archive_row`)."""
+    levers = setup.space.table(archive["decoded"][index])
+    probability = archive["probability"][index]
+    figures = pd.DataFrame({
+        "archive_row": index,
+        "cost_expected": archive["cost"][index],
+        "cost_total_expected": archive["cost_total"][index],
+        "cost_incremental_expected": archive["cost_incremental"][index],
+        "targets_met_expected": probability.sum(axis=1),
+        f"targets_met_with_{setup.study.met_odds:.0%}_odds": robust_count(probability, setup.study.met_odds),
+        "objective": -archive["F"][index, 0],
+        "central_targets_met": archive["central_met"][index].sum(axis=1),
+        "central_cost_total": archive["central_cost"][index]})
+    odds = pd.DataFrame(probability, columns=[f"p_met:{t.id}" for t in setup.targets])
+    return pd.concat([levers, figures, odds], axis=1)
+
+
+def central_table(outcome: Outcome, pareto: pd.DataFrame) -> pd.DataFrame:
+    """Per Pareto package and target, the central state's value, margin and met: what `nxmfg simulate` prints."""
+    archive, targets = outcome.archive, outcome.setup.targets
+    rows = []
+    for package, row in zip(pareto.index, pareto["archive_row"], strict=True):
+        for j, target in enumerate(targets):
+            rows.append({"package": package, "id": target.id, "year": target.year,
+                         "value": archive["central_value"][row, j], "threshold": target.threshold,
+                         "direction": target.direction, "margin": archive["central_margin"][row, j],
+                         "met": bool(archive["central_met"][row, j])})
+    return pd.DataFrame(rows)
+
+
+def cheapest_by_count(pareto: pd.DataFrame, odds: float) -> pd.DataFrame:
+    """For N = 1.. the most any Pareto package reaches: the cheapest package meeting >= N targets with >= odds."""
+    count = pareto[f"targets_met_with_{odds:.0%}_odds"]
+    rows = []
+    for n in range(1, int(count.max()) + 1 if len(count) else 1):
+        able = pareto[count >= n]
+        best = able["cost_expected"].idxmin()
+        rows.append({"targets": n, "package": best, "cost_expected": able.at[best, "cost_expected"]})
+    return pd.DataFrame(rows, columns=["targets", "package", "cost_expected"])
+
+
+def plan_levels(setup: Setup) -> dict[str, float]:
+    """Each study lever's level in the plan (its value or last path point), the baseline's where it sets none."""
+    plan = setup.references["plan"].levers
+    return {name: level_of(plan[name]) if name in plan else float(setup.space.baseline[name])
+            for name in setup.study.levers}
+
+
+def differences(setup: Setup, row: pd.Series, share: float = 0.1) -> list[tuple[str, float, float]]:
+    """(lever, package level, plan level) where they differ by more than `share` of the lever's range,
+    largest difference first."""
+    plan = plan_levels(setup)
+    found = []
+    for name, lever in setup.study.levers.items():
+        width = lever.range[1] - lever.range[0]
+        gap = abs(row[name] - plan[name]) / width
+        if gap > share:
+            found.append((gap, name, float(row[name]), plan[name]))
+    return [(name, mine, theirs) for _, name, mine, theirs in sorted(found, reverse=True)]
+
+
+def reachability(outcome: Outcome) -> pd.DataFrame:
+    """One row per modelled target: best P(met) any evaluated package within the ranges reaches, the cheapest
+    package reaching it (archive row, expected cost), the baseline's and the plan's P(met), and a flag."""
+    setup, archive, references = outcome.setup, outcome.archive, outcome.references
+    rows = []
+    chosen = unique_candidates(archive)
+    study_ids = [t.id for t in setup.targets]
+    for k, target in enumerate(setup.modelled):
+        row = {"id": target.id, "doc": target.doc, "year": target.year, "target": target.target,
+               "baseline_p_met": references["baseline"]["probability_all"][k],
+               "plan_p_met": references["plan"]["probability_all"][k],
+               "best_p_met": np.nan, "lowest_p_met": np.nan, "cheapest_cost_expected": np.nan,
+               "archive_row": -1}
+        if target.year <= LAST_DATA_YEAR:
+            row |= {"flag": "decided by history", "best_p_met": row["baseline_p_met"],
+                    "lowest_p_met": row["baseline_p_met"]}
+        elif target.id not in study_ids:
+            row["flag"] = "not in the study"
+        else:
+            row |= _reach(archive, chosen, study_ids.index(target.id), setup.states.count)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _reach(archive: dict[str, np.ndarray], chosen: np.ndarray, j: int, states: int) -> dict:
+    probability = archive["probability"][chosen, j]
+    best, lowest = probability.max(), probability.min()
+    reaching = chosen[probability >= best - 1e-12]
+    cheapest = reaching[np.argmin(archive["cost"][reaching])]
+    if best == 0:
+        flag = "unreachable"
+    elif lowest == 1:
+        flag = "met in every case"
+    elif best - lowest < 1 / states - 1e-12:
+        flag = "not lever-dependent"
+    else:
+        flag = "lever-dependent"
+    return {"best_p_met": best, "lowest_p_met": lowest, "flag": flag, "archive_row": int(cheapest),
+            "cheapest_cost_expected": archive["cost"][cheapest]}
+
+
+def convergence(archive: dict[str, np.ndarray], every: int = 10) -> pd.DataFrame:
+    """Hypervolume of the front found by generation g (every `every`-th and the last), the objectives scaled
+    to [0, 1] over the feasible archive and the reference point at 1.1: a front still moving is still growing."""
+    from pymoo.indicators.hv import HV
+
+    feasible = (archive["G"] <= 0).all(axis=1)
+    F, generation = archive["F"][feasible], archive["generation"][feasible]
+    if not len(F):
+        return pd.DataFrame(columns=["generation", "hypervolume"])
+    low, span = F.min(axis=0), np.maximum(np.ptp(F, axis=0), 1e-12)
+    indicator = HV(ref_point=np.full(F.shape[1], 1.1))
+    last = int(archive["generation"].max())
+    rows = []
+    for g in sorted({*range(every - 1, last + 1, every), last}):
+        front = F[generation <= g]
+        front = front[NonDominatedSorting().do(front, only_non_dominated_front=True)]
+        rows.append({"generation": g + 1, "hypervolume": float(indicator((front - low) / span))})
+    return pd.DataFrame(rows)

@@ -1,0 +1,165 @@
+"""An optimisation study from file to finished search: resolve and check the inputs, evaluate the baseline
+and the plan in every state of the world, search, and gather what the outputs are made of."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from importlib.metadata import version as package_version
+from pathlib import Path
+
+import numpy as np
+from scipy.stats import qmc
+
+from nxmfg.calibration.fits import Fit
+from nxmfg.scenarios import Scenario, Target
+
+from . import search as searching
+from .checkpoint import Checkpoint
+from .evaluate import Evaluator, Outcomes, expected_cost, objectives
+from .packages import Space, level_of
+from .states import States, sample
+from .study import Study, StudyError, check, read
+
+REFERENCES = ("baseline", "plan")   # evaluated in every state beside the candidates, for comparison
+
+
+@dataclass
+class Setup:
+    """A study resolved against the model: everything a search needs, checked once."""
+
+    path: Path
+    study: Study
+    fit: Fit
+    targets: list[Target]          # the study's targets, in study order
+    modelled: list[Target]         # every modelled target (the reachability table covers them all)
+    states: States
+    space: Space
+    references: dict[str, Scenario]
+    evaluator: Evaluator
+    fingerprint: str
+    context: dict
+
+
+@dataclass
+class Outcome:
+    """A finished search: every evaluated candidate (`archive`: decoded X, objectives, P(met) per study
+    target, costs, central-state figures), the references' figures (also P(met) of every modelled target)."""
+
+    setup: Setup
+    archive: dict[str, np.ndarray]
+    references: dict[str, dict[str, np.ndarray]]
+    runs: int
+    seconds: float
+
+
+def prepare(path: Path | str, fit: Fit, references: dict[str, Scenario], scheduler: str | None = None) -> Setup:
+    """Read, check and resolve the study file `path` (StudyError or ScenarioError naming file and field).
+
+    fit: the fit every run starts from (its ensemble.csv gives the states' parameter sets); references:
+    {"baseline": ..., "plan": ...}, evaluated in every state for comparison.
+    """
+    from nxmfg import model, scenarios
+    from nxmfg.calibration.fits import sha256
+    from nxmfg.model.indicators import INDICATORS
+
+    path = Path(path)
+    study = read(path)                              # shape first: a typo needs no model
+    sets = fit.parameter_sets()
+    if sets is None or sets.empty:
+        raise StudyError(path, "states.parameter_sets", f"the fit {fit.path} has no calibrated parameter sets "
+                         "(ensemble.csv beside it)")
+    own = (path.parent / study.targets_file) if study.targets_file else None
+    if own is not None and not own.exists():
+        raise StudyError(path, "targets_file", f"no such targets file {own}")
+    every = scenarios.load_own_targets(own, "extend") if own else scenarios.load_targets()
+    scenarios.check_targets(every, INDICATORS, model.constants().index, own or scenarios.TARGETS)
+    check(path, study, model.constants(), model.outlook_tables(), {t.id: t for t in every}, len(sets))
+    by_id = {t.id: t for t in every}
+    targets = [by_id[target_id] for target_id in study.targets]
+    baseline = model.constants()["value"].to_dict() | fit.values
+    states = sample(study, sets, model.outlook_tables())
+    window = (study.levers_from, max(t.year for t in targets) + 1)
+    evaluator = Evaluator(targets, states, fit.values, baseline, window, scheduler)
+    context = {"model_version": model.version(), "fit": fit.record(),
+               "ensemble_sha256": sha256(fit.ensemble) if fit.ensemble else None,
+               "targets": [t.model_dump(mode="json") for t in targets],
+               "references": {k: s.model_dump(mode="json", by_alias=True) for k, s in references.items()}}
+    modelled = [t for t in every if t.kind == "modelled"]
+    return Setup(path, study, fit, targets, modelled, states, Space(study, baseline), references, evaluator,
+                 study.fingerprint(**context), context)
+
+
+def run(setup: Setup, folder: Path, resume: bool = False, progress: bool = True) -> Outcome:
+    """Search (resuming from folder's checkpoint if asked); the checkpoint is kept in `folder`."""
+    started = time.perf_counter()
+    study, space = setup.study, setup.space
+    references = _references(setup)
+    baseline_cost = references["baseline"]["state_cost"]
+
+    def evaluate(X: np.ndarray) -> dict[str, np.ndarray]:
+        decoded = space.decode(X)
+        packages = [space.scenario(x, f"candidate_{i}", "a candidate", setup.references["baseline"])
+                    for i, x in enumerate(decoded)]
+        return figures(setup.evaluator(packages), study, setup.targets, baseline_cost) | {"decoded": decoded}
+
+    settings = searching.Settings(study.population, study.generations, study.seed, initial_population(setup),
+                                  progress=_progress)
+    low, high = space.bounds
+    problem = searching.DecisionSpace(low, high, 3, 0 if study.budget_cap is None else 1)
+    archive = searching.search(problem, evaluate, settings, Checkpoint(folder, setup.fingerprint, resume), progress)
+    runs = (len(archive.arrays()["F"]) + len(REFERENCES)) * setup.states.count
+    return Outcome(setup, archive.arrays(), references, runs, time.perf_counter() - started)
+
+
+def _progress(archive: dict[str, np.ndarray]) -> dict[str, str]:
+    """The progress bar's figures: the best of each objective found so far."""
+    F = archive["F"]
+    return {"best objective": f"{-F[:, 0].min():.3g}", "robust": f"{-F[:, 2].min():.3g}",
+            "cheapest": f"{F[:, 1].min():.4g}"}
+
+
+def figures(outcomes: Outcomes, study: Study, targets: list[Target], baseline_cost: np.ndarray) -> dict:
+    """What the archive keeps per candidate: objectives, constraint, P(met) per target, expected costs, and the
+    central state's (state 0) margins, values and cost, which `nxmfg simulate` of the package reproduces."""
+    F, G = objectives(outcomes, study, targets, baseline_cost)
+    return {"F": F, "G": G, "probability": outcomes.probability,
+            "cost": expected_cost(outcomes.cost, baseline_cost, study.cost),
+            "cost_total": outcomes.cost.mean(axis=1),
+            "cost_incremental": expected_cost(outcomes.cost, baseline_cost, "incremental"),
+            "central_margin": outcomes.margin[:, 0, :], "central_value": outcomes.value[:, 0, :],
+            "central_met": outcomes.met[:, 0, :], "central_cost": outcomes.cost[:, 0]}
+
+
+def _references(setup: Setup) -> dict[str, dict[str, np.ndarray]]:
+    """The baseline and the plan in every state, judged on every modelled target (history included)."""
+    evaluator = setup.evaluator
+    every = Evaluator(setup.modelled, setup.states, evaluator.fit_values, evaluator.baseline,
+                      evaluator.cost_window, evaluator.scheduler)
+    outcomes = every([setup.references[name] for name in REFERENCES])
+    chosen = [setup.modelled.index(t) for t in setup.targets]
+    study_only = Outcomes(outcomes.margin[..., chosen], outcomes.met[..., chosen], outcomes.cost,
+                          outcomes.value[..., chosen])
+    found = figures(study_only, setup.study, setup.targets, outcomes.cost[0])
+    return {name: {key: values[i] for key, values in found.items()}
+            | {"probability_all": outcomes.probability[i], "state_cost": outcomes.cost[i]}
+            for i, name in enumerate(REFERENCES)}
+
+
+def initial_population(setup: Setup) -> np.ndarray:
+    """The first generation: the baseline's and the plan's levels (clipped to the ranges), every lever at
+    its high end and at its low end, and a Latin hypercube over the ranges for the rest."""
+    space, study = setup.space, setup.study
+    plan = {name: level_of(lever) for name, lever in setup.references["plan"].levers.items()}
+    low, high = space.bounds
+    seeds = [space.encode({}), space.encode(plan), low.copy(), high.copy()]
+    seeds = np.array(seeds[:study.population])
+    rest = study.population - len(seeds)
+    if rest <= 0:
+        return seeds
+    unit = qmc.LatinHypercube(d=len(low), seed=np.random.default_rng([study.seed, 2])).random(rest)
+    return np.vstack([seeds, low + unit * (high - low)])
+
+
+def versions() -> dict[str, str]:
+    return {name: package_version(name) for name in ("pymoo", "numpy")}

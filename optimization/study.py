@@ -1,0 +1,253 @@
+"""Optimisation study files: levers and their ranges, targets and weights, states of the world, sizes.
+
+Shape is checked by `read` (no model needed); names, ranges and years by `check` against the model's
+constants, outlook tables, targets and the fit's parameter sets. Every mistake is a StudyError whose one
+line names the file and the field, and nothing is coerced: "8" is not a number, NaN is not a value.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+from pathlib import Path
+from typing import Annotated, Literal
+
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from nxmfg.scenarios.schema import FIRST_OUTLOOK_YEAR, LAST_YEAR, OUTLOOK_BOUNDS
+from nxmfg.scenarios.validation import ScenarioError, from_validation_error, read_yaml
+
+LAST_DATA_YEAR = FIRST_OUTLOOK_YEAR - 1     # a target up to here is decided by history, not by a package
+MAX_FILE_BYTES = 1 << 20                    # a study is a page of YAML; refuse anything larger unread
+MAX_RUNS_PER_GENERATION = 65536             # candidates x states in one ensemble call: ~1 GiB of inputs
+
+Name = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=100)]
+Number = Annotated[float, Field(allow_inf_nan=False)]
+Pair = Annotated[list[Number], Field(min_length=2, max_length=2)]
+YearPair = Annotated[list[Annotated[int, Field(ge=FIRST_OUTLOOK_YEAR, le=LAST_YEAR)]],
+                     Field(min_length=2, max_length=2)]
+_STRICT = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+class StudyError(ScenarioError):
+    """A study file the optimiser cannot use; str() is one line: `file: field: problem`."""
+
+
+class LeverRange(BaseModel):
+    """What the search may choose for one lever: a level, and optionally its start year and a ramp."""
+
+    model_config = _STRICT
+    range: Pair
+    """[low, high] of the level, inside the constant's [min,max] in the .mdl."""
+    start: YearPair | None = None
+    """[first, last] start year to search; default: the study's levers_from."""
+    ramp: Annotated[list[Annotated[int, Field(ge=0, le=10)]], Field(min_length=2, max_length=2)] | None = None
+    """[shortest, longest] ramp in years: from the baseline value at the start to the level."""
+
+    @model_validator(mode="after")
+    def _ordered(self) -> LeverRange:
+        for field in ("range", "start", "ramp"):
+            pair = getattr(self, field)
+            if pair is not None and pair[0] > pair[1]:
+                raise ValueError(f"{field} {pair}: the first value must not exceed the second")
+        if self.range[0] == self.range[1]:
+            raise ValueError(f"range {self.range}: low must be below high (leave a fixed lever out)")
+        return self
+
+
+class Draw(BaseModel):
+    """One number per state of the world, drawn from a distribution truncated to `range`."""
+
+    model_config = _STRICT
+    distribution: Literal["uniform", "triangular", "normal"] = "uniform"
+    range: Pair
+    mode: Number | None = None
+    mean: Number | None = None
+    sd: Annotated[float, Field(gt=0, allow_inf_nan=False)] | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Draw:
+        low, high = self.range
+        if not low < high:
+            raise ValueError(f"range {self.range}: low must be below high")
+        wanted = {"uniform": set(), "triangular": {"mode"}, "normal": {"mean", "sd"}}[self.distribution]
+        given = {key for key in ("mode", "mean", "sd") if getattr(self, key) is not None}
+        if given != wanted:
+            need = ", ".join(sorted(wanted)) or "no mode, mean or sd"
+            got = ", ".join(sorted(given)) or "none"
+            raise ValueError(f"a {self.distribution} distribution takes {need}; got {got}")
+        centre = self.mode if self.mode is not None else self.mean
+        if centre is not None and not low <= centre <= high:
+            which = "mode" if self.mode is not None else "mean"
+            raise ValueError(f"{which} {centre:g} lies outside range {self.range}")
+        return self
+
+
+class OutlookDraw(BaseModel):
+    """An outlook's default table, shifted (added to every point) or scaled (every point multiplied)."""
+
+    model_config = _STRICT
+    shift: Draw | None = None
+    scale: Draw | None = None
+
+    @model_validator(mode="after")
+    def _one(self) -> OutlookDraw:
+        if (self.shift is None) == (self.scale is None):
+            raise ValueError("give exactly one of `shift` or `scale`")
+        return self
+
+    @property
+    def draw(self) -> Draw:
+        return self.shift if self.shift is not None else self.scale
+
+
+class States(BaseModel):
+    """The states of the world every candidate is evaluated in: calibrated parameter sets and outlooks."""
+
+    model_config = _STRICT
+    count: Annotated[int, Field(ge=1, le=4096)]
+    """States; state 0 is the central one (the fit's estimate, default outlooks): what `nxmfg simulate` runs."""
+    parameter_sets: Annotated[int, Field(ge=1, le=10000)]
+    """How many of the fit's calibrated parameter sets (ensemble.csv, the estimate first) the states cycle through."""
+    outlooks: dict[Name, OutlookDraw] = Field(default_factory=dict, max_length=20)
+
+
+class Study(BaseModel):
+    """An optimisation study: which lever packages reach which targets, at what cost, how robustly."""
+
+    model_config = _STRICT
+    name: Name
+    description: str = Field("", max_length=4000)
+    levers_from: Annotated[int, Field(ge=FIRST_OUTLOOK_YEAR, le=LAST_YEAR)]
+    levers: dict[Name, LeverRange] = Field(min_length=1, max_length=60)
+    targets: dict[Annotated[str, Field(max_length=100)], Annotated[float, Field(gt=0, le=1000, allow_inf_nan=False)]] \
+        = Field(min_length=1, max_length=300)
+    """Target id -> weight (> 0): the objective counts a target met `weight` times."""
+    targets_file: str | None = None
+    """Your own targets (schema of scenarios/targets.yaml), relative to the study file; they extend the shipped ones."""
+    objective: Literal["targets_met", "weighted_margin"] = "targets_met"
+    met_odds: Annotated[float, Field(gt=0, le=1, allow_inf_nan=False)] = 0.8
+    cost: Literal["incremental", "total"] = "incremental"
+    budget_cap: Annotated[float, Field(ge=-1e6, le=1e6, allow_inf_nan=False)] | None = None
+    """[亿元] upper bound on the expected cost (on the `cost` basis) over levers_from..the last target year."""
+    states: States
+    seed: Annotated[int, Field(ge=0, lt=2**32)]
+    population: Annotated[int, Field(ge=4, le=1024)]
+    generations: Annotated[int, Field(ge=1, le=1000)]
+
+    @model_validator(mode="after")
+    def _sizes(self) -> Study:
+        runs = self.population * self.states.count
+        if runs > MAX_RUNS_PER_GENERATION:
+            raise ValueError(f"population x states.count = {runs} runs per generation; at most "
+                             f"{MAX_RUNS_PER_GENERATION}")
+        return self
+
+    def fingerprint(self, **context: object) -> str:
+        """sha256 of the study and what its results depend on (model version, fit, targets)."""
+        text = json.dumps({"study": self.model_dump(mode="json"), **context}, sort_keys=True, default=str)
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def read(path: Path | str) -> Study:
+    """Read a study file and check its shape; StudyError (one line) naming file and field."""
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+    except OSError as error:
+        raise StudyError(path, "", f"cannot read file ({error.strerror})") from None
+    if not path.is_file():
+        raise StudyError(path, "", "not a regular file")
+    if size > MAX_FILE_BYTES:
+        raise StudyError(path, "", f"{size} bytes; a study file has at most {MAX_FILE_BYTES}")
+    try:
+        data = read_yaml(path)
+    except ScenarioError as error:
+        raise StudyError(path, error.field, error.problem) from None
+    except UnicodeDecodeError as error:
+        raise StudyError(path, "", f"not UTF-8 text (byte {error.start}); save the file as UTF-8") from None
+    if not isinstance(data, dict):
+        raise StudyError(path, "", "expected a mapping of study fields: " + ", ".join(Study.model_fields))
+    try:
+        return Study.model_validate(data)
+    except ValidationError as error:
+        found = from_validation_error(path, error, Study)
+        raise StudyError(path, found.field, found.problem) from None
+
+
+def check(path: Path | str, study: Study, constants: pd.DataFrame, outlooks: dict[str, pd.Series],
+          targets: dict, parameter_sets: int) -> None:
+    """Names, ranges and years against the model.
+
+    Parameters
+    ----------
+    constants
+        model.constants(): index py name; columns low, high.
+    outlooks
+        model.outlook_tables(): the outlooks a state may move, with their default tables.
+    targets
+        id -> scenarios.Target (the shipped ones, extended by `targets_file`).
+    parameter_sets
+        Rows of the fit's ensemble.csv.
+    """
+    for name, lever in study.levers.items():
+        _check_lever(path, study, name, lever, constants)
+    for target_id in study.targets:
+        _check_target(path, study, target_id, targets)
+    for name, outlook in study.states.outlooks.items():
+        _check_outlook(path, name, outlook, outlooks)
+    if study.states.parameter_sets > parameter_sets:
+        raise StudyError(path, "states.parameter_sets", f"{study.states.parameter_sets} exceeds the "
+                         f"{parameter_sets} calibrated parameter sets of the fit (calibration/ensemble.csv)")
+
+
+def _did_you_mean(name: str, known) -> str:
+    hint = difflib.get_close_matches(name, list(known), n=1)
+    return f" (did you mean {hint[0]}?)" if hint else ""
+
+
+def _check_lever(path, study: Study, name: str, lever: LeverRange, constants: pd.DataFrame) -> None:
+    from nxmfg.scenarios import POLICY_LEVERS
+
+    if name not in constants.index:
+        raise StudyError(path, f"levers.{name}", "not a model constant" + _did_you_mean(name, constants.index)
+                         + f"; the regional levers: {', '.join(POLICY_LEVERS)}")
+    low, high = constants.at[name, "low"], constants.at[name, "high"]
+    if (pd.notna(low) and lever.range[0] < low) or (pd.notna(high) and lever.range[1] > high):
+        raise StudyError(path, f"levers.{name}.range", f"{lever.range} leaves the constant's range "
+                         f"[{low:g}, {high:g}] in the .mdl")
+    first, last = lever.start or (study.levers_from, study.levers_from)
+    if first < study.levers_from:
+        raise StudyError(path, f"levers.{name}.start", f"{first} is before levers_from ({study.levers_from})")
+    if last + (lever.ramp[1] if lever.ramp else 0) > LAST_YEAR:
+        raise StudyError(path, f"levers.{name}", f"start {last} plus ramp ends after {LAST_YEAR}, the model's end")
+
+
+def _check_target(path, study: Study, target_id: str, targets: dict) -> None:
+    target = targets.get(target_id)
+    if target is None:
+        raise StudyError(path, f"targets.{target_id}", "not a target id" + _did_you_mean(target_id, targets)
+                         + " (see scenarios/targets.yaml)")
+    if target.kind != "modelled":
+        raise StudyError(path, f"targets.{target_id}", f"of kind {target.kind}, not modelled: no run can meet it")
+    if target.year <= LAST_DATA_YEAR:
+        raise StudyError(path, f"targets.{target_id}", f"year {target.year} is history (data to {LAST_DATA_YEAR}): "
+                         "decided by what happened, not by a package")
+    if target.year < study.levers_from:
+        raise StudyError(path, f"targets.{target_id}", f"year {target.year} is before levers_from "
+                         f"({study.levers_from}): no package acts in time")
+
+
+def _check_outlook(path, name: str, outlook: OutlookDraw, outlooks: dict[str, pd.Series]) -> None:
+    if name not in outlooks:
+        raise StudyError(path, f"states.outlooks.{name}", "not an outlook" + _did_you_mean(name, outlooks)
+                         + f"; allowed: {', '.join(sorted(outlooks))}")
+    table, (low, high) = outlooks[name], OUTLOOK_BOUNDS.get(name, (float("-inf"), float("inf")))
+    how = "shift" if outlook.shift is not None else "scale"
+    ends = [(table + d) if how == "shift" else (table * d) for d in outlook.draw.range]
+    worst = min(float(e.min()) for e in ends), max(float(e.max()) for e in ends)
+    if worst[0] < low or worst[1] > high:
+        raise StudyError(path, f"states.outlooks.{name}.{how}.range", f"{outlook.draw.range} moves the outlook "
+                         f"to [{worst[0]:g}, {worst[1]:g}], outside its allowed [{low:g}, {high:g}]")

@@ -1,0 +1,175 @@
+"""summary.md in plain words: the headline package, the cheapest package for each number of robustly met
+targets, reachability per target, and what was run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from . import analysis
+from .pipeline import Outcome
+
+
+def shown(path: Path | None) -> str:
+    """A path as a reader of the summary wants it: relative to the repository when inside it."""
+    if path is None:
+        return "the .mdl's own values"
+    root = Path(__file__).resolve().parents[1]
+    resolved = Path(path).resolve()
+    return str(resolved.relative_to(root)) if resolved.is_relative_to(root) else str(path)
+
+
+def _money(value: float) -> str:
+    return f"{value:,.1f} 亿元"
+
+
+def _cost(value: float, basis: str) -> str:
+    """An expected cost in words: an incremental cost below zero is a saving against the baseline."""
+    if basis == "incremental" and value < 0:
+        return f"saves {_money(-value)} against the baseline"
+    return f"costs {_money(value)}"
+
+
+def _targets(count: int) -> str:
+    return f"{count} target{'' if count == 1 else 's'}"
+
+
+def _number(value: float) -> str:
+    return f"{value:.4g}"
+
+
+def window(outcome: Outcome) -> str:
+    first, end = outcome.setup.evaluator.cost_window
+    return f"{first}-{end - 1}"
+
+
+def basis_words(outcome: Outcome) -> str:
+    return ("incremental over the baseline in the same state of the world" if outcome.setup.study.cost == "incremental"
+            else "total spending on the levers")
+
+
+def headline(outcome: Outcome, pareto: pd.DataFrame) -> str:
+    """The cheapest package meeting the most targets with the study's odds: its cost, how it differs from the plan."""
+    setup, odds = outcome.setup, outcome.setup.study.met_odds
+    cheapest = analysis.cheapest_by_count(pareto, odds)
+    if cheapest.empty:
+        return (f"No package within the lever ranges meets any target with >= {odds:.0%} odds "
+                f"({len(outcome.archive['F'])} packages evaluated).")
+    top = cheapest.iloc[-1]
+    row = pareto.loc[top["package"]]
+    changes = analysis.differences(setup, row)
+    units = {name: _unit(name) for name in setup.study.levers}
+    differs = "; ".join(f"`{lever}` {_number(mine)}{units[lever]}{_timing(outcome, row, lever)} instead of "
+                        f"{_number(theirs)}" for lever, mine, theirs in changes) or \
+        "nothing beyond 10 % of any lever's range"
+    total = row["cost_total_expected"]
+    return (f"The cheapest package that meets >= {int(top['targets'])} of the {len(setup.targets)} targets with "
+            f">= {odds:.0%} odds, {top['package']}, {_cost(row['cost_expected'], setup.study.cost)} "
+            f"(expected, {window(outcome)}, {basis_words(outcome)}; {_money(total)} in total) and differs from "
+            f"the plan in: {differs}.")
+
+
+def _timing(outcome: Outcome, row: pd.Series, lever: str) -> str:
+    """' from 2025', ' reached in 2026' where the package's start or ramp differ from levers_from at once."""
+    start = int(row.get(f"{lever}.start", outcome.setup.study.levers_from))
+    ramp = int(row.get(f"{lever}.ramp", 0))
+    if ramp:
+        return f" (ramped from {start}, reached in {start + ramp})"
+    return f" (from {start})" if start != outcome.setup.study.levers_from else ""
+
+
+def _unit(name: str) -> str:
+    from nxmfg import model
+
+    units = str(model.constants().at[name, "units"])
+    return "" if units in ("Dmnl", "1", "nan") else f" {units}"
+
+
+def _references(outcome: Outcome) -> list[str]:
+    odds, basis, lines = outcome.setup.study.met_odds, outcome.setup.study.cost, []
+    for name in ("plan", "baseline"):
+        figures = outcome.references[name]
+        robust = analysis.robust_count(figures["probability"], odds)
+        lines.append(f"- The {name} meets {_targets(robust)} with >= {odds:.0%} odds and "
+                     f"{figures['probability'].sum():.2f} in expectation; it {_cost(figures['cost'], basis)} "
+                     f"({_money(figures['cost_total'])} in total).")
+    return lines
+
+
+def _cheapest_section(outcome: Outcome, pareto: pd.DataFrame) -> list[str]:
+    odds = outcome.setup.study.met_odds
+    table = analysis.cheapest_by_count(pareto, odds)
+    lines = [f"| targets met with >= {odds:.0%} odds | cheapest package | expected cost | expected targets met |",
+             "|---:|---|---:|---:|"]
+    for row in table.itertuples():
+        lines.append(f"| >= {row.targets} | {row.package} | {_money(row.cost_expected)} | "
+                     f"{pareto.at[row.package, 'targets_met_expected']:.2f} |")
+    return lines
+
+
+def _reachability_section(outcome: Outcome, reach: pd.DataFrame, names: dict[int, str]) -> list[str]:
+    ahead, cap = reach[reach["flag"] != "decided by history"], outcome.setup.study.budget_cap
+    lines = ["| target | year | best P(met) | cheapest package reaching it | its expected cost | baseline | plan "
+             "| flag |", "|---|---:|---:|---|---:|---:|---:|---|"]
+    for row in ahead.itertuples():
+        package = names.get(row.archive_row, "") if row.archive_row >= 0 else ""
+        cost = _money(row.cheapest_cost_expected) if row.archive_row >= 0 else ""
+        if row.archive_row >= 0 and cap is not None and row.cheapest_cost_expected > cap:
+            cost += " (over the cap)"
+        best = f"{row.best_p_met:.0%}" if pd.notna(row.best_p_met) else ""
+        lines.append(f"| {row.id} | {row.year} | {best} | {package} | {cost} | {row.baseline_p_met:.0%} | "
+                     f"{row.plan_p_met:.0%} | {row.flag} |")
+    history = reach[reach["flag"] == "decided by history"]
+    if len(history):
+        likely = int((history["baseline_p_met"] >= 0.5).sum())
+        lines += ["", f"{len(history)} targets of years up to {history['year'].max()} are decided by history (no "
+                  f"package acts before {outcome.setup.study.levers_from}); the model meets {likely} of them in "
+                  "more than half of the states of the world (reachability.csv lists each)."]
+    return lines
+
+
+def _convergence(outcome: Outcome) -> str:
+    table = analysis.convergence(outcome.archive)
+    if len(table) < 2:
+        return "too few generations to tell"
+    steps = ", ".join(f"{r.hypervolume:.4f} (generation {r.generation})" for r in table.itertuples())
+    growth = table["hypervolume"].iloc[-1] / table["hypervolume"].iloc[-2] - 1
+    return (f"hypervolume of the front, objectives scaled to the archive's range: {steps}; "
+            f"{growth:+.2%} over the last {int(table['generation'].iloc[-1] - table['generation'].iloc[-2])} "
+            "generations")
+
+
+def summary(outcome: Outcome, pareto: pd.DataFrame, reach: pd.DataFrame, reach_names: dict[int, str]) -> str:
+    """Markdown summary of a finished optimisation. reach_names: archive row -> package name (file stem)."""
+    setup, study = outcome.setup, outcome.setup.study
+    states, odds = setup.states, study.met_odds
+    outlooks = ", ".join(f"`{name}` ({'shift' if o.shift is not None else 'scale'} {o.draw.distribution} "
+                         f"{o.draw.range})" for name, o in study.states.outlooks.items()) or "default outlooks"
+    lines = [f"# Lever packages for the targets ahead: `{study.name}`", "",
+             *([study.description.strip(), ""] if study.description.strip() else []),
+             "## Headline", "", headline(outcome, pareto), "", *_references(outcome), "",
+             f"Cost: the expected cumulative fiscal cost {window(outcome)} at current prices, {basis_words(outcome)} "
+             f"(the model's `Cumulative Fiscal Cost`; every unit cost is the .mdl's documented assumption). "
+             f"Odds: the share of {states.count} states of the world (state 0 the fit's estimate with the default "
+             f"outlooks; the others cycle through {study.states.parameter_sets} calibrated parameter sets and draw "
+             f"{outlooks}) in which a target is met.", "",
+             f"## Cheapest package per number of targets met with >= {odds:.0%} odds", "",
+             *_cheapest_section(outcome, pareto), "",
+             "## Reachability per target", "",
+             "Best P(met) that any evaluated package within the lever ranges reaches (a lower bound on the best "
+             "possible), the cheapest package reaching it, and the baseline's and the plan's odds.", "",
+             *_reachability_section(outcome, reach, reach_names), "",
+             "## What was run", "",
+             f"- {len(study.levers)} levers from {study.levers_from}: "
+             + ", ".join(f"`{n}` {lever.range}" + (f" start {lever.start}" if lever.start else "")
+                         + (f" ramp {lever.ramp} years" if lever.ramp else "") for n, lever in study.levers.items()),
+             f"- {len(setup.targets)} targets ({study.objective}, weights in the study file); budget cap: "
+             + (_money(study.budget_cap) if study.budget_cap is not None else "none"),
+             f"- NSGA-II (pymoo), population {study.population}, {study.generations} generations, seed {study.seed}: "
+             f"{len(outcome.archive['F'])} packages x {states.count} states, {outcome.runs} runs in "
+             f"{outcome.seconds:.0f} s; {len(pareto)} Pareto packages (pareto.csv, packages/*.yaml)",
+             f"- convergence: {_convergence(outcome)}",
+             f"- model version {setup.context['model_version']}; fit {shown(setup.fit.path)}; "
+             f"fingerprint {setup.fingerprint}"]
+    return "\n".join(lines) + "\n"
