@@ -60,18 +60,29 @@ def simulate(scenario_file: str, out: str | None, lang: str, report: bool, param
         out_dir = result.write(out or Path("out") / result.name, lang=lang, report=report)
     except _user_errors() as error:
         raise _user_error(error) from None
+    from nxmfg.scenarios import outcomes
+
     click.echo(attainment_text(result.attainment))
     met = int(result.attainment["met"].sum())
     click.echo(f"\n{met} of {len(result.attainment)} modelled targets met in scenario {result.name!r}. "
-               f"Wrote results.csv, results.nc, attainment.csv and charts in {out_dir}")
+               + outcomes.summary_text(outcomes.summary(result.attainment), "en", f"scenario {result.name!r}")
+               + f"\nWrote results.csv, results.nc, attainment.csv and charts in {out_dir}")
+
+
+ACTUAL = {"met": "met", "missed": "MISSED", "not determinable": "n/d", "different statistic": "other stat.",
+          "future": ""}
 
 
 def attainment_text(table) -> str:
+    """The attainment table as text; `actual` is what the data say for past targets (n/d: not
+    determinable from the data; other stat.: the data hold a different statistic)."""
     rows = table.assign(
         value=table["value"].map("{:.4g}".format), threshold=table["threshold"].map("{:.4g}".format),
         margin=table["margin"].map("{:+.3g}".format),
-        met=table["met"].map({True: "met", False: "MISSED"}).fillna("n/a"))
-    columns = ["id", "target", "year", "value", "threshold", "direction", "met", "margin"]
+        met=table["met"].map({True: "met", False: "MISSED"}).fillna("n/a"),
+        actual=[ACTUAL.get(status, "") + (f" ({value:.4g})" if value == value else "")
+                for status, value in zip(table["actual_status"], table["actual_value"], strict=True)])
+    columns = ["id", "target", "year", "value", "threshold", "direction", "met", "margin", "actual"]
     return rows[columns].to_string(index=False)
 
 

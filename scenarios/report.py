@@ -19,6 +19,7 @@ import xarray as xr
 
 from nxmfg import scenarios
 from nxmfg.model import drawing, plots
+from nxmfg.scenarios import outcomes
 from nxmfg.model.files import write_bytes
 
 TEXT = {
@@ -35,7 +36,10 @@ TEXT = {
                           "（默认：基准情景在校准参数不确定性下的区间）。",
            "read_matrix": "每格为 达成与否 及 余量（模拟值与目标值之差，正值表示优于目标，单位同目标）。",
            "read_levers": "表中只列出至少一个情景改变了的杠杆；“—”表示该情景保持基准值。",
-           "meta_baseline": "基准参数", "meta_files": "情景文件"},
+           "meta_baseline": "基准参数", "meta_files": "情景文件",
+           "actual": "实际（数据）", "right": "模型判断正确",
+           "read_actual": "“实际”列为统计数据给出的结果（目标年份不晚于数据最后一年2023年时）：按目标本身的口径计算；"
+                          "所需年份缺数据时为“无法判断”，数据口径与目标不同时说明原因而不作比较。"},
     "en": {"title": "Ningxia manufacturing system-dynamics model: scenario comparison",
            "version": "Model version", "date": "Date", "scenarios": "Scenarios",
            "charts": "Headline indicators", "matrix": "Target attainment", "levers": "Policy levers",
@@ -52,7 +56,12 @@ TEXT = {
                           "than the target, in the target's unit).",
            "read_levers": "Only levers that at least one scenario changes are listed; '—' keeps the "
                           "baseline.",
-           "meta_baseline": "Baseline parameters", "meta_files": "Scenario files"},
+           "meta_baseline": "Baseline parameters", "meta_files": "Scenario files",
+           "actual": "Actual (data)", "right": "Model right",
+           "read_actual": "The Actual column is what the data recorded, for targets up to the last data year "
+                          "(2023), read with the target's own measure; where a year it needs is missing it is "
+                          "not determinable, and where the data hold another statistic the reason is given "
+                          "instead of a comparison."},
 }
 
 CSS = """
@@ -72,6 +81,9 @@ td.path { min-width: 6em; max-width: 14em; text-align: right; }
 td.met { background: #d7efd9; color: #1a5e20; white-space: nowrap; text-align: right; }
 td.missed { background: #f7d4d4; color: #8a1c1c; white-space: nowrap; text-align: right; }
 td.na { background: #eeeeee; color: #777; text-align: center; }
+td.actual { min-width: 7em; max-width: 16em; font-size: 11px; }
+td.actual.met { text-align: left; white-space: normal; } td.actual.missed { text-align: left; white-space: normal; }
+p.summary { font-weight: bold; }
 .scroll { overflow-x: auto; }
 @page { size: A4 landscape; margin: 12mm; }
 @media print { body { max-width: none; font-size: 11px; } .charts { grid-template-columns: 1fr 1fr; }
@@ -145,16 +157,40 @@ def _number(value: float, signed: bool = False) -> str:
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
-def _matrix_html(runs, targets, lang: str) -> str:
+def _actual_html(row: pd.Series, lang: str) -> str:
+    """The data's verdict on a past target: a coloured cell with the value, or why there is none."""
+    if row["actual_status"] in ("met", "missed"):
+        value = html.escape(_number(row["actual_value"]))
+        mark = "✓" if row["actual_status"] == "met" else "✗"
+        return (f'<td class="actual {row["actual_status"]}">{mark} {value}<br>'
+                f'<span class="note">{html.escape(outcomes.describe(row, lang))}</span></td>')
+    described = outcomes.describe(row, lang)
+    return f'<td class="actual na">{html.escape(described)}</td>' if described else '<td class="actual"></td>'
+
+
+def _summary_html(runs, tables: dict[str, pd.DataFrame], lang: str) -> str:
+    """How many past targets the data judge, how many were met, and how many the baseline got right."""
+    who = "baseline" if "baseline" in tables else next(iter(runs))
+    counts = outcomes.summary(tables[who])
+    if not counts["past"]:
+        return ""
+    return f'<p class="summary">{html.escape(outcomes.summary_text(counts, lang, who))}</p>'
+
+
+def _matrix_html(runs, targets, lang: str, history: pd.DataFrame | None = None) -> str:
     text = TEXT[lang]
     rows, cells = attainment_matrix(runs, targets)
     given = {row["id"]: row for row in plots.target_rows(targets)}
     if rows.empty:
         return f"<p>{text['no_targets']}</p>"
+    history = history if history is not None else pd.DataFrame(columns=["indicator", "year", "value", "unit"])
+    tables = {name: outcomes.with_actuals(scenarios.attainment(run, targets), targets, history)
+              for name, run in runs.items()}
+    actual = next(iter(tables.values())).set_index("id", drop=False)
     symbols = plots.SYMBOLS
     head = "".join(f"<th>{html.escape(str(name))}</th>" for name in runs)
     lines = [f"<tr><th>ID</th><th>{text['doc']}</th><th>{text['target']}</th><th>{text['year']}</th>"
-             f"<th>{text['threshold']}</th>{head}</tr>"]
+             f"<th>{text['threshold']}</th><th>{text['actual']}</th>{head}</tr>"]
     for row, (_, cell) in zip(rows.itertuples(), cells.iterrows(), strict=True):
         label, unit = plots.indicator_label(row.indicator, lang)
         unit = plots.CHANGE_UNITS[lang].get(given.get(row.id, {}).get("measure"), unit)
@@ -176,12 +212,16 @@ def _matrix_html(runs, targets, lang: str) -> str:
             f'<td class="label" title="{html.escape(wording)}">{html.escape(short)}<br><span class="note">'
             f"{html.escape(label)}</span></td><td>{row.year}</td>"
             f'<td class="num">{symbols.get(row.direction, "")} {_number(row.threshold)} '
-            f"{html.escape(unit)}</td>"
+            f"{html.escape(unit)}</td>{_actual_html(actual.loc[row.id], lang)}"
             f"{''.join(scenario_cells)}</tr>")
     counts = "".join(f"<th>{int(cells[(name, 'met')].fillna(False).astype(bool).sum())} / "
                      f"{int(cells[(name, 'met')].notna().sum())}</th>" for name in runs)
-    lines.append(f'<tr><th colspan="5">{text["summary"]}</th>{counts}</tr>')
-    return f'<div class="scroll"><table class="grid">{"".join(lines)}</table></div>'
+    lines.append(f'<tr><th colspan="6">{text["summary"]}</th>{counts}</tr>')
+    right = "".join(f"<th>{outcomes.summary(table)['model_right']} / {outcomes.summary(table)['judged']}</th>"
+                    for table in tables.values())
+    lines.append(f'<tr><th colspan="6">{text["right"]}</th>{right}</tr>')
+    return (_summary_html(runs, tables, lang)
+            + f'<div class="scroll"><table class="grid">{"".join(lines)}</table></div>')
 
 
 def describe_path(path, lang: str) -> str:
@@ -266,7 +306,8 @@ def write_report(runs: Mapping[str, xr.Dataset], scenario_list: Iterable, target
     figures = "".join(f'<figure><img alt="{html.escape(plots.indicator_label(name, lang)[0])}" '
                       f'src="{_data_uri(path)}"></figure>' for name, path in charts.items())
     sections = [(text["charts"], text["read_charts"], f'<div class="charts">{figures}</div>'),
-                (text["matrix"], text["read_matrix"], _matrix_html(runs, targets, lang)),
+                (text["matrix"], text["read_matrix"] + " " + text["read_actual"],
+                 _matrix_html(runs, targets, lang, history)),
                 (text["levers"], text["read_levers"], _levers_html(scenario_list, baseline, constants, lang))]
     body = _header_html(scenario_list, meta or {}, lang) + "".join(
         f'<h2>{title}</h2><p class="note">{note}</p>{content}' for title, note, content in sections)
