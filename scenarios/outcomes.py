@@ -3,7 +3,7 @@
 A target is past when its year is at or before the last data year. Its actual value is its measure
 (scenarios/measures.py) read from the recorded history instead of a run, so a `cagr`, `mean_growth` or
 `change_vs` needs the data for every year it reads; with one missing the outcome is "not determinable".
-Where the data hold a close but different statistic (ex_post.yaml), the outcome says so instead.
+Where the data hold a close but different statistic (texts/ex_post.yaml), the outcome says so instead.
 """
 
 import re
@@ -21,7 +21,7 @@ from nxmfg.scenarios.schema import FIRST_OUTLOOK_YEAR
 from nxmfg.scenarios.targets import MET_SLACK, Target
 
 LAST_DATA_YEAR = FIRST_OUTLOOK_YEAR - 1
-EX_POST = Path(__file__).with_name("ex_post.yaml")
+EX_POST = Path(__file__).parent / "texts" / "ex_post.yaml"
 STATUSES = ("met", "missed", "not determinable", "different statistic", "future")
 COLUMNS = ["actual_value", "actual_met", "actual_status", "actual_note", "model_right"]
 WORDS = {

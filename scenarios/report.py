@@ -19,7 +19,7 @@ import xarray as xr
 
 from nxmfg import scenarios
 from nxmfg.model import drawing, plots
-from nxmfg.scenarios import outcomes
+from nxmfg.scenarios import descriptions, outcomes
 from nxmfg.model.files import write_bytes
 
 TEXT = {
@@ -103,6 +103,15 @@ window.addEventListener("load", function () {
 
 
 
+def labelled(runs: Mapping[str, xr.Dataset], scenario_list: Iterable, lang: str) -> dict[str, xr.Dataset]:
+    """`runs` keyed by their scenarios' titles in `lang` (chart legends), names where titles are missing
+    or would repeat."""
+    titles = {s.name: s.label(lang) for s in scenario_list}
+    labels = [titles.get(name, name) for name in runs]
+    return {label if labels.count(label) == 1 else name: run
+            for (name, run), label in zip(runs.items(), labels, strict=True)}
+
+
 def chart_names(runs: Mapping[str, xr.Dataset], targets: Iterable) -> list[str]:
     """Headline indicators, then every other indicator with an assessable target, if the runs have it."""
     targeted = [row["indicator"] for row in plots.target_rows(targets) if row.get("indicator")]
@@ -177,7 +186,8 @@ def _summary_html(runs, tables: dict[str, pd.DataFrame], lang: str) -> str:
     return f'<p class="summary">{html.escape(outcomes.summary_text(counts, lang, who))}</p>'
 
 
-def _matrix_html(runs, targets, lang: str, history: pd.DataFrame | None = None) -> str:
+def _matrix_html(runs, targets, lang: str, history: pd.DataFrame | None = None,
+                 labels: Iterable[str] | None = None) -> str:
     text = TEXT[lang]
     rows, cells = attainment_matrix(runs, targets)
     given = {row["id"]: row for row in plots.target_rows(targets)}
@@ -188,7 +198,7 @@ def _matrix_html(runs, targets, lang: str, history: pd.DataFrame | None = None) 
               for name, run in runs.items()}
     actual = next(iter(tables.values())).set_index("id", drop=False)
     symbols = plots.SYMBOLS
-    head = "".join(f"<th>{html.escape(str(name))}</th>" for name in runs)
+    head = "".join(f"<th>{html.escape(str(label))}</th>" for label in (labels or {name: name for name in runs}))
     lines = [f"<tr><th>ID</th><th>{text['doc']}</th><th>{text['target']}</th><th>{text['year']}</th>"
              f"<th>{text['threshold']}</th><th>{text['actual']}</th>{head}</tr>"]
     for row, (_, cell) in zip(rows.itertuples(), cells.iterrows(), strict=True):
@@ -242,13 +252,15 @@ def _levers_html(scenario_list, baseline: Mapping[str, float], constants: pd.Dat
     levers = list(dict.fromkeys(name for params in changes.values() for name in params))
     if not levers:
         return f"<p>{text['no_levers']}</p>"
-    head = "".join(f"<th>{html.escape(str(name))}</th>" for name in changes)
+    head = "".join(f"<th>{html.escape(s.label(lang))}</th>" for s in scenario_list)
     lines = [f"<tr><th>{text['lever']}</th><th>{text['description']}</th><th>{text['unit']}</th>"
              f"<th>{text['baseline']}</th>{head}</tr>"]
     for lever in levers:
         known = lever in constants.index
-        description = str(constants.at[lever, "comment"]) if known else text["exogenous"]
-        unit = str(constants.at[lever, "units"]) if known else ""
+        outlook = lever in descriptions.texts()["outlooks"]
+        description = (descriptions.describe(lever, lang, constants) if known or outlook
+                       else text["exogenous"])
+        unit = descriptions.unit(lever, lang, constants) if known or outlook else ""
         base = _number(baseline[lever]) if lever in baseline else ""
         cells = "".join(f'<td class="path">{html.escape(describe_path(params[lever], lang))}</td>'
                         if lever in params else f'<td class="na">{text["unchanged"]}</td>'
@@ -267,8 +279,8 @@ def _header_html(scenario_list, meta: Mapping, lang: str) -> str:
              if key not in ("model_version", "date")}
     rows = "".join(f"<tr><td>{html.escape(str(key))}</td><td>{html.escape(str(value))}</td></tr>"
                    for key, value in info.items())
-    names = "".join(f"<li><b>{html.escape(s.name)}</b>: {html.escape(s.description or '')}</li>"
-                    for s in scenario_list)
+    names = "".join(f"<li><b>{html.escape(s.label(lang))}</b> (<code>{html.escape(s.name)}</code>): "
+                    f"{html.escape(s.description or '')}</li>" for s in scenario_list)
     return (f"<h1>{text['title']}</h1><table class=\"meta\">{rows}</table>"
             f"<h2>{text['scenarios']}</h2><ul>{names}</ul>")
 
@@ -302,12 +314,13 @@ def write_report(runs: Mapping[str, xr.Dataset], scenario_list: Iterable, target
     baseline = (constants["value"].to_dict() | model.fitted()) if baseline is None else baseline
     text = TEXT[lang]
     names = chart_names(runs, targets) if names is None else list(names)
-    charts = write_charts(runs, names, history, targets, out_dir, lang, bands, headlines, alongside)
+    shown = labelled(runs, scenario_list, lang)
+    charts = write_charts(shown, names, history, targets, out_dir, lang, bands, headlines, alongside)
     figures = "".join(f'<figure><img alt="{html.escape(plots.indicator_label(name, lang)[0])}" '
                       f'src="{_data_uri(path)}"></figure>' for name, path in charts.items())
     sections = [(text["charts"], text["read_charts"], f'<div class="charts">{figures}</div>'),
                 (text["matrix"], text["read_matrix"] + " " + text["read_actual"],
-                 _matrix_html(runs, targets, lang, history)),
+                 _matrix_html(runs, targets, lang, history, list(shown))),
                 (text["levers"], text["read_levers"], _levers_html(scenario_list, baseline, constants, lang))]
     body = _header_html(scenario_list, meta or {}, lang) + "".join(
         f'<h2>{title}</h2><p class="note">{note}</p>{content}' for title, note, content in sections)

@@ -73,11 +73,20 @@ class Lever(BaseModel):
         return pd.Series({float(year): float(v) for year, v in sorted(points.items())})
 
 
+class Title(BaseModel):
+    """A scenario's name for people, in both languages: chart legends and report columns show it."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+    zh: str = Field(min_length=1, max_length=80)
+    en: str = Field(min_length=1, max_length=80)
+
+
 class Scenario(BaseModel):
     """A scenario file: levers changed from a start year, and outlook paths for the future."""
 
     model_config = ConfigDict(extra="forbid", strict=True)
     name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    title: Title | None = None
     description: str = Field(min_length=1)
     final_year: int = Field(LAST_YEAR, ge=FIRST_LEVER_YEAR, le=LAST_YEAR)
     levers: dict[str, Lever] = {}
@@ -87,6 +96,10 @@ class Scenario(BaseModel):
     @property
     def source(self) -> Path:
         return self._source
+
+    def label(self, lang: str = "zh") -> str:
+        """The title in `lang` where the file gives one, else the name."""
+        return getattr(self.title, lang) if self.title is not None else self.name
 
     def params(self, baseline: dict[str, float]) -> dict[str, float | pd.Series]:
         """Model params: each lever a time path that keeps `baseline[name]` before its start year;

@@ -172,6 +172,28 @@ def test_compare_writes_the_report_and_what_made_it(tmp_path):
     assert (tmp_path / "charts" / "gdp_100m_yuan.svg").stat().st_size > 0
 
 
+def test_compare_writes_its_report_without_runtime_warnings(tmp_path):
+    """Growth rates have no first year: the bands' quantiles there must not fill the screen with numpy's
+    All-NaN warnings."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        nxmfg.compare(["baseline", "coal_shock"]).write(tmp_path, lang="en")
+
+
+def test_a_scenario_is_drawn_against_the_baseline_and_titled_in_the_chosen_language(plan):
+    from nxmfg.api import outputs
+    from nxmfg.scenarios import report
+
+    runs, chosen = outputs.with_baseline(plan)
+    assert list(runs) == ["baseline", "plan"]
+    xr.testing.assert_identical(runs["baseline"], nxmfg.run("baseline").indicators)
+    assert list(report.labelled(runs, chosen, "zh")) == ["基准情景（无新政策）", "规划情景"]
+    alone, _ = outputs.with_baseline(nxmfg.run("baseline"))
+    assert list(alone) == ["baseline"]
+
+
 def test_importing_nxmfg_loads_neither_the_model_nor_matplotlib(tmp_path):
     """`nxmfg --help` and `import nxmfg` stay instant: PySD, xarray and matplotlib load on first use."""
     code = "import sys, nxmfg; print(sorted(m for m in ('pysd', 'xarray', 'pandas', 'matplotlib') if m in sys.modules))"
