@@ -175,3 +175,24 @@ def sensitivity_command(study_file: str, out: str, scheduler: str | None, resume
         click.echo(f"warning: {len(unsettled)} indices moved by more than 0.05 from N/2 to N (largest: "
                    f"{worst.outcome}/{worst.parameter} {worst.change:.3f}); raise N", err=True)
     click.echo(f"wrote {Path(out) / 'summary.md'}")
+
+
+@main.command(name="explore")
+@click.option("--port", type=click.IntRange(1, 65535), default=8050, show_default=True,
+              help="Port of the local web app.")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on (the default serves this machine only).")
+@click.option("--scenario", "scenario_files", multiple=True, type=click.Path(dir_okay=False), show_default=True,
+              help="A scenario file to offer for loading (repeatable); shipped scenarios are offered anyway.")
+@click.option("--params", type=click.Path(dir_okay=False), default=None, help=PARAMS_HELP)
+def explore_command(port: int, host: str, scenario_files: tuple[str, ...], params: str | None) -> None:
+    """Serve the scenario explorer: move the levers and see the indicators, their calibrated band and the
+    plans' targets redrawn at once. Open the printed address in a browser; Ctrl-C stops it."""
+    from nxmfg.explore import server
+
+    try:
+        app = server.prepare(host, port, list(scenario_files), params)
+    except _user_errors() as error:
+        raise _user_error(error) from None
+    click.echo(f"nxmfg explore: open http://{host}:{port}/ in a browser (Ctrl-C stops it)")
+    server.serve(app, host, port)

@@ -86,6 +86,17 @@ def _names() -> dict:
 
 
 @cache
+def outlooks() -> dict[str, pd.Series]:
+    """The .mdl's default table of every outlook lookup (`*_outlook`): {name: Series year -> value}."""
+    economy = load()
+    tables = {}
+    for name in (n for n in lookups() if n.endswith("_outlook")):
+        (years, values, _), = getattr(economy.components, economy._dependencies[name]["__lookup__"]).values
+        tables[name] = pd.Series(np.asarray(values, dtype=float), index=np.asarray(years, dtype=float), name=name)
+    return tables
+
+
+@cache
 def fitted() -> dict[str, float]:
     """Calibrated constants: the baseline every run starts from (empty when not calibrated yet)."""
     if not FITTED.exists():

@@ -137,17 +137,27 @@ def _validated(data, path: Path | str) -> Scenario:
 
 
 def with_changes(scenario: Scenario, name: str, description: str | None = None, levers: dict | None = None,
-                 paths: dict | None = None) -> Scenario:
+                 paths: dict | None = None, title: dict | None = None) -> Scenario:
     """A new scenario: `scenario` with `levers` and `paths` added or replaced, checked as a file would be.
 
     levers: {constant: {"from": year, "value": v} or {"from": year, "path": {year: v}}};
-    paths: {outlook: {year: v}}. Errors name the new scenario (`<name>`) and the field.
+    paths: {outlook: {year: v}}; title: {"zh": ..., "en": ...} (the original's title is not kept: it
+    names another scenario). Errors name the new scenario (`<name>`) and the field.
     """
     data = scenario.model_dump(by_alias=True, exclude_none=True)
     data |= {"name": name, "description": description or f"{scenario.description} (changed: {name})"}
+    data.pop("title", None)
+    if title is not None:
+        data["title"] = dict(title)
     data["levers"] = data["levers"] | dict(levers or {})
     data["paths"] = data["paths"] | dict(paths or {})
-    return _validated(data, f"<{name}>")
+    return from_mapping(data, f"<{name}>")
+
+
+def from_mapping(data, source: Path | str) -> Scenario:
+    """A scenario from a mapping (a parsed file, or one built in Python), checked for shape and years as
+    `load` checks a file; errors name `source` and the field."""
+    return _validated(data, source)
 
 
 def _check_years(scenario: Scenario) -> None:

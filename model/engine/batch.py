@@ -231,12 +231,15 @@ def _integrate(economy, size: int, resume: Snapshot | None = None, pause_at: flo
             saved[i, len(times)] = func()
         times.append(clock.round())
 
+    def paused() -> Snapshot:
+        states = tuple({name: _copy(getattr(element, name)) for name in STATE_ATTRIBUTES
+                        if hasattr(element, name)} for element in dynamic)
+        return Snapshot(float(clock()), size, states, np.asarray(times), saved[:, :len(times)].copy(),
+                        dict(params or {}))
+
     while clock.in_bounds():
         if pause_at is not None and clock() >= pause_at - clock.time_step() * clock.rprec:
-            states = tuple({name: _copy(getattr(element, name)) for name in STATE_ATTRIBUTES
-                            if hasattr(element, name)} for element in dynamic)
-            return Snapshot(float(clock()), size, states, np.asarray(times), saved[:, :len(times)].copy(),
-                            dict(params or {}))
+            return paused()
         if clock.in_return():
             save()
         dt = clock.time_step()
@@ -246,6 +249,8 @@ def _integrate(economy, size: int, resume: Snapshot | None = None, pause_at: flo
             element.update(state + flow * dt)
         clock.update(clock() + dt)
         economy.clean_caches()
+    if pause_at is not None:     # at FINAL TIME: what is left is its save
+        return paused()
     if clock.in_return():
         save()
     return np.asarray(times), saved[:, :len(times)], constants
