@@ -43,7 +43,8 @@ header h1 { font-size: 1.4em; margin: 0; } header p { color: #555; margin: 0; fl
             max-height: calc(100vh - 6em); overflow-y: auto; position: sticky; top: 1em; }
 .controls h2 { font-size: 1.1em; border-bottom: 1px solid #ddd; }
 .lever { margin: .4em 0 1em; } .lever-head { display: flex; justify-content: space-between; gap: .5em; }
-.lever-label { font-weight: bold; } .lever-input { width: 6.5em; } .lever-input.refused { border: 2px solid #c62828; }
+.lever-label { font-weight: bold; } .lever-input { width: 6.5em; }
+.refused, .refused input { border: 2px solid #c62828; background: #fdecea; }
 .help { color: #666; font-size: 12px; } .message { color: #c62828; font-size: 12px; font-weight: bold; }
 .outlook-boxes { display: flex; gap: .3em; } .outlook-year { display: flex; flex-direction: column; font-size: 11px; }
 .outlook-input { width: 4.6em; }
@@ -275,9 +276,9 @@ def load(explorer: Explorer, loadable: dict, name: str | None, contents: str | N
 
     try:
         scenario = (loadable.get(name) or inputs.scenario(name)) if name else files.read_upload(filename, contents)
+        scenarios.check(scenario, explorer.constants, explorer.lookups)   # names and ranges, naming the file
         check_loadable(scenario)
         draft = draft_of(scenario)
-        explorer.scenario(draft)
     except ValueError as error:
         return (no_update,) * 6 + (" ".join(str(error).split()),)
     starts = [spec.start for spec in scenario.levers.values()]
@@ -352,7 +353,8 @@ def report(explorer: Explorer, name: str, draft: dict, saved: list[dict], lang: 
                        "description": "The scenario on screen in nxmfg explore."}
     try:
         chosen = [explorer.shipped("baseline")]
-        for entry in [*saved, current]:
+        changed = bool(current.get("levers") or current.get("paths"))
+        for entry in [*saved, *([current] if changed else [])]:   # an unchanged draft is the baseline
             scenario = explorer.scenario(entry)
             if scenario.name not in [s.name for s in chosen]:
                 chosen.append(scenario)

@@ -106,7 +106,8 @@ def _layout(name: str, title: str, unit: str, lang: str, rows: list[dict]) -> di
             "hovermode": "x unified", "showlegend": True,
             "legend": {"orientation": "h", "y": -0.12, "font": {"size": 10}},
             "xaxis": {"dtick": 5, "range": [2009.5, 2035.5]},
-            "yaxis": {"title": {"text": unit}, "rangemode": "normal" if name.endswith(RATE_SUFFIXES) else "tozero"},
+            "yaxis": {"title": {"text": unit}, "rangemode": "normal" if name.endswith(RATE_SUFFIXES) else "tozero",
+                      "tickformat": ",~g"},
             "shapes": [{"type": "line", "x0": LAST_DATA_YEAR, "x1": LAST_DATA_YEAR, "y0": 0, "y1": 1, "xref": "x",
                         "yref": "paper", "line": {"color": "#888888", "width": 1, "dash": "dot"}}],
             "annotations": annotations, "plot_bgcolor": "#ffffff", "uirevision": name}

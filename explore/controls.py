@@ -11,7 +11,7 @@ from dash import dcc, html
 
 from nxmfg.explore.evaluation import EDITABLE_OUTLOOKS, OUTLOOK_YEARS
 from nxmfg.scenarios import POLICY_LEVERS
-from nxmfg.scenarios.schema import FIRST_LEVER_YEAR, LAST_YEAR, OUTLOOK_BOUNDS
+from nxmfg.scenarios.schema import FIRST_LEVER_YEAR, LAST_YEAR
 
 DEFAULT_START = 2024
 
@@ -26,8 +26,10 @@ def lever_control(name: str, row: pd.Series, baseline: float, plan: float | None
     return html.Div(className="lever", children=[
         html.Div(className="lever-head", children=[
             html.Span(id={"type": "lever-label", "name": name}, className="lever-label"),
-            dcc.Input(id={"type": "lever-input", "name": name}, type="number", value=baseline, min=low, max=high,
-                      step="any", debounce=True, className="lever-input"),
+            # No min/max on the box: the browser would swallow an out-of-range number silently; the
+            # callback refuses it with the range instead.
+            dcc.Input(id={"type": "lever-input", "name": name}, type="number", value=baseline, step="any",
+                      debounce=True, className="lever-input"),
         ]),
         dcc.Slider(id={"type": "lever-slider", "name": name}, min=low, max=high, step=step(low, high), value=baseline,
                    marks=marks(low, high, baseline, plan, "zh"), updatemode="mouseup", included=False,
@@ -61,11 +63,10 @@ def start_control() -> html.Div:
 
 
 def outlook_control(name: str, defaults: pd.Series) -> html.Div:
-    low, high = OUTLOOK_BOUNDS[name]
     boxes = [html.Label(className="outlook-year", children=[
         html.Span(str(year)),
         dcc.Input(id={"type": "outlook-input", "name": name, "year": year}, type="number", step="any",
-                  value=default_at(defaults, year), min=low, max=high, debounce=True, className="outlook-input")])
+                  value=default_at(defaults, year), debounce=True, className="outlook-input")])
         for year in OUTLOOK_YEARS]
     return html.Div(className="lever", children=[
         html.Span(id={"type": "outlook-label", "name": name}, className="lever-label"),

@@ -43,6 +43,8 @@ def read_upload(filename: str, contents: str) -> scenarios.Scenario:
     try:
         write_bytes(folder / name, data)
         scenario = scenarios.load(folder / name)
+    except scenarios.ScenarioError as error:      # name the user's file, not our folder
+        raise scenarios.ScenarioError(name, error.field, error.problem) from None
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     scenario._source = Path(name)    # errors and the metadata name the user's file, not our folder

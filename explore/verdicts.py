@@ -19,7 +19,8 @@ def table(verdicts: pd.DataFrame, lang: str) -> str:
     head = "".join(f"<th>{html.escape(text[key])}</th>" for key in
                    ("doc", "year", "threshold", "value", "margin", "probability", "verdict", "actual"))
     rows = [f"<tr><th>ID</th><th>{text['target'] if lang == 'en' else '目标'}</th>{head}</tr>"]
-    for row in verdicts.to_dict("records"):
+    ahead = verdicts["year"] > outcomes.LAST_DATA_YEAR      # the targets levers can still move come first
+    for row in pd.concat([verdicts[ahead], verdicts[~ahead]]).to_dict("records"):
         _, unit = plots.indicator_label(row["indicator"], lang)
         unit = plots.CHANGE_UNITS[lang].get(row["measure"], unit)
         wording = row["clause"] if lang == "zh" else row["target"]
@@ -46,8 +47,9 @@ body { font-family: "Noto Sans CJK SC", "WenQuanYi Micro Hei", "Microsoft YaHei"
 table.verdicts { border-collapse: collapse; background: #fff; }
 table.verdicts th, table.verdicts td { border: 1px solid #ccc; padding: 2px 5px; vertical-align: top; }
 table.verdicts th { background: #f0f0f0; position: sticky; top: 0; } td.label { max-width: 34em; }
-td.num { text-align: right; white-space: nowrap; } td.met { background: #d7efd9; color: #1a5e20; }
-td.missed { background: #f7d4d4; color: #8a1c1c; } td.na { background: #eee; color: #777; }
+td.num { text-align: right; white-space: nowrap; } td.met { background: #d7efd9; color: #1a5e20; white-space: nowrap; }
+td.missed { background: #f7d4d4; color: #8a1c1c; white-space: nowrap; } td.na { background: #eee; color: #777; }
+td.actual { white-space: normal; }
 td.actual { max-width: 18em; }
 """
 
