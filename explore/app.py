@@ -109,10 +109,14 @@ def _callbacks(app: Dash, explorer: Explorer, loadable: dict) -> None:
                   Output({"type": "lever-message", "name": ALL}, "children"), Output(BOX, "className"),
                   Output({"type": "outlook-message", "name": ALL}, "children"),
                   Input(LEVER, "value"), Input(BOX, "value"), Input("start", "value"), Input(OUTLOOK, "value"),
-                  State("fixed", "data"), State("lang", "value"))
-    def on_controls(slid, typed, start, outlook_values, fixed, lang):
-        return read_controls(explorer, slid, typed, start, outlook_values, fixed or {}, lang,
-                             {str(t["prop_id"]) for t in ctx.triggered})
+                  State("fixed", "data"), State("lang", "value"), State("draft", "data"))
+    def on_controls(slid, typed, start, outlook_values, fixed, lang, draft):
+        new, fixed, new_slid, new_typed, *messages = read_controls(explorer, slid, typed, start, outlook_values,
+                                                                   fixed or {}, lang,
+                                                                   {str(t["prop_id"]) for t in ctx.triggered})
+        # Only what changed goes back: a slider re-rendered for nothing costs the page ten milliseconds.
+        return (no_update if new == draft else new, fixed, _changed(slid, new_slid), _changed(typed, new_typed),
+                *messages)
 
     @app.callback(Output("charts", "children"), Output("verdicts", "srcDoc"), Output("summary", "children"),
                   Output("stamp", "children"), Input("draft", "data"), Input("lang", "value"),
@@ -180,6 +184,10 @@ def read_controls(explorer: Explorer, slid: list, typed: list, start: int, outlo
     paths, outlook_messages = _outlook_paths(explorer, outlook_values, lang, fixed, triggered)
     draft = {"levers": levers, "paths": paths}
     return draft, fixed, slid, typed, messages, classes, outlook_messages
+
+
+def _changed(before: list, after: list) -> list:
+    return [no_update if old == new else new for old, new in zip(before, after, strict=True)]
 
 
 def _outlook_paths(explorer: Explorer, values: list, lang: str, fixed: dict, triggered: set[str]) -> tuple[dict, list]:
