@@ -32,6 +32,7 @@ NAME_PATTERN = r"^[a-z][a-z0-9_]*$"
 LEVER = {"type": "lever-slider", "name": ALL}
 BOX = {"type": "lever-input", "name": ALL}
 OUTLOOK = {"type": "outlook-input", "name": ALL, "year": ALL}
+CHART = {"type": "chart", "name": ALL}
 STYLE = """
 body { font-family: "Noto Sans CJK SC", "WenQuanYi Micro Hei", "Microsoft YaHei", "PingFang SC", sans-serif;
        margin: 0; color: #222; font-size: 14px; background: #fafafa; }
@@ -89,7 +90,8 @@ def _layout(explorer: Explorer, loadable: list[str]) -> html.Div:
     content = html.Section(className="content", children=[
         bar, html.Div(id="saved-list", className="note"), html.Div(id="summary", className="summary"),
         dcc.Dropdown(id="picked", options=picked, multi=True, value=[]),
-        html.Div(id="charts", className="charts"),
+        html.Div(id="charts", className="charts", children=graphs(HEADLINES)),
+        dcc.Store(id="chart-names", data=list(HEADLINES)),
         html.H2(id="verdicts-heading"), html.P(id="verdicts-help", className="note"),
         html.Iframe(id="verdicts", className="verdicts"),
         html.Div(id="stamp", style={"display": "none"}),
@@ -107,22 +109,30 @@ def _layout(explorer: Explorer, loadable: list[str]) -> html.Div:
 def _callbacks(app: Dash, explorer: Explorer, loadable: dict) -> None:
     @app.callback(Output("draft", "data"), Output("fixed", "data"), Output(LEVER, "value"), Output(BOX, "value"),
                   Output({"type": "lever-message", "name": ALL}, "children"), Output(BOX, "className"),
-                  Output({"type": "outlook-message", "name": ALL}, "children"),
+                  Output({"type": "outlook-message", "name": ALL}, "children"), Output(CHART, "figure"),
+                  Output("verdicts", "srcDoc"), Output("summary", "children"), Output("stamp", "children"),
                   Input(LEVER, "value"), Input(BOX, "value"), Input("start", "value"), Input(OUTLOOK, "value"),
-                  State("fixed", "data"), State("lang", "value"), State("draft", "data"))
-    def on_controls(slid, typed, start, outlook_values, fixed, lang, draft):
+                  Input("lang", "value"), Input("saved", "data"), Input("chart-names", "data"),
+                  State("fixed", "data"), State("draft", "data"))
+    def on_change(slid, typed, start, outlook_values, lang, saved, names, fixed, draft):
+        """Any change of the page's numbers, in one round trip: the controls read into a draft, then the
+        charts (only the lines that move, when only a control moved) and the verdicts."""
+        triggered = {str(t["prop_id"]) for t in ctx.triggered}
         new, fixed, new_slid, new_typed, *messages = read_controls(explorer, slid, typed, start, outlook_values,
-                                                                   fixed or {}, lang,
-                                                                   {str(t["prop_id"]) for t in ctx.triggered})
+                                                                   fixed or {}, lang, triggered)
+        controls_only = all(prop.startswith(("{", "start.")) for prop in triggered)
         # Only what changed goes back: a slider re-rendered for nothing costs the page ten milliseconds.
-        return (no_update if new == draft else new, fixed, _changed(slid, new_slid), _changed(typed, new_typed),
+        head = (no_update if new == draft else new, fixed, _changed(slid, new_slid), _changed(typed, new_typed),
                 *messages)
+        if controls_only and new == draft:
+            return (*head, [no_update] * len(names or []), no_update, no_update, no_update)
+        return (*head, *redraw(explorer, new, lang, names or [], saved or [], patch=controls_only and bool(draft)))
 
-    @app.callback(Output("charts", "children"), Output("verdicts", "srcDoc"), Output("summary", "children"),
-                  Output("stamp", "children"), Input("draft", "data"), Input("lang", "value"),
-                  Input("picked", "value"), Input("saved", "data"))
-    def on_draft(draft, lang, picked, saved):
-        return redraw(explorer, draft or {}, lang, picked or [], saved or [])
+    @app.callback(Output("charts", "children"), Output("chart-names", "data"), Input("picked", "value"),
+                  prevent_initial_call=True)
+    def on_picked(picked):
+        names = list(dict.fromkeys([*HEADLINES, *(name for name in picked or [] if name in INDICATORS)]))
+        return graphs(names), names
 
     @app.callback(*_text_outputs(), Input("lang", "value"))
     def on_language(lang):
@@ -217,26 +227,34 @@ def _outlook_paths(explorer: Explorer, values: list, lang: str, fixed: dict, tri
     return paths, messages
 
 
-def redraw(explorer: Explorer, draft: dict, lang: str, picked: list[str], saved: list[dict]) -> tuple:
-    """Charts, verdict table, summary and a stamp (the draft's key, for tests and the benchmark)."""
+def graphs(names: list[str]) -> list:
+    """One empty chart per indicator; `on_change` fills in their figures."""
+    return [dcc.Graph(id={"type": "chart", "name": name}, className="chart", config={"displayModeBar": False})
+            for name in names]
+
+
+def redraw(explorer: Explorer, draft: dict, lang: str, names: list[str], saved: list[dict],
+           patch: bool = False) -> tuple:
+    """Figures of the charts `names` (with `patch`, only the lines a lever moves, as dash.Patch), the
+    verdict page, the summary and a stamp (the draft's key, for tests and the benchmark)."""
     text = TEXT[lang]
+    extra = tuple(name for name in names if name in INDICATORS)
     try:
-        known = [name for name in picked if name in INDICATORS]
-        evaluation = explorer.evaluate(draft, tuple(known))
-        baseline = explorer.evaluate({})
-        overlays = {explorer.baseline_label(lang): explorer.evaluate({}, tuple(known)).central}
-        overlays |= {entry["name"]: explorer.evaluate(entry, tuple(known)).central for entry in saved}
+        evaluation = explorer.evaluate(draft, extra)
+        baseline = explorer.evaluate({}, extra)
+        overlays = {explorer.baseline_label(lang): baseline.central}
+        overlays |= {entry["name"]: explorer.evaluate(entry, extra).central for entry in saved}
     except ValueError as error:        # a draft the schema refuses: say so, keep the page
         message = text["error"].format(error=" ".join(str(error).split()))
-        return no_update, no_update, message, no_update
+        return [no_update] * len(names), no_update, message, no_update
     rows = [row for row in explorer.target_rows() if row["kind"] == "modelled"]
-    names = list(dict.fromkeys([*HEADLINES, *(n for n in picked if n in evaluation.indicators)]))
-    graphs = [dcc.Graph(id={"type": "chart", "name": name}, className="chart", config={"displayModeBar": False},
-                        figure=charts.figure(name, lang, evaluation.central, evaluation.band, overlays,
-                                             explorer.history, rows)) for name in names]
-    table = verdicts.page(evaluation.verdicts, lang, key(draft))
+    figures = [charts.figure(name, lang, evaluation.central, evaluation.band, overlays, explorer.history, rows)
+               for name in names]
+    if patch:
+        figures = [charts.moving(figure) for figure in figures]
+    page = verdicts.page(evaluation.verdicts, lang, key(draft))
     summary = verdicts.summary(evaluation.verdicts, baseline.verdicts, lang)
-    return graphs, table, summary, key(draft)
+    return figures, page, summary, key(draft)
 
 
 def key(draft: dict) -> str:

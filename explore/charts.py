@@ -19,6 +19,7 @@ from nxmfg.explore.texts import TEXT
 FONT = '"Noto Sans CJK SC", "WenQuanYi Micro Hei", "Microsoft YaHei", "PingFang SC", sans-serif'
 CURRENT, BASELINE = "#d62728", "#555555"
 SAVED = ("#1f77b4", "#2ca02c", "#9467bd", "#ff7f0e")
+MOVES = "moves"   # `meta` of the traces a lever moves (the band's edges, the current line)
 SYMBOLS = {"at_least": "triangle-up-open", "at_most": "triangle-down-open", "about": "diamond-open"}
 
 
@@ -32,7 +33,7 @@ def figure(name: str, lang: str, current: xr.Dataset, band: xr.Dataset | None, l
     for (label, run), colour in zip(lines.items(), (BASELINE, *SAVED), strict=False):
         traces.append(_line(years, run[name].values, label, colour, dash="dash" if colour == BASELINE else "solid",
                             width=1.5))
-    traces.append(_line(years, current[name].values, TEXT[lang]["current"], CURRENT, width=2.5))
+    traces.append(_line(years, current[name].values, TEXT[lang]["current"], CURRENT, width=2.5) | {"meta": MOVES})
     observed = history[history["indicator"] == name]
     if len(observed):
         traces.append({"type": "scatter", "mode": "markers", "x": observed["year"].tolist(),
@@ -57,15 +58,29 @@ def _room_for_labels(traces: list[dict], rows: list[dict], name: str) -> list[fl
     return [bottom, high + (room if above else 0.05 * room)]
 
 
+def moving(figure: dict):
+    """A dash.Patch of `figure` with only what a lever moves: the band, the current line, the y range
+    (a sixth of the figure to send, and nothing for the browser to rebuild but those)."""
+    from dash import Patch
+
+    patch = Patch()
+    for index, trace in enumerate(figure["data"]):
+        if trace.get("meta") == MOVES:
+            patch["data"][index]["y"] = trace["y"]
+    if "range" in figure["layout"]["yaxis"]:
+        patch["layout"]["yaxis"]["range"] = figure["layout"]["yaxis"]["range"]
+    return patch
+
+
 def _band(values: xr.DataArray, years: list, lang: str) -> list[dict]:
     runs = values.to_numpy()
     finite = np.isfinite(runs).any(axis=0)
     low, high = np.full(len(years), np.nan), np.full(len(years), np.nan)
     low[finite], high[finite] = np.quantile(runs[:, finite], BAND_QUANTILES, axis=0)
     edge = {"type": "scatter", "mode": "lines", "x": years, "line": {"width": 0}, "hoverinfo": "skip"}
-    return [edge | {"y": _rounded(low), "showlegend": False, "name": "5 %"},
+    return [edge | {"y": _rounded(low), "showlegend": False, "name": "5 %", "meta": MOVES},
             edge | {"y": _rounded(high), "fill": "tonexty", "fillcolor": "rgba(120,120,120,0.25)",
-                    "name": TEXT[lang]["band"]}]
+                    "name": TEXT[lang]["band"], "meta": MOVES}]
 
 
 def _line(years: list, values: np.ndarray, label: str, colour: str, dash: str = "solid", width: float = 2) -> dict:

@@ -77,9 +77,9 @@ def test_a_moved_lever_acts_from_the_start_year_and_an_outlook_at_its_defaults_i
 
 def test_a_redraw_shows_every_headline_and_every_target_with_its_band_odds(explorer):
     draft = {"levers": {RETROFITS: {"from": 2024, "value": 400.0}}, "paths": {}}
-    graphs, page, summary, stamp = app.redraw(explorer, draft, "zh", ["cloud_firms_count"], [])
-    assert [g.id["name"] for g in graphs] == [*HEADLINES, "cloud_firms_count"]
-    figure = graphs[HEADLINES.index("digital_rd_tool_penetration_pct")].figure
+    figures, page, summary, stamp = app.redraw(explorer, draft, "zh", [*HEADLINES, "cloud_firms_count"], [])
+    assert [f["layout"]["title"]["text"] for f in figures][-1] == "上云企业数"
+    figure = figures[HEADLINES.index("digital_rd_tool_penetration_pct")]
     names = [trace["name"] for trace in figure["data"]]
     assert "校准区间（5–95 %）" in names and "当前情景" in names and "基准情景（无新政策）" in names
     assert {a["text"] for a in figure["layout"]["annotations"]} >= {"A 2020", "B 2022", "D 2027", "数据截至 2023"}
@@ -88,6 +88,10 @@ def test_a_redraw_shows_every_headline_and_every_target_with_its_band_odds(explo
     odds = [float(p) for p in re.findall(r'<td class="num probability">(\d+) %</td>', page)]
     assert odds and all(0 <= p <= 100 for p in odds)
     assert "实际达成 6 项" in summary and stamp == app.key(draft)
+    patches = app.redraw(explorer, draft, "zh", list(HEADLINES), [], patch=True)[0]
+    moved = patches[HEADLINES.index("digital_rd_tool_penetration_pct")].to_plotly_json()["operations"]
+    assert {tuple(op["location"]) for op in moved} == {("data", 0, "y"), ("data", 1, "y"), ("data", 3, "y"),
+                                                        ("layout", "yaxis", "range")}   # band, current line, range
 
 
 def test_more_retrofits_raise_the_2027_cnc_rate_and_can_turn_its_verdict(explorer):
