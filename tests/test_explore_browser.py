@@ -250,3 +250,22 @@ def test_the_page_renders_chinese_with_a_cjk_font(server, browser):
         c.font = '20px "WenQuanYi Micro Hei", "Noto Sans CJK SC"'; return c.measureText('宁夏').width; }""")
     assert width > 30, "Chinese glyphs have no width: no CJK font"
     page.close()
+
+
+def test_a_picked_indicator_gets_its_chart_and_a_shipped_scenario_loads(server, browser):
+    page = open_page(browser, server)
+    page.click("#picked")
+    page.keyboard.type("cloud_firms_count")
+    page.keyboard.press("Enter")
+    line = current_line(page, "cloud_firms_count")
+    assert len(line) == 26 and line[-1] > 0
+    old = stamp(page)
+    page.click("#load")
+    page.keyboard.type("digital_push")
+    page.keyboard.press("Enter")
+    page.locator("#load-message").filter(has_text="digital_push").wait_for(timeout=30_000)
+    wait_for_new_stamp(page, old)
+    assert float(lever_box(page, RETROFITS).input_value()) == 250           # the ramp's final value
+    assert page.input_value("#name") == "digital_push"
+    assert not page.errors
+    page.close()
