@@ -56,6 +56,7 @@ header h1 { font-size: 1.4em; margin: 0; } header p { color: #555; margin: 0; fl
 .note { color: #555; font-size: 12px; } .summary { font-weight: bold; margin: .6em 0; }
 .charts { display: grid; grid-template-columns: repeat(auto-fill, minmax(460px, 1fr)); gap: .6em; margin: .6em 0; }
 .chart { background: #fff; border: 1px solid #ddd; }
+.legend { display: flex; flex-wrap: wrap; gap: 1.4em; margin: .6em 0 0; font-size: 13px; }
 iframe.verdicts { width: 100%; height: 720px; border: 1px solid #ddd; background: #fff; }
 #name { width: 12em; }
 """
@@ -90,6 +91,7 @@ def _layout(explorer: Explorer, loadable: list[str]) -> html.Div:
     content = html.Section(className="content", children=[
         bar, html.Div(id="saved-list", className="note"), html.Div(id="summary", className="summary"),
         dcc.Dropdown(id="picked", options=picked, multi=True, value=[]),
+        html.Div(id="legend", className="legend"),
         html.Div(id="charts", className="charts", children=graphs(HEADLINES)),
         dcc.Store(id="chart-names", data=list(HEADLINES)),
         html.H2(id="verdicts-heading"), html.P(id="verdicts-help", className="note"),
@@ -110,7 +112,8 @@ def _callbacks(app: Dash, explorer: Explorer, loadable: dict) -> None:
     @app.callback(Output("draft", "data"), Output("fixed", "data"), Output(LEVER, "value"), Output(BOX, "value"),
                   Output({"type": "lever-message", "name": ALL}, "children"), Output(BOX, "className"),
                   Output({"type": "outlook-message", "name": ALL}, "children"), Output(CHART, "figure"),
-                  Output("verdicts", "srcDoc"), Output("summary", "children"), Output("stamp", "children"),
+                  Output("verdicts", "srcDoc"), Output("summary", "children"), Output("legend", "children"),
+                  Output("stamp", "children"),
                   Input(LEVER, "value"), Input(BOX, "value"), Input("start", "value"), Input(OUTLOOK, "value"),
                   Input("lang", "value"), Input("saved", "data"), Input("chart-names", "data"),
                   State("fixed", "data"), State("draft", "data"))
@@ -125,7 +128,7 @@ def _callbacks(app: Dash, explorer: Explorer, loadable: dict) -> None:
         head = (no_update if new == draft else new, fixed, _changed(slid, new_slid), _changed(typed, new_typed),
                 *messages)
         if controls_only and new == draft:
-            return (*head, [no_update] * len(names or []), no_update, no_update, no_update)
+            return (*head, [no_update] * len(names or []), no_update, no_update, no_update, no_update)
         return (*head, *redraw(explorer, new, lang, names or [], saved or [], patch=controls_only and bool(draft)))
 
     @app.callback(Output("charts", "children"), Output("chart-names", "data"), Input("picked", "value"),
@@ -246,7 +249,7 @@ def redraw(explorer: Explorer, draft: dict, lang: str, names: list[str], saved: 
         overlays |= {entry["name"]: explorer.evaluate(entry, extra).central for entry in saved}
     except ValueError as error:        # a draft the schema refuses: say so, keep the page
         message = text["error"].format(error=" ".join(str(error).split()))
-        return [no_update] * len(names), no_update, message, no_update
+        return [no_update] * len(names), no_update, message, no_update, no_update
     rows = [row for row in explorer.target_rows() if row["kind"] == "modelled"]
     figures = [charts.figure(name, lang, evaluation.central, evaluation.band, overlays, explorer.history, rows)
                for name in names]
@@ -254,7 +257,9 @@ def redraw(explorer: Explorer, draft: dict, lang: str, names: list[str], saved: 
         figures = [charts.moving(figure) for figure in figures]
     page = verdicts.page(evaluation.verdicts, lang, key(draft))
     summary = verdicts.summary(evaluation.verdicts, baseline.verdicts, lang)
-    return figures, page, summary, key(draft)
+    legend = no_update if patch else charts.legend(lang, [entry["name"] for entry in saved],
+                                                   evaluation.band is not None)
+    return figures, page, summary, legend, key(draft)
 
 
 def key(draft: dict) -> str:

@@ -58,6 +58,29 @@ def _room_for_labels(traces: list[dict], rows: list[dict], name: str) -> list[fl
     return [bottom, high + (room if above else 0.05 * room)]
 
 
+def legend(lang: str, saved: list[str], band: bool) -> list:
+    """One legend above the charts (a legend per chart would cost Plotly a third of its redraw)."""
+    from dash import html
+
+    text = TEXT[lang]
+
+    def line(label: str, colour: str, style: str = "solid", width: int = 3):
+        return html.Span([html.Span(style={"display": "inline-block", "width": "2em", "verticalAlign": "middle",
+                                           "borderTop": f"{width}px {style} {colour}"}), f" {label}"],
+                         className="key")
+
+    keys = [line(text["current"], CURRENT), line(text["baseline_line"], BASELINE, "dashed", 2)]
+    keys += [line(name, colour, width=2) for name, colour in zip(saved, SAVED, strict=False)]
+    if band:
+        keys.append(html.Span([html.Span(style={"display": "inline-block", "width": "2em", "height": "0.9em",
+                                                "background": "rgba(120,120,120,0.35)", "verticalAlign": "middle"}),
+                               f" {text['band']}"], className="key"))
+    keys += [html.Span(f"● {text['history']}", className="key"),
+             html.Span(f"△ ▽ ◇ {text['target']} ({text['target_marks']})", className="key"),
+             html.Span(f"┆ {text['last_data']} {LAST_DATA_YEAR}", className="key")]
+    return keys
+
+
 def moving(figure: dict):
     """A dash.Patch of `figure` with only what a lever moves: the band, the current line, the y range
     (a sixth of the figure to send, and nothing for the browser to rebuild but those)."""
@@ -116,10 +139,9 @@ def _layout(name: str, title: str, unit: str, lang: str, rows: list[dict]) -> di
                             "yanchor": "top", "align": "left", "showarrow": False, "bgcolor": "rgba(255,255,255,0.85)",
                             "bordercolor": "#bbbbbb", "font": {"size": 10},
                             "text": "<br>".join(f"{TEXT[lang]['target']}: {note}" for note in shown)})
-    return {"title": {"text": title, "x": 0.01, "font": {"size": 15}}, "height": 330,
+    return {"title": {"text": title, "x": 0.01, "font": {"size": 15}}, "height": 300,
             "margin": {"l": 55, "r": 10, "t": 40, "b": 30}, "font": {"family": FONT},
-            "hovermode": "x unified", "showlegend": True,
-            "legend": {"orientation": "h", "y": -0.12, "font": {"size": 10}},
+            "hovermode": "x unified", "showlegend": False,   # one legend for all charts: `legend`
             "xaxis": {"dtick": 5, "range": [2009.5, 2035.5]},
             "yaxis": {"title": {"text": unit}, "rangemode": "normal" if name.endswith(RATE_SUFFIXES) else "tozero",
                       "tickformat": ",~g"},

@@ -17,7 +17,9 @@ TEXT = {
         "saved_as": "已保存 {name}.yaml，可用 nxmfg simulate 运行", "loaded": "已载入 {name}",
         "bad_name": "名称须为小写字母开头，仅含小写字母、数字和下划线",
         "band": "校准区间（5–95 %）", "history": "历史数据", "target": "目标", "last_data": "数据截至",
-        "current": "当前情景", "doc": "文件", "year": "年份", "threshold": "目标值", "value": "情景值",
+        "current": "当前情景", "baseline_line": "基准情景（无新政策）",
+        "target_marks": "不低于、不高于、约为；标注文件与年份",
+        "doc": "文件", "year": "年份", "threshold": "目标值", "value": "情景值",
         "margin": "余量", "probability": "达成概率", "verdict": "模型判断", "actual": "实际（数据）",
         "met": "达成", "missed": "未达成", "n_a": "无法评估",
         "read_verdicts": "余量为情景值与目标值之差（正值表示优于目标）；达成概率为60组校准参数中达成目标的比例；"
@@ -32,7 +34,7 @@ TEXT = {
         "(default 2024, the first year after the data); before it they keep the baseline value.",
         "outlooks": "Outlooks", "outlook_help": "Set year by year (linear in between); a change replaces the "
         "model's default outlook.",
-        "baseline": "baseline", "plan": "plan", "range": "allowed range", "refused": "refused: {value} is outside "
+        "baseline": "baseline", "plan": "plan", "range": "Allowed range", "refused": "refused: {value} is outside "
         "the allowed range [{low}, {high}]", "not_number": "enter a number in [{low}, {high}]", "reset": "default",
         "indicators": "More indicators", "charts": "Indicators", "verdicts": "The plans' targets",
         "scenario": "Current scenario", "saved": "Saved scenarios (up to four, overlaid)",
@@ -42,7 +44,9 @@ TEXT = {
         "saved_as": "Saved {name}.yaml; run it with nxmfg simulate", "loaded": "Loaded {name}",
         "bad_name": "A name starts with a lower-case letter and holds lower-case letters, digits and underscores",
         "band": "calibrated band (5–95 %)", "history": "history", "target": "target", "last_data": "data to",
-        "current": "current scenario", "doc": "Doc", "year": "Year", "threshold": "Threshold", "value": "Value",
+        "current": "current scenario", "baseline_line": "baseline (no new policy)",
+        "target_marks": "at least, at most, about; labelled with document and year",
+        "doc": "Doc", "year": "Year", "threshold": "Threshold", "value": "Value",
         "margin": "Margin", "probability": "P(met)", "verdict": "Model", "actual": "Actual (data)",
         "met": "met", "missed": "missed", "n_a": "not assessed",
         "read_verdicts": "Margin: the scenario's value minus the threshold (positive = better than the target); "

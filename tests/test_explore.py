@@ -77,11 +77,12 @@ def test_a_moved_lever_acts_from_the_start_year_and_an_outlook_at_its_defaults_i
 
 def test_a_redraw_shows_every_headline_and_every_target_with_its_band_odds(explorer):
     draft = {"levers": {RETROFITS: {"from": 2024, "value": 400.0}}, "paths": {}}
-    figures, page, summary, stamp = app.redraw(explorer, draft, "zh", [*HEADLINES, "cloud_firms_count"], [])
+    figures, page, summary, legend, stamp = app.redraw(explorer, draft, "zh", [*HEADLINES, "cloud_firms_count"], [])
     assert [f["layout"]["title"]["text"] for f in figures][-1] == "上云企业数"
     figure = figures[HEADLINES.index("digital_rd_tool_penetration_pct")]
     names = [trace["name"] for trace in figure["data"]]
     assert "校准区间（5–95 %）" in names and "当前情景" in names and "基准情景（无新政策）" in names
+    assert "校准区间（5–95 %）" in str(legend) and "数据截至 2023" in str(legend)     # one legend for all charts
     assert {a["text"] for a in figure["layout"]["annotations"]} >= {"A 2020", "B 2022", "D 2027", "数据截至 2023"}
     rows = re.findall(r'<tr data-id="([^"]+)" data-met="(true|false|)">', page)
     assert len(rows) == sum(t.kind == "modelled" for t in explorer.targets)
