@@ -155,6 +155,11 @@ def _callbacks(app: Dash, explorer: Explorer, loadable: dict) -> None:
     def on_save(_, name, draft, saved, lang):
         return save(explorer, name, draft or {}, saved or [], lang)
 
+    @app.callback(Output("saved-list", "children"), Input("saved", "data"), Input("lang", "value"))
+    def on_saved(saved, lang):
+        names = [entry["name"] for entry in saved or []]
+        return f"{TEXT[lang]['saved']}: {', '.join(names)}" if names else ""
+
     @app.callback(Output("download-report", "data"), Output("report-message", "children"),
                   Input("report", "n_clicks"), State("name", "value"), State("draft", "data"),
                   State("saved", "data"), State("lang", "value"), prevent_initial_call=True)
