@@ -38,7 +38,7 @@ def server_share() -> list[float]:
     """Milliseconds of the callbacks' work and Dash's JSON for each lever value."""
     import plotly
 
-    from nxmfg.explore import app, controls
+    from nxmfg.explore import controls, drafts, views
     from nxmfg.explore.evaluation import EDITABLE_OUTLOOKS, OUTLOOK_YEARS, Explorer
     from nxmfg.model.indicators import HEADLINES
     from nxmfg.scenarios import POLICY_LEVERS
@@ -54,8 +54,8 @@ def server_share() -> list[float]:
         typed = list(levers)
         typed[POLICY_LEVERS.index(LEVER)] = value
         start = time.perf_counter()
-        draft = app.read_controls(explorer, levers, typed, 2024, outlooks, {}, "zh", moved)[0]
-        outputs = app.redraw(explorer, draft, "zh", list(HEADLINES), [], patch=True)
+        draft = drafts.read_controls(explorer, drafts.Controls(levers, typed, 2024, outlooks), {}, "zh", moved)[0]
+        outputs = views.redraw(explorer, draft, views.View("zh", list(HEADLINES), []), patch=True)
         json.dumps(outputs, cls=plotly.utils.PlotlyJSONEncoder)
         times.append(1000 * (time.perf_counter() - start))
     return times

@@ -31,7 +31,8 @@ def prepare(host: str, port: int, scenario_files: list[str | Path], params: str 
     from nxmfg import model
     from nxmfg.api import inputs
     from nxmfg.explore import files
-    from nxmfg.explore.app import check_loadable, create_app
+    from nxmfg.explore.app import create_app
+    from nxmfg.explore.drafts import check_loadable
     from nxmfg.explore.evaluation import Explorer
 
     check_port(host, port)

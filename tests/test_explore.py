@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 import nxmfg
 from nxmfg import cli
-from nxmfg.explore import app, controls, files
+from nxmfg.explore import controls, drafts, files, views
 from nxmfg.explore.evaluation import EDITABLE_OUTLOOKS, OUTLOOK_YEARS, Explorer
 from nxmfg.model.indicators import HEADLINES
 from nxmfg.scenarios import POLICY_LEVERS
@@ -34,6 +34,11 @@ def at_rest(explorer: Explorer) -> tuple[list, list]:
     return levers, outlooks
 
 
+def read(explorer: Explorer, shown: tuple, fixed: dict, lang: str, triggered: set[str]) -> tuple:
+    """drafts.read_controls of (sliders, boxes, start, outlook boxes)."""
+    return drafts.read_controls(explorer, drafts.Controls(*shown), fixed, lang, triggered)
+
+
 def moved(kind: str, **id_fields) -> set[str]:
     """Dash's triggered prop id of one control."""
     return {json.dumps(dict(sorted(id_fields.items())) | {"type": kind}, separators=(",", ":")) + ".value"}
@@ -43,14 +48,14 @@ def test_a_typed_value_outside_the_range_is_refused_in_the_control_with_the_rang
     levers, outlooks = at_rest(explorer)
     typed = list(levers)
     typed[POLICY_LEVERS.index(RETROFITS)] = 9999
-    draft, _, slid, _, messages, classes, _ = app.read_controls(explorer, levers, typed, 2024, outlooks, {}, "en",
+    draft, _, slid, _, messages, classes, _ = read(explorer, (levers, typed, 2024, outlooks), {}, "en",
                                                                 moved("lever-input", name=RETROFITS))
     index = POLICY_LEVERS.index(RETROFITS)
     assert draft == {"levers": {}, "paths": {}}             # the draft keeps the last valid value
     assert messages[index] == "refused: 9999 is outside the allowed range [0, 500]"
     assert "refused" in classes[index] and slid[index] == levers[index]
     typed[index] = None                                      # what the browser sends for text in a number box
-    messages = app.read_controls(explorer, levers, typed, 2024, outlooks, {}, "zh",
+    messages = read(explorer, (levers, typed, 2024, outlooks), {}, "zh",
                                  moved("lever-input", name=RETROFITS))[4]
     assert messages[index] == "请输入 [0, 500] 之间的数字"
 
@@ -59,25 +64,26 @@ def test_a_moved_lever_acts_from_the_start_year_and_an_outlook_at_its_defaults_i
     levers, outlooks = at_rest(explorer)
     slid = list(levers)
     slid[POLICY_LEVERS.index(RETROFITS)] = 250
-    draft, _, _, typed, *_ = app.read_controls(explorer, slid, levers, 2026, outlooks, {}, "zh",
+    draft, _, _, typed, *_ = read(explorer, (slid, levers, 2026, outlooks), {}, "zh",
                                                moved("lever-slider", name=RETROFITS))
     assert draft == {"levers": {RETROFITS: {"from": 2026, "value": 250.0}}, "paths": {}}
     assert typed[POLICY_LEVERS.index(RETROFITS)] == 250      # the box follows the slider
     coal = list(outlooks)
     coal[len(OUTLOOK_YEARS)] = 1200.0
-    draft = app.read_controls(explorer, levers, levers, 2024, coal, {}, "zh",
+    draft = read(explorer, (levers, levers, 2024, coal), {}, "zh",
                               moved("outlook-input", name="coal_price_outlook", year=2024))[0]
     assert draft["paths"] == {"coal_price_outlook": {"2024": 1200.0, "2025": 737.0, "2027": 737.0, "2030": 737.0,
                                                      "2035": 737.0}}
     coal[len(OUTLOOK_YEARS)] = 10.0                          # below OUTLOOK_BOUNDS' 50 yuan/t
-    draft, *_, outlook_messages = app.read_controls(explorer, levers, levers, 2024, coal, {}, "en",
+    draft, *_, outlook_messages = read(explorer, (levers, levers, 2024, coal), {}, "en",
                                                     moved("outlook-input", name="coal_price_outlook", year=2024))
     assert draft["paths"] == {} and "[50, 5000]" in outlook_messages[1]
 
 
 def test_a_redraw_shows_every_headline_and_every_target_with_its_band_odds(explorer):
     draft = {"levers": {RETROFITS: {"from": 2024, "value": 400.0}}, "paths": {}}
-    figures, page, summary, legend, stamp = app.redraw(explorer, draft, "zh", [*HEADLINES, "cloud_firms_count"], [])
+    view = views.View("zh", [*HEADLINES, "cloud_firms_count"], [])
+    figures, page, summary, legend, stamp = views.redraw(explorer, draft, view)
     assert [f["layout"]["title"]["text"] for f in figures][-1] == "上云企业数"
     figure = figures[HEADLINES.index("digital_rd_tool_penetration_pct")]
     names = [trace["name"] for trace in figure["data"]]
@@ -88,8 +94,8 @@ def test_a_redraw_shows_every_headline_and_every_target_with_its_band_odds(explo
     assert len(rows) == sum(t.kind == "modelled" for t in explorer.targets)
     odds = [float(p) for p in re.findall(r'<td class="num probability">(\d+) %</td>', page)]
     assert odds and all(0 <= p <= 100 for p in odds)
-    assert "实际达成 6 项" in summary and stamp == app.key(draft)
-    patches = app.redraw(explorer, draft, "zh", list(HEADLINES), [], patch=True)[0]
+    assert "实际达成 6 项" in summary and stamp == drafts.key(draft)
+    patches = views.redraw(explorer, draft, views.View("zh", list(HEADLINES), []), patch=True)[0]
     moved = patches[HEADLINES.index("digital_rd_tool_penetration_pct")].to_plotly_json()["operations"]
     assert {tuple(op["location"]) for op in moved} == {("data", 0, "y"), ("data", 1, "y"), ("data", 3, "y"),
                                                         ("layout", "yaxis", "range")}   # band, current line, range
@@ -112,7 +118,7 @@ def test_a_saved_scenario_simulates_to_the_numbers_the_explorer_shows(explorer, 
                                                                                                   "value": 0.08}},
              "paths": {"coal_price_outlook": {"2024": 900.0, "2025": 900.0, "2027": 800.0, "2030": 737.0,
                                               "2035": 737.0}}}
-    download, saved, message = app.save(explorer, "bolder_retrofits", draft, [], "en")
+    download, saved, message = drafts.save(explorer, "bolder_retrofits", draft, [], "en")
     assert download["filename"] == "bolder_retrofits.yaml" and "bolder_retrofits" in message
     assert saved[-1]["name"] == "bolder_retrofits"
     path = tmp_path / download["filename"]
@@ -129,20 +135,21 @@ def test_a_saved_scenario_simulates_to_the_numbers_the_explorer_shows(explorer, 
 def test_the_newest_four_saved_scenarios_are_kept(explorer):
     saved = []
     for i in range(6):
-        saved = app.save(explorer, f"s{i}", {"levers": {RETROFITS: {"from": 2024, "value": 40.0 + i}}}, saved, "en")[1]
+        draft = {"levers": {RETROFITS: {"from": 2024, "value": 40.0 + i}}}
+        saved = drafts.save(explorer, f"s{i}", draft, saved, "en")[1]
     assert [entry["name"] for entry in saved] == ["s2", "s3", "s4", "s5"]
-    assert app.save(explorer, "Bad-Name", {}, saved, "en")[2].startswith("A name starts with a lower-case letter")
+    assert drafts.save(explorer, "Bad-Name", {}, saved, "en")[2].startswith("A name starts with a lower-case letter")
 
 
 def test_loading_a_shipped_scenario_keeps_what_the_controls_cannot_show(explorer):
     """digital_push ramps two levers (paths): the sliders show the final values, the draft keeps the paths."""
-    slid, typed, start, outlooks, fixed, name, message = app.load(explorer, {}, "digital_push", None, None, "en")
+    slid, typed, start, outlooks, fixed, name, message = drafts.load(explorer, {}, "digital_push", None, "en")
     assert (start, name, message) == (2024, "digital_push", "Loaded digital_push")
     assert slid[POLICY_LEVERS.index(RETROFITS)] == 250.0 and set(fixed) == {RETROFITS, "cloud_voucher_firms_per_year"}
-    draft = app.read_controls(explorer, slid, typed, start, outlooks, fixed, "en",
+    draft = read(explorer, (slid, typed, start, outlooks), fixed, "en",
                               {*moved("lever-slider", name=RETROFITS), *moved("lever-input", name=RETROFITS)})[0]
-    assert draft == app.draft_of(nxmfg.run("digital_push").scenario) | {"paths": {}}
-    coal = app.load(explorer, {}, "coal_shock", None, None, "en")[4]
+    assert draft == drafts.draft_of(nxmfg.run("digital_push").scenario) | {"paths": {}}
+    coal = drafts.load(explorer, {}, "coal_shock", None, "en")[4]
     assert coal["paths.coal_price_outlook"]["2026"] == 1000.0       # a year the boxes do not have
 
 
@@ -151,7 +158,7 @@ def test_an_uploaded_file_is_checked_as_a_scenario_file_and_named_in_one_line(ex
 
     def upload(text: str, name: str = "mine.yaml") -> str:
         contents = "data:application/x-yaml;base64," + base64.b64encode(text.encode()).decode()
-        return app.load(explorer, {}, None, contents, name, "en")[-1]
+        return drafts.load(explorer, {}, None, (name, contents), "en")[-1]
 
     assert upload("name: mine\ndescription: x\nlevers: {key_projects_per_year: {from: 2024, value: 999}}\n") \
         == "mine.yaml: levers.key_projects_per_year.value: 999 is outside the range [0, 400] projects/Year"
@@ -188,8 +195,9 @@ def test_explore_refuses_a_port_in_use_in_one_line():
 
 def test_the_report_button_writes_what_nxmfg_compare_writes(explorer):
     """Same scenarios, same fit: the same report, but for the date in its header."""
-    saved = app.save(explorer, "more_retrofits", {"levers": {RETROFITS: {"from": 2024, "value": 300.0}}}, [], "en")[1]
-    download, message = app.report(explorer, "my_scenario", {}, saved, "en")
+    draft = {"levers": {RETROFITS: {"from": 2024, "value": 300.0}}}
+    saved = drafts.save(explorer, "more_retrofits", draft, [], "en")[1]
+    download, message = views.report(explorer, "my_scenario", {}, saved, "en")
     assert download["filename"] == "report.html" and message == "Report written: report.html"
     chosen = [explorer.shipped("baseline"), explorer.scenario(saved[0])]
     expected = files.report_html(chosen, "en", None).decode("utf-8")
