@@ -22,6 +22,8 @@ MAX_SCENARIO_BYTES = 256 * 1024   # a scenario file is a few kilobytes; more is 
 def read_scenario(path: str | Path) -> scenarios.Scenario:
     """A scenario file given on the command line, refused by size before it is read."""
     path = Path(path)
+    if path.exists() and not path.is_file():    # /dev/zero, a folder, a pipe: never read them whole
+        raise scenarios.ScenarioError(path, "", "not a regular file; give a scenario file")
     if path.is_file() and path.stat().st_size > MAX_SCENARIO_BYTES:
         raise scenarios.ScenarioError(path, "", f"{path.stat().st_size} bytes; a scenario file holds at most "
                                       f"{MAX_SCENARIO_BYTES} bytes")

@@ -35,7 +35,6 @@ def prepare(host: str, port: int, scenario_files: list[str | Path], params: str 
     from nxmfg.explore.drafts import check_loadable
     from nxmfg.explore.evaluation import Explorer
 
-    check_port(host, port)
     given = {}
     for path in scenario_files:
         scenario = files.read_scenario(path)
@@ -43,6 +42,7 @@ def prepare(host: str, port: int, scenario_files: list[str | Path], params: str 
         check_loadable(scenario)
         given[scenario.name] = scenario
     inputs.fit_and_overrides(params)          # a bad fit file: one line, before the model loads
+    check_port(host, port)
     os.environ.setdefault("MPLBACKEND", "Agg")  # the report draws in a server thread: no window toolkit
     explorer = Explorer(params)
     explorer.warm()

@@ -171,6 +171,7 @@ def test_an_uploaded_file_is_checked_as_a_scenario_file_and_named_in_one_line(ex
 
 @pytest.mark.parametrize(("arguments", "words"), [
     (["--scenario", "no/such.yaml"], "no/such.yaml"),
+    (["--scenario", "/dev/zero"], "/dev/zero: not a regular file"),
     (["--params", "no/such/fitted.yaml"], "no such fit file"),
     (["--port", "0"], "0 is not in the range 1<=x<=65535"),
 ])
@@ -179,6 +180,19 @@ def test_explore_refuses_bad_input_in_one_line_before_loading_anything(arguments
     errors = [line for line in result.output.splitlines() if line.startswith("Error:")]
     assert result.exit_code != 0 and len(errors) == 1 and words in errors[0]
     assert "Traceback" not in result.output
+
+
+def test_explore_refuses_a_scenario_file_too_large_or_with_levers_it_has_no_control_for(tmp_path):
+    big = tmp_path / "big.yaml"
+    big.write_text("name: big\ndescription: " + "x" * files.MAX_SCENARIO_BYTES + "\n", encoding="utf-8")
+    result = CliRunner().invoke(cli.main, ["explore", "--scenario", str(big)])
+    assert result.exit_code == 1 and f"{big}: " in result.output and "at most" in result.output
+    other = tmp_path / "other.yaml"
+    other.write_text("name: other\ndescription: x\npaths: {rd_super_deduction_outlook: {2024: 1.5}}\n",
+                     encoding="utf-8")
+    result = CliRunner().invoke(cli.main, ["explore", "--scenario", str(other)])
+    assert result.exit_code == 1
+    assert result.output.startswith(f"Error: {other}: paths.rd_super_deduction_outlook: the explorer edits")
 
 
 def test_explore_refuses_a_port_in_use_in_one_line():
