@@ -64,20 +64,31 @@ def simulate(scenario_file: str, out: str | None, lang: str, report: bool, param
         out_dir = result.write(out or Path("out") / result.name, lang=lang, report=report)
     except _user_errors() as error:
         raise _user_error(error) from None
+    from nxmfg.scenarios import outcomes
+
     table = result.attainment
     click.echo(attainment_text(table))
     met, assessed = int(table["met"].sum()), int(table["met"].notna().sum())
     not_assessed = f"; {len(table) - assessed} n/a (years after final_year)" if assessed < len(table) else ""
     click.echo(f"\n{met} of {assessed} modelled targets met in scenario {result.name!r}{not_assessed}. "
-               f"Wrote results.csv, results.nc, attainment.csv and charts in {out_dir}")
+               + outcomes.summary_text(outcomes.summary(table), "en", f"scenario {result.name!r}")
+               + f"\nWrote results.csv, results.nc, attainment.csv and charts in {out_dir}")
+
+
+ACTUAL = {"met": "met", "missed": "MISSED", "not determinable": "n/d", "different statistic": "other stat.",
+          "future": ""}
 
 
 def attainment_text(table) -> str:
+    """The attainment table as text; `actual` is what the data say for past targets (n/d: not
+    determinable from the data; other stat.: the data hold a different statistic)."""
     rows = table.assign(
         value=table["value"].map("{:.4g}".format), threshold=table["threshold"].map("{:.4g}".format),
         margin=table["margin"].map("{:+.3g}".format),
-        met=table["met"].map({True: "met", False: "MISSED"}).fillna("n/a"))
-    columns = ["id", "target", "year", "value", "threshold", "direction", "met", "margin"]
+        met=table["met"].map({True: "met", False: "MISSED"}).fillna("n/a"),
+        actual=[ACTUAL.get(status, "") + (f" ({value:.4g})" if value == value else "")
+                for status, value in zip(table["actual_status"], table["actual_value"], strict=True)])
+    columns = ["id", "target", "year", "value", "threshold", "direction", "met", "margin", "actual"]
     return rows[columns].to_string(index=False)
 
 
@@ -211,3 +222,24 @@ def optimize_command(study_file: str, out: str, resume: bool, scheduler: str | N
     click.echo(ahead[["id", "best_p_met", "cheapest_cost_expected", "baseline_p_met", "plan_p_met", "flag"]]
                .to_string(index=False, float_format="{:.3g}".format))
     click.echo(f"wrote {Path(out) / 'summary.md'}, pareto.csv, packages/*.yaml and report.html")
+
+
+@main.command(name="explore")
+@click.option("--port", type=click.IntRange(1, 65535), default=8050, show_default=True,
+              help="Port of the local web app.")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on (the default serves this machine only).")
+@click.option("--scenario", "scenario_files", multiple=True, type=click.Path(dir_okay=False), show_default=True,
+              help="A scenario file to offer for loading (repeatable); shipped scenarios are offered anyway.")
+@click.option("--params", type=click.Path(dir_okay=False), default=None, help=PARAMS_HELP)
+def explore_command(port: int, host: str, scenario_files: tuple[str, ...], params: str | None) -> None:
+    """Serve the scenario explorer: move the levers and see the indicators, their calibrated band and the
+    plans' targets redrawn at once. Open the printed address in a browser; Ctrl-C stops it."""
+    from nxmfg.explore import server
+
+    try:
+        app = server.prepare(host, port, list(scenario_files), params)
+    except _user_errors() as error:
+        raise _user_error(error) from None
+    click.echo(f"nxmfg explore: open http://{host}:{port}/ in a browser (Ctrl-C stops it)")
+    server.serve(app, host, port)

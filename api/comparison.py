@@ -78,14 +78,17 @@ class Comparison:
     @property
     def attainment(self) -> pd.DataFrame:
         """One row per modelled target (index: id): columns ("target", doc | target | year | indicator |
-        threshold | direction), then (scenario, met | margin | value) for each scenario."""
+        threshold | direction), ("actual", actual_value | actual_met | actual_status | actual_note): what
+        happened, for targets at or before the last data year; then (scenario, met | margin | value |
+        model_right) for each scenario."""
         import pandas as pd
 
         tables = {name: r.attainment.set_index("id") for name, r in self.results.items()}
         first = next(iter(tables.values()))
         about = first[["doc", "target", "year", "indicator", "threshold", "direction"]]
-        return pd.concat({"target": about} | {name: t[["met", "margin", "value"]] for name, t in tables.items()},
-                         axis=1)
+        actual = first[["actual_value", "actual_met", "actual_status", "actual_note"]]
+        return pd.concat({"target": about, "actual": actual}
+                         | {name: t[["met", "margin", "value", "model_right"]] for name, t in tables.items()}, axis=1)
 
     @property
     def metadata(self) -> dict:

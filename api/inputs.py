@@ -9,6 +9,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -102,6 +103,14 @@ def targets(given: Targets = None, mode: str = "extend") -> TargetSet:
     rows = list(given)
     scenarios.check_targets(rows, INDICATORS, _constant_names(), "targets")
     return TargetSet(rows, None, None, "given in Python")
+
+
+@cache
+def history():
+    """The recorded history (calibration.observations()), read once: the charts' dots, the actual outcomes."""
+    from nxmfg.calibration import observations
+
+    return observations()
 
 
 def _constant_names() -> list[str]:

@@ -51,15 +51,29 @@ def write_charts(result: Result, out: Path, lang: str, report: bool, alongside=(
     from nxmfg.scenarios import report as planner
 
     history = observations()
-    runs = {result.name: result.indicators}
+    runs, chosen = with_baseline(result)
     if report:
-        planner.write_report(runs, [result.scenario], result.targets, history, out, lang,
+        planner.write_report(runs, chosen, result.targets, history, out, lang,
                              bands=band(result.fit, list(result.indicators.data_vars)),
                              meta=planner.report_meta([result.metadata["scenario_file"]], result.metadata["fit"]),
                              headlines=True, alongside=alongside)
     else:
-        planner.write_charts(runs, indicators.HEADLINES, history, result.targets, out, lang, headlines=True,
-                             alongside=alongside)
+        planner.write_charts(planner.labelled(runs, chosen, lang), indicators.HEADLINES, history, result.targets,
+                             out, lang, headlines=True, alongside=alongside)
+
+
+def with_baseline(result: Result) -> tuple[dict, list]:
+    """The runs a result's charts draw, by scenario name, and their scenarios: the baseline (same fit and
+    overrides) beside the scenario, or the scenario alone when it is the baseline or changes nothing."""
+    from nxmfg.api import inputs
+    from nxmfg.api.simulation import simulate
+
+    scenario = result.scenario
+    if scenario.name == "baseline" or not (scenario.levers or scenario.paths):
+        return {scenario.name: result.indicators}, [scenario]
+    baseline = inputs.scenario("baseline")
+    run = simulate(baseline, result.fit, result.metadata.get("overrides", {}), inputs.TargetSet([], None, None, "none"))
+    return {"baseline": run.indicators, scenario.name: result.indicators}, [baseline, scenario]
 
 
 def band(fit, names: list[str]):

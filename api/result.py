@@ -34,7 +34,9 @@ class Result:
         Every model variable by year; dims ("year",).
     attainment
         One row per modelled target: id, doc, target, year, indicator, value, threshold, direction, met,
-        margin (positive = beaten by that much, in the threshold's unit).
+        margin (positive = beaten by that much, in the threshold's unit); for targets at or before the last
+        data year, what happened: actual_value, actual_met, actual_status (met, missed, not determinable,
+        different statistic; future after the data), actual_note, and model_right (met equals actual_met).
     metadata
         Model version, scenario (name, file, YAML), fit (path, hash), overrides, targets (files, hashes,
         mode) and every parameter value.

@@ -59,6 +59,7 @@ def simulate(scenario: Scenario, fit: Fit, overrides: dict[str, float], targets:
     """Run resolved inputs (see `run`): check the scenario, run the engine once, judge on `targets`."""
     from nxmfg import model, scenarios
     from nxmfg.model import ensemble, indicators
+    from nxmfg.scenarios import outcomes
 
     constants = model.constants()
     scenarios.check(scenario, constants, model.lookups())
@@ -70,8 +71,9 @@ def simulate(scenario: Scenario, fit: Fit, overrides: dict[str, float], targets:
                                    control={"final_time": scenario.final_year, "saveper": 1})
     variables = runs.isel(run=0, drop=True)
     results = indicators.compute(variables)
-    return Result(scenario, results, variables, scenarios.attainment(results, targets.rows),
-                  metadata(scenario, fit, overrides, targets, params), list(targets.rows), fit)
+    judged = outcomes.with_actuals(scenarios.attainment(results, targets.rows), targets.rows, inputs.history())
+    return Result(scenario, results, variables, judged, metadata(scenario, fit, overrides, targets, params),
+                  list(targets.rows), fit)
 
 
 def metadata(scenario: Scenario, fit: Fit, overrides: dict[str, float], targets: inputs.TargetSet,

@@ -23,13 +23,13 @@ import pysd
 import xarray as xr
 from tqdm import tqdm  # not tqdm.auto: in a notebook without ipywidgets it warns on import
 
-from nxmfg.model.engine.batch import CONTROL, Chunk, TimePath, run_chunk, time_axis_inputs
+from nxmfg.model.engine.batch import CONTROL, Chunk, Snapshot, TimePath, pause, run_chunk, time_axis_inputs
 from nxmfg.model import files
 from nxmfg.model.engine import transform as engine_transform
 from nxmfg.model.engine.transform import UnsupportedFeature, transform
 from nxmfg.model.engine.workers import Pool
 
-__all__ = ["run", "run_translated", "UnsupportedFeature"]
+__all__ = ["run", "run_translated", "snapshot", "Snapshot", "UnsupportedFeature"]
 CHUNK_BYTES = 256 * 2**20  # one chunk's full Dataset before `reduce`
 Reduce = Callable[[xr.Dataset], xr.Dataset]
 
@@ -71,8 +71,37 @@ def run_translated(py_file: str | Path, params: dict[str, Any], n: int, reduce: 
                    control: dict[str, float | None] | None = None, **schedule: Any) -> xr.Dataset:
     """`run` for any PySD-translated module; `control` may set final_time, time_step, saveper.
 
-    `schedule` takes chunk_size, workers, scheduler and progress as in `run`.
+    `schedule` takes chunk_size, workers, scheduler and progress as in `run`, and `resume`: a Snapshot
+    (see `snapshot`) to go on from, in this process, in one chunk; its runs' inputs must equal these
+    before its time (checked; outlook tables, read only after the last observed year, are not).
     """
+    resume = schedule.get("resume")
+    source, economy, inputs, control = _inputs(py_file, params, n, control)
+    if resume is not None:
+        _check_resume(resume, inputs, n, economy)
+        chunks = [Chunk(source, 0, n, inputs, control, reduce, resume)]
+        return run_chunk(chunks[0])
+    size = schedule.get("chunk_size") or _default_chunk(economy, n, control, schedule.get("workers"))
+    chunks = [Chunk(source, start, min(size, n - start), _rows(inputs, start, start + size), control, reduce)
+              for start in range(0, n, size)]
+    done = _execute(chunks, schedule.get("workers"), schedule.get("scheduler"),
+                    schedule.get("progress", True))
+    return xr.concat(done, dim="run") if len(done) > 1 else done[0]
+
+
+def snapshot(py_file: str | Path, params: dict[str, Any], n: int, time: float,
+             control: dict[str, float | None] | None = None) -> Snapshot:
+    """`n` runs of `params` paused at `time` (a multiple of TIME STEP), in this process.
+
+    `run_translated(..., resume=snapshot)` then runs only the years after `time`: the explorer redraws a
+    scenario and its band from the last data year on, about half the steps, with the same numbers.
+    """
+    source, _, inputs, control = _inputs(py_file, params, n, control)
+    return pause(Chunk(source, 0, n, inputs, control), float(time))
+
+
+def _inputs(py_file: str | Path, params: dict[str, Any], n: int, control: dict | None) -> tuple:
+    """(rewritten source, plain model, checked inputs, control without Nones)."""
     if n < 1:
         raise ValueError(f"n: the number of runs must be at least 1, got {n}")
     stat = Path(py_file).stat()
@@ -82,13 +111,37 @@ def run_translated(py_file: str | Path, params: dict[str, Any], n: int, reduce: 
     if varying:
         raise ValueError(f"params: {', '.join(varying)} set the time axis (FINAL TIME, TIME STEP, "
                          "SAVEPER): give one number for all runs")
-    control = {key: value for key, value in (control or {}).items() if value is not None}
-    size = schedule.get("chunk_size") or _default_chunk(economy, n, control, schedule.get("workers"))
-    chunks = [Chunk(source, start, min(size, n - start), _rows(inputs, start, start + size), control, reduce)
-              for start in range(0, n, size)]
-    done = _execute(chunks, schedule.get("workers"), schedule.get("scheduler"),
-                    schedule.get("progress", True))
-    return xr.concat(done, dim="run") if len(done) > 1 else done[0]
+    return source, economy, inputs, {key: value for key, value in (control or {}).items() if value is not None}
+
+
+def _check_resume(resume: Snapshot, inputs: dict[str, Any], n: int, economy) -> None:
+    """The runs must be the snapshot's up to its time: same runs, same inputs before it."""
+    if resume.size != n:
+        raise ValueError(f"resume: the snapshot holds {resume.size} runs, not {n}")
+    if set(inputs) != set(resume.params):
+        raise ValueError(f"resume: the inputs differ from the snapshot's: "
+                         f"{', '.join(sorted(set(inputs) ^ set(resume.params)))}")
+    lookups = set(_kinds(economy).index[_kinds(economy) == "Lookup"])
+    step = float(economy.time.time_step())
+    before = np.arange(float(economy.time.initial_time()), resume.time - step / 2, step)
+    for name in sorted(set(inputs) - lookups):
+        if not np.array_equal(_values_at(inputs[name], before, n), _values_at(resume.params[name], before, n)):
+            raise ValueError(f"resume: {name!r} differs from the snapshot's before {resume.time:g}")
+
+
+def _values_at(value: Any, times: np.ndarray, n: int) -> np.ndarray:
+    """An input's values at `times` for every run: [runs x times]."""
+    if isinstance(value, TimePath):
+        if value.values.ndim == 1:
+            return np.broadcast_to(np.interp(times, value.times, value.values), (n, times.size))
+        return np.stack([value.at(t) for t in times], axis=1)
+    return np.broadcast_to(np.asarray(value, dtype=float).reshape(-1, 1), (n, times.size))
+
+
+@functools.lru_cache(maxsize=4)
+def _kinds(economy) -> pd.Series:
+    """Py name -> Type (Constant, Lookup, ...) of a loaded model."""
+    return economy.doc.set_index("Py Name")["Type"]
 
 
 @functools.lru_cache(maxsize=4)
@@ -116,7 +169,7 @@ def _as_input(economy, name: str, value: Any, n: int) -> float | np.ndarray | Ti
     """Check one parameter against the model and bring it to a chunkable form."""
     if name in CONTROL:
         raise ValueError(f"params: {name!r} is a control variable; set final_year / time_step instead")
-    kinds = economy.doc.set_index("Py Name")["Type"]
+    kinds = _kinds(economy)   # set_index per parameter would cost a millisecond each
     if kinds.get(name) not in ("Constant", "Lookup"):
         settable = sorted(set(kinds.index[kinds.isin(["Constant", "Lookup"])]) - set(CONTROL))
         raise ValueError(f"params: {name!r} is not a model constant or lookup table "

@@ -46,8 +46,8 @@ def _open_regular(path: Path, kind: str) -> int:
         if not stat.S_ISREG(info.st_mode):
             raise InputFileError(path, "not a regular file (a device, pipe or socket); give a file")
         if info.st_size > LIMITS[kind]:
-            raise InputFileError(path, f"{info.st_size / MiB:.1f} MB is more than a {kind} file may have "
-                                 f"({_size(LIMITS[kind])})")
+            raise InputFileError(path, f"{info.st_size:,} bytes; a {kind} file holds at most "
+                                 f"{_size(LIMITS[kind])} ({LIMITS[kind]:,} bytes)")
         os.set_blocking(descriptor, True)
     except BaseException:
         os.close(descriptor)

@@ -27,14 +27,18 @@ from nxmfg.model.indicators import HEADLINES, INDICATORS
 STYLE = Path(__file__).with_name("nxmfg.mplstyle")
 
 BAND_QUANTILES = (0.05, 0.95)
+LAST_DATA_YEAR = 2023   # `last observed year` of model/nxmfg.mdl: history before it, outlooks after
+LAST_DATA_GID = "last-data-year"   # the boundary line's id, to tell it from the data's lines
+RATE_SUFFIXES = ("_growth_pct", "_change_pct", "_pp")   # indicators that may be negative: no zero baseline
 SYMBOLS = {"at_least": "≥", "at_most": "≤", "about": "≈"}
 MARKERS = {"at_least": "^", "at_most": "v", "about": "D"}
 UNITS_EN = {"亿元": "100 million yuan", "家": "firms", "家/年": "firms per year", "百分点": "pp",
             "万吨标准煤": "10k tce", "万吨标准煤/年": "10k tce per year", "吨标准煤/万元": "tce per 10k yuan",
             "立方米/万元": "m³ per 10k yuan", "万元/人": "10k yuan per worker", "件/年": "patents per year"}
 WORDS = {
-    "zh": {"year": "年份", "history": "历史", "target": "目标", "band": "5–95 % 区间"},
-    "en": {"year": "year", "history": "history", "target": "target", "band": "5–95 % range"},
+    "zh": {"year": "年份", "history": "历史", "target": "目标", "band": "5–95 % 区间", "last_data": "数据截至"},
+    "en": {"year": "year", "history": "history", "target": "target", "band": "5–95 % range",
+           "last_data": "data to"},
 }
 # How a non-`level` target reads; {start} is its base_year or from_year.
 MEASURES = {
@@ -166,11 +170,18 @@ def describe_target(target: dict, unit: str, lang: str = "zh") -> str:
     return f"{text} {symbol} {threshold} {CHANGE_UNITS[lang].get(measure, unit)}".strip()
 
 
+@contextmanager
+def _no_all_nan_warning():
+    """A growth rate has no value in the first year, in any run: its quantiles and median there are NaN."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "All-NaN slice", RuntimeWarning)
+        yield
+
+
 def _band(values) -> tuple[pd.Series, pd.Series]:
     """(low, high) by year from a (low, high) pair or a DataArray with a `run` dim (5-95 %)."""
     if isinstance(values, xr.DataArray):
-        with warnings.catch_warnings():   # a growth rate has no value in the first year, in any run
-            warnings.filterwarnings("ignore", "All-NaN slice", RuntimeWarning)
+        with _no_all_nan_warning():
             low, high = values.quantile(list(BAND_QUANTILES), dim="run")
         return low.to_series(), high.to_series()
     low, high = values
@@ -178,12 +189,18 @@ def _band(values) -> tuple[pd.Series, pd.Series]:
 
 
 def _draw_targets(ax: Axes, rows: list[dict], unit: str, lang: str, font: dict) -> None:
-    """`level` targets as markers at (year, threshold); the other measures as notes in the corner."""
+    """`level` targets as markers at (year, threshold), each labelled with its document and year (B's 65 %
+    and C's 28-30 % tell apart); the other measures as notes in the corner."""
     notes = []
     for row in rows:
         if row.get("measure", "level") == "level":
             ax.plot(row["year"], row["threshold"], linestyle="none", color="black", markersize=8,
                     marker=MARKERS.get(row.get("direction"), "D"), markerfacecolor="white", zorder=5)
+            below = row.get("direction") == "at_most"
+            ax.annotate(f"{row.get('doc', '')} {row['year']}".strip(), (row["year"], row["threshold"]), gid="target",
+                        xytext=(0, -7 if below else 7), textcoords="offset points", rotation=90, fontsize=6.5,
+                        ha="center", va="top" if below else "bottom", color="#333333", zorder=6,
+                        annotation_clip=False, **font)
         else:
             notes.append(f"{WORDS[lang]['target']}: {describe_target(row, unit, lang)}")
     if notes:
@@ -193,8 +210,42 @@ def _draw_targets(ax: Axes, rows: list[dict], unit: str, lang: str, font: dict) 
                 zorder=6, **font)
 
 
+def _has_level_target(rows: list[dict]) -> bool:
+    """Only `level` targets are drawn as markers: the legend shows a triangle only for them."""
+    return any(row.get("measure", "level") == "level" for row in rows)
+
+
+def _mark_last_data_year(ax: Axes, lang: str, font: dict) -> None:
+    """A dotted line at the last data year: recorded history to its left, projections to its right."""
+    left, right = ax.get_xlim()
+    if not left <= LAST_DATA_YEAR <= right:
+        return
+    ax.axvline(LAST_DATA_YEAR, color="#888888", linestyle=":", linewidth=1, zorder=1, gid=LAST_DATA_GID)
+    ax.annotate(f"{WORDS[lang]['last_data']} {LAST_DATA_YEAR}", (LAST_DATA_YEAR, 0), xycoords=("data", "axes fraction"),
+                xytext=(3, 3), textcoords="offset points", ha="left", va="bottom", fontsize=6.5, color="#666666",
+                **font)
+
+
+def _room_for_labels(ax: Axes, rows: list[dict]) -> None:
+    """Keep the labels of the highest and lowest target markers inside the axes."""
+    levels = [row for row in rows if row.get("measure", "level") == "level"]
+    above = [row["threshold"] for row in levels if row.get("direction") != "at_most"]   # labels above the marker
+    below = [row["threshold"] for row in levels if row.get("direction") == "at_most"]
+    low, high = ax.get_ylim()
+    room = 0.15 * (high - low)
+    ax.set_ylim(min([low] + [value - room for value in below]), max([high] + [value + room for value in above]))
+
+
+def _from_zero(ax: Axes) -> None:
+    """Levels start at zero, so that a small change does not look like a large one."""
+    low, high = ax.get_ylim()
+    if low > 0:
+        ax.set_ylim(0, high)
+
+
 def _legend_handles(ax: Axes, with_history: bool, with_targets: bool, with_band: bool, lang: str) -> list:
-    handles = [line for line in ax.get_lines() if not line.get_label().startswith("_")]
+    handles = [line for line in ax.get_lines() if not line.get_label().startswith("_")
+               and line.get_gid() != LAST_DATA_GID]
     if with_band:
         handles.append(Patch(color="grey", alpha=0.25, label=WORDS[lang]["band"]))
     if with_history:
@@ -230,7 +281,8 @@ def _draw_indicator(runs, name, ax, history, targets, band, lang, legend) -> Non
         if "run" in values.dims:
             low, high = _band(values)
             ax.fill_between(low.index, low, high, color=colour, alpha=0.15, linewidth=0)
-            values = values.median("run")
+            with _no_all_nan_warning():
+                values = values.median("run")
         series = values.to_series()
         first_year = min(first_year, series.index.min())
         ax.plot(series.index, series.to_numpy(), color=colour, label=str(scenario))
@@ -245,12 +297,16 @@ def _draw_indicator(runs, name, ax, history, targets, band, lang, legend) -> Non
     rows = [row for row in target_rows(targets)
             if row.get("indicator") == name and row.get("kind", "modelled") != "out_of_scope"]
     _draw_targets(ax, rows, unit, lang, font)
+    _room_for_labels(ax, rows)
+    _mark_last_data_year(ax, lang, font)
+    if not name.endswith(RATE_SUFFIXES):
+        _from_zero(ax)
     ax.set_title(title, **font)
     ax.set_ylabel(unit, **font)
     ax.set_xlabel(WORDS[lang]["year"], **font)
     ax.xaxis.set_major_locator(mpl.ticker.MaxNLocator(integer=True))
     if legend:
-        handles = _legend_handles(ax, len(observed) > 0, bool(rows), band is not None, lang)
+        handles = _legend_handles(ax, len(observed) > 0, _has_level_target(rows), band is not None, lang)
         ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0,
                   ncol=1 if len(handles) <= 14 else 2, prop={"family": families})
 
@@ -274,7 +330,7 @@ def plot_headlines(runs: Mapping[str, xr.Dataset], names: Iterable[str] = HEADLI
                            legend=False)
         for ax in axes.flat[len(names):]:
             ax.set_visible(False)
-        handles = _legend_handles(axes.flat[0], shown_history, bool(targets), bands is not None, lang)
+        handles = _legend_handles(axes.flat[0], shown_history, _has_level_target(targets), bands is not None, lang)
         figure.legend(handles=handles, loc="outside lower center", ncol=min(len(handles), 6),
                       prop={"family": font_families(lang)})
     return figure

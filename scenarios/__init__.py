@@ -14,6 +14,7 @@ from nxmfg.scenarios.schema import (
     Lever,
     Scenario,
     check,
+    from_mapping,
     lever_path_array,
     load,
     with_changes,
@@ -33,6 +34,6 @@ from nxmfg.scenarios.validation import ScenarioError
 __all__ = [
     "FIRST_LEVER_YEAR", "FIRST_OUTLOOK_YEAR", "MEASURES", "POLICY_LEVERS", "TARGET_MODES", "TARGETS", "Lever",
     "Scenario",
-    "ScenarioError", "Target", "attainment", "attainment_by_run", "check", "check_targets",
+    "ScenarioError", "Target", "attainment", "attainment_by_run", "check", "check_targets", "from_mapping",
     "lever_path_array", "load", "load_own_targets", "load_targets", "with_changes",
 ]

@@ -13,96 +13,23 @@ from functools import partial
 from pathlib import Path
 
 import matplotlib.pyplot as plt
-import numpy as np
 import pandas as pd
 import xarray as xr
 
-from nxmfg import scenarios
 from nxmfg.model import drawing, plots
 from nxmfg.model.files import interrupts_deferred, write_bytes
 from nxmfg.model.input_files import check_input_file
-
-TEXT = {
-    "zh": {"title": "宁夏制造业系统动力学模型：情景比较报告", "version": "模型版本", "date": "生成日期",
-           "scenarios": "情景", "charts": "主要指标", "matrix": "目标达成情况", "levers": "政策杠杆",
-           "target": "目标", "threshold": "目标值", "doc": "文件", "year": "年份", "met": "达成",
-           "missed": "未达成",
-           "n_a": "无法评估", "summary": "达成目标数", "lever": "杠杆", "description": "说明", "unit": "单位",
-           "baseline": "基准值", "unchanged": "—", "from": "起", "exogenous": "外生情景路径",
-           "no_levers": "各情景均未改变任何杠杆。", "no_targets": "没有可评估的目标。",
-           "read_charts": "实线为各情景模拟值，圆点为统计历史值，"
-                          "空心三角为规划目标（▲不低于，▼不高于，◆约为）；"
-                          "其他类型的目标（增速、累计等）列在图内左上角。灰色阴影为集合模拟的5–95 %区间"
-                          "（默认：基准情景在校准参数不确定性下的区间）。",
-           "read_matrix": "每格为 达成与否 及 余量（模拟值与目标值之差，正值表示优于目标，单位同目标）。",
-           "read_levers": "表中只列出至少一个情景改变了的杠杆；“—”表示该情景保持基准值。",
-           "meta_baseline": "基准参数", "meta_files": "情景文件",
-           "reach": "目标可达性", "best": "最高达成概率", "cheapest": "达到该概率的最低成本组合",
-           "cost": "预期成本（亿元）", "flag": "判断", "p_baseline": "基准情景", "p_plan": "规划方案",
-           "flags": {"unreachable": "无法达成", "met in every case": "各种情况下均达成",
-                     "decided by history": "已由历史决定", "lever-dependent": "取决于政策杠杆",
-                     "not lever-dependent": "不受政策杠杆影响", "not in the study": "不在本次研究内"},
-           "read_reach": "在杠杆取值范围内评估过的政策组合中，各目标的最高达成概率（不同参数与外部情景下的达成比例）、"
-                         "达到该概率的最低成本组合，以及基准与规划方案的达成概率。"},
-    "en": {"title": "Ningxia manufacturing system-dynamics model: scenario comparison",
-           "version": "Model version", "date": "Date", "scenarios": "Scenarios",
-           "charts": "Headline indicators", "matrix": "Target attainment", "levers": "Policy levers",
-           "target": "Target", "threshold": "Threshold", "doc": "Doc",
-           "year": "Year", "met": "met", "missed": "missed", "n_a": "not assessed", "summary": "Targets met",
-           "lever": "Lever", "description": "Description", "unit": "Unit", "baseline": "Baseline",
-           "unchanged": "—", "from": "from", "exogenous": "exogenous outlook path",
-           "no_levers": "No scenario changes any lever.", "no_targets": "No targets to assess.",
-           "read_charts": "Lines are the scenarios, dots the recorded history, hollow triangles the plans' "
-                          "targets (▲ at least, ▼ at most, ◆ about); other kinds of target (growth, totals) "
-                          "are listed in each chart's top-left corner. Grey shading is the ensemble's 5–95 % "
-                          "range (by default: the baseline under the calibrated parameters' uncertainty).",
-           "read_matrix": "Each cell: met or missed, and the margin (model minus target, positive = better "
-                          "than the target, in the target's unit).",
-           "read_levers": "Only levers that at least one scenario changes are listed; '—' keeps the "
-                          "baseline.",
-           "meta_baseline": "Baseline parameters", "meta_files": "Scenario files",
-           "reach": "Reachability of the targets", "best": "Best P(met)", "cheapest": "Cheapest package reaching it",
-           "cost": "Expected cost (100m yuan)", "flag": "Flag", "p_baseline": "Baseline", "p_plan": "Plan",
-           "flags": {},
-           "read_reach": "For each target: the best odds of meeting it (share of states of the world) that any "
-                         "package evaluated within the lever ranges reaches, the cheapest package reaching them, "
-                         "and the odds of the baseline and the plan."},
-}
-
-CSS = """
-body { font-family: "Noto Sans CJK SC", "WenQuanYi Micro Hei", "Microsoft YaHei", "PingFang SC", "SimHei",
-       sans-serif; margin: 1.5em auto; max-width: 1500px; padding: 0 1em; color: #222; font-size: 14px; }
-h1 { font-size: 1.6em; margin-bottom: .2em; }
-h2 { border-bottom: 2px solid #ccc; margin-top: 1.6em; break-after: avoid; }
-.meta { color: #555; } .meta td { padding: 0 1em 0 0; vertical-align: top; }
-.note { color: #555; font-size: .9em; }
-.charts { display: grid; grid-template-columns: repeat(auto-fill, minmax(560px, 1fr)); gap: 1em; }
-figure { margin: 0; break-inside: avoid; } figure img { width: 100%; height: auto; }
-table.grid { border-collapse: collapse; font-size: 12px; }
-table.grid th, table.grid td { border: 1px solid #ccc; padding: 3px 6px; vertical-align: top; }
-table.grid th { background: #f0f0f0; position: sticky; top: 0; }
-table.grid td.label { min-width: 16em; max-width: 28em; } td.num { text-align: right; white-space: nowrap; }
-td.path { min-width: 6em; max-width: 14em; text-align: right; }
-td.met { background: #d7efd9; color: #1a5e20; white-space: nowrap; text-align: right; }
-td.missed { background: #f7d4d4; color: #8a1c1c; white-space: nowrap; text-align: right; }
-td.na { background: #eeeeee; color: #777; text-align: center; }
-.scroll { overflow-x: auto; }
-@page { size: A4 landscape; margin: 12mm; }
-@media print { body { max-width: none; font-size: 11px; } .charts { grid-template-columns: 1fr 1fr; }
-  table.grid { font-size: 9px; } table.grid th { position: static; } .scroll { overflow: visible; } }
-"""
-
-# Lets a browser test (or a reader's devtools) see that every image decoded.
-IMAGE_CHECK = """<script>
-window.addEventListener("load", function () {
-  var images = Array.prototype.slice.call(document.images);
-  var broken = images.filter(function (i) { return !(i.complete && i.naturalWidth > 0); });
-  document.body.setAttribute("data-images", images.length);
-  document.body.setAttribute("data-images-broken", broken.length);
-});
-</script>"""
+from nxmfg.scenarios.report_tables import levers_html, matrix_html, reachability_html
+from nxmfg.scenarios.report_text import CSS, IMAGE_CHECK, TEXT
 
 
+def labelled(runs: Mapping[str, xr.Dataset], scenario_list: Iterable, lang: str) -> dict[str, xr.Dataset]:
+    """`runs` keyed by their scenarios' titles in `lang` (chart legends), names where titles are missing
+    or would repeat."""
+    titles = {s.name: s.label(lang) for s in scenario_list}
+    labels = [titles.get(name, name) for name in runs]
+    return {label if labels.count(label) == 1 else name: run
+            for (name, run), label in zip(runs.items(), labels, strict=True)}
 
 
 def chart_names(runs: Mapping[str, xr.Dataset], targets: Iterable) -> list[str]:
@@ -138,117 +65,6 @@ def _chart(runs, name: str, history, targets: list[dict], bands, lang: str, fold
     plt.close(ax.figure)
 
 
-def attainment_matrix(runs: Mapping[str, xr.Dataset], targets) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(one row per target: id, doc, target, year, indicator, threshold, direction;
-    columns (scenario, met | margin | value))."""
-    tables = {name: scenarios.attainment(run, targets) for name, run in runs.items()}
-    first = next(iter(tables.values()))
-    columns = ["id", "doc", "target", "year", "indicator", "threshold", "direction"]
-    rows = first[columns].reset_index(drop=True)
-    cells = pd.concat({name: table.set_index("id")[["met", "margin", "value"]]
-                       for name, table in tables.items()}, axis=1)
-    return rows, cells.reindex(rows["id"])
-
-
-def _number(value: float, signed: bool = False) -> str:
-    if value is None or pd.isna(value):
-        return ""
-    size = abs(value)
-    digits = 0 if size >= 100 else 1 if size >= 1 else 2 if size >= 0.01 else 4
-    text = f"{value:{'+' if signed else ''},.{digits}f}"
-    return text.rstrip("0").rstrip(".") if "." in text else text
-
-
-def _matrix_html(runs, targets, lang: str) -> str:
-    text = TEXT[lang]
-    rows, cells = attainment_matrix(runs, targets)
-    given = {row["id"]: row for row in plots.target_rows(targets)}
-    if rows.empty:
-        return f"<p>{text['no_targets']}</p>"
-    symbols = plots.SYMBOLS
-    head = "".join(f"<th>{html.escape(str(name))}</th>" for name in runs)
-    lines = [f"<tr><th>ID</th><th>{text['doc']}</th><th>{text['target']}</th><th>{text['year']}</th>"
-             f"<th>{text['threshold']}</th>{head}</tr>"]
-    for row, (_, cell) in zip(rows.itertuples(), cells.iterrows(), strict=True):
-        label, unit = plots.indicator_label(row.indicator, lang)
-        unit = plots.CHANGE_UNITS[lang].get(given.get(row.id, {}).get("measure"), unit)
-        wording = (given.get(row.id, {}).get("clause") if lang == "zh" else None) or str(row.target)
-        short = wording if len(wording) <= 120 else wording[:118] + "…"
-        scenario_cells = []
-        for name in runs:
-            met, margin = cell[(name, "met")], cell[(name, "margin")]
-            if met is None or pd.isna(met):
-                scenario_cells.append(f'<td class="na">{text["n_a"]}</td>')
-                continue
-            word = text["met"] if met else text["missed"]
-            mark = "✓" if met else "✗"
-            value = html.escape(_number(cell[(name, "value")]))
-            scenario_cells.append(f'<td class="{"met" if met else "missed"}" title="{word}; {value}">'
-                                  f"{mark} {_number(margin, True)}</td>")
-        lines.append(
-            f"<tr><td>{html.escape(str(row.id))}</td><td>{html.escape(str(row.doc))}</td>"
-            f'<td class="label" title="{html.escape(wording)}">{html.escape(short)}<br><span class="note">'
-            f"{html.escape(label)}</span></td><td>{row.year}</td>"
-            f'<td class="num">{symbols.get(row.direction, "")} {_number(row.threshold)} '
-            f"{html.escape(unit)}</td>"
-            f"{''.join(scenario_cells)}</tr>")
-    counts = "".join(f"<th>{int(cells[(name, 'met')].fillna(False).astype(bool).sum())} / "
-                     f"{int(cells[(name, 'met')].notna().sum())}</th>" for name in runs)
-    lines.append(f'<tr><th colspan="5">{text["summary"]}</th>{counts}</tr>')
-    return f'<div class="scroll"><table class="grid">{"".join(lines)}</table></div>'
-
-
-def _reachability_html(table: pd.DataFrame, lang: str) -> str:
-    """The optimiser's reachability table (optimization.analysis.reachability, with `cheapest_package`)."""
-    text = TEXT[lang]
-    head = (f"<tr><th>ID</th><th>{text['year']}</th><th>{text['best']}</th><th>{text['cheapest']}</th>"
-            f"<th>{text['cost']}</th><th>{text['p_baseline']}</th><th>{text['p_plan']}</th><th>{text['flag']}</th></tr>")
-    rows = []
-    for row in table.itertuples():
-        best = "" if pd.isna(row.best_p_met) else f"{row.best_p_met:.0%}"
-        cost = _number(row.cheapest_cost_expected)
-        rows.append(f"<tr><td>{html.escape(str(row.id))}</td><td>{row.year}</td><td class=\"num\">{best}</td>"
-                    f"<td>{html.escape(str(row.cheapest_package))}</td><td class=\"num\">{cost}</td>"
-                    f"<td class=\"num\">{row.baseline_p_met:.0%}</td><td class=\"num\">{row.plan_p_met:.0%}</td>"
-                    f"<td>{html.escape(text['flags'].get(row.flag, str(row.flag)))}</td></tr>")
-    return f'<div class="scroll"><table class="grid">{head}{"".join(rows)}</table></div>'
-
-
-def describe_path(path, lang: str) -> str:
-    """A lever's time path as text, '2020起 100' or '2021: 0.06 → 2023: 0.08' (pre-start point dropped)."""
-    if not isinstance(path, pd.Series):
-        return _number(float(path))
-    points = path[path.index >= np.ceil(path.index.min())] if len(path) > 1 else path
-    if len(points) == 1:
-        year, value = points.index[0], points.iloc[0]
-        return f"{int(year)}{TEXT[lang]['from']} {_number(value)}" if lang == "zh" else \
-            f"{TEXT[lang]['from']} {int(year)}: {_number(value)}"
-    return " → ".join(f"{int(year)}: {_number(value)}" for year, value in points.items())
-
-
-def _levers_html(scenario_list, baseline: Mapping[str, float], constants: pd.DataFrame, lang: str) -> str:
-    text = TEXT[lang]
-    changes = {s.name: s.params(dict(baseline)) for s in scenario_list}
-    levers = list(dict.fromkeys(name for params in changes.values() for name in params))
-    if not levers:
-        return f"<p>{text['no_levers']}</p>"
-    head = "".join(f"<th>{html.escape(str(name))}</th>" for name in changes)
-    lines = [f"<tr><th>{text['lever']}</th><th>{text['description']}</th><th>{text['unit']}</th>"
-             f"<th>{text['baseline']}</th>{head}</tr>"]
-    for lever in levers:
-        known = lever in constants.index
-        description = str(constants.at[lever, "comment"]) if known else text["exogenous"]
-        unit = str(constants.at[lever, "units"]) if known else ""
-        base = _number(baseline[lever]) if lever in baseline else ""
-        cells = "".join(f'<td class="path">{html.escape(describe_path(params[lever], lang))}</td>'
-                        if lever in params else f'<td class="na">{text["unchanged"]}</td>'
-                        for params in changes.values())
-        lines.append(f'<tr><td><code>{html.escape(lever)}</code></td><td class="label">'
-                     f"{html.escape(description)}</td><td>{html.escape(unit)}</td>"
-                     f'<td class="num">{base}</td>{cells}</tr>')
-    return f'<div class="scroll"><table class="grid">{"".join(lines)}</table></div>'
-
-
 def _header_html(scenario_list, meta: Mapping, lang: str) -> str:
     text = TEXT[lang]
     info = {text["version"]: meta.get("model_version", ""),
@@ -257,8 +73,8 @@ def _header_html(scenario_list, meta: Mapping, lang: str) -> str:
              if key not in ("model_version", "date")}
     rows = "".join(f"<tr><td>{html.escape(str(key))}</td><td>{html.escape(str(value))}</td></tr>"
                    for key, value in info.items())
-    names = "".join(f"<li><b>{html.escape(s.name)}</b>: {html.escape(s.description or '')}</li>"
-                    for s in scenario_list)
+    names = "".join(f"<li><b>{html.escape(s.label(lang))}</b> (<code>{html.escape(s.name)}</code>): "
+                    f"{html.escape(s.description or '')}</li>" for s in scenario_list)
     return (f"<h1>{text['title']}</h1><table class=\"meta\">{rows}</table>"
             f"<h2>{text['scenarios']}</h2><ul>{names}</ul>")
 
@@ -293,14 +109,16 @@ def write_report(runs: Mapping[str, xr.Dataset], scenario_list: Iterable, target
     baseline = (constants["value"].to_dict() | model.fitted()) if baseline is None else baseline
     text = TEXT[lang]
     names = chart_names(runs, targets) if names is None else list(names)
-    charts = write_charts(runs, names, history, targets, out_dir, lang, bands, headlines, alongside)
+    shown = labelled(runs, scenario_list, lang)
+    charts = write_charts(shown, names, history, targets, out_dir, lang, bands, headlines, alongside)
     figures = "".join(f'<figure><img alt="{html.escape(plots.indicator_label(name, lang)[0])}" '
                       f'src="{_data_uri(path)}"></figure>' for name, path in charts.items())
     sections = [(text["charts"], text["read_charts"], f'<div class="charts">{figures}</div>'),
-                (text["matrix"], text["read_matrix"], _matrix_html(runs, targets, lang)),
-                (text["levers"], text["read_levers"], _levers_html(scenario_list, baseline, constants, lang))]
+                (text["matrix"], text["read_matrix"] + " " + text["read_actual"],
+                 matrix_html(runs, targets, lang, history, list(shown))),
+                (text["levers"], text["read_levers"], levers_html(scenario_list, baseline, constants, lang))]
     if reachability is not None:
-        sections.insert(2, (text["reach"], text["read_reach"], _reachability_html(reachability, lang)))
+        sections.insert(2, (text["reach"], text["read_reach"], reachability_html(reachability, lang)))
     body = _header_html(scenario_list, meta or {}, lang) + "".join(
         f'<h2>{title}</h2><p class="note">{note}</p>{content}' for title, note, content in sections)
     page = (f'<!DOCTYPE html>\n<html lang="{"zh-CN" if lang == "zh" else "en"}"><head><meta charset="utf-8">'

@@ -79,11 +79,20 @@ class Lever(BaseModel):
         return pd.Series({float(year): float(v) for year, v in sorted(points.items())})
 
 
+class Title(BaseModel):
+    """A scenario's name for people, in both languages: chart legends and report columns show it."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+    zh: str = Field(min_length=1, max_length=80)
+    en: str = Field(min_length=1, max_length=80)
+
+
 class Scenario(BaseModel):
     """A scenario file: levers changed from a start year, and outlook paths for the future."""
 
     model_config = ConfigDict(extra="forbid", strict=True)
     name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    title: Title | None = None
     description: str = Field(min_length=1, max_length=MAX_DESCRIPTION)
     final_year: int = Field(LAST_YEAR, ge=FIRST_LEVER_YEAR, le=LAST_YEAR)
     levers: dict[str, Lever] = {}
@@ -93,6 +102,10 @@ class Scenario(BaseModel):
     @property
     def source(self) -> Path:
         return self._source
+
+    def label(self, lang: str = "zh") -> str:
+        """The title in `lang` where the file gives one, else the name."""
+        return getattr(self.title, lang) if self.title is not None else self.name
 
     def params(self, baseline: dict[str, float]) -> dict[str, float | pd.Series]:
         """Model params: each lever a time path that keeps `baseline[name]` before its start year;
@@ -131,17 +144,27 @@ def _validated(data, path: Path | str) -> Scenario:
 
 
 def with_changes(scenario: Scenario, name: str, description: str | None = None, levers: dict | None = None,
-                 paths: dict | None = None) -> Scenario:
+                 paths: dict | None = None, title: dict | None = None) -> Scenario:
     """A new scenario: `scenario` with `levers` and `paths` added or replaced, checked as a file would be.
 
     levers: {constant: {"from": year, "value": v} or {"from": year, "path": {year: v}}};
-    paths: {outlook: {year: v}}. Errors name the new scenario (`<name>`) and the field.
+    paths: {outlook: {year: v}}; title: {"zh": ..., "en": ...} (the original's title is not kept: it
+    names another scenario). Errors name the new scenario (`<name>`) and the field.
     """
     data = scenario.model_dump(by_alias=True, exclude_none=True)
     data |= {"name": name, "description": description or f"{scenario.description} (changed: {name})"}
+    data.pop("title", None)
+    if title is not None:
+        data["title"] = dict(title)
     data["levers"] = data["levers"] | dict(levers or {})
     data["paths"] = data["paths"] | dict(paths or {})
-    return _validated(data, f"<{name}>")
+    return from_mapping(data, f"<{name}>")
+
+
+def from_mapping(data, source: Path | str) -> Scenario:
+    """A scenario from a mapping (a parsed file, or one built in Python), checked for shape and years as
+    `load` checks a file; errors name `source` and the field."""
+    return _validated(data, source)
 
 
 def _check_outlooks(scenario: Scenario) -> None:

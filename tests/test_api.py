@@ -55,6 +55,21 @@ def test_attainment_judges_every_modelled_target_including_document_d(plan):
     assert len(d) >= 9 and d["value"].notna().all()
 
 
+def test_past_targets_carry_what_the_data_recorded_beside_the_models_verdict(plan):
+    """C's 350 high-tech firms in 2023: the data hold the count (met in reality); B's 65 % upgrade share:
+    the data hold first-quarter shares only (another statistic); D's targets lie after the data."""
+    from nxmfg.calibration import observations
+
+    table = plan.attainment.set_index("id")
+    recorded = observations().query("indicator == 'high_tech_firms_count' and year == 2023")["value"].item()
+    assert table.loc["C-high-tech-firms-2023", ["actual_value", "actual_status"]].tolist() == [recorded, "met"]
+    assert table.loc["C-high-tech-firms-2023", "model_right"] == (table.loc["C-high-tech-firms-2023", "met"])
+    assert table.loc["B-tech-upgrade-share", "actual_status"] == "different statistic"
+    assert (table.loc[table["year"] > 2023, "actual_status"] == "future").all()
+    judged = table[table["actual_met"].notna()]
+    assert len(judged) >= 10 and judged["model_right"].notna().all()
+
+
 def test_a_mapping_of_constants_is_set_on_top_of_the_shipped_fit(plan):
     changed = nxmfg.run("plan", params={"digital_productivity_gain": 0.3})
     assert changed.metadata["overrides"] == {"digital_productivity_gain": 0.3}
@@ -121,6 +136,7 @@ def test_write_puts_every_file_in_place_atomically(plan, tmp_path):
     assert json.loads(saved.attrs["targets"])["count"] == len(plan.targets)
     written = pd.read_csv(out / "attainment.csv")
     assert written["id"].tolist() == plan.attainment["id"].tolist()
+    assert {"actual_value", "actual_met", "actual_status", "actual_note", "model_right"} <= set(written.columns)
     assert yaml.safe_load((out / "metadata.yaml").read_text(encoding="utf-8"))["scenario"] == "plan"
 
 
@@ -154,6 +170,28 @@ def test_compare_writes_the_report_and_what_made_it(tmp_path):
     plan_levers = meta["scenarios"]["plan"]["parameters"]["intelligent_retrofit_firms_per_year"]
     assert max(plan_levers.values()) == 100
     assert (tmp_path / "charts" / "gdp_100m_yuan.svg").stat().st_size > 0
+
+
+def test_compare_writes_its_report_without_runtime_warnings(tmp_path):
+    """Growth rates have no first year: the bands' quantiles there must not fill the screen with numpy's
+    All-NaN warnings."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        nxmfg.compare(["baseline", "coal_shock"]).write(tmp_path, lang="en")
+
+
+def test_a_scenario_is_drawn_against_the_baseline_and_titled_in_the_chosen_language(plan):
+    from nxmfg.api import outputs
+    from nxmfg.scenarios import report
+
+    runs, chosen = outputs.with_baseline(plan)
+    assert list(runs) == ["baseline", "plan"]
+    xr.testing.assert_identical(runs["baseline"], nxmfg.run("baseline").indicators)
+    assert list(report.labelled(runs, chosen, "zh")) == ["基准情景（无新政策）", "规划情景"]
+    alone, _ = outputs.with_baseline(nxmfg.run("baseline"))
+    assert list(alone) == ["baseline"]
 
 
 def test_importing_nxmfg_loads_neither_the_model_nor_matplotlib(tmp_path):

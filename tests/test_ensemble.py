@@ -228,3 +228,47 @@ def test_a_worker_that_dies_mid_chunk_is_reported_not_waited_for():
             list(pool.map_unordered(os._exit, [3]))
     finally:
         pool.close(now=True)
+
+
+def _lever_paths(start: float, values: dict[str, np.ndarray], base: dict[str, float]) -> dict[str, xr.DataArray]:
+    """Per-run step paths: base before `start`, values[name] from it."""
+    years = [2010.0, start - 1e-6, start]
+    return {name: xr.DataArray(np.column_stack([np.full(len(v), base[name])] * 2 + [v]), {"year": years},
+                               ("run", "year")) for name, v in values.items()}
+
+
+def test_a_run_resumed_from_a_snapshot_equals_the_run_from_the_start(draws):
+    """Levers that act from 2024 and an outlook for 2024 on leave every stock at 2023 as it was, so a
+    batch paused there and resumed with them gives, to the last bit, what a run from 2010 gives."""
+    base = model.constants()["value"].to_dict() | model.fitted()
+    calibrated = {name: draws[name][:5] for name in ("market_elasticity", "upgrade_rate", "rd_start_rate")}
+    before = _lever_paths(2024.0, {"key_projects_per_year": np.full(5, base["key_projects_per_year"]),
+                                   "tech_upgrade_subsidy_rate": np.full(5, base["tech_upgrade_subsidy_rate"])},
+                          base)
+    after = _lever_paths(2024.0, {"key_projects_per_year": draws["key_projects_per_year"][:5],
+                                  "tech_upgrade_subsidy_rate": draws["tech_upgrade_subsidy_rate"][:5]}, base)
+    coal = pd.Series({2024.0: 1400.0, 2035.0: 900.0})
+    control = {"saveper": 1}
+    kept = ensemble.snapshot(model.translated(), model.fitted() | calibrated | before
+                             | {"coal_price_outlook": pd.Series({2024.0: 737.0})}, 5, 2023, control)
+    params = model.fitted() | calibrated | after | {"coal_price_outlook": coal}
+    resumed = ensemble.run_translated(model.translated(), params, 5, progress=False, control=control, resume=kept)
+    whole = ensemble.run_translated(model.translated(), params, 5, workers=1, progress=False, control=control)
+    xr.testing.assert_identical(resumed, whole)
+    assert not resumed["manufacturing_capacity"].isel(year=-1).equals(
+        ensemble.run_translated(model.translated(), model.fitted() | calibrated | before, 5, workers=1,
+                                progress=False, control=control)["manufacturing_capacity"].isel(year=-1))
+
+
+def test_a_snapshot_refuses_runs_that_differ_before_its_time(draws):
+    base = model.constants()["value"].to_dict() | model.fitted()
+    lever = _lever_paths(2024.0, {"key_projects_per_year": np.full(3, base["key_projects_per_year"])}, base)
+    kept = ensemble.snapshot(model.translated(), model.fitted() | lever, 3, 2023, {"saveper": 1})
+    early = _lever_paths(2020.0, {"key_projects_per_year": np.full(3, 200.0)}, base)
+    with pytest.raises(ValueError, match="'key_projects_per_year' differs from the snapshot's before 2023"):
+        ensemble.run_translated(model.translated(), model.fitted() | early, 3, progress=False, resume=kept,
+                                control={"saveper": 1})
+    plain = ensemble.snapshot(model.translated(), model.fitted(), 3, 2023, {"saveper": 1})
+    with pytest.raises(ValueError, match="holds 3 runs, not 2"):
+        ensemble.run_translated(model.translated(), model.fitted(), 2, progress=False, resume=plain,
+                                control={"saveper": 1})

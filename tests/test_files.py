@@ -136,7 +136,7 @@ def test_input_files_are_refused_by_kind_size_and_encoding_before_they_are_read(
     os.mkfifo(pipe)                         # opening it to read would block without a writer
     latin = tmp_path / "latin.yaml"
     latin.write_bytes("description: Montréal\n".encode("latin-1"))
-    for path, words in [(big, "more than a scenario file may have"), (pipe, "not a regular file"),
+    for path, words in [(big, "a scenario file holds at most 1 MB"), (pipe, "not a regular file"),
                         (tmp_path, "is a folder"), (latin, r"not UTF-8 text \(byte 0xe9 on line 1\)"),
                         (tmp_path / "none.yaml", "cannot read the file")]:
         with pytest.raises(InputFileError, match=words) as caught:

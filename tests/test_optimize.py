@@ -232,13 +232,13 @@ def test_a_new_search_into_a_finished_folder_keeps_its_results_until_the_new_one
 
 
 def test_the_reports_reachability_table_shows_odds_and_flags_in_the_readers_language():
-    from nxmfg.scenarios import report
+    from nxmfg.scenarios import report_tables as report
 
     table = pd.DataFrame({"id": ["D-sei-share", "D-cnc-key-processes"], "year": [2027, 2027],
                           "best_p_met": [0.0, 0.953125], "cheapest_package": ["package_001", "reach_002"],
                           "cheapest_cost_expected": [-147.9, 12.5], "baseline_p_met": [0.0, 0.03125],
                           "plan_p_met": [0.0, 0.0625], "flag": ["unreachable", "lever-dependent"]})
-    chinese, english = report._reachability_html(table, "zh"), report._reachability_html(table, "en")
+    chinese, english = report.reachability_html(table, "zh"), report.reachability_html(table, "en")
     assert "无法达成" in chinese and "取决于政策杠杆" in chinese and "unreachable" not in chinese
     assert "unreachable" in english and "lever-dependent" in english
     for page in (chinese, english):

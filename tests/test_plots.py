@@ -35,7 +35,7 @@ def fake_runs(n: int) -> dict[str, xr.Dataset]:
 HISTORY = pd.DataFrame({"indicator": NAME, "year": np.arange(2008, 2021),
                         "value": 900 * 1.06 ** np.arange(13)})
 TARGETS = [
-    {"indicator": NAME, "year": 2025, "threshold": 2500.0, "measure": "level", "direction": "at_least"},
+    {"indicator": NAME, "doc": "B", "year": 2025, "threshold": 2500.0, "measure": "level", "direction": "at_least"},
     {"indicator": NAME, "year": 2022, "threshold": 7.0, "measure": "cagr", "base_year": 2020,
      "direction": "at_least"},
     {"indicator": "other", "year": 2025, "threshold": 1.0, "measure": "level", "direction": "at_most"},
@@ -142,10 +142,24 @@ def test_history_dots_and_level_target_markers_sit_at_their_data(figure_and_axes
     assert list(dots[0].get_xdata()) == list(range(2010, 2021))   # history before the run is clipped
     triangles = [line for line in ax.get_lines() if line.get_marker() == "^"]
     assert [(list(t.get_xdata()), list(t.get_ydata())) for t in triangles] == [([2025], [2500.0])]
-    notes = [t.get_text() for t in ax.texts]
+    notes = [t.get_text() for t in ax.texts if t.get_text().startswith("target")]
     assert notes == ["target: avg growth 2020–2022 ≥ 7 %"]
+    labels = [(t.get_text(), t.xy) for t in ax.texts if t.get_gid() == "target"]
+    assert labels == [("B 2025", (2025, 2500.0))]          # each marker says whose target, for when
+    (boundary,) = [line for line in ax.get_lines() if line.get_gid() == plots.LAST_DATA_GID]
+    assert list(boundary.get_xdata()) == [2023, 2023] and "data to 2023" in [t.get_text() for t in ax.texts]
+    assert ax.get_ylim()[0] == 0                           # a level starts at zero
     assert ax.get_xlabel() == "year"
     assert (ax.get_title(loc="left"), ax.get_ylabel()) == (INDICATORS[NAME].en, "100 million yuan")
+
+
+def test_a_chart_with_only_relative_targets_shows_no_target_triangle_in_its_legend(figure_and_axes):
+    """A growth target is a note in the corner, not a marker: the legend must not promise a triangle."""
+    figure, ax = figure_and_axes
+    plots.plot_indicator(fake_runs(1), NAME, ax=ax, history=HISTORY, targets=TARGETS[1:2], lang="en")
+    assert "target" not in [text.get_text() for text in ax.get_legend().get_texts()]
+    plots.plot_indicator(fake_runs(1), NAME, ax=ax, history=HISTORY, targets=TARGETS[:1], lang="en")
+    assert "target" in [text.get_text() for text in ax.get_legend().get_texts()]
 
 
 def test_ensemble_runs_and_bands_are_shaded_around_the_median(figure_and_axes):
@@ -154,7 +168,7 @@ def test_ensemble_runs_and_bands_are_shaded_around_the_median(figure_and_axes):
     ensemble = xr.Dataset({NAME: (("run", "year"), 1000 + rng.normal(0, 50, (200, YEARS.size)))},
                           coords={"year": YEARS})
     plots.plot_indicator({"基准": ensemble}, NAME, ax=ax, band=ensemble[NAME])
-    (line,) = ax.get_lines()
+    (line,) = [line for line in ax.get_lines() if line.get_gid() != plots.LAST_DATA_GID]
     np.testing.assert_allclose(line.get_ydata(), ensemble[NAME].median("run"))
     assert len(ax.collections) == 2          # the run's own 5-95 % range and the explicit band
     low, high = ensemble[NAME].quantile([0.05, 0.95], dim="run")

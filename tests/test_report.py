@@ -97,10 +97,31 @@ def test_attainment_matrix_marks_met_and_missed_with_the_margin(comparison):
     assert gdp_margin == pytest.approx(float(expected["plan"].loc["B-gdp-2025", "margin"]), abs=0.5)
 
 
+def test_past_targets_show_the_recorded_outcome_and_how_many_the_baseline_got_right(tmp_path):
+    """R&D intensity 2020 was 1.5 % in the data: A's 1.2 % was met; the baseline (1.0 %) called it
+    missed, the plan (1.3 %) met. GDP 2025 lies after the data: no actual outcome."""
+    history = pd.concat([HISTORY, pd.DataFrame({"indicator": [RD], "year": [2020], "value": [1.5]})])
+    chosen = [write_scenario(tmp_path, "baseline"), write_scenario(tmp_path, "plan")]
+    runs = {"baseline": indicators(0.05, 1.0), "plan": indicators(0.07, 1.3)}
+    page = report.write_report(runs, chosen, TARGETS, history, tmp_path / "out", lang="en", names=[RD],
+                               baseline=BASELINE, constants=CONSTANTS).read_text(encoding="utf-8")
+    row = re.search(r"<tr><td>A-rd-2020</td>.*?</tr>", page).group(0)
+    assert re.search(r'<td class="actual met">✓ 1.5<br><span class="note">met in reality</span></td>', row)
+    assert "1 targets are past: the data judge 1, of which 1 were met in reality; the baseline got 0 of 1 right" \
+        in page
+    assert re.search(r"<th colspan=\"6\">Model right</th><th>0 / 1</th><th>1 / 1</th>", page)
+    future = re.search(r"<tr><td>B-gdp-2025</td>.*?</tr>", page).group(0)
+    assert '<td class="actual"></td>' in future
+    chinese = report.write_report(runs, chosen, TARGETS, HISTORY, tmp_path / "zh", lang="zh", names=[RD],
+                                  baseline=BASELINE, constants=CONSTANTS).read_text(encoding="utf-8")
+    assert "数据不足，无法判断（缺2020年数据）" in chinese
+
+
 def test_lever_table_shows_each_change_from_the_baseline_with_its_description(comparison):
     page = comparison[0].read_text(encoding="utf-8")
     row = re.search(r"<tr><td><code>intelligent_retrofit_firms_per_year</code>.*?</tr>", page).group(0)
-    assert "Firms doing intelligent retrofits" in row and ">30<" in row
+    assert "每年实施智能化（数字化）改造的企业数" in row and ">30<" in row      # Chinese in the Chinese report
+    assert "Firms doing intelligent retrofits" not in row
     assert '<td class="na">—</td>' in row and "2020起 100" in row         # baseline unchanged, plan from 2020
     row = re.search(r"<tr><td><code>tech_upgrade_subsidy_rate</code>.*?</tr>", page).group(0)
     assert "2021: 0.06 → 2023: 0.08" in row

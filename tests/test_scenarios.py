@@ -47,7 +47,7 @@ def head(levers: str = "", paths: str = "", extra: str = "") -> str:
 
 SHAPE_ERRORS = {  # body -> (field named in the message, words the message must contain)
     "unknown top-level key": (head(extra="levrs: {}\n"), "levrs",
-                              "allowed: name, description, final_year, levers, paths"),
+                              "allowed: name, title, description, final_year, levers, paths"),
     "unknown lever key": (head("key_projects_per_year: {from: 2021, valu: 100}"),
                           "levers.key_projects_per_year.valu", "allowed: from, value, path"),
     "year given as text": (head(extra="final_year: '2030'\n"), "final_year", "valid integer"),
@@ -77,7 +77,7 @@ SHAPE_ERRORS = {  # body -> (field named in the message, words the message must 
     "final_year beyond the model": (head(extra="final_year: 2040\n"), "final_year", "2035"),
     "missing description": ("name: case\n", "description", "required key missing"),
     "name not snake_case": ("name: Case-1\ndescription: x\n", "name", "pattern"),
-    "top level is a list": ("- name: case\n", "", "expected a mapping with keys name, description"),
+    "top level is a list": ("- name: case\n", "", "expected a mapping with keys name, title, description"),
     "duplicate lever": (head("key_projects_per_year: {from: 2021, value: 100}\n"
                              "key_projects_per_year: {from: 2022, value: 200}"), "", "duplicate key"),
     "not YAML": ("name: case\ndescription: [unclosed\n", "", "not valid YAML: line"),
@@ -86,6 +86,10 @@ SHAPE_ERRORS = {  # body -> (field named in the message, words the message must 
     "coal price where the model is undefined": (head(paths="coal_price_outlook: {2025: 0}"),
                                                 "paths.coal_price_outlook.2025",
                                                 "0 is outside the range [50, 5000]"),
+
+
+    "title without English": ("name: case\ntitle: {zh: 情景}\ndescription: x\n", "title.en", "required"),
+    "title as text": ("name: case\ntitle: 情景\ndescription: x\n", "title", ""),
 }
 
 
@@ -196,6 +200,8 @@ def test_every_shipped_scenario_loads_and_fits_the_design_levers():
         scenario = scenarios.load(path)
         scenarios.check(scenario, CONSTANTS, LOOKUPS)
         assert scenario.description.strip()
+        assert scenario.title is not None, f"{path.name}: give a title {{zh, en}} for the legends"
+        assert any("\u4e00" <= c <= "\u9fff" for c in scenario.label("zh")) and scenario.label("en").isascii()
 
 
 def test_every_shipped_scenario_fits_the_real_model():

@@ -50,6 +50,23 @@ class Chunk:
     params: dict[str, Any]
     control: dict[str, float | None] = field(default_factory=dict)
     reduce: Callable[[xr.Dataset], xr.Dataset] | None = None
+    resume: "Snapshot | None" = None
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """A batch paused at `time`, before that time's step: every stock's state, and what was saved before.
+
+    Runs whose inputs equal the snapshot's before `time` go on from it to the same numbers as from the
+    start (the same operations on the same values), in the time left: `model.ensemble.snapshot`.
+    """
+
+    time: float
+    size: int
+    states: tuple[dict[str, Any], ...]   # per dynamic stateful element: state (and a delay's pipe, pointer)
+    times: np.ndarray                    # save times before `time`
+    saved: np.ndarray                    # [variables x saves x runs], as `_integrate` keeps them
+    params: dict[str, Any]               # the inputs it was made with (checked on resume)
 
 
 def run_chunk(chunk: Chunk) -> xr.Dataset:
@@ -58,7 +75,7 @@ def run_chunk(chunk: Chunk) -> xr.Dataset:
         warnings.simplefilter("ignore")  # PySD's per-run chatter would repeat once per chunk
         try:
             economy = _prepared(chunk)
-            years, saved, constants = _integrate(economy, chunk.size)
+            years, saved, constants = _integrate(economy, chunk.size, resume=chunk.resume)
         except BaseException:  # an interrupted or failed chunk may leave the model half set up
             _cached("prepared", {}).clear()
             raise
@@ -159,9 +176,32 @@ def _set_input(economy, name: str, value) -> None:
     economy.cache.cached_funcs.discard(name)
 
 
-def _integrate(economy, size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def pause(chunk: Chunk, time: float) -> Snapshot:
+    """Run the chunk up to `time` (a time step boundary) and keep its state there."""
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        try:
+            economy = _prepared(chunk)
+            return _integrate(economy, chunk.size, pause_at=time, params=chunk.params)
+        except BaseException:
+            _cached("prepared", {}).clear()
+            raise
+
+
+STATE_ATTRIBUTES = ("state", "pipe", "pointer")   # what an Integ, Smooth or DelayFixed changes as it runs
+
+
+def _copy(value):
+    return value.copy() if isinstance(value, np.ndarray | list) else value
+
+
+def _integrate(economy, size: int, resume: Snapshot | None = None, pause_at: float | None = None,
+               params: dict | None = None):
     """PySD's `_integrate` loop; returns save times, time-varying values [variables x saves x runs]
-    and run-constant values [variables x runs] (PySD's "run" cache: the same at every save)."""
+    and run-constant values [variables x runs] (PySD's "run" cache: the same at every save).
+
+    resume: go on from a Snapshot instead of INITIAL TIME; pause_at: stop there and return a Snapshot.
+    """
     steps = [getattr(economy.components, name) for name in economy.capture_elements["step"]]
     clock, dynamic = economy.time, economy._dynamicstateful_elements
     constants = np.array([np.broadcast_to(getattr(economy.components, name)(), (size,))
@@ -173,6 +213,14 @@ def _integrate(economy, size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         buffer[:] = [np.empty(shape)]
     saved = buffer[0]
     times = []
+    if resume is not None:
+        for element, kept in zip(dynamic, resume.states, strict=True):
+            for name, value in kept.items():
+                setattr(element, name, _copy(value))
+        clock.update(resume.time)
+        economy.clean_caches()
+        times = list(resume.times)
+        saved[:, :len(times)] = resume.saved
 
     def save():
         nonlocal saved
@@ -183,7 +231,15 @@ def _integrate(economy, size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
             saved[i, len(times)] = func()
         times.append(clock.round())
 
+    def paused() -> Snapshot:
+        states = tuple({name: _copy(getattr(element, name)) for name in STATE_ATTRIBUTES
+                        if hasattr(element, name)} for element in dynamic)
+        return Snapshot(float(clock()), size, states, np.asarray(times), saved[:, :len(times)].copy(),
+                        dict(params or {}))
+
     while clock.in_bounds():
+        if pause_at is not None and clock() >= pause_at - clock.time_step() * clock.rprec:
+            return paused()
         if clock.in_return():
             save()
         dt = clock.time_step()
@@ -193,6 +249,8 @@ def _integrate(economy, size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
             element.update(state + flow * dt)
         clock.update(clock() + dt)
         economy.clean_caches()
+    if pause_at is not None:     # at FINAL TIME: what is left is its save
+        return paused()
     if clock.in_return():
         save()
     return np.asarray(times), saved[:, :len(times)], constants

@@ -1,0 +1,158 @@
+"""The explorer's charts as Plotly figure dicts (no plotly.graph_objects: building and validating those
+would take a good part of the 300 ms a redraw has).
+
+Each chart of an indicator holds the calibrated band (5-95 % of the parameter sets), the baseline, the
+saved scenarios and the current one, history as dots, a line at the last data year, and the plans'
+targets: `level` targets as markers labelled with document and year, the others as a note in the corner.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from nxmfg.model import plots
+from nxmfg.model.plots import BAND_QUANTILES, LAST_DATA_YEAR, RATE_SUFFIXES
+from nxmfg.explore.texts import TEXT
+
+FONT = '"Noto Sans CJK SC", "WenQuanYi Micro Hei", "Microsoft YaHei", "PingFang SC", sans-serif'
+CURRENT, BASELINE = "#d62728", "#555555"
+SAVED = ("#1f77b4", "#2ca02c", "#9467bd", "#ff7f0e")
+MOVES = "moves"   # `meta` of the traces a lever moves (the band's edges, the current line)
+SYMBOLS = {"at_least": "triangle-up-open", "at_most": "triangle-down-open", "about": "diamond-open"}
+
+
+def figure(name: str, lang: str, current: xr.Dataset, band: xr.Dataset | None, lines: dict[str, xr.Dataset],
+           history: pd.DataFrame, targets: list[dict]) -> dict:
+    """One indicator's chart. current: the scenario (dims year); band: its runs over the parameter sets
+    (dims run, year); lines: label -> run to overlay (the baseline first, then saved scenarios)."""
+    title, unit = plots.indicator_label(name, lang)
+    years = current["year"].values.tolist()
+    traces = _band(band[name], years, lang) if band is not None and name in band else []
+    for (label, run), colour in zip(lines.items(), (BASELINE, *SAVED), strict=False):
+        traces.append(_line(years, run[name].values, label, colour, dash="dash" if colour == BASELINE else "solid",
+                            width=1.5))
+    traces.append(_line(years, current[name].values, TEXT[lang]["current"], CURRENT, width=2.5) | {"meta": MOVES})
+    observed = history[history["indicator"] == name]
+    if len(observed):
+        traces.append({"type": "scatter", "mode": "markers", "x": observed["year"].tolist(),
+                       "y": _rounded(observed["value"].to_numpy()), "name": TEXT[lang]["history"],
+                       "marker": {"color": "#222222", "size": 6}})
+    rows = [row for row in targets if row.get("indicator") == name]
+    traces += [_target(row, unit, lang) for row in rows if row["measure"] == "level"]
+    layout = _layout(name, title, unit, lang, rows)
+    if any(row["measure"] == "level" for row in rows):
+        layout["yaxis"]["range"] = _room_for_labels(traces, rows, name)
+    return {"data": traces, "layout": layout}
+
+
+def _room_for_labels(traces: list[dict], rows: list[dict], name: str) -> list[float]:
+    """A y range that keeps the upright target labels inside the chart (levels from zero)."""
+    values = [v for trace in traces for v in trace.get("y", []) if v is not None]
+    low, high = min(values), max(values)
+    room = 0.18 * (high - low or abs(high) or 1.0)
+    above = any(row["direction"] != "at_most" and row["threshold"] >= high - room for row in rows)
+    below = any(row["direction"] == "at_most" and row["threshold"] <= low + room for row in rows)
+    bottom = 0.0 if low >= 0 and not name.endswith(RATE_SUFFIXES) else low - (room if below else 0.05 * room)
+    return [bottom, high + (room if above else 0.05 * room)]
+
+
+def legend(lang: str, saved: list[str], band: bool) -> list:
+    """One legend above the charts (a legend per chart would cost Plotly a third of its redraw)."""
+    from dash import html
+
+    text = TEXT[lang]
+
+    def line(label: str, colour: str, style: str = "solid", width: int = 3):
+        return html.Span([html.Span(style={"display": "inline-block", "width": "2em", "verticalAlign": "middle",
+                                           "borderTop": f"{width}px {style} {colour}"}), f" {label}"],
+                         className="key")
+
+    keys = [line(text["current"], CURRENT), line(text["baseline_line"], BASELINE, "dashed", 2)]
+    keys += [line(name, colour, width=2) for name, colour in zip(saved, SAVED, strict=False)]
+    if band:
+        keys.append(html.Span([html.Span(style={"display": "inline-block", "width": "2em", "height": "0.9em",
+                                                "background": "rgba(120,120,120,0.35)", "verticalAlign": "middle"}),
+                               f" {text['band']}"], className="key"))
+    keys += [html.Span(f"● {text['history']}", className="key"),
+             html.Span(f"△ ▽ ◇ {text['target']} ({text['target_marks']})", className="key"),
+             html.Span(f"┆ {text['last_data']} {LAST_DATA_YEAR}", className="key")]
+    return keys
+
+
+def moving(figure: dict):
+    """A dash.Patch of `figure` with only what a lever moves: the band, the current line, the y range
+    (a sixth of the figure to send, and nothing for the browser to rebuild but those)."""
+    from dash import Patch
+
+    patch = Patch()
+    for index, trace in enumerate(figure["data"]):
+        if trace.get("meta") == MOVES:
+            patch["data"][index]["y"] = trace["y"]
+    if "range" in figure["layout"]["yaxis"]:
+        patch["layout"]["yaxis"]["range"] = figure["layout"]["yaxis"]["range"]
+    return patch
+
+
+def _band(values: xr.DataArray, years: list, lang: str) -> list[dict]:
+    runs = values.to_numpy()
+    finite = np.isfinite(runs).any(axis=0)
+    low, high = np.full(len(years), np.nan), np.full(len(years), np.nan)
+    low[finite], high[finite] = np.quantile(runs[:, finite], BAND_QUANTILES, axis=0)
+    edge = {"type": "scatter", "mode": "lines", "x": years, "line": {"width": 0}, "hoverinfo": "skip"}
+    return [edge | {"y": _rounded(low), "showlegend": False, "name": "5 %", "meta": MOVES},
+            edge | {"y": _rounded(high), "fill": "tonexty", "fillcolor": "rgba(120,120,120,0.25)",
+                    "name": TEXT[lang]["band"], "meta": MOVES}]
+
+
+def _line(years: list, values: np.ndarray, label: str, colour: str, dash: str = "solid", width: float = 2) -> dict:
+    return {"type": "scatter", "mode": "lines", "x": years, "y": _rounded(values), "name": label,
+            "line": {"color": colour, "width": width, "dash": dash}}
+
+
+def _target(row: dict, unit: str, lang: str) -> dict:
+    """A level target: a hollow marker at (year, threshold), the clause on hover (labels: `_layout`)."""
+    label = f"{row['doc']} {row['year']}"
+    hover = (row["clause"] if lang == "zh" else row["target"]).replace("<", "&lt;")
+    return {"type": "scatter", "mode": "markers", "x": [row["year"]], "y": [row["threshold"]],
+            "showlegend": False, "name": label,
+            "marker": {"symbol": SYMBOLS.get(row["direction"], "diamond-open"), "size": 11, "color": "#000000",
+                       "line": {"width": 1.5}},
+            "hovertemplate": f"{label}: {plots.SYMBOLS.get(row['direction'], '')} %{{y}} {unit}<br>{hover}"
+                             "<extra></extra>"}
+
+
+def _layout(name: str, title: str, unit: str, lang: str, rows: list[dict]) -> dict:
+    notes = [plots.describe_target(row, unit, lang) for row in rows if row["measure"] != "level"]
+    # Labels stand upright above (below, for at_most) their markers: C's 2021-23 markers sit a year apart.
+    labels = [{"x": row["year"], "y": row["threshold"], "text": f"{row['doc']} {row['year']}", "textangle": -90,
+               "showarrow": False, "font": {"size": 10, "color": "#333333"},
+               "yanchor": "top" if row["direction"] == "at_most" else "bottom",
+               "yshift": -9 if row["direction"] == "at_most" else 9} for row in rows if row["measure"] == "level"]
+    annotations = [{"x": LAST_DATA_YEAR, "y": 0, "xref": "x", "yref": "paper", "xanchor": "left", "yanchor": "bottom",
+                    "text": f"{TEXT[lang]['last_data']} {LAST_DATA_YEAR}", "showarrow": False,
+                    "font": {"size": 10, "color": "#666666"}}, *labels]
+    if notes:
+        shown = notes[:3] + (["…"] if len(notes) > 3 else [])
+        annotations.append({"x": 0.01, "y": 0.99, "xref": "paper", "yref": "paper", "xanchor": "left",
+                            "yanchor": "top", "align": "left", "showarrow": False, "bgcolor": "rgba(255,255,255,0.85)",
+                            "bordercolor": "#bbbbbb", "font": {"size": 10},
+                            "text": "<br>".join(f"{TEXT[lang]['target']}: {note}" for note in shown)})
+    return {"title": {"text": title, "x": 0.01, "font": {"size": 15}}, "height": 300,
+            "margin": {"l": 55, "r": 10, "t": 40, "b": 30}, "font": {"family": FONT},
+            "hovermode": "x unified", "showlegend": False,   # one legend for all charts: `legend`
+            "xaxis": {"dtick": 5, "range": [2009.5, 2035.5]},
+            "yaxis": {"title": {"text": unit}, "rangemode": "normal" if name.endswith(RATE_SUFFIXES) else "tozero",
+                      "tickformat": ",~g"},
+            "shapes": [{"type": "line", "x0": LAST_DATA_YEAR, "x1": LAST_DATA_YEAR, "y0": 0, "y1": 1, "xref": "x",
+                        "yref": "paper", "line": {"color": "#888888", "width": 1, "dash": "dot"}}],
+            "annotations": annotations, "plot_bgcolor": "#ffffff", "uirevision": name}
+
+
+def _rounded(values: np.ndarray) -> list:
+    """Six significant digits (what hover shows and more), None for NaN: a smaller page to send."""
+    values = np.asarray(values, dtype=float)
+    with np.errstate(all="ignore"):
+        digits = np.where(values == 0, 0, 5 - np.floor(np.log10(np.abs(values)))).astype(int)
+    return [None if not np.isfinite(v) else round(float(v), int(d)) for v, d in zip(values, digits, strict=True)]

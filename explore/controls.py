@@ -1,0 +1,90 @@
+"""The explorer's controls: one slider and number box per regional lever, with its range, the baseline
+and the plan marked; the start year; the editable outlooks. Texts are filled in by language (app.py)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+from dash import dcc, html
+
+from nxmfg.explore.evaluation import EDITABLE_OUTLOOKS, OUTLOOK_YEARS
+from nxmfg.scenarios import POLICY_LEVERS
+from nxmfg.scenarios.schema import FIRST_LEVER_YEAR, LAST_YEAR
+
+DEFAULT_START = 2024
+
+
+def step(low: float, high: float) -> float:
+    """A slider step of about 1/200 of the range, a power of ten (1 firm, 0.001 of a share)."""
+    return 10.0 ** math.floor(math.log10((high - low) / 200))
+
+
+def lever_control(name: str, row: pd.Series, baseline: float, plan: float | None) -> html.Div:
+    low, high = float(row["low"]), float(row["high"])
+    return html.Div(className="lever", children=[
+        html.Div(className="lever-head", children=[
+            html.Span(id={"type": "lever-label", "name": name}, className="lever-label"),
+            # No min/max on the box: the browser would swallow an out-of-range number silently; the
+            # callback refuses it with the range instead.
+            dcc.Input(id={"type": "lever-input", "name": name}, type="number", value=baseline, step="any",
+                      debounce=True, className="lever-input"),
+        ]),
+        dcc.Slider(id={"type": "lever-slider", "name": name}, min=low, max=high, step=step(low, high), value=baseline,
+                   marks=marks(low, high, baseline, plan, "zh"), updatemode="mouseup", included=False,
+                   allow_direct_input=False),
+        html.Div(id={"type": "lever-message", "name": name}, className="message"),
+        html.Div(id={"type": "lever-help", "name": name}, className="help"),
+    ])
+
+
+def marks(low: float, high: float, baseline: float, plan: float | None, lang: str) -> dict:
+    """The baseline and the plan's value (one mark where they coincide); the range is in the help text."""
+    words = {"zh": ("基准", "规划"), "en": ("baseline", "plan")}[lang]
+    shown = {baseline: words[0]}
+    if plan is not None:
+        shown[plan] = f"{words[0]}/{words[1]}" if np.isclose(plan, baseline) else words[1]
+    return {_key(value): {"label": label, "style": {"color": "#d62728" if label == words[1] else "#333333"}}
+            for value, label in shown.items()}
+
+
+def _key(value: float) -> float | int:
+    return int(value) if float(value).is_integer() else float(value)
+
+
+def start_control() -> html.Div:
+    return html.Div(className="lever", children=[
+        html.Span(id="start-label", className="lever-label"),
+        dcc.Dropdown(id="start", options=list(range(FIRST_LEVER_YEAR, LAST_YEAR + 1)), value=DEFAULT_START,
+                     clearable=False, className="start"),
+        html.Div(id="start-help", className="help"),
+    ])
+
+
+def outlook_control(name: str, defaults: pd.Series) -> html.Div:
+    boxes = [html.Label(className="outlook-year", children=[
+        html.Span(str(year)),
+        dcc.Input(id={"type": "outlook-input", "name": name, "year": year}, type="number", step="any",
+                  value=default_at(defaults, year), debounce=True, className="outlook-input")])
+        for year in OUTLOOK_YEARS]
+    return html.Div(className="lever", children=[
+        html.Span(id={"type": "outlook-label", "name": name}, className="lever-label"),
+        html.Div(boxes, className="outlook-boxes"),
+        html.Div(id={"type": "outlook-message", "name": name}, className="message"),
+        html.Div(id={"type": "outlook-help", "name": name}, className="help"),
+    ])
+
+
+def default_at(defaults: pd.Series, year: int) -> float:
+    """The default outlook table's value in `year` (linear between its points), as the model reads it."""
+    return round(float(np.interp(year, defaults.index.to_numpy(float), defaults.to_numpy(float))), 6)
+
+
+def panel(explorer) -> html.Div:
+    levers = [lever_control(name, explorer.constants.loc[name], float(explorer.baseline[name]),
+                            explorer.plan.get(name)) for name in POLICY_LEVERS]
+    outlooks = [outlook_control(name, explorer.outlooks[name]) for name in EDITABLE_OUTLOOKS]
+    return html.Aside(className="controls", children=[
+        html.H2(id="levers-heading"), start_control(), *levers,
+        html.H2(id="outlooks-heading"), html.Div(id="outlooks-help", className="help"), *outlooks])

@@ -1,0 +1,265 @@
+"""The explorer's model side: a session's draft scenario, run with its calibrated band in one engine call.
+
+Everything a redraw needs but the draft is loaded once (`Explorer`): the fit and its parameter sets, the
+constants, the targets, the history and what it says about past targets. A draft's scenario and the 60
+parameter sets go through `model.ensemble` together (run 0 is the scenario at the fit, runs 1.. its band),
+resumed from a snapshot at the last data year: levers act from the start year and outlooks from the year
+after the data, so the years before are the same for every draft and are not run again. The engine and
+its model belong to one thread (`EngineThread`), whatever thread the web server answers in.
+"""
+
+from __future__ import annotations
+
+import json
+import queue
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from nxmfg import scenarios
+from nxmfg.model.plots import LAST_DATA_YEAR
+from nxmfg.scenarios import POLICY_LEVERS
+from nxmfg.scenarios.schema import FIRST_LEVER_YEAR, LAST_YEAR
+
+EDITABLE_OUTLOOKS = ("national_industry_growth_outlook", "coal_price_outlook")
+OUTLOOK_YEARS = (2024, 2025, 2027, 2030, 2035)   # the points an outlook is edited at
+CACHED = 64    # evaluations kept (a draft seen again, a saved scenario overlaid, a language switch)
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """A draft's run and band: indicators (dims run, year; run 0 the scenario) and the verdict on every
+    modelled target (one row per target: value, margin, met, probability, and the actual outcome)."""
+
+    scenario: scenarios.Scenario
+    indicators: xr.Dataset
+    verdicts: pd.DataFrame
+
+    @property
+    def central(self) -> xr.Dataset:
+        return self.indicators.isel(run=0, drop=True)
+
+    @property
+    def band(self) -> xr.Dataset | None:
+        return self.indicators.isel(run=slice(1, None)) if self.indicators.sizes["run"] > 1 else None
+
+
+class EngineThread:
+    """One daemon thread that runs every model call: PySD's model and the engine's prepared state are
+    kept per thread, and a daemon never holds up Ctrl-C."""
+
+    def __init__(self) -> None:
+        self._jobs: queue.Queue = queue.Queue()
+        threading.Thread(target=self._work, name="nxmfg-engine", daemon=True).start()
+
+    def call(self, function: Callable, *args):
+        future: Future = Future()
+        self._jobs.put((future, function, args))
+        return future.result()
+
+    def _work(self) -> None:
+        while True:
+            future, function, args = self._jobs.get()
+            try:
+                future.set_result(function(*args))
+            except BaseException as error:   # handed to the caller, who reports it
+                future.set_exception(error)
+
+
+class Explorer:
+    """What every session shares, read once: see the module docstring. Thread-safe (model calls queue)."""
+
+    def __init__(self, params: str | Path | None = None) -> None:
+        from nxmfg import model
+        from nxmfg.api import inputs
+        from nxmfg.scenarios import outcomes
+
+        self.params = params
+        self.fit, _ = inputs.fit_and_overrides(params)
+        self.constants = model.constants()
+        self.lookups = model.lookups()
+        self.baseline = self.constants["value"].to_dict() | self.fit.values
+        self.outlooks = model.outlook_tables()
+        self.targets = [t for t in inputs.targets().rows]
+        self.history = inputs.history()
+        self.actual = outcomes.actual_outcomes(self.targets, self.history)
+        self.plan = {name: lever.value for name, lever in inputs.scenario("plan").levers.items()
+                     if lever.value is not None}
+        self.sets = self.fit.parameter_sets()
+        self.names = list(dict.fromkeys([*_headlines(), *(t.indicator for t in self.targets if t.kind == "modelled")]))
+        self.engine = EngineThread()
+        self._snapshots: dict[float, object] = {}
+        self._evaluations: OrderedDict[str, Evaluation] = OrderedDict()
+        self._lock = threading.Lock()
+        self._baseline: Evaluation | None = None
+        self._report_lock = threading.Lock()
+
+    def shipped(self, name: str) -> scenarios.Scenario:
+        from nxmfg.api import inputs
+
+        return inputs.scenario(name)
+
+    def baseline_label(self, lang: str) -> str:
+        return self.shipped("baseline").label(lang)
+
+    def target_rows(self) -> list[dict]:
+        """The targets as plain dicts (chart markers and notes)."""
+        if not hasattr(self, "_target_rows"):
+            self._target_rows = [t.model_dump() for t in self.targets]
+        return self._target_rows
+
+    def report(self, chosen: list[scenarios.Scenario], lang: str) -> bytes:
+        """The report `nxmfg compare` writes of `chosen`, on this fit; one at a time (matplotlib's pyplot
+        is not for several threads at once)."""
+        from nxmfg.explore import files
+
+        with self._report_lock:
+            return files.report_html(chosen, lang, self.params)
+
+    # ---- drafts: what a session has chosen, as plain data (kept in the browser) ----
+    def scenario(self, draft: dict) -> scenarios.Scenario:
+        """The draft as a checked Scenario; ScenarioError (one line naming the field) if it is not valid.
+
+        draft: {"name", "title": {zh, en} | None, "description", "levers": {lever: {"from", "value"} or
+        {"from", "path"}}, "paths": {outlook: {year: value}}}.
+        """
+        levers = draft.get("levers") or {}
+        others = sorted(set(levers) - set(POLICY_LEVERS))
+        source = f"<{draft.get('name') or 'draft'}>"
+        if others:
+            raise scenarios.ScenarioError(source, f"levers.{others[0]}", "the explorer moves the regional "
+                                          f"policy levers only: {', '.join(POLICY_LEVERS)}")
+        levers = {name: _int_years(spec) for name, spec in levers.items()}   # JSON in the browser made them text
+        data = {"name": draft.get("name") or "explored", "description": draft.get("description") or "explored",
+                "final_year": LAST_YEAR, "levers": levers,
+                "paths": {name: {int(year): value for year, value in points.items()}
+                          for name, points in (draft.get("paths") or {}).items()}}
+        if draft.get("title"):
+            data["title"] = draft["title"]
+        scenario = scenarios.from_mapping(data, source)
+        scenarios.check(scenario, self.constants, self.lookups)
+        return scenario
+
+    def evaluate(self, draft: dict, extra: tuple[str, ...] = ()) -> Evaluation:
+        """The draft's scenario and band (cached by the draft's levers and paths), with the headline and
+        targeted indicators and the `extra` ones (each computed indicator costs about a millisecond)."""
+        extra = tuple(sorted(set(extra) - set(self.names)))
+        key = json.dumps({"levers": draft.get("levers") or {}, "paths": draft.get("paths") or {}, "extra": extra},
+                         sort_keys=True)
+        with self._lock:
+            if key in self._evaluations:
+                self._evaluations.move_to_end(key)
+                return self._evaluations[key]
+        scenario = self.scenario(draft)
+        evaluation = self.engine.call(self._evaluate, scenario, [*self.names, *extra])
+        with self._lock:
+            self._evaluations[key] = evaluation
+            while len(self._evaluations) > CACHED:
+                self._evaluations.popitem(last=False)
+        return evaluation
+
+    def _evaluate(self, scenario: scenarios.Scenario, names: list[str]) -> Evaluation:
+        from nxmfg import model
+        from nxmfg.model import ensemble, indicators
+
+        changed = _first_changed_year(scenario)
+        runs = ensemble.run_translated(model.translated(), self._params(scenario), self._runs(),
+                                       reduce=partial(indicators.compute, names=names),
+                                       control={"final_time": LAST_YEAR, "saveper": 1},
+                                       resume=self._snapshot(min(changed, LAST_YEAR)))
+        if self._baseline is None or changed <= FIRST_LEVER_YEAR:
+            return Evaluation(scenario, runs, self._verdicts(runs, self.targets))
+        # A target read only in years before the first changed one keeps the baseline's verdict (the same
+        # numbers): 55 of the 68 shipped targets lie in the past.
+        later = [t for t in self.targets if t.kind == "modelled" and t.year >= changed]
+        kept = self._baseline.verdicts[self._baseline.verdicts["year"] < changed]
+        verdicts = pd.concat([kept, self._verdicts(runs, later)]) if later else kept
+        order = {t.id: i for i, t in enumerate(t for t in self.targets if t.kind == "modelled")}
+        return Evaluation(scenario, runs, verdicts.sort_values("id", key=lambda ids: ids.map(order),
+                                                               ignore_index=True))
+
+    def _runs(self) -> int:
+        return 1 + (0 if self.sets is None else len(self.sets))
+
+    def _params(self, scenario: scenarios.Scenario) -> dict:
+        """The fit (run 0) and its parameter sets (runs 1..), every policy lever as a time path and every
+        outlook as a table: the same inputs for every draft, as a snapshot needs."""
+        params: dict = dict(self.fit.values)
+        if self.sets is not None:
+            params |= {name: np.concatenate([[self.baseline[name]], self.sets[name].to_numpy(float)])
+                       for name in self.sets}
+        params |= {name: pd.Series({2010.0: float(self.baseline[name])}) for name in POLICY_LEVERS}
+        params |= dict(self.outlooks)
+        return params | scenario.params(self.baseline)
+
+    def _snapshot(self, time: float):
+        """The band paused at `time` with no lever moved (made once per time, on the engine thread)."""
+        from nxmfg import model
+        from nxmfg.model import ensemble
+
+        if time not in self._snapshots:
+            untouched = scenarios.from_mapping({"name": "untouched", "description": "x"}, "<untouched>")
+            self._snapshots[time] = ensemble.snapshot(model.translated(), self._params(untouched), self._runs(),
+                                                      time, {"final_time": LAST_YEAR, "saveper": 1})
+        return self._snapshots[time]
+
+    def warm(self) -> Evaluation:
+        """Load the model, make the snapshots at the last data year and the default start year, and run
+        the baseline: the first session then answers as fast as the next."""
+        if self._baseline is None:
+            self._baseline = self.evaluate({})
+        self.evaluate({"levers": {POLICY_LEVERS[0]: {"from": LAST_DATA_YEAR + 1,
+                                                     "value": self.plan.get(POLICY_LEVERS[0], 0.0)}}})
+        self.engine.call(self._snapshot, float(LAST_DATA_YEAR))      # for outlooks
+        return self._baseline
+
+    def _verdicts(self, runs: xr.Dataset, targets: list) -> pd.DataFrame:
+        """Each modelled target of `targets`: the scenario's value, margin and verdict, P(met) over the
+        band, and the actual outcome where the data give one."""
+        judged = scenarios.attainment_by_run(runs, targets)
+        band = judged["met"].isel(run=slice(1, None)).where(judged["margin"].isel(run=slice(1, None)).notnull())  # noqa: PD004
+        table = pd.DataFrame({"id": judged["target"].values,
+                              "value": judged["value"].isel(run=0).values,
+                              "margin": judged["margin"].isel(run=0).values,
+                              "probability": band.mean("run").values if runs.sizes["run"] > 1 else np.nan})
+        table["met"] = pd.array(np.where(np.isnan(table["margin"]), pd.NA, judged["met"].isel(run=0).values),
+                                dtype="boolean")
+        about = pd.DataFrame([{"id": t.id, "doc": t.doc, "target": t.target, "clause": t.clause, "year": t.year,
+                               "indicator": t.indicator, "measure": t.measure, "threshold": t.threshold,
+                               "direction": t.direction} for t in targets if t.kind == "modelled"])
+        table = about.merge(table, on="id").merge(self.actual, left_on="id", right_index=True, how="left")
+        judged_rows = table["actual_met"].notna() & table["met"].notna()
+        table["model_right"] = pd.array(np.where(judged_rows, table["met"].fillna(False) == table["actual_met"]
+                                                 .fillna(False), pd.NA), dtype="boolean")
+        return table
+
+
+def _int_years(spec: dict) -> dict:
+    """A lever spec with its path's years as numbers again."""
+    if not isinstance(spec, dict) or not isinstance(spec.get("path"), dict):
+        return spec
+    return spec | {"path": {int(year) if str(year).isdigit() else year: value for year, value in spec["path"].items()}}
+
+
+def _first_changed_year(scenario: scenarios.Scenario) -> int:
+    """The first year whose numbers may differ from the baseline's: a lever's start year, or the last data
+    year for an outlook (the model reads its table from that year's step on, and a flow saved in that year
+    already shows it)."""
+    starts = [lever.start for lever in scenario.levers.values()]
+    if scenario.paths:
+        starts.append(LAST_DATA_YEAR)
+    return min([LAST_YEAR, *starts])
+
+
+def _headlines() -> list[str]:
+    from nxmfg.model.indicators import HEADLINES
+
+    return list(HEADLINES)

@@ -1,0 +1,101 @@
+"""What a change redraws: the charts, the verdict table, the summary and legend; every text of the page in
+a language; the report to download."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from dash import dcc, no_update
+
+from nxmfg.explore import charts, controls, drafts, verdicts
+from nxmfg.explore.drafts import NAME_PATTERN
+from nxmfg.explore.evaluation import EDITABLE_OUTLOOKS, Explorer
+from nxmfg.explore.texts import TEXT
+from nxmfg.model.indicators import INDICATORS
+from nxmfg.scenarios import POLICY_LEVERS, descriptions
+from nxmfg.scenarios.schema import OUTLOOK_BOUNDS
+
+
+def graphs(names: list[str]) -> list:
+    """One empty chart per indicator; `on_change` fills in their figures."""
+    return [dcc.Graph(id={"type": "chart", "name": name}, className="chart", config={"displayModeBar": False})
+            for name in names]
+
+
+@dataclass(frozen=True)
+class View:
+    """How a session looks at its draft: the language, the charts shown, the saved scenarios overlaid."""
+
+    lang: str
+    names: list[str]
+    saved: list[dict]
+
+
+def redraw(explorer: Explorer, draft: dict, view: View, patch: bool = False) -> tuple:
+    """(figures of the charts `view.names`, the verdict page, the summary, the legend, a stamp: the draft's
+    key, for tests and the benchmark). With `patch`, each figure is a dash.Patch of the lines a lever moves."""
+    lang, names, saved = view.lang, view.names, view.saved
+    text = TEXT[lang]
+    extra = tuple(name for name in names if name in INDICATORS)
+    try:
+        evaluation = explorer.evaluate(draft, extra)
+        baseline = explorer.evaluate({}, extra)
+        overlays = {explorer.baseline_label(lang): baseline.central}
+        overlays |= {entry["name"]: explorer.evaluate(entry, extra).central for entry in saved}
+    except ValueError as error:        # a draft the schema refuses: say so, keep the page
+        message = text["error"].format(error=" ".join(str(error).split()))
+        return [no_update] * len(names), no_update, message, no_update, no_update
+    rows = [row for row in explorer.target_rows() if row["kind"] == "modelled"]
+    figures = [charts.figure(name, lang, evaluation.central, evaluation.band, overlays, explorer.history, rows)
+               for name in names]
+    if patch:
+        figures = [charts.moving(figure) for figure in figures]
+    page = verdicts.page(evaluation.verdicts, lang, drafts.key(draft))
+    summary = verdicts.summary(evaluation.verdicts, baseline.verdicts, lang)
+    legend = no_update if patch else charts.legend(lang, [entry["name"] for entry in saved],
+                                                   evaluation.band is not None)
+    return figures, page, summary, legend, drafts.key(draft)
+
+
+
+
+def texts(explorer: Explorer, lang: str) -> list:
+    """Every text of the page in `lang`."""
+    text = TEXT[lang]
+    constants = explorer.constants
+    fixed = [text[key] for key in ("title", "subtitle", "levers", "start", "start_help", "outlooks", "outlook_help",
+                                   "upload", "save", "report", "verdicts", "read_verdicts")]
+    labels, helps, marks = [], [], []
+    for name in POLICY_LEVERS:
+        row = constants.loc[name]
+        low, high = float(row["low"]), float(row["high"])
+        unit = descriptions.unit(name, lang, constants)
+        labels.append(f"{name} ({unit})")
+        plan = explorer.plan.get(name)
+        helps.append(f"{descriptions.describe(name, lang, constants)} {text['range']}: [{low:g}, {high:g}]; "
+                     f"{text['baseline']} {explorer.baseline[name]:g}"
+                     + (f"; {text['plan']} {plan:g}" if plan is not None else ""))
+        marks.append(controls.marks(low, high, float(explorer.baseline[name]), plan, lang))
+    outlook_labels = [f"{name} ({descriptions.unit(name, lang)})" for name in EDITABLE_OUTLOOKS]
+    outlook_helps = [f"{descriptions.describe(name, lang)} {text['range']}: "
+                     f"[{OUTLOOK_BOUNDS[name][0]:g}, {OUTLOOK_BOUNDS[name][1]:g}]" for name in EDITABLE_OUTLOOKS]
+    return [*fixed, labels, helps, marks, text["indicators"], text["load"], outlook_labels, outlook_helps]
+
+
+def report(explorer: Explorer, name: str, draft: dict, saved: list[dict], lang: str) -> tuple:
+    """The report `nxmfg compare` writes, of the baseline, the saved scenarios and the current one."""
+    current = draft | {"name": name if isinstance(name, str) and re.fullmatch(NAME_PATTERN, name) else "explored",
+                       "description": "The scenario on screen in nxmfg explore."}
+    try:
+        chosen = [explorer.shipped("baseline")]
+        changed = bool(current.get("levers") or current.get("paths"))
+        for entry in [*saved, *([current] if changed else [])]:   # an unchanged draft is the baseline
+            scenario = explorer.scenario(entry)
+            if scenario.name not in [s.name for s in chosen]:
+                chosen.append(scenario)
+        page = explorer.report(chosen, lang)
+    except (ValueError, OSError) as error:
+        return no_update, " ".join(str(error).split())
+    return ({"content": page.decode("utf-8"), "filename": "report.html"},
+            TEXT[lang]["report_done"].format(name="report.html"))

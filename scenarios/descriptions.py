@@ -1,0 +1,43 @@
+"""Levers and outlooks described for people, in Chinese or English (levers.yaml), with readable units."""
+
+from functools import cache
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+TEXTS = Path(__file__).parent / "texts" / "levers.yaml"
+# The .mdl's units as a planner reads them.
+UNITS = {
+    "Dmnl": {"zh": "比例", "en": "share"}, "1": {"zh": "比例", "en": "share"},
+    "pp": {"zh": "百分点", "en": "pp"}, "projects/Year": {"zh": "个/年", "en": "projects per year"},
+    "firms/Year": {"zh": "家/年", "en": "firms per year"}, "1/Year": {"zh": "每年比例", "en": "share per year"},
+    "CNY10k/firms": {"zh": "万元/家", "en": "10k yuan per firm"},
+}
+
+
+@cache
+def texts() -> dict:
+    """levers.yaml: {"levers": {name: {zh, en}}, "outlooks": {name: {zh, en, unit: {zh, en}}}}."""
+    return yaml.safe_load(TEXTS.read_text(encoding="utf-8"))
+
+
+def describe(name: str, lang: str = "zh", constants: pd.DataFrame | None = None) -> str:
+    """What lever or outlook `name` is, in `lang`. In English a constant's full .mdl comment (with its
+    source) is used where `constants` holds it; a constant levers.yaml does not know falls back to it."""
+    entry = texts()["levers"].get(name) or texts()["outlooks"].get(name)
+    known = constants is not None and name in constants.index
+    if lang == "en" and known:
+        return str(constants.at[name, "comment"])
+    if entry:
+        return entry[lang]
+    return str(constants.at[name, "comment"]) if known else name
+
+
+def unit(name: str, lang: str = "zh", constants: pd.DataFrame | None = None) -> str:
+    """The unit of lever or outlook `name`, readable in `lang` (the .mdl's own where it has no reading)."""
+    outlook = texts()["outlooks"].get(name)
+    if outlook:
+        return outlook["unit"][lang]
+    units = str(constants.at[name, "units"]) if constants is not None and name in constants.index else ""
+    return UNITS.get(units, {}).get(lang, units)

@@ -1,0 +1,156 @@
+"""The report's tables: targets x scenarios, with what the data recorded of past targets; and the levers
+each scenario changes."""
+
+import html
+from collections.abc import Iterable, Mapping
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from nxmfg import scenarios
+from nxmfg.model import plots
+from nxmfg.scenarios import descriptions, outcomes
+from nxmfg.scenarios.report_text import TEXT
+
+
+def attainment_matrix(runs: Mapping[str, xr.Dataset], targets) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(one row per target: id, doc, target, year, indicator, threshold, direction;
+    columns (scenario, met | margin | value))."""
+    tables = {name: scenarios.attainment(run, targets) for name, run in runs.items()}
+    first = next(iter(tables.values()))
+    columns = ["id", "doc", "target", "year", "indicator", "threshold", "direction"]
+    rows = first[columns].reset_index(drop=True)
+    cells = pd.concat({name: table.set_index("id")[["met", "margin", "value"]]
+                       for name, table in tables.items()}, axis=1)
+    return rows, cells.reindex(rows["id"])
+
+
+def _number(value: float, signed: bool = False) -> str:
+    if value is None or pd.isna(value):
+        return ""
+    size = abs(value)
+    digits = 0 if size >= 100 else 1 if size >= 1 else 2 if size >= 0.01 else 4
+    text = f"{value:{'+' if signed else ''},.{digits}f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def _actual_html(row: pd.Series, lang: str) -> str:
+    """The data's verdict on a past target: a coloured cell with the value, or why there is none."""
+    if row["actual_status"] in ("met", "missed"):
+        value = html.escape(_number(row["actual_value"]))
+        mark = "✓" if row["actual_status"] == "met" else "✗"
+        return (f'<td class="actual {row["actual_status"]}">{mark} {value}<br>'
+                f'<span class="note">{html.escape(outcomes.describe(row, lang))}</span></td>')
+    described = outcomes.describe(row, lang)
+    return f'<td class="actual na">{html.escape(described)}</td>' if described else '<td class="actual"></td>'
+
+
+def _summary_html(runs, tables: dict[str, pd.DataFrame], lang: str) -> str:
+    """How many past targets the data judge, how many were met, and how many the baseline got right."""
+    who = "baseline" if "baseline" in tables else next(iter(runs))
+    counts = outcomes.summary(tables[who])
+    if not counts["past"]:
+        return ""
+    return f'<p class="summary">{html.escape(outcomes.summary_text(counts, lang, who))}</p>'
+
+
+def matrix_html(runs, targets, lang: str, history: pd.DataFrame | None = None,
+                 labels: Iterable[str] | None = None) -> str:
+    text = TEXT[lang]
+    rows, cells = attainment_matrix(runs, targets)
+    given = {row["id"]: row for row in plots.target_rows(targets)}
+    if rows.empty:
+        return f"<p>{text['no_targets']}</p>"
+    history = history if history is not None else pd.DataFrame(columns=["indicator", "year", "value", "unit"])
+    tables = {name: outcomes.with_actuals(scenarios.attainment(run, targets), targets, history)
+              for name, run in runs.items()}
+    actual = next(iter(tables.values())).set_index("id", drop=False)
+    symbols = plots.SYMBOLS
+    head = "".join(f"<th>{html.escape(str(label))}</th>" for label in (labels or {name: name for name in runs}))
+    lines = [f"<tr><th>ID</th><th>{text['doc']}</th><th>{text['target']}</th><th>{text['year']}</th>"
+             f"<th>{text['threshold']}</th><th>{text['actual']}</th>{head}</tr>"]
+    for row, (_, cell) in zip(rows.itertuples(), cells.iterrows(), strict=True):
+        label, unit = plots.indicator_label(row.indicator, lang)
+        unit = plots.CHANGE_UNITS[lang].get(given.get(row.id, {}).get("measure"), unit)
+        wording = (given.get(row.id, {}).get("clause") if lang == "zh" else None) or str(row.target)
+        short = wording if len(wording) <= 120 else wording[:118] + "…"
+        scenario_cells = []
+        for name in runs:
+            met, margin = cell[(name, "met")], cell[(name, "margin")]
+            if met is None or pd.isna(met):
+                scenario_cells.append(f'<td class="na">{text["n_a"]}</td>')
+                continue
+            word = text["met"] if met else text["missed"]
+            mark = "✓" if met else "✗"
+            value = html.escape(_number(cell[(name, "value")]))
+            scenario_cells.append(f'<td class="{"met" if met else "missed"}" title="{word}; {value}">'
+                                  f"{mark} {_number(margin, True)}</td>")
+        lines.append(
+            f"<tr><td>{html.escape(str(row.id))}</td><td>{html.escape(str(row.doc))}</td>"
+            f'<td class="label" title="{html.escape(wording)}">{html.escape(short)}<br><span class="note">'
+            f"{html.escape(label)}</span></td><td>{row.year}</td>"
+            f'<td class="num">{symbols.get(row.direction, "")} {_number(row.threshold)} '
+            f"{html.escape(unit)}</td>{_actual_html(actual.loc[row.id], lang)}"
+            f"{''.join(scenario_cells)}</tr>")
+    counts = "".join(f"<th>{int(cells[(name, 'met')].fillna(False).astype(bool).sum())} / "
+                     f"{int(cells[(name, 'met')].notna().sum())}</th>" for name in runs)
+    lines.append(f'<tr><th colspan="6">{text["summary"]}</th>{counts}</tr>')
+    right = "".join(f"<th>{outcomes.summary(table)['model_right']} / {outcomes.summary(table)['judged']}</th>"
+                    for table in tables.values())
+    lines.append(f'<tr><th colspan="6">{text["right"]}</th>{right}</tr>')
+    return (_summary_html(runs, tables, lang)
+            + f'<div class="scroll"><table class="grid">{"".join(lines)}</table></div>')
+
+
+def describe_path(path, lang: str) -> str:
+    """A lever's time path as text, '2020起 100' or '2021: 0.06 → 2023: 0.08' (pre-start point dropped)."""
+    if not isinstance(path, pd.Series):
+        return _number(float(path))
+    points = path[path.index >= np.ceil(path.index.min())] if len(path) > 1 else path
+    if len(points) == 1:
+        year, value = points.index[0], points.iloc[0]
+        return f"{int(year)}{TEXT[lang]['from']} {_number(value)}" if lang == "zh" else \
+            f"{TEXT[lang]['from']} {int(year)}: {_number(value)}"
+    return " → ".join(f"{int(year)}: {_number(value)}" for year, value in points.items())
+
+
+def levers_html(scenario_list, baseline: Mapping[str, float], constants: pd.DataFrame, lang: str) -> str:
+    text = TEXT[lang]
+    changes = {s.name: s.params(dict(baseline)) for s in scenario_list}
+    levers = list(dict.fromkeys(name for params in changes.values() for name in params))
+    if not levers:
+        return f"<p>{text['no_levers']}</p>"
+    head = "".join(f"<th>{html.escape(s.label(lang))}</th>" for s in scenario_list)
+    lines = [f"<tr><th>{text['lever']}</th><th>{text['description']}</th><th>{text['unit']}</th>"
+             f"<th>{text['baseline']}</th>{head}</tr>"]
+    for lever in levers:
+        known = lever in constants.index
+        outlook = lever in descriptions.texts()["outlooks"]
+        description = (descriptions.describe(lever, lang, constants) if known or outlook
+                       else text["exogenous"])
+        unit = descriptions.unit(lever, lang, constants) if known or outlook else ""
+        base = _number(baseline[lever]) if lever in baseline else ""
+        cells = "".join(f'<td class="path">{html.escape(describe_path(params[lever], lang))}</td>'
+                        if lever in params else f'<td class="na">{text["unchanged"]}</td>'
+                        for params in changes.values())
+        lines.append(f'<tr><td><code>{html.escape(lever)}</code></td><td class="label">'
+                     f"{html.escape(description)}</td><td>{html.escape(unit)}</td>"
+                     f'<td class="num">{base}</td>{cells}</tr>')
+    return f'<div class="scroll"><table class="grid">{"".join(lines)}</table></div>'
+
+
+def reachability_html(table: pd.DataFrame, lang: str) -> str:
+    """The optimiser's reachability table (optimization.analysis.reachability, with `cheapest_package`)."""
+    text = TEXT[lang]
+    head = (f"<tr><th>ID</th><th>{text['year']}</th><th>{text['best']}</th><th>{text['cheapest']}</th>"
+            f"<th>{text['cost']}</th><th>{text['p_baseline']}</th><th>{text['p_plan']}</th><th>{text['flag']}</th></tr>")
+    rows = []
+    for row in table.itertuples():
+        best = "" if pd.isna(row.best_p_met) else f"{row.best_p_met:.0%}"
+        cost = _number(row.cheapest_cost_expected)
+        rows.append(f"<tr><td>{html.escape(str(row.id))}</td><td>{row.year}</td><td class=\"num\">{best}</td>"
+                    f"<td>{html.escape(str(row.cheapest_package))}</td><td class=\"num\">{cost}</td>"
+                    f"<td class=\"num\">{row.baseline_p_met:.0%}</td><td class=\"num\">{row.plan_p_met:.0%}</td>"
+                    f"<td>{html.escape(text['flags'].get(row.flag, str(row.flag)))}</td></tr>")
+    return f'<div class="scroll"><table class="grid">{head}{"".join(rows)}</table></div>'

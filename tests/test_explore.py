@@ -1,0 +1,220 @@
+"""The explorer's callbacks as plain functions, on the real model: controls, redraw, save, load, report,
+and the command's checks before any work. (The browser itself: tests/test_explore_browser.py.)"""
+
+import json
+import re
+
+import numpy as np
+import pytest
+import yaml
+from click.testing import CliRunner
+
+import nxmfg
+from nxmfg import cli
+from nxmfg.explore import controls, drafts, files, views
+from nxmfg.explore.evaluation import EDITABLE_OUTLOOKS, OUTLOOK_YEARS, Explorer
+from nxmfg.model.indicators import HEADLINES
+from nxmfg.scenarios import POLICY_LEVERS
+
+RETROFITS = "intelligent_retrofit_firms_per_year"
+
+
+@pytest.fixture(scope="module")
+def explorer() -> Explorer:
+    explorer = Explorer()
+    explorer.warm()
+    return explorer
+
+
+def at_rest(explorer: Explorer) -> tuple[list, list]:
+    """Slider values and outlook boxes as the page first shows them."""
+    levers = [float(explorer.baseline[name]) for name in POLICY_LEVERS]
+    outlooks = [controls.default_at(explorer.outlooks[name], year) for name in EDITABLE_OUTLOOKS
+                for year in OUTLOOK_YEARS]
+    return levers, outlooks
+
+
+def read(explorer: Explorer, shown: tuple, fixed: dict, lang: str, triggered: set[str]) -> tuple:
+    """drafts.read_controls of (sliders, boxes, start, outlook boxes)."""
+    return drafts.read_controls(explorer, drafts.Controls(*shown), fixed, lang, triggered)
+
+
+def moved(kind: str, **id_fields) -> set[str]:
+    """Dash's triggered prop id of one control."""
+    return {json.dumps(dict(sorted(id_fields.items())) | {"type": kind}, separators=(",", ":")) + ".value"}
+
+
+def test_a_typed_value_outside_the_range_is_refused_in_the_control_with_the_range(explorer):
+    levers, outlooks = at_rest(explorer)
+    typed = list(levers)
+    typed[POLICY_LEVERS.index(RETROFITS)] = 9999
+    draft, _, slid, _, messages, classes, _ = read(explorer, (levers, typed, 2024, outlooks), {}, "en",
+                                                                moved("lever-input", name=RETROFITS))
+    index = POLICY_LEVERS.index(RETROFITS)
+    assert draft == {"levers": {}, "paths": {}}             # the draft keeps the last valid value
+    assert messages[index] == "refused: 9999 is outside the allowed range [0, 500]"
+    assert "refused" in classes[index] and slid[index] == levers[index]
+    typed[index] = None                                      # what the browser sends for text in a number box
+    messages = read(explorer, (levers, typed, 2024, outlooks), {}, "zh",
+                                 moved("lever-input", name=RETROFITS))[4]
+    assert messages[index] == "请输入 [0, 500] 之间的数字"
+
+
+def test_a_moved_lever_acts_from_the_start_year_and_an_outlook_at_its_defaults_is_no_change(explorer):
+    levers, outlooks = at_rest(explorer)
+    slid = list(levers)
+    slid[POLICY_LEVERS.index(RETROFITS)] = 250
+    draft, _, _, typed, *_ = read(explorer, (slid, levers, 2026, outlooks), {}, "zh",
+                                               moved("lever-slider", name=RETROFITS))
+    assert draft == {"levers": {RETROFITS: {"from": 2026, "value": 250.0}}, "paths": {}}
+    assert typed[POLICY_LEVERS.index(RETROFITS)] == 250      # the box follows the slider
+    coal = list(outlooks)
+    coal[len(OUTLOOK_YEARS)] = 1200.0
+    draft = read(explorer, (levers, levers, 2024, coal), {}, "zh",
+                              moved("outlook-input", name="coal_price_outlook", year=2024))[0]
+    assert draft["paths"] == {"coal_price_outlook": {"2024": 1200.0, "2025": 737.0, "2027": 737.0, "2030": 737.0,
+                                                     "2035": 737.0}}
+    coal[len(OUTLOOK_YEARS)] = 10.0                          # below OUTLOOK_BOUNDS' 50 yuan/t
+    draft, *_, outlook_messages = read(explorer, (levers, levers, 2024, coal), {}, "en",
+                                                    moved("outlook-input", name="coal_price_outlook", year=2024))
+    assert draft["paths"] == {} and "[50, 5000]" in outlook_messages[1]
+
+
+def test_a_redraw_shows_every_headline_and_every_target_with_its_band_odds(explorer):
+    draft = {"levers": {RETROFITS: {"from": 2024, "value": 400.0}}, "paths": {}}
+    view = views.View("zh", [*HEADLINES, "cloud_firms_count"], [])
+    figures, page, summary, legend, stamp = views.redraw(explorer, draft, view)
+    assert [f["layout"]["title"]["text"] for f in figures][-1] == "上云企业数"
+    figure = figures[HEADLINES.index("digital_rd_tool_penetration_pct")]
+    names = [trace["name"] for trace in figure["data"]]
+    assert "校准区间（5–95 %）" in names and "当前情景" in names and "基准情景（无新政策）" in names
+    assert "校准区间（5–95 %）" in str(legend) and "数据截至 2023" in str(legend)     # one legend for all charts
+    assert {a["text"] for a in figure["layout"]["annotations"]} >= {"A 2020", "B 2022", "D 2027", "数据截至 2023"}
+    rows = re.findall(r'<tr data-id="([^"]+)" data-met="(true|false|)">', page)
+    assert len(rows) == sum(t.kind == "modelled" for t in explorer.targets)
+    odds = [float(p) for p in re.findall(r'<td class="num probability">(\d+) %</td>', page)]
+    assert odds and all(0 <= p <= 100 for p in odds)
+    assert "实际达成 6 项" in summary and stamp == drafts.key(draft)
+    patches = views.redraw(explorer, draft, views.View("zh", list(HEADLINES), []), patch=True)[0]
+    moved = patches[HEADLINES.index("digital_rd_tool_penetration_pct")].to_plotly_json()["operations"]
+    assert {tuple(op["location"]) for op in moved} == {("data", 0, "y"), ("data", 1, "y"), ("data", 3, "y"),
+                                                        ("layout", "yaxis", "range")}   # band, current line, range
+
+
+def test_more_retrofits_raise_the_2027_cnc_rate_and_can_turn_its_verdict(explorer):
+    base = explorer.evaluate({}).verdicts.set_index("id")
+    bold = explorer.evaluate({"levers": {RETROFITS: {"from": 2024, "value": 500.0}}}).verdicts.set_index("id")
+    assert bold.loc["D-cnc-key-processes", "value"] > base.loc["D-cnc-key-processes", "value"]
+    assert bold.loc["D-cnc-key-processes", "probability"] >= base.loc["D-cnc-key-processes", "probability"]
+    past = base.index[base["year"] < 2024]
+    assert bold.loc[past, "value"].equals(base.loc[past, "value"])    # levers from 2024 leave the past alone
+
+
+def test_a_saved_scenario_simulates_to_the_numbers_the_explorer_shows(explorer, tmp_path):
+    """The saved YAML through `nxmfg simulate` (one scalar run) against the explorer's run 0 (a run among
+    61 vectorised ones): equal to 1e-9. Not bit for bit: numpy's SIMD exp and pow may round an ULP
+    differently from the scalar ones (see tests/test_ensemble.py), and the model carries it on."""
+    draft = {"levers": {RETROFITS: {"from": 2024, "value": 250.0}, "tech_upgrade_subsidy_rate": {"from": 2024,
+                                                                                                  "value": 0.08}},
+             "paths": {"coal_price_outlook": {"2024": 900.0, "2025": 900.0, "2027": 800.0, "2030": 737.0,
+                                              "2035": 737.0}}}
+    download, saved, message = drafts.save(explorer, "bolder_retrofits", draft, [], "en")
+    assert download["filename"] == "bolder_retrofits.yaml" and "bolder_retrofits" in message
+    assert saved[-1]["name"] == "bolder_retrofits"
+    path = tmp_path / download["filename"]
+    path.write_text(download["content"], encoding="utf-8")
+    result = CliRunner().invoke(cli.main, ["simulate", str(path), "--out", str(tmp_path / "out"), "--lang", "en"])
+    assert result.exit_code == 0, result.output
+    simulated = nxmfg.run(path)
+    shown = explorer.evaluate(draft).verdicts.set_index("id")["value"]
+    np.testing.assert_allclose(shown, simulated.attainment.set_index("id").loc[shown.index, "value"], rtol=1e-9)
+    written = yaml.safe_load(path.read_text(encoding="utf-8"))
+    assert written["paths"]["coal_price_outlook"][2027] == 800.0
+
+
+def test_the_newest_four_saved_scenarios_are_kept(explorer):
+    saved = []
+    for i in range(6):
+        draft = {"levers": {RETROFITS: {"from": 2024, "value": 40.0 + i}}}
+        saved = drafts.save(explorer, f"s{i}", draft, saved, "en")[1]
+    assert [entry["name"] for entry in saved] == ["s2", "s3", "s4", "s5"]
+    assert drafts.save(explorer, "Bad-Name", {}, saved, "en")[2].startswith("A name starts with a lower-case letter")
+
+
+def test_loading_a_shipped_scenario_keeps_what_the_controls_cannot_show(explorer):
+    """digital_push ramps two levers (paths): the sliders show the final values, the draft keeps the paths."""
+    slid, typed, start, outlooks, fixed, name, message = drafts.load(explorer, {}, "digital_push", None, "en")
+    assert (start, name, message) == (2024, "digital_push", "Loaded digital_push")
+    assert slid[POLICY_LEVERS.index(RETROFITS)] == 250.0 and set(fixed) == {RETROFITS, "cloud_voucher_firms_per_year"}
+    draft = read(explorer, (slid, typed, start, outlooks), fixed, "en",
+                              {*moved("lever-slider", name=RETROFITS), *moved("lever-input", name=RETROFITS)})[0]
+    assert draft == drafts.draft_of(nxmfg.run("digital_push").scenario) | {"paths": {}}
+    coal = drafts.load(explorer, {}, "coal_shock", None, "en")[4]
+    assert coal["paths.coal_price_outlook"]["2026"] == 1000.0       # a year the boxes do not have
+
+
+def test_an_uploaded_file_is_checked_as_a_scenario_file_and_named_in_one_line(explorer, tmp_path):
+    import base64
+
+    def upload(text: str, name: str = "mine.yaml") -> str:
+        contents = "data:application/x-yaml;base64," + base64.b64encode(text.encode()).decode()
+        return drafts.load(explorer, {}, None, (name, contents), "en")[-1]
+
+    assert upload("name: mine\ndescription: x\nlevers: {key_projects_per_year: {from: 2024, value: 999}}\n") \
+        == "mine.yaml: levers.key_projects_per_year.value: 999 is outside the range [0, 400] projects/Year"
+    assert upload("name: other\ndescription: x\n").startswith("mine.yaml: name: 'other' differs from the file name")
+    assert upload("name: mine\ndescription: x\nlevers: {market_elasticity: {from: 2024, value: 1}}\n").startswith(
+        "mine.yaml: levers.market_elasticity: the explorer moves the regional policy levers only")
+    assert "larger than" in upload("x" * (files.MAX_SCENARIO_BYTES + 10))
+    assert upload("name: mine\ndescription: x\n") == "Loaded mine"
+
+
+@pytest.mark.parametrize(("arguments", "words"), [
+    (["--scenario", "no/such.yaml"], "no/such.yaml"),
+    (["--scenario", "/dev/zero"], "/dev/zero: not a regular file"),
+    (["--params", "no/such/fitted.yaml"], "no such fit file"),
+    (["--port", "0"], "0 is not in the range 1<=x<=65535"),
+])
+def test_explore_refuses_bad_input_in_one_line_before_loading_anything(arguments, words):
+    result = CliRunner().invoke(cli.main, ["explore", *arguments])
+    errors = [line for line in result.output.splitlines() if line.startswith("Error:")]
+    assert result.exit_code != 0 and len(errors) == 1 and words in errors[0]
+    assert "Traceback" not in result.output
+
+
+def test_explore_refuses_a_scenario_file_too_large_or_with_levers_it_has_no_control_for(tmp_path):
+    big = tmp_path / "big.yaml"
+    big.write_text("name: big\ndescription: " + "x" * files.MAX_SCENARIO_BYTES + "\n", encoding="utf-8")
+    result = CliRunner().invoke(cli.main, ["explore", "--scenario", str(big)])
+    assert result.exit_code == 1 and f"{big}: " in result.output and "at most" in result.output
+    other = tmp_path / "other.yaml"
+    other.write_text("name: other\ndescription: x\npaths: {rd_super_deduction_outlook: {2024: 1.5}}\n",
+                     encoding="utf-8")
+    result = CliRunner().invoke(cli.main, ["explore", "--scenario", str(other)])
+    assert result.exit_code == 1
+    assert result.output.startswith(f"Error: {other}: paths.rd_super_deduction_outlook: the explorer edits")
+
+
+def test_explore_refuses_a_port_in_use_in_one_line():
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = CliRunner().invoke(cli.main, ["explore", "--port", str(port)])
+    assert result.exit_code == 1
+    assert result.output.strip() == f"Error: --port {port}: cannot listen on 127.0.0.1:{port} (already in use)"
+
+
+def test_the_report_button_writes_what_nxmfg_compare_writes(explorer):
+    """Same scenarios, same fit: the same report, but for the date in its header."""
+    draft = {"levers": {RETROFITS: {"from": 2024, "value": 300.0}}}
+    saved = drafts.save(explorer, "more_retrofits", draft, [], "en")[1]
+    download, message = views.report(explorer, "my_scenario", {}, saved, "en")
+    assert download["filename"] == "report.html" and message == "Report written: report.html"
+    chosen = [explorer.shipped("baseline"), explorer.scenario(saved[0])]
+    expected = files.report_html(chosen, "en", None).decode("utf-8")
+    undated = re.compile(r"<tr><td>Date</td><td>[^<]*</td></tr>")
+    assert undated.sub("", download["content"]) == undated.sub("", expected)
+    assert "more_retrofits" in download["content"] and "Actual (data)" in download["content"]

@@ -1,0 +1,284 @@
+"""`nxmfg explore` in a real browser: Debian's chromium driven by Playwright (never a downloaded browser).
+
+One server for the module, started as a user starts it and stopped by its process id. The tests move
+levers and watch the charts and verdicts change, refuse an out-of-range value, switch the language,
+save a scenario and run the saved file, and open two sessions side by side. A screenshot of the page
+goes to out/explore.png.
+"""
+
+import json
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run"]
+ROOT = Path(__file__).parents[1]
+RETROFITS = "intelligent_retrofit_firms_per_year"
+pytestmark = [
+    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="no chromium on this machine (.ci/run installs it)"),
+    pytest.mark.timeout(600),
+]
+playwright_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (the test extra)")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server():
+    """`nxmfg explore` on a free port, until the module ends; no process is left behind."""
+    port = free_port()
+    process = subprocess.Popen([str(Path(sys.executable).with_name("nxmfg")), "explore", "--port", str(port)],
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    url = f"http://127.0.0.1:{port}/"
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"nxmfg explore stopped: {process.stdout.read()}")
+        try:
+            urllib.request.urlopen(url, timeout=2).close()
+            break
+        except OSError:
+            time.sleep(0.5)
+    else:
+        process.kill()
+        pytest.fail("nxmfg explore did not answer within 180 s")
+    yield url
+    process.send_signal(signal.SIGINT)                   # Ctrl-C, as a user stops it
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        pytest.fail("Ctrl-C did not stop nxmfg explore within 20 s")
+    assert not _children(process.pid), "nxmfg explore left processes behind"
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if int((entry / "stat").read_text().split(") ")[1].split()[1]) == pid:
+                    found.append(int(entry.name))
+            except (OSError, IndexError, ValueError):
+                continue
+    return found
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with playwright_api.sync_playwright() as driver:
+        chromium = driver.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield chromium
+        chromium.close()
+
+
+def open_page(browser, url):
+    page = browser.new_page(viewport={"width": 1600, "height": 1100}, accept_downloads=True)
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(url)
+    page.wait_for_selector("#stamp:not(:empty)", state="attached", timeout=60_000)
+    page.errors = errors
+    return page
+
+
+def stamp(page) -> str:
+    return page.inner_text("#stamp")
+
+
+def wait_for_new_stamp(page, old: str) -> str:
+    page.wait_for_function("old => document.getElementById('stamp').innerText !== old", arg=old, timeout=60_000)
+    page.wait_for_function("s => document.getElementById('verdicts').srcdoc.includes('data-stamp=\"' + s + '\"')",
+                           arg=stamp(page), timeout=60_000)
+    return stamp(page)
+
+
+LINE = """([id, name]) => { const chart = document.getElementById(id);
+    const plot = chart && chart.querySelector('.js-plotly-plot');
+    const trace = plot && plot.data && plot.data.filter(t => t.name === name)[0];
+    return trace ? trace.y : null; }"""
+
+
+def current_line(page, indicator: str, name: str = "当前情景", changed_from: list | None = None) -> list:
+    """The current scenario's values as drawn in the chart of `indicator` (Plotly's own data); with
+    `changed_from`, once they differ from it (Plotly draws just after Dash sets the figure)."""
+    graph = json.dumps({"name": indicator, "type": "chart"}, separators=(",", ":"))
+    waited = LINE if changed_from is None else (
+        "([id, name, old]) => { const y = (" + LINE + ")([id, name]); "
+        "return y && JSON.stringify(y) !== JSON.stringify(old); }")
+    page.wait_for_function(waited, arg=[graph, name, changed_from], timeout=60_000)
+    return page.evaluate(LINE, [graph, name])
+
+
+def verdict(page, target: str) -> dict:
+    """A target's row of the verdict table: value, P(met), model verdict."""
+    row = page.frame_locator("#verdicts").locator(f'tr[data-id="{target}"]')
+    return {"value": row.locator("td.value").inner_text(), "probability": row.locator("td.probability").inner_text(),
+            "met": row.get_attribute("data-met")}
+
+
+def control_id(kind: str, name: str) -> str:
+    """A CSS selector of a pattern-matching Dash id."""
+    return f"[id='{json.dumps({'name': name, 'type': kind}, separators=(',', ':'))}']"
+
+
+def lever_box(page, name: str):
+    return page.locator(control_id("lever-input", name))
+
+
+def type_lever(page, name: str, value) -> None:
+    box = lever_box(page, name)
+    box.fill(str(value))
+    box.press("Enter")
+
+
+def test_moving_a_lever_redraws_the_chart_and_turns_a_verdict(server, browser):
+    page = open_page(browser, server)
+    before_line = current_line(page, "digital_rd_tool_penetration_pct")
+    before = verdict(page, "D-digital-rd-tools")
+    old = stamp(page)
+    type_lever(page, RETROFITS, 500)
+    wait_for_new_stamp(page, old)
+    after_line = current_line(page, "digital_rd_tool_penetration_pct", changed_from=before_line)
+    after = verdict(page, "D-digital-rd-tools")
+    assert after_line[-1] > before_line[-1] and after_line[:14] == before_line[:14]   # the future moves, not 2010-23
+    assert float(after["value"]) > float(before["value"])
+    assert after["probability"] != before["probability"] or after["met"] != before["met"]
+    slider = page.locator(control_id("lever-slider", "cloud_voucher_firms_per_year"))
+    box = slider.bounding_box()
+    old = stamp(page)
+    page.mouse.click(box["x"] + box["width"] * 0.9, box["y"] + box["height"] / 2)     # drag-free: click the rail
+    wait_for_new_stamp(page, old)
+    assert float(lever_box(page, "cloud_voucher_firms_per_year").input_value()) > 500
+    assert not page.errors
+    Path(ROOT / "out").mkdir(exist_ok=True)
+    page.screenshot(path=str(ROOT / "out" / "explore.png"), full_page=True)
+    page.close()
+
+
+def test_an_out_of_range_value_is_refused_in_the_control_with_the_allowed_range(server, browser):
+    page = open_page(browser, server)
+    old = stamp(page)
+    type_lever(page, RETROFITS, 9999)
+    message = page.locator(control_id("lever-message", RETROFITS))
+    message.filter(has_text="9999").wait_for(timeout=30_000)
+    assert message.inner_text() == "已拒绝：9999 超出允许范围 [0, 500]"
+    assert lever_box(page, RETROFITS).evaluate("box => box.closest('.refused') !== null")   # the box turns red
+    time.sleep(1)
+    assert stamp(page) == old and not page.errors                       # nothing recomputed, no server error
+    page.close()
+
+
+def test_the_language_switch_turns_every_text_to_english_and_back(server, browser):
+    page = open_page(browser, server)
+    assert page.inner_text("h1") == "宁夏制造业情景探索"
+    page.get_by_label("English").check()
+    page.wait_for_function("() => document.querySelector('h1').innerText.startsWith('Ningxia')", timeout=30_000)
+    help_text = page.locator(control_id("lever-help", RETROFITS))
+    assert help_text.inner_text().startswith("Lever: firms doing intelligent")
+    page.wait_for_function("() => document.getElementById('verdicts').srcdoc.includes('lang=\"en\"')", timeout=30_000)
+    assert "Digital R&D design tools" in page.frame_locator("#verdicts").locator("body").inner_text()
+    page.get_by_label("中文").check()
+    page.wait_for_function("() => document.querySelector('h1').innerText.startsWith('宁夏')", timeout=30_000)
+    assert "智能化" in help_text.inner_text()
+    page.close()
+
+
+def test_a_saved_scenario_simulates_to_the_values_shown(server, browser, tmp_path):
+    import nxmfg
+
+    page = open_page(browser, server)
+    old = stamp(page)
+    type_lever(page, "key_projects_per_year", 250)
+    wait_for_new_stamp(page, old)
+    page.fill("#name", "browser_case")
+    page.press("#name", "Enter")
+    with page.expect_download() as download:
+        page.click("#save")
+    path = tmp_path / download.value.suggested_filename
+    download.value.save_as(path)
+    assert path.name == "browser_case.yaml"
+    assert yaml.safe_load(path.read_text(encoding="utf-8"))["levers"] == {"key_projects_per_year": {"from": 2024,
+                                                                                                    "value": 250.0}}
+    result = nxmfg.run(path)                                   # what `nxmfg simulate browser_case.yaml` computes
+    shown = current_line(page, "gdp_100m_yuan")
+    np.testing.assert_allclose(shown, result.indicators["gdp_100m_yuan"].values, rtol=1e-5)   # 6 digits drawn
+    table = result.attainment.set_index("id")
+    for target in ("D-above-scale-industry-va", "D-rd-active-firms", "D-tech-upgrade-investment-growth"):
+        value = float(verdict(page, target)["value"].replace(",", ""))
+        digits = 0 if abs(value) >= 100 else 1
+        assert value == pytest.approx(round(float(table.loc[target, "value"]), digits)), target
+    page.close()
+
+
+def test_two_sessions_do_not_share_state(server, browser):
+    first, second = open_page(browser, server), open_page(browser, server)
+    assert stamp(first) == stamp(second)
+    old = stamp(first)
+    type_lever(first, "cloud_voucher_firms_per_year", 900)
+    wait_for_new_stamp(first, old)
+    second.reload()
+    second.wait_for_selector("#stamp:not(:empty)", state="attached", timeout=60_000)
+    assert stamp(second) == old and stamp(first) != old
+    assert float(lever_box(second, "cloud_voucher_firms_per_year").input_value()) == 0
+    assert float(lever_box(first, "cloud_voucher_firms_per_year").input_value()) == 900
+    first.close()
+    second.close()
+
+
+def test_the_page_renders_chinese_with_a_cjk_font(server, browser):
+    page = open_page(browser, server)
+    font = page.evaluate("() => getComputedStyle(document.body).fontFamily")
+    assert re.search(r"Noto Sans CJK|WenQuanYi", font)
+    width = page.evaluate("""() => { const c = document.createElement('canvas').getContext('2d');
+        c.font = '20px "WenQuanYi Micro Hei", "Noto Sans CJK SC"'; return c.measureText('宁夏').width; }""")
+    assert width > 30, "Chinese glyphs have no width: no CJK font"
+    page.close()
+
+
+def choose(page, dropdown: str, option: str) -> None:
+    """Open a Dash dropdown, type, and click the option once it is listed (the menu may take a moment to
+    open while the page redraws: a second click opens it then)."""
+    listed = page.locator("[role=option].dash-dropdown-option").filter(has_text=option).first
+    for _ in range(3):
+        page.click(dropdown)
+        page.keyboard.type(option)
+        try:
+            listed.click(timeout=10_000)
+            break
+        except playwright_api.TimeoutError:
+            page.keyboard.press("Escape")
+    else:
+        pytest.fail(f"{dropdown} never listed {option}")
+    page.keyboard.press("Escape")            # a multi-select stays open, over what the next step clicks
+
+
+def test_a_picked_indicator_gets_its_chart_and_a_shipped_scenario_loads(server, browser):
+    page = open_page(browser, server)
+    choose(page, "#picked", "cloud_firms_count")
+    line = current_line(page, "cloud_firms_count")
+    assert len(line) == 26 and line[-1] > 0
+    old = stamp(page)
+    choose(page, "#load", "digital_push")
+    page.locator("#load-message").filter(has_text="digital_push").wait_for(timeout=60_000)
+    wait_for_new_stamp(page, old)
+    assert float(lever_box(page, RETROFITS).input_value()) == 250           # the ramp's final value
+    assert page.input_value("#name") == "digital_push"
+    assert not page.errors
+    page.close()
