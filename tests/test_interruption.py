@@ -11,6 +11,7 @@ only, which leaves its children nobody to stop them but themselves.
 """
 
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -190,4 +191,50 @@ def test_sensitivity_killed_at_a_random_moment_resumes_to_identical_results(stud
     assert resumed.keys() == arrays.keys()
     for key, value in arrays.items():
         np.testing.assert_array_equal(resumed[key], value, err_msg=key)
+    assert leftovers(out) == []
+
+
+# --- optimize: resume after the kill -----------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def optimized(tmp_path_factory):
+    """An uninterrupted search of the shipped study at toy size (6 candidates x 3 states, 3 generations)."""
+    import yaml
+
+    from nxmfg.optimization import study
+
+    folder = tmp_path_factory.mktemp("optimize")
+    data = yaml.safe_load(Path(study.__file__).with_name("packages_2027.yaml").read_text(encoding="utf-8"))
+    data |= {"name": "kill_test", "population": 6, "generations": 3}
+    data["states"]["count"] = 3
+    path = folder / "kill_test.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    seconds = run_to_end(["optimize", str(path), "--out", str(folder / "whole"), "--lang", "en"], folder / "whole.log")
+    return path, _results(folder / "whole"), seconds
+
+
+def _results(folder: Path) -> dict[str, bytes]:
+    """What a reader uses; metadata.yaml and summary.md carry the search's time, so only their names count,
+    and the report's one timestamp is masked."""
+    stamp = re.compile(rb"\d{4}-\d\d-\d\d \d\d:\d\d UTC")
+    return {name: (b"" if name in ("metadata.yaml", "summary.md") else stamp.sub(b"<time>", content))
+            for name, content in visible(folder).items() if name != "checkpoint.pkl"}
+
+
+@pytest.mark.parametrize(("how", "trial"), TRIALS[:2], ids=[f"{s.name}-{t}" for s, t in TRIALS[:2]])
+def test_optimize_killed_at_a_random_moment_resumes_to_the_same_results(optimized, tmp_path, how, trial):
+    study, whole, seconds = optimized
+    out = tmp_path / "out"
+    command = ["optimize", str(study), "--out", str(out), "--lang", "en"]
+    run = Run(command, tmp_path / "killed.log")
+    time.sleep(moment(20 + trial, seconds))
+    run.interrupt(how)
+    run.wait()
+    assert run.survivors() == []
+    if out.exists() and not (out / MARKER).exists() and (out / "pareto.csv").exists():
+        assert _results(out) == whole, "an unmarked folder must hold a whole search"
+    if how == signal.SIGINT and out.exists():
+        assert leftovers(out) == [], "Ctrl-C must clean up at once"
+    run_to_end([*command, "--resume"], tmp_path / "resumed.log")
+    assert _results(out) == whole
     assert leftovers(out) == []
