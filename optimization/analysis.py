@@ -111,7 +111,8 @@ def differences(setup: Setup, row: pd.Series, share: float = 0.1) -> list[tuple[
 
 def reachability(outcome: Outcome) -> pd.DataFrame:
     """One row per modelled target: best P(met) any evaluated package within the ranges reaches, the cheapest
-    package reaching it (archive row, expected cost), the baseline's and the plan's P(met), and a flag."""
+    package reaching it (archive row, expected cost), the baseline's and the plan's P(met), the best value any
+    package reaches in the central state, and a flag."""
     setup, archive, references = outcome.setup, outcome.archive, outcome.references
     rows = []
     chosen = unique_candidates(archive)
@@ -121,7 +122,7 @@ def reachability(outcome: Outcome) -> pd.DataFrame:
                "baseline_p_met": references["baseline"]["probability_all"][k],
                "plan_p_met": references["plan"]["probability_all"][k],
                "best_p_met": np.nan, "lowest_p_met": np.nan, "cheapest_cost_expected": np.nan,
-               "archive_row": -1}
+               "best_value": np.nan, "archive_row": -1}
         if target.year <= LAST_DATA_YEAR:
             row |= {"flag": "decided by history", "best_p_met": row["baseline_p_met"],
                     "lowest_p_met": row["baseline_p_met"]}
@@ -129,6 +130,7 @@ def reachability(outcome: Outcome) -> pd.DataFrame:
             row["flag"] = "not in the study"
         else:
             row |= _reach(archive, chosen, study_ids.index(target.id), setup.states.count)
+        row["threshold"] = target.threshold
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -138,6 +140,9 @@ def _reach(archive: dict[str, np.ndarray], chosen: np.ndarray, j: int, states: i
     best, lowest = probability.max(), probability.min()
     reaching = chosen[probability >= best - 1e-12]
     cheapest = reaching[np.argmin(archive["cost"][reaching])]
+    # The best value any package gives in the central state: what makes an unreachable target's gap concrete.
+    margin = archive["central_margin"][chosen, j]
+    leader = chosen[np.nanargmax(margin)] if np.isfinite(margin).any() else chosen[0]
     if best == 0:
         flag = "unreachable"
     elif lowest == 1:
@@ -147,7 +152,8 @@ def _reach(archive: dict[str, np.ndarray], chosen: np.ndarray, j: int, states: i
     else:
         flag = "lever-dependent"
     return {"best_p_met": best, "lowest_p_met": lowest, "flag": flag, "archive_row": int(cheapest),
-            "cheapest_cost_expected": archive["cost"][cheapest]}
+            "cheapest_cost_expected": archive["cost"][cheapest],
+            "best_value": archive["central_value"][leader, j]}
 
 
 def convergence(archive: dict[str, np.ndarray], every: int = 10) -> pd.DataFrame:

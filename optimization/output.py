@@ -6,7 +6,8 @@ interrupted run leaves the previous results whole; only the checkpoint is writte
   pareto.csv            one row per Pareto package: lever values, costs, targets met, P(met) per target
   pareto_central.csv    per package and target, the central state's value, margin, met (`nxmfg simulate`'s figures)
   packages/*.yaml       every Pareto package (and the cheapest package reaching each target) as a scenario file
-  reachability.csv      per modelled target: best P(met), the cheapest package reaching it, baseline, plan, flag
+  reachability.csv      per modelled target: best P(met), the cheapest package reaching it, baseline, plan, the
+                        best value any package reaches (central state), flag
   archive.csv           every distinct package evaluated, with its figures
   states.csv            the states of the world: parameter set and outlook draws
   cost_vs_targets.png   expected cost against expected targets met, plan and baseline marked

@@ -110,15 +110,18 @@ def _cheapest_section(outcome: Outcome, pareto: pd.DataFrame) -> list[str]:
 
 def _reachability_section(outcome: Outcome, reach: pd.DataFrame, names: dict[int, str]) -> list[str]:
     ahead, cap = reach[reach["flag"] != "decided by history"], outcome.setup.study.budget_cap
-    lines = ["| target | year | best P(met) | cheapest package reaching it | its expected cost | baseline | plan "
-             "| flag |", "|---|---:|---:|---|---:|---:|---:|---|"]
+    lines = ["| target | year | threshold | best value reached | best P(met) | cheapest package reaching it "
+             "| its expected cost | baseline | plan | flag |", "|---|---:|---:|---:|---:|---|---:|---:|---:|---|"]
     for row in ahead.itertuples():
-        package = names.get(row.archive_row, "") if row.archive_row >= 0 else ""
-        cost = _money(row.cheapest_cost_expected) if row.archive_row >= 0 else ""
-        if row.archive_row >= 0 and cap is not None and row.cheapest_cost_expected > cap:
+        shown = row.archive_row >= 0 and row.flag != "unreachable"     # no package "reaches" 0 %
+        package = names.get(row.archive_row, "") if shown else ""
+        cost = _money(row.cheapest_cost_expected) if shown else ""
+        if shown and cap is not None and row.cheapest_cost_expected > cap:
             cost += " (over the cap)"
         best = f"{row.best_p_met:.0%}" if pd.notna(row.best_p_met) else ""
-        lines.append(f"| {row.id} | {row.year} | {best} | {package} | {cost} | {row.baseline_p_met:.0%} | "
+        value = f"{row.best_value:.4g}" if pd.notna(row.best_value) else ""
+        lines.append(f"| {row.id} | {row.year} | {row.threshold:.4g} | {value} | {best} | {package} | {cost} | "
+                     f"{row.baseline_p_met:.0%} | "
                      f"{row.plan_p_met:.0%} | {row.flag} |")
     history = reach[reach["flag"] == "decided by history"]
     if len(history):
@@ -158,7 +161,9 @@ def summary(outcome: Outcome, pareto: pd.DataFrame, reach: pd.DataFrame, reach_n
              *_cheapest_section(outcome, pareto), "",
              "## Reachability per target", "",
              "Best P(met) that any evaluated package within the lever ranges reaches (a lower bound on the best "
-             "possible), the cheapest package reaching it, and the baseline's and the plan's odds.", "",
+             "possible), the cheapest package reaching it, and the baseline's and the plan's odds. The best value "
+             "reached is the best that any package gives in the central state (state 0): for an unreachable target, "
+             "how far the economy stays from it.", "",
              *_reachability_section(outcome, reach, reach_names), "",
              "## What was run", "",
              f"- {len(study.levers)} levers from {study.levers_from}: "
