@@ -360,3 +360,17 @@ def test_the_example_targets_are_assessed_on_a_run(baseline_indicators):
     table = scenarios.attainment(baseline_indicators, own)
     assert list(table["id"]) == [t.id for t in own]
     assert table["value"].notna().all()
+
+
+def test_the_odds_of_at_least_n_rare_firms_are_poisson():
+    """P(N >= k) for a Poisson number with the indicator's expected value: scipy.stats' survival function,
+    and the two ends (no firm expected: 0; at least none: 1)."""
+    from scipy.stats import poisson
+
+    expected = xr.DataArray([0.0, 0.05, 0.8, 1.63, 8.15, 25.0], dims="run")
+    series = expected.expand_dims(year=[2022]).transpose("run", "year")
+    for count in (1, 3, 10):
+        odds = measures.probability_at_least(series, 2022, count)
+        np.testing.assert_allclose(odds, poisson.sf(count - 1, expected), rtol=1e-12, atol=1e-15)
+    assert float(measures.probability_at_least(series, 2022, 1)[0]) == 0.0
+    assert (measures.probability_at_least(series, 2022, 0) == 1.0).all()
