@@ -66,8 +66,16 @@ def _take(tasks, lock, cursor, done, quiet: bool = True) -> None:
 
 def _helpers(count: int) -> int:
     # Fork only a single-threaded process: another Python thread (Jupyter's I/O threads, a process
-    # pool's manager) may hold a lock at the fork that the helper would then wait on for ever.
-    if sys.platform != "linux" or count < 2 or threading.active_count() > 1:
+    # pool's manager) may hold a lock at the fork that the helper would then wait on for ever. tqdm's
+    # monitor, left by any progress bar, is the exception: the lock it takes is tqdm's, which a helper
+    # that only draws never asks for.
+    if sys.platform != "linux" or count < 2 or other_threads():
         return 0
     cores = len(os.sched_getaffinity(0))
     return max(0, min(cores - 1, count - 1, MAX_HELPERS))
+
+
+def other_threads() -> list[threading.Thread]:
+    """Threads besides the main one that forbid a fork; tqdm's monitor does not (see _helpers)."""
+    return [t for t in threading.enumerate()
+            if t is not threading.main_thread() and type(t).__name__ != "TMonitor"]

@@ -222,3 +222,29 @@ def test_a_task_a_helper_fails_on_is_done_here_and_an_error_here_is_raised(tmp_p
     assert sorted(p.name for p in tmp_path.glob("done.*")) == sorted(f"done.{i}.{parent}" for i in range(8))
     with pytest.raises(ZeroDivisionError):
         drawing.draw_all([lambda: None, lambda: 1 / 0], helpers=1)
+
+
+
+def test_charts_are_shared_out_after_a_progress_bar_but_not_beside_another_thread():
+    """tqdm's monitor thread, left by any progress bar (an engine run shows one), does not stop the helpers
+    (it cost `simulate` its second core); any other thread does, since it might hold a lock at the fork."""
+    import threading
+
+    from tqdm import tqdm
+
+    from nxmfg.model import drawing
+
+    with open(os.devnull, "w") as sink, tqdm(total=1, file=sink, mininterval=0) as bar:
+        bar.update()
+    monitor = tqdm.monitor
+    assert monitor is not None and monitor.is_alive(), "tqdm left its monitor thread"
+    assert monitor not in drawing.other_threads()
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait, daemon=True)
+    other.start()
+    try:
+        assert other in drawing.other_threads()
+        assert drawing._helpers(8) == 0
+    finally:
+        stop.set()
+        other.join()
