@@ -51,3 +51,66 @@ def test_data_cited_in_comments_exist_in_the_data_file():
     csv_path = Path(model.__file__).parents[1] / "calibration" / "data" / "ningxia_history.csv"
     indicators = {row["indicator"] for row in csv.DictReader(csv_path.open(encoding="utf-8"))}
     assert cited <= indicators, f"cited but not in the data: {sorted(cited - indicators)}"
+
+
+
+def _parsed_components(path=model.MDL):
+    from pysd.translators.vensim.vensim_file import VensimFile
+
+    mdl = VensimFile(path)
+    mdl.parse()
+    return mdl.sections[0].components
+
+
+def nested_stateful(path=model.MDL) -> list[str]:
+    """Equations with INITIAL, INTEG, SMOOTH, DELAY, TREND or SAMPLE IF TRUE inside a larger expression."""
+    from pysd.translators.structures import abstract_expressions as ae
+
+    from nxmfg.model.units import VENSIM_NAMES, _walk
+
+    stateful = tuple(t for t in VENSIM_NAMES if t is not ae.InlineLookupsStructure)
+    return [f"{c.name}: {VENSIM_NAMES[type(node)]} inside a larger expression"
+            for c in _parsed_components(path) for node in _walk(c.ast) if isinstance(node, stateful)
+            and node is not c.ast]
+
+
+def calendar_comparisons(path=model.MDL) -> list[str]:
+    """Equations that compare or combine Time with a literal year (1900-2100)."""
+    from pysd.translators.structures import abstract_expressions as ae
+
+    from nxmfg.model.units import _walk
+
+    def year(node) -> bool:
+        return isinstance(node, int | float) and not isinstance(node, bool) and 1900 <= node <= 2100
+
+    def is_time(node) -> bool:
+        return isinstance(node, ae.ReferenceStructure) and node.reference.lower() == "time"
+
+    return sorted({c.name for c in _parsed_components(path) for node in _walk(c.ast)
+                   if isinstance(node, ae.LogicStructure | ae.ArithmeticStructure)
+                   and any(is_time(p) for p in node.arguments) and any(year(p) for p in node.arguments)})
+
+
+def test_initial_and_every_stateful_function_is_the_whole_right_hand_side():
+    """Vensim's rule (issue 9): INITIAL, INTEG, SMOOTH, DELAY, TREND, SAMPLE IF TRUE stand alone as an
+    equation's right-hand side. Nested, an engine may freeze them, as one did (120 variables off by 40 %)."""
+    assert nested_stateful() == []
+
+
+def test_no_equation_compares_time_with_a_calendar_year():
+    """No `IF Time >= 2017` and no `(Time - 2013)`: a policy's history is an input lookup with its source,
+    and the seam between data and outlook is the named constant `last observed year`."""
+    assert calendar_comparisons() == []
+
+
+def test_both_checks_find_what_they_look_for(tmp_path):
+    broken = tmp_path / "broken.mdl"
+    broken.write_text(
+        "Stock = INTEG(flow, 1) ~ Widget ~ |\n"
+        "flow = Stock * 0.1 + INITIAL(Stock) * 0 ~ Widget/Year ~ |\n"
+        "switch = IF THEN ELSE(Time >= 2017, 1, 0) ~ Dmnl ~ |\n"
+        "ramp = (Time - 2013) / 5 ~ Dmnl ~ |\n"
+        "INITIAL TIME = 2010 ~ Year ~ |\nFINAL TIME = 2035 ~ Year ~ |\nTIME STEP = 1 ~ Year ~ |\n"
+        "SAVEPER = TIME STEP ~ Year ~ |\n", encoding="utf-8")
+    assert nested_stateful(broken) == ["flow: INITIAL inside a larger expression"]
+    assert calendar_comparisons(broken) == ["ramp", "switch"]
