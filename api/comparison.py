@@ -130,7 +130,7 @@ class Comparison:
         import yaml
 
         from nxmfg.api import outputs
-        from nxmfg.calibration import observations
+        from nxmfg.api.inputs import history as recorded
         from nxmfg.model.files import write_text
         from nxmfg.scenarios import report
 
@@ -144,7 +144,7 @@ class Comparison:
                                   first.metadata["fit"])
         baseline = _baseline(self.fit, first.metadata["overrides"])
         page = report.write_report(runs, [r.scenario for r in self.results.values()], first.targets,
-                                   observations(), Path(folder), lang, bands=bands, meta=meta, baseline=baseline,
+                                   recorded(), Path(folder), lang, bands=bands, meta=meta, baseline=baseline,
                                    reachability=reachability)
         write_text(Path(folder) / "metadata.yaml", yaml.safe_dump(self.metadata, allow_unicode=True, sort_keys=False))
         return page

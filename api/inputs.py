@@ -107,7 +107,13 @@ def targets(given: Targets = None, mode: str = "extend") -> TargetSet:
 
 @cache
 def history():
-    """The recorded history (calibration.observations()), read once: the charts' dots, the actual outcomes."""
+    """The recorded history (calibration.observations()): the charts' dots, the actual outcomes. Read and
+    checked once per process (0.35 s a time); each caller gets its own copy."""
+    return _history().copy()
+
+
+@cache
+def _history():
     from nxmfg.calibration import observations
 
     return observations()

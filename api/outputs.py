@@ -46,11 +46,11 @@ def write_charts(result: Result, out: Path, lang: str, report: bool, alongside=(
 
     alongside: other writes to share out with the charts (see scenarios.report.write_charts).
     """
-    from nxmfg.calibration import observations
+    from nxmfg.api.inputs import history as recorded
     from nxmfg.model import indicators
     from nxmfg.scenarios import report as planner
 
-    history = observations()
+    history = recorded()
     runs, chosen = with_baseline(result)
     if report:
         planner.write_report(runs, chosen, result.targets, history, out, lang,

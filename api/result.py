@@ -78,11 +78,11 @@ class Result:
 def plot_runs(runs: dict[str, xr.Dataset], names: str | Iterable[str] | None, targets: list, lang: str,
               history: bool) -> Figure:
     """A grid of charts, one line per run; `names` default to the headline indicators."""
-    from nxmfg.calibration import observations
+    from nxmfg.api.inputs import history as recorded
     from nxmfg.model import indicators, plots
 
     names = [names] if isinstance(names, str) else list(names or indicators.HEADLINES)
-    return plots.plot_headlines(runs, names, history=observations() if history else None, targets=targets,
+    return plots.plot_headlines(runs, names, history=recorded() if history else None, targets=targets,
                                 lang=lang, ncols=1 if len(names) == 1 else 2)
 
 
