@@ -10,14 +10,12 @@ PySD loop's). Targets: ratio >= 1000; 131 072 runs within 2 GiB.
 """
 
 import argparse
-import contextlib
 import functools
 import resource
-import threading
 import time
 
 import numpy as np
-import psutil
+from peak_memory import PeakMemory   # benchmarks/ is on sys.path when a benchmark runs
 
 from nxmfg import model
 from nxmfg.model import ensemble, indicators
@@ -66,22 +64,6 @@ def ensemble_path(params: dict[str, np.ndarray], n: int, chunk_size: int | None,
     failed = int((~np.isfinite(final)).any("variable").sum())
     print(f"{'ensemble':28s} {n:7d} runs  {rate:10.2f} runs/s  ({failed} runs with NaN/inf outcomes)")
     return rate
-
-
-class PeakMemory(threading.Thread):
-    """Samples the RSS of this process plus all its descendants (workers are forkserver children,
-    which getrusage's RUSAGE_CHILDREN does not see while they live)."""
-
-    def __init__(self) -> None:
-        super().__init__(daemon=True)
-        self.peak, self.done = 0, threading.Event()
-
-    def run(self) -> None:
-        me = psutil.Process()
-        while not self.done.wait(0.05):
-            with contextlib.suppress(psutil.Error):
-                total = me.memory_info().rss + sum(c.memory_info().rss for c in me.children(recursive=True))
-                self.peak = max(self.peak, total)
 
 
 def peak_rss(sampled: PeakMemory) -> None:

@@ -10,33 +10,16 @@ Ends with the lines `seconds: S` and `out: DIR`.
     python benchmarks/optimize.py [STUDY.yaml] [OUT]
 """
 
-import contextlib
 import os
 import sys
-import threading
 import time
 from pathlib import Path
 
-import psutil
+from peak_memory import PeakMemory   # benchmarks/ is on sys.path when a benchmark runs
 
 import nxmfg
 
 STUDY = Path(__file__).resolve().parents[1] / "optimization" / "packages_2027.yaml"
-
-
-class PeakMemory(threading.Thread):
-    """RSS of this process plus all its descendants (the engine's forkserver workers), sampled every 50 ms."""
-
-    def __init__(self) -> None:
-        super().__init__(daemon=True)
-        self.peak, self.done = 0, threading.Event()
-
-    def run(self) -> None:
-        me = psutil.Process()
-        while not self.done.wait(0.05):
-            with contextlib.suppress(psutil.Error):
-                total = me.memory_info().rss + sum(c.memory_info().rss for c in me.children(recursive=True))
-                self.peak = max(self.peak, total)
 
 
 def main(study: Path, out: Path) -> None:
