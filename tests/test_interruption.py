@@ -124,6 +124,25 @@ def moment(trial: int, seconds: float) -> float:
     return float(np.random.default_rng(1300 + trial).uniform(0.05, 1.05)) * seconds
 
 
+def kill_then_resume(command: list[str], out: Path, tmp_path: Path, how: signal.Signals, after: float,
+                     results, whole: dict[str, bytes], started=lambda out: True) -> None:
+    """Kill `command` with `how` after `after` seconds, then rerun it with --resume. Every process is gone at
+    once; an unmarked `out` holds the whole result (`results(out) == whole`) once `started(out)`; Ctrl-C
+    leaves no temporary file; the resumed run gives the whole result and leaves nothing behind."""
+    run = Run(command, tmp_path / "killed.log")
+    time.sleep(after)
+    run.interrupt(how)
+    run.wait()
+    assert run.survivors() == []
+    if out.exists() and not (out / MARKER).exists() and started(out):
+        assert results(out) == whole, "an unmarked folder must hold a whole result"
+    if how == signal.SIGINT and out.exists():
+        assert leftovers(out) == [], "Ctrl-C must clean up at once"
+    run_to_end([*command, "--resume"], tmp_path / "resumed.log")
+    assert results(out) == whole
+    assert leftovers(out) == []
+
+
 # --- simulate: rewriting a folder that holds another scenario's results -----------------------------
 
 @pytest.fixture(scope="module")
@@ -176,22 +195,12 @@ def test_sensitivity_killed_at_a_random_moment_resumes_to_identical_results(stud
     study, whole, arrays, seconds = studied
     out = tmp_path / "out"
     command = ["sensitivity", str(study), "--out", str(out), "--chunk-runs", "64"]
-    run = Run(command, tmp_path / "killed.log")
-    time.sleep(moment(10 + trial, seconds))
-    run.interrupt(how)
-    run.wait()
-    assert run.survivors() == []
-    if out.exists() and not (out / MARKER).exists():
-        assert visible(out) == whole, "an unmarked folder must hold a whole study"
-    if how == signal.SIGINT and out.exists():
-        assert leftovers(out) == [], "Ctrl-C must clean up at once"
-    run_to_end([*command, "--resume"], tmp_path / "resumed.log")
-    assert visible(out) == whole                           # indices.csv and every table, byte for byte
+    # indices.csv and every table, byte for byte
+    kill_then_resume(command, out, tmp_path, how, moment(10 + trial, seconds), visible, whole)
     resumed = _arrays(out)
     assert resumed.keys() == arrays.keys()
     for key, value in arrays.items():
         np.testing.assert_array_equal(resumed[key], value, err_msg=key)
-    assert leftovers(out) == []
 
 
 # --- optimize: resume after the kill -----------------------------------------------------------------
@@ -226,15 +235,6 @@ def test_optimize_killed_at_a_random_moment_resumes_to_the_same_results(optimize
     study, whole, seconds = optimized
     out = tmp_path / "out"
     command = ["optimize", str(study), "--out", str(out), "--lang", "en"]
-    run = Run(command, tmp_path / "killed.log")
-    time.sleep(moment(20 + trial, seconds))
-    run.interrupt(how)
-    run.wait()
-    assert run.survivors() == []
-    if out.exists() and not (out / MARKER).exists() and (out / "pareto.csv").exists():
-        assert _results(out) == whole, "an unmarked folder must hold a whole search"
-    if how == signal.SIGINT and out.exists():
-        assert leftovers(out) == [], "Ctrl-C must clean up at once"
-    run_to_end([*command, "--resume"], tmp_path / "resumed.log")
-    assert _results(out) == whole
-    assert leftovers(out) == []
+    # the search keeps its checkpoint in `out` before any result is there
+    kill_then_resume(command, out, tmp_path, how, moment(20 + trial, seconds), _results, whole,
+                     started=lambda folder: (folder / "pareto.csv").exists())
