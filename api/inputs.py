@@ -105,10 +105,9 @@ def targets(given: Targets = None, mode: str = "extend") -> TargetSet:
     return TargetSet(rows, None, None, "given in Python")
 
 
-@cache
 def history():
     """The recorded history (calibration.observations()): the charts' dots, the actual outcomes. Read and
-    checked once per process (0.35 s a time); each caller gets its own copy."""
+    checked once per process (0.35 s a time); each caller gets its own copy to change."""
     return _history().copy()
 
 

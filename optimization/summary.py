@@ -121,8 +121,7 @@ def _reachability_section(outcome: Outcome, reach: pd.DataFrame, names: dict[int
         best = f"{row.best_p_met:.0%}" if pd.notna(row.best_p_met) else ""
         value = f"{row.best_value:.4g}" if pd.notna(row.best_value) else ""
         lines.append(f"| {row.id} | {row.year} | {row.threshold:.4g} | {value} | {best} | {package} | {cost} | "
-                     f"{row.baseline_p_met:.0%} | "
-                     f"{row.plan_p_met:.0%} | {row.flag} |")
+                     f"{row.baseline_p_met:.0%} | {row.plan_p_met:.0%} | {row.flag} |")
     history = reach[reach["flag"] == "decided by history"]
     if len(history):
         likely = int((history["baseline_p_met"] >= 0.5).sum())

@@ -110,7 +110,7 @@ def probability_at_least(series: xr.DataArray, year: int, count: int) -> xr.Data
     expected = at(series, year).clip(min=0.0)
     if count <= 0:
         return xr.ones_like(expected)
-    return xr.apply_ufunc(lambda m: gammainc(count, m), expected)
+    return xr.apply_ufunc(gammainc, count, expected)
 
 
 def margin(value: xr.DataArray, threshold: float, direction: str,
