@@ -141,16 +141,22 @@ def levers_html(scenario_list, baseline: Mapping[str, float], constants: pd.Data
 
 
 def reachability_html(table: pd.DataFrame, lang: str) -> str:
-    """The optimiser's reachability table (optimization.analysis.reachability, with `cheapest_package`)."""
+    """The optimiser's reachability table (optimization.analysis.reachability, with `cheapest_package`); the
+    best value any package reaches (central state) states an unreachable target's gap, and no package is
+    named as "reaching" a P(met) of 0."""
     text = TEXT[lang]
-    head = (f"<tr><th>ID</th><th>{text['year']}</th><th>{text['best']}</th><th>{text['cheapest']}</th>"
-            f"<th>{text['cost']}</th><th>{text['p_baseline']}</th><th>{text['p_plan']}</th><th>{text['flag']}</th></tr>")
+    head = (f"<tr><th>ID</th><th>{text['year']}</th><th>{text['threshold']}</th><th>{text['best_value']}</th>"
+            f"<th>{text['best']}</th><th>{text['cheapest']}</th><th>{text['cost']}</th><th>{text['p_baseline']}</th>"
+            f"<th>{text['p_plan']}</th><th>{text['flag']}</th></tr>")
     rows = []
     for row in table.itertuples():
         best = "" if pd.isna(row.best_p_met) else f"{row.best_p_met:.0%}"
-        cost = _number(row.cheapest_cost_expected)
-        rows.append(f"<tr><td>{html.escape(str(row.id))}</td><td>{row.year}</td><td class=\"num\">{best}</td>"
-                    f"<td>{html.escape(str(row.cheapest_package))}</td><td class=\"num\">{cost}</td>"
+        reached = row.flag != "unreachable"
+        package = html.escape(str(row.cheapest_package)) if reached and isinstance(row.cheapest_package, str) else ""
+        cost = _number(row.cheapest_cost_expected) if reached else ""
+        rows.append(f"<tr><td>{html.escape(str(row.id))}</td><td>{row.year}</td>"
+                    f"<td class=\"num\">{_number(row.threshold)}</td><td class=\"num\">{_number(row.best_value)}</td>"
+                    f"<td class=\"num\">{best}</td><td>{package}</td><td class=\"num\">{cost}</td>"
                     f"<td class=\"num\">{row.baseline_p_met:.0%}</td><td class=\"num\">{row.plan_p_met:.0%}</td>"
                     f"<td>{html.escape(text['flags'].get(row.flag, str(row.flag)))}</td></tr>")
     return f'<div class="scroll"><table class="grid">{head}{"".join(rows)}</table></div>'

@@ -18,7 +18,8 @@ TEXT = {
            "actual": "实际（数据）", "right": "模型判断正确",
            "read_actual": "“实际”列为统计数据给出的结果（目标年份不晚于数据最后一年2023年时）：按目标本身的口径计算；"
                           "所需年份缺数据时为“无法判断”，数据口径与目标不同时说明原因而不作比较。",
-           "reach": "目标可达性", "best": "最高达成概率", "cheapest": "达到该概率的最低成本组合",
+           "reach": "目标可达性", "best_value": "可达最优值",
+           "best": "最高达成概率", "cheapest": "达到该概率的最低成本组合",
            "cost": "预期成本（亿元）", "flag": "判断", "p_baseline": "基准情景", "p_plan": "规划方案",
            "flags": {"unreachable": "无法达成", "met in every case": "各种情况下均达成",
                      "decided by history": "已由历史决定", "lever-dependent": "取决于政策杠杆",
@@ -47,7 +48,8 @@ TEXT = {
                           "(2023), read with the target's own measure; where a year it needs is missing it is "
                           "not determinable, and where the data hold another statistic the reason is given "
                           "instead of a comparison.",
-           "reach": "Reachability of the targets", "best": "Best P(met)", "cheapest": "Cheapest package reaching it",
+           "reach": "Reachability of the targets", "best_value": "Best value reached",
+           "best": "Best P(met)", "cheapest": "Cheapest package reaching it",
            "cost": "Expected cost (100m yuan)", "flag": "Flag", "p_baseline": "Baseline", "p_plan": "Plan",
            "flags": {},
            "read_reach": "For each target: the best odds of meeting it (share of states of the world) that any "

@@ -244,14 +244,18 @@ def test_the_reports_reachability_table_shows_odds_and_flags_in_the_readers_lang
     from nxmfg.scenarios import report_tables as report
 
     table = pd.DataFrame({"id": ["D-sei-share", "D-cnc-key-processes"], "year": [2027, 2027],
+                          "threshold": [25.0, 70.0], "best_value": [10.83, 76.99],
                           "best_p_met": [0.0, 0.953125], "cheapest_package": ["package_001", "reach_002"],
                           "cheapest_cost_expected": [-147.9, 12.5], "baseline_p_met": [0.0, 0.03125],
                           "plan_p_met": [0.0, 0.0625], "flag": ["unreachable", "lever-dependent"]})
     chinese, english = report.reachability_html(table, "zh"), report.reachability_html(table, "en")
     assert "无法达成" in chinese and "取决于政策杠杆" in chinese and "unreachable" not in chinese
+    assert "可达最优值" in chinese and "Best value reached" in english
     assert "unreachable" in english and "lever-dependent" in english
     for page in (chinese, english):
-        assert "95%" in page and "reach_002" in page and "-148" in page and "12.5" in page
+        assert "95%" in page and "reach_002" in page and "12.5" in page
+        assert "10.8" in page and "77" in page                   # the gap of the unreachable target is stated
+        assert "package_001" not in page and "-148" not in page   # no package "reaches" a P(met) of 0
 
 
 @pytest.mark.parametrize("name", ["package_156", "package_064"])
