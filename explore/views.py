@@ -71,13 +71,14 @@ def texts(explorer: Explorer, lang: str) -> list:
         row = constants.loc[name]
         low, high = float(row["low"]), float(row["high"])
         unit = descriptions.unit(name, lang, constants)
-        labels.append(f"{name} ({unit})")
+        labels.append(f"{descriptions.title(name, lang)} ({unit}) · {name}")
         plan = explorer.plan.get(name)
         helps.append(f"{descriptions.describe(name, lang, constants)} {text['range']}: [{low:g}, {high:g}]; "
                      f"{text['baseline']} {explorer.baseline[name]:g}"
                      + (f"; {text['plan']} {plan:g}" if plan is not None else ""))
         marks.append(controls.marks(low, high, float(explorer.baseline[name]), plan, lang))
-    outlook_labels = [f"{name} ({descriptions.unit(name, lang)})" for name in EDITABLE_OUTLOOKS]
+    outlook_labels = [f"{descriptions.title(name, lang)} ({descriptions.unit(name, lang)}) · {name}"
+                      for name in EDITABLE_OUTLOOKS]
     outlook_helps = [f"{descriptions.describe(name, lang)} {text['range']}: "
                      f"[{OUTLOOK_BOUNDS[name][0]:g}, {OUTLOOK_BOUNDS[name][1]:g}]" for name in EDITABLE_OUTLOOKS]
     return [*fixed, labels, helps, marks, text["indicators"], text["load"], outlook_labels, outlook_helps]

@@ -18,7 +18,8 @@ UNITS = {
 
 @cache
 def texts() -> dict:
-    """levers.yaml: {"levers": {name: {zh, en}}, "outlooks": {name: {zh, en, unit: {zh, en}}}}."""
+    """levers.yaml: {"levers": {name: {title, zh, en}}, "outlooks": {name: {title, zh, en, unit}}}, where title
+    and unit are {zh, en}."""
     return yaml.safe_load(TEXTS.read_text(encoding="utf-8"))
 
 
@@ -32,6 +33,12 @@ def describe(name: str, lang: str = "zh", constants: pd.DataFrame | None = None)
     if entry:
         return entry[lang]
     return str(constants.at[name, "comment"]) if known else name
+
+
+def title(name: str, lang: str = "zh") -> str:
+    """The short name of lever or outlook `name` in `lang` (the .mdl name where levers.yaml has none)."""
+    entry = texts()["levers"].get(name) or texts()["outlooks"].get(name) or {}
+    return entry.get("title", {}).get(lang, name)
 
 
 def unit(name: str, lang: str = "zh", constants: pd.DataFrame | None = None) -> str:

@@ -134,7 +134,10 @@ def levers_html(scenario_list, baseline: Mapping[str, float], constants: pd.Data
         cells = "".join(f'<td class="path">{html.escape(describe_path(params[lever], lang))}</td>'
                         if lever in params else f'<td class="na">{text["unchanged"]}</td>'
                         for params in changes.values())
-        lines.append(f'<tr><td><code>{html.escape(lever)}</code></td><td class="label">'
+        named = descriptions.title(lever, lang)
+        shown = f"{html.escape(named)}<br><code>{html.escape(lever)}</code>" if named != lever else \
+            f"<code>{html.escape(lever)}</code>"
+        lines.append(f'<tr><td>{shown}</td><td class="label">'
                      f"{html.escape(description)}</td><td>{html.escape(unit)}</td>"
                      f'<td class="num">{base}</td>{cells}</tr>')
     return f'<div class="scroll"><table class="grid">{"".join(lines)}</table></div>'

@@ -218,3 +218,18 @@ def test_the_report_button_writes_what_nxmfg_compare_writes(explorer):
     undated = re.compile(r"<tr><td>Date</td><td>[^<]*</td></tr>")
     assert undated.sub("", download["content"]) == undated.sub("", expected)
     assert "more_retrofits" in download["content"] and "Actual (data)" in download["content"]
+
+
+def test_every_control_is_named_in_the_readers_language_beside_its_mdl_name(explorer):
+    """A planner reads 贷款贴息, a modeller interest_subsidy_pp: each lever's and outlook's label holds its
+    short name in the chosen language, its unit, and its .mdl name."""
+    cjk = re.compile(r"[\u4e00-\u9fff]")
+    for lang in ("zh", "en"):
+        shown = views.texts(explorer, lang)
+        lever_labels, outlook_labels = shown[-7], shown[-2]   # see views.texts
+        for name, label in [*zip(POLICY_LEVERS, lever_labels, strict=True),
+                            *zip(EDITABLE_OUTLOOKS, outlook_labels, strict=True)]:
+            assert label.endswith(f" · {name}"), label
+            short = label.removesuffix(f" · {name}")
+            assert name not in short, f"{name}: no short name in levers.yaml"
+            assert bool(cjk.search(short)) == (lang == "zh"), label
