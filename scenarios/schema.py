@@ -28,7 +28,7 @@ POLICY_LEVERS = (
     "cultivation_upgrades_per_year", "backward_capacity_elimination_rate",
     "high_tech_certification_reward", "intelligent_retrofit_firms_per_year",
     "cloud_voucher_firms_per_year", "energy_saving_investment_share",
-    "water_saving_investment_share", "solid_waste_demo_firms_per_year",
+    "water_saving_investment_share", "solid_waste_demo_firms_per_year", "extra_sci_tech_budget_share",
 )
 # Outlook values the model is defined for (lookups carry no [min,max] in the .mdl), from its equations:
 # - growth and inflation rates g enter as Factor*g: Euler keeps a factor positive while g > -1/TIME STEP;

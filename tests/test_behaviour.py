@@ -205,11 +205,11 @@ def test_dear_coal_shrinks_the_heavy_industries_and_their_energy_use(baseline_ru
 
 
 def test_without_rd_the_knowledge_stock_and_patents_decay(baseline_run):
-    """No firm takes up R&D or registers as a tech SME from 2011 and public R&D stops: knowledge and patents
-    fall year after year."""
+    """No firm takes up R&D or registers as a tech SME from 2011 and the S&T budget funds no R&D: knowledge
+    and patents fall year after year."""
     run = _engine({"rd_start_rate": _from("rd_start_rate", 0.0, 2011),
                    "tech_sme_registration_rate": _from("tech_sme_registration_rate", 0.0, 2011),
-                   "public_rd_intensity": _from("public_rd_intensity", 0.0, 2011),
+                   "budget_rd_share": _from("budget_rd_share", 0.0, 2011),
                    "rd_per_tech_sme": _from("rd_per_tech_sme", 0.0, 2011)})
     _stocks_ok(run)
     assert (run["rd_active_firms"].diff("year").sel(year=slice(2012, None)) < 0).all()
@@ -235,6 +235,7 @@ LEVER_EFFECTS = [
     ("energy_saving_investment_share", 0.30, "industry_energy_intensity_tce_per_10k_yuan", -2.0, -1, 2.0),
     ("water_saving_investment_share", 0.15, "water_per_industry_va_m3_per_10k_yuan", -5.0, 0, 0.0),
     ("solid_waste_demo_firms_per_year", 20, "industrial_solid_waste_utilization_pct", 10.0, 0, 0.0),
+    ("extra_sci_tech_budget_share", 0.004, "rd_expenditure_100m_yuan", 5.0, +1, 0.5),
 ]
 
 
@@ -285,6 +286,18 @@ def test_the_upgrade_subsidy_leverages_new_investment(lever_runs):
                        - (cost.isel(run=i) - cost.isel(run=0)).sel(year=LEVERS_FROM - 1))
     assert extra_investment > 0 and extra_cost > 0
     assert extra_investment > extra_cost, f"{extra_investment:.0f} 亿元 of investment for {extra_cost:.0f} of subsidy"
+
+
+def test_the_added_st_budget_costs_the_share_of_gdp_it_adds(lever_runs):
+    """Once ramped in (a 1-year build-up, six years before 2030), the lever's cost in a year is its share of
+    that year's nominal GDP: 0.4 % of GDP, within 2 %."""
+    i = 1 + [row[0] for row in LEVER_EFFECTS].index("extra_sci_tech_budget_share")
+    added = lever_runs["fiscal_cost_cumulative_100m_yuan"].isel(run=i) - lever_runs[
+        "fiscal_cost_cumulative_100m_yuan"].isel(run=0)
+    extra = float(added.sel(year=2030) - added.sel(year=2029))
+    gdp = lever_runs["gdp_100m_yuan"].isel(run=i)
+    expected = 0.004 * float(gdp.sel(year=slice(2029, 2030)).mean())
+    assert extra == pytest.approx(expected, rel=0.02), f"{extra:.2f} 亿元 against {expected:.2f}"
 
 
 @pytest.mark.parametrize("name", sorted(scenarios.schema.OUTLOOK_BOUNDS))
