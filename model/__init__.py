@@ -20,8 +20,10 @@ import xarray as xr
 import yaml
 from pysd.py_backend.model import Model
 
-from nxmfg.model import files
+from nxmfg.model import files, lazy_xarray
 from nxmfg.model.engine.transform import numpy_power
+
+lazy_xarray.install()   # before PySD makes its first DataArray
 
 MDL = Path(__file__).with_name("nxmfg.mdl")
 FITTED = Path(__file__).parents[1] / "calibration" / "fitted.yaml"
