@@ -65,15 +65,13 @@ def write_charts(result: Result, out: Path, lang: str, report: bool, alongside=(
 def with_baseline(result: Result) -> tuple[dict, list]:
     """The runs a result's charts draw, by scenario name, and their scenarios: the baseline (same fit and
     overrides) beside the scenario, or the scenario alone when it is the baseline or changes nothing."""
-    from nxmfg.api import inputs
-    from nxmfg.api.simulation import simulate
+    from nxmfg.api import baseline, inputs
 
     scenario = result.scenario
     if scenario.name == "baseline" or not (scenario.levers or scenario.paths):
         return {scenario.name: result.indicators}, [scenario]
-    baseline = inputs.scenario("baseline")
-    run = simulate(baseline, result.fit, result.metadata.get("overrides", {}), inputs.TargetSet([], None, None, "none"))
-    return {"baseline": run.indicators, scenario.name: result.indicators}, [baseline, scenario]
+    drawn = baseline.indicators(result.fit, result.metadata.get("overrides", {}))
+    return {"baseline": drawn, scenario.name: result.indicators}, [inputs.scenario("baseline"), scenario]
 
 
 def band(fit, names: list[str]):

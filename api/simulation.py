@@ -58,13 +58,11 @@ def run(scenario_or_path: Scenario | str | Path, params: inputs.Params = None, t
 def simulate(scenario: Scenario, fit: Fit, overrides: dict[str, float], targets: inputs.TargetSet) -> Result:
     """Run resolved inputs (see `run`): check the scenario, run the engine once, judge on `targets`."""
     from nxmfg import model, scenarios
+    from nxmfg.api import baseline
     from nxmfg.model import ensemble, indicators
     from nxmfg.scenarios import outcomes
 
-    constants = model.constants()
-    scenarios.check(scenario, constants, model.lookups())
-    baseline = constants["value"].to_dict() | fit.values | overrides
-    params = fit.values | overrides | scenario.params(baseline)
+    params = engine_inputs(scenario, fit, overrides)
     # One run with scalar inputs: the engine evaluates PySD's own expressions on Python floats, so the
     # result is PySD's (tests/test_api.py), in a fraction of PySD's time.
     runs = ensemble.run_translated(model.translated(), params, 1, workers=1, progress=False,
@@ -72,8 +70,21 @@ def simulate(scenario: Scenario, fit: Fit, overrides: dict[str, float], targets:
     variables = runs.isel(run=0, drop=True)
     results = indicators.compute(variables)
     judged = outcomes.with_actuals(scenarios.attainment(results, targets.rows), targets.rows, inputs.history())
-    return Result(scenario, results, variables, judged, metadata(scenario, fit, overrides, targets, params),
-                  list(targets.rows), fit)
+    result = Result(scenario, results, variables, judged, metadata(scenario, fit, overrides, targets, params),
+                    list(targets.rows), fit)
+    if scenario.name == "baseline" or not (scenario.levers or scenario.paths):
+        baseline.keep(result)     # drawn beside later scenarios on their charts (api/baseline.py)
+    return result
+
+
+def engine_inputs(scenario: Scenario, fit: Fit, overrides: dict[str, float]) -> dict[str, float | pd.Series]:
+    """What the engine is given for `scenario` on `fit` with `overrides` (checked against the model)."""
+    from nxmfg import model, scenarios
+
+    constants = model.constants()
+    scenarios.check(scenario, constants, model.lookups())
+    baseline = constants["value"].to_dict() | fit.values | overrides
+    return fit.values | overrides | scenario.params(baseline)
 
 
 def metadata(scenario: Scenario, fit: Fit, overrides: dict[str, float], targets: inputs.TargetSet,
@@ -90,10 +101,10 @@ def metadata(scenario: Scenario, fit: Fit, overrides: dict[str, float], targets:
     return {"model_version": model.version(), "model_file": model.MDL.name, "nxmfg_version": _nxmfg_version(),
             "scenario": scenario.name, "scenario_file": str(source), "scenario_yaml": text,
             "fit": fit.record(), "overrides": dict(overrides), "targets": targets.record(),
-            "parameters": {name: _plain(value) for name, value in params.items()}}
+            "parameters": {name: plain(value) for name, value in params.items()}}
 
 
-def _plain(value) -> float | dict[float, float]:
+def plain(value) -> float | dict[float, float]:
     """A parameter as YAML/JSON can hold it: a number, or a time path {year: value}."""
     if hasattr(value, "to_dict"):
         return {float(year): float(v) for year, v in value.to_dict().items()}
