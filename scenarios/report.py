@@ -51,10 +51,10 @@ def write_charts(runs, names, history, targets, out_dir: Path, lang: str, bands=
     targets = plots.target_rows(targets)
     names = list(dict.fromkeys([*names, *(plots.HEADLINES if headlines else [])]))
     names = [name for name in names if all(name in run for run in runs.values())]
-    drawing.draw_all([*alongside, *(partial(_chart, runs, name, history, targets, bands, lang, folder)
-                                    for name in names)])
-    if headlines:
-        plots.tile([folder / f"{name}.png" for name in plots.HEADLINES if name in names], out_dir / "headlines.png")
+    tile = partial(plots.tile, [folder / f"{name}.png" for name in plots.HEADLINES if name in names],
+                   out_dir / "headlines.png")
+    drawing.draw_all([partial(_chart, runs, name, history, targets, bands, lang, folder) for name in names],
+                     alongside=alongside, then=tile if headlines else None)
     return {name: folder / f"{name}.png" for name in names}
 
 
