@@ -55,12 +55,14 @@ def simulate(scenario_file: str, out: str | None, lang: str, report: bool, param
              targets: str | None, targets_mode: str) -> None:
     """Run SCENARIO (a scenario file, or a shipped one by name: baseline, plan, ...) and print whether the
     plans' targets are met; write results and charts."""
+    from nxmfg.api import outputs
     from nxmfg.model.files import check_writable
 
     try:
         if out is not None:
             check_writable(out)   # before any work; the default folder needs the scenario's name
-        result = nxmfg.run(scenario_file, params=params, targets=targets, targets_mode=targets_mode)
+        result = outputs.run_for_writing(lang, scenario_file, params=params, targets=targets,
+                                         targets_mode=targets_mode)
         out_dir = result.write(out or Path("out") / result.name, lang=lang, report=report)
     except _user_errors() as error:
         raise _user_error(error) from None

@@ -69,6 +69,15 @@ def style(lang: str = "zh"):
     mpl.interactive(interactive)
 
 
+def warm_up(lang: str = "zh") -> None:
+    """Find and load the fonts for `lang` by laying out one label (MissingFontError for zh without a CJK
+    font): helpers forked to draw charts afterwards start with them loaded."""
+    with style(lang):
+        figure = Figure(layout="none")
+        figure.text(0, 0, f"{WORDS[lang]['year']} 2023", fontfamily=font_families(lang))
+        FigureCanvasAgg(figure).draw()
+
+
 def save(figure: Figure, path: Path, lang: str = "zh") -> Path:
     """Write `figure` to `path` (format from the suffix) atomically, at the house style's resolution.
 
