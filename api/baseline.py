@@ -32,7 +32,7 @@ CODE = ("api", "model")               # packages whose code makes a run's indica
 def indicators(fit: Fit, overrides: dict[str, float]) -> xr.Dataset:
     """Indicators of the shipped baseline scenario run on `fit` with `overrides`: cached, or run and kept."""
     from nxmfg.api import inputs
-    from nxmfg.api.simulation import engine_inputs, plain, simulate
+    from nxmfg.api.simulation import engine_inputs, engine_run, plain
 
     scenario = inputs.scenario("baseline")
     params = engine_inputs(scenario, fit, overrides)
@@ -40,8 +40,7 @@ def indicators(fit: Fit, overrides: dict[str, float]) -> xr.Dataset:
     found = _read(path)
     if found is not None:
         return found
-    # simulate keeps the run of a scenario named baseline
-    return simulate(scenario, fit, overrides, inputs.TargetSet([], None, None, "none")).indicators
+    return engine_run(scenario, fit, overrides).indicators    # which keeps a run of the baseline
 
 
 def keep(result: Result) -> None:

@@ -9,37 +9,50 @@ from typing import TYPE_CHECKING
 from nxmfg.api.result import netcdf_attributes
 
 if TYPE_CHECKING:
+    from nxmfg.api.inputs import Params, Targets
     from nxmfg.api.result import Result
 
 
-def run_for_writing(lang: str, *args, **kwargs) -> Result:
-    """`nxmfg.run(*args, **kwargs)`, made in a forked child while this process gets ready to write the
-    result in `lang` (`prepare`): one core each, half a second sooner than one after the other. The child
-    also runs the baseline the charts draw beside the scenario, for the cache (api/baseline.py) to hold."""
+def run_for_writing(lang: str, scenario_or_path, params: Params = None, targets: Targets = None,
+                    targets_mode: str = "extend") -> Result:
+    """`nxmfg.run`, with its engine run made in a forked child while this process reads the targets and
+    gets ready to judge and write the result in `lang` (`prepare`): one core each, 0.8 s sooner than
+    one after the other. The child also runs the baseline the charts draw beside the scenario, for the
+    cache (api/baseline.py) to hold. Errors come in `nxmfg.run`'s order: the scenario's and fit's first."""
+    from nxmfg.api import inputs
+    from nxmfg.api.simulation import judge
     from nxmfg.model import background
 
-    with background.started(partial(_run_with_baseline, args, kwargs)) as pending:
-        prepare(lang)
-        return pending.result()
+    with background.started(partial(_engine_run, scenario_or_path, params)) as pending:
+        try:
+            target_set = inputs.targets(targets, targets_mode)
+            prepare(lang)
+        except Exception:
+            pending.result()        # raises the run's own error, if it has one
+            raise
+        return judge(pending.result(), target_set)
 
 
-def _run_with_baseline(args: tuple, kwargs: dict) -> Result:
-    from nxmfg.api.simulation import run
+def _engine_run(scenario_or_path, params: Params) -> Result:
+    from nxmfg.api import inputs
+    from nxmfg.api.simulation import engine_run
 
-    result = run(*args, **kwargs)
+    scenario = inputs.scenario(scenario_or_path)
+    result = engine_run(scenario, *inputs.fit_and_overrides(params))
     with_baseline(result)
     return result
 
 
 def prepare(lang: str) -> None:
-    """Load what writing a result needs before there is one: the chart modules, the fonts for `lang`
-    (MissingFontError without a CJK font for zh), the recorded history."""
+    """Load what judging and writing a result need before there is one: the chart modules, the fonts for
+    `lang` (MissingFontError without a CJK font for zh), the recorded history, the targets' measures."""
     from nxmfg.api.inputs import history
     from nxmfg.model import plots
-    from nxmfg.scenarios import report  # noqa: F401
+    from nxmfg.scenarios import measures, report  # noqa: F401
 
     plots.warm_up(lang)
     history()
+    measures.load_special_functions()
 
 
 def write_result(result: Result, out: Path, lang: str, report: bool) -> Path:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as package_version
 from pathlib import Path
@@ -57,10 +58,16 @@ def run(scenario_or_path: Scenario | str | Path, params: inputs.Params = None, t
 
 def simulate(scenario: Scenario, fit: Fit, overrides: dict[str, float], targets: inputs.TargetSet) -> Result:
     """Run resolved inputs (see `run`): check the scenario, run the engine once, judge on `targets`."""
-    from nxmfg import model, scenarios
+    return judge(engine_run(scenario, fit, overrides), targets)
+
+
+def engine_run(scenario: Scenario, fit: Fit, overrides: dict[str, float]) -> Result:
+    """The run of resolved inputs, not judged yet (no targets, an empty attainment): see `judge`."""
+    import pandas as pd
+
+    from nxmfg import model
     from nxmfg.api import baseline
     from nxmfg.model import ensemble, indicators
-    from nxmfg.scenarios import outcomes
 
     params = engine_inputs(scenario, fit, overrides)
     # One run with scalar inputs: the engine evaluates PySD's own expressions on Python floats, so the
@@ -68,13 +75,22 @@ def simulate(scenario: Scenario, fit: Fit, overrides: dict[str, float], targets:
     runs = ensemble.run_translated(model.translated(), params, 1, workers=1, progress=False,
                                    control={"final_time": scenario.final_year, "saveper": 1})
     variables = runs.isel(run=0, drop=True)
-    results = indicators.compute(variables)
-    judged = outcomes.with_actuals(scenarios.attainment(results, targets.rows), targets.rows, inputs.history())
-    result = Result(scenario, results, variables, judged, metadata(scenario, fit, overrides, targets, params),
-                    list(targets.rows), fit)
+    result = Result(scenario, indicators.compute(variables), variables, pd.DataFrame(),
+                    metadata(scenario, fit, overrides, None, params), [], fit)
     if scenario.name == "baseline" or not (scenario.levers or scenario.paths):
         baseline.keep(result)     # drawn beside later scenarios on their charts (api/baseline.py)
     return result
+
+
+def judge(result: Result, targets: inputs.TargetSet) -> Result:
+    """`result` judged on `targets`: its attainment, its targets, and their record in its metadata."""
+    from nxmfg import scenarios
+    from nxmfg.scenarios import outcomes
+
+    judged = outcomes.with_actuals(scenarios.attainment(result.indicators, targets.rows), targets.rows,
+                                   inputs.history())
+    return replace(result, attainment=judged, targets=list(targets.rows),
+                   metadata=result.metadata | {"targets": targets.record()})
 
 
 def engine_inputs(scenario: Scenario, fit: Fit, overrides: dict[str, float]) -> dict[str, float | pd.Series]:
@@ -87,9 +103,10 @@ def engine_inputs(scenario: Scenario, fit: Fit, overrides: dict[str, float]) -> 
     return fit.values | overrides | scenario.params(baseline)
 
 
-def metadata(scenario: Scenario, fit: Fit, overrides: dict[str, float], targets: inputs.TargetSet,
+def metadata(scenario: Scenario, fit: Fit, overrides: dict[str, float], targets: inputs.TargetSet | None,
              params: dict[str, float | pd.Series | xr.DataArray]) -> dict:
-    """What made a result: model and package version, scenario, fit, overrides, targets, every parameter."""
+    """What made a result: model and package version, scenario, fit, overrides, targets (None: not judged
+    yet), every parameter."""
     import yaml
 
     from nxmfg import model
@@ -100,7 +117,8 @@ def metadata(scenario: Scenario, fit: Fit, overrides: dict[str, float], targets:
                            allow_unicode=True, sort_keys=False))
     return {"model_version": model.version(), "model_file": model.MDL.name, "nxmfg_version": _nxmfg_version(),
             "scenario": scenario.name, "scenario_file": str(source), "scenario_yaml": text,
-            "fit": fit.record(), "overrides": dict(overrides), "targets": targets.record(),
+            "fit": fit.record(), "overrides": dict(overrides),
+            "targets": None if targets is None else targets.record(),
             "parameters": {name: plain(value) for name, value in params.items()}}
 
 

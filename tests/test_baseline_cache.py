@@ -24,13 +24,13 @@ def plan():
 
 
 def _runs_counted(monkeypatch) -> list:
-    """Record every scenario `simulate` runs from here on."""
-    ran, run = [], simulation.simulate
+    """Record every scenario the engine runs from here on."""
+    ran, run = [], simulation.engine_run
 
     def counted(scenario, *args):
         ran.append(scenario.name)
         return run(scenario, *args)
-    monkeypatch.setattr(simulation, "simulate", counted)
+    monkeypatch.setattr(simulation, "engine_run", counted)
     return ran
 
 
