@@ -36,7 +36,10 @@ def _exit_now(code) -> None:
     import atexit
     import os
     import sys
+    import threading
 
+    if any(t.is_alive() and not t.daemon for t in threading.enumerate() if t is not threading.main_thread()):
+        sys.exit(code)                  # Python's exit waits for such threads (the explorer's server)
     if code is not None and not isinstance(code, int):   # sys.exit("message"), as Python shows it
         print(code, file=sys.stderr)
         code = 1

@@ -176,3 +176,14 @@ def test_the_program_flushes_its_output_and_runs_exit_handlers_before_its_quick_
     bad = subprocess.run([sys.executable, "-c", code, "simulate", "no_such_scenario"], capture_output=True,
                          text=True, cwd=tmp_path)
     assert bad.returncode == 1 and "no such scenario" in bad.stderr
+
+
+def test_the_program_still_waits_for_a_thread_it_started_before_exiting(tmp_path):
+    import subprocess
+    import sys
+
+    code = ("import pathlib, sys, threading, time; from nxmfg import cli; "
+            "threading.Thread(target=lambda: (time.sleep(0.5), pathlib.Path('finished').write_text('yes'))).start(); "
+            "sys.argv[0] = 'nxmfg'; cli.main()")
+    done = subprocess.run([sys.executable, "-c", code, "--help"], capture_output=True, text=True, cwd=tmp_path)
+    assert done.returncode == 0 and (tmp_path / "finished").read_text() == "yes"
