@@ -143,11 +143,12 @@ def compare_command(files: tuple[str, ...], out: str, lang: str, ensemble: str |
                     targets: str | None, targets_mode: str) -> None:
     """Run each SCENARIO (a file, or a shipped one by name) and write one self-contained HTML report
     comparing them."""
+    from nxmfg.api.comparison import compare_for_writing
     from nxmfg.model.files import check_writable
 
     try:
         check_writable(out)   # before any run
-        comparison = nxmfg.compare(files, params=params, targets=targets, targets_mode=targets_mode)
+        comparison = compare_for_writing(files, lang, params, targets, targets_mode)
         path = comparison.write(out, lang=lang, bands=ensemble)
     except _user_errors() as error:
         raise _user_error(error) from None

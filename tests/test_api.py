@@ -239,3 +239,23 @@ def test_simulate_reports_a_bad_scenario_before_a_bad_targets_file(tmp_path):
         outputs.run_for_writing("en", "no_such_scenario", targets=bad_targets)
     with pytest.raises(ScenarioError, match=str(bad_targets)):
         outputs.run_for_writing("en", "plan", targets=bad_targets)
+
+
+def test_compare_s_forked_runs_give_what_nxmfg_compare_gives_and_the_default_band(tmp_path):
+    """`nxmfg compare` runs the engine in a child and the band here (api/comparison.compare_for_writing)."""
+    from nxmfg.api import outputs
+    from nxmfg.api.comparison import compare_for_writing
+    from nxmfg.scenarios.validation import ScenarioError
+
+    forked = compare_for_writing(["baseline", "coal_shock"], "en")
+    plain = nxmfg.compare(["baseline", "coal_shock"])
+    assert list(forked.results) == list(plain.results)
+    for name, result in plain.results.items():
+        xr.testing.assert_identical(forked.results[name].variables, result.variables)
+        pd.testing.assert_frame_equal(forked.results[name].attainment, result.attainment)
+        assert forked.results[name].metadata == result.metadata
+    xr.testing.assert_identical(forked.band, outputs.band(plain.fit, list(result.indicators.data_vars)))
+    bad_targets = tmp_path / "targets.yaml"
+    bad_targets.write_text("- id: x\n", encoding="utf-8")
+    with pytest.raises(ScenarioError, match="names must differ"):
+        compare_for_writing(["plan", "plan"], "en", targets=bad_targets)
