@@ -12,7 +12,6 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import partial
 from pathlib import Path
 
-import matplotlib.pyplot as plt
 import pandas as pd
 import xarray as xr
 
@@ -60,9 +59,9 @@ def write_charts(runs, names, history, targets, out_dir: Path, lang: str, bands=
 
 def _chart(runs, name: str, history, targets: list[dict], bands, lang: str, folder: Path) -> None:
     band = bands[name] if bands is not None and name in bands else None
-    ax = plots.plot_indicator(runs, name, history=history, targets=targets, band=band, lang=lang)
+    ax = plots.plot_indicator(runs, name, ax=plots.new_axes(lang), history=history, targets=targets, band=band,
+                              lang=lang)
     plots.save_chart(ax.figure, folder / name, lang)
-    plt.close(ax.figure)
 
 
 def _header_html(scenario_list, meta: Mapping, lang: str) -> str:
