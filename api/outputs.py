@@ -1,4 +1,5 @@
-"""Writing a Result's files: data, metadata and charts, each atomically (a crash leaves no half file)."""
+"""Writing a Result's files: data, metadata and charts, each atomically (a crash leaves no half file);
+and, for `nxmfg simulate`, running a scenario while getting ready to write it."""
 
 from __future__ import annotations
 
@@ -16,9 +17,9 @@ if TYPE_CHECKING:
 def run_for_writing(lang: str, scenario_or_path, params: Params = None, targets: Targets = None,
                     targets_mode: str = "extend") -> Result:
     """`nxmfg.run`, its inputs read and its engine run made in a forked child (model/background.py) while
-    this process gets ready to judge and write the result in `lang` (`prepare`): one core each, 0.8 s
-    sooner than one after the other. The child also runs the baseline the charts draw beside the
-    scenario, for the cache (api/baseline.py) to hold. Errors come in `nxmfg.run`'s order."""
+    this process gets ready to judge and write the result in `lang` (`prepare`): one core each, about
+    half a second sooner than one after the other. The child also runs the baseline the charts draw
+    beside the scenario, for the cache (api/baseline.py) to hold. Errors come in `nxmfg.run`'s order."""
     from nxmfg.api.simulation import judge
     from nxmfg.model import background
 
