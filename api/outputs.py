@@ -10,40 +10,39 @@ from typing import TYPE_CHECKING
 from nxmfg.api.result import netcdf_attributes
 
 if TYPE_CHECKING:
-    from nxmfg.api.inputs import Params, Targets, TargetSet
+    from nxmfg.api.inputs import Params, Targets
     from nxmfg.api.result import Result
 
 
 def run_for_writing(lang: str, scenario_or_path, params: Params = None, targets: Targets = None,
                     targets_mode: str = "extend") -> Result:
-    """`nxmfg.run`, its inputs read and its engine run made in a forked child (model/background.py) while
-    this process gets ready to judge and write the result in `lang` (`prepare`): one core each, about
-    half a second sooner than one after the other. The child also runs the baseline the charts draw
-    beside the scenario, for the cache (api/baseline.py) to hold. Errors come in `nxmfg.run`'s order."""
+    """`nxmfg.run`, with its engine run made in a forked child (model/background.py) while this process
+    reads the targets and gets ready to judge and write the result in `lang` (`prepare`): one core each,
+    about half a second sooner than one after the other. The child also runs the baseline the charts
+    draw beside the scenario, for the cache (api/baseline.py) to hold. Errors come in `nxmfg.run`'s
+    order: the scenario's and the fit's first."""
+    from nxmfg.api import inputs
     from nxmfg.api.simulation import judge
     from nxmfg.model import background
 
-    with background.started(partial(_engine_run, scenario_or_path, params, targets, targets_mode)) as pending:
+    with background.started(partial(_engine_run, scenario_or_path, params)) as pending:
         try:
+            target_set = inputs.targets(targets, targets_mode)
             prepare(lang)
         except Exception:
-            pending.result()        # raises the run's own error (a bad input), if it has one
+            pending.result()        # raises the run's own error (a bad scenario or fit), if it has one
             raise
-        result, target_set = pending.result()
-    return judge(result, target_set)
+        return judge(pending.result(), target_set)
 
 
-def _engine_run(scenario_or_path, params: Params, targets: Targets, targets_mode: str) -> tuple[Result, TargetSet]:
-    """`nxmfg.run` but the judgement: the inputs in its order, the engine run, and the baseline's."""
+def _engine_run(scenario_or_path, params: Params) -> Result:
     from nxmfg.api import inputs
     from nxmfg.api.simulation import engine_run
 
     scenario = inputs.scenario(scenario_or_path)
-    fit, overrides = inputs.fit_and_overrides(params)
-    target_set = inputs.targets(targets, targets_mode)
-    result = engine_run(scenario, fit, overrides)
+    result = engine_run(scenario, *inputs.fit_and_overrides(params))
     with_baseline(result)
-    return result, target_set
+    return result
 
 
 def prepare(lang: str) -> None:
