@@ -103,10 +103,12 @@ def _code_version() -> str:
 
 
 def _library_versions() -> dict[str, str]:
+    from importlib.metadata import version
+
     import numpy
     import pandas
-    import pysd
     import xarray
 
+    # PySD's version from its metadata: the process that draws the charts has not imported it (0.2 s)
     return {"python": sys.version, "machine": platform.machine(), "numpy": numpy.__version__,
-            "pandas": pandas.__version__, "xarray": xarray.__version__, "pysd": pysd.__version__}
+            "pandas": pandas.__version__, "xarray": xarray.__version__, "pysd": version("pysd")}
