@@ -16,7 +16,43 @@ MODE_HELP = ("extend: your targets are added to the shipped ones (a row with a s
 PARAMS_HELP = "A fit file written by `nxmfg calibrate --out DIR` (DIR/fitted.yaml), used instead of the shipped fit."
 
 
-@click.group()
+class Program(click.Group):
+    """The command group; run as the `nxmfg` program (no `args`), it ends without Python's teardown."""
+
+    def main(self, args=None, **extra):
+        if args is not None:            # called from Python (CliRunner, tests): return or raise as click does
+            return super().main(args, **extra)
+        try:
+            super().main(args, **extra)
+            code = 0
+        except SystemExit as done:
+            code = done.code
+        _exit_now(code)
+
+
+def _exit_now(code) -> None:
+    """Exit after the exit handlers and flushing the output, without freeing every object one by one:
+    after a `simulate`, Python's teardown of pandas, xarray, matplotlib and PySD takes 0.3 s."""
+    import atexit
+    import os
+    import sys
+    import threading
+
+    if any(t.is_alive() and not t.daemon for t in threading.enumerate() if t is not threading.main_thread()):
+        sys.exit(code)                  # Python's exit waits for such threads (the explorer's server)
+    if code is not None and not isinstance(code, int):   # sys.exit("message"), as Python shows it
+        print(code, file=sys.stderr)
+        code = 1
+    atexit._run_exitfuncs()             # worker pools, temporary folders, logging
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):    # a closed pipe (`nxmfg ... | head`) or stream
+            pass
+    os._exit(code or 0)
+
+
+@click.group(cls=Program)
 def main() -> None:
     """Ningxia manufacturing system-dynamics model."""
 
@@ -55,12 +91,13 @@ def simulate(scenario_file: str, out: str | None, lang: str, report: bool, param
              targets: str | None, targets_mode: str) -> None:
     """Run SCENARIO (a scenario file, or a shipped one by name: baseline, plan, ...) and print whether the
     plans' targets are met; write results and charts."""
+    from nxmfg.api import outputs
     from nxmfg.model.files import check_writable
 
     try:
         if out is not None:
             check_writable(out)   # before any work; the default folder needs the scenario's name
-        result = nxmfg.run(scenario_file, params=params, targets=targets, targets_mode=targets_mode)
+        result = outputs.run_for_writing(lang, scenario_file, params, targets, targets_mode)
         out_dir = result.write(out or Path("out") / result.name, lang=lang, report=report)
     except _user_errors() as error:
         raise _user_error(error) from None
@@ -106,11 +143,12 @@ def compare_command(files: tuple[str, ...], out: str, lang: str, ensemble: str |
                     targets: str | None, targets_mode: str) -> None:
     """Run each SCENARIO (a file, or a shipped one by name) and write one self-contained HTML report
     comparing them."""
+    from nxmfg.api.comparison import compare_for_writing
     from nxmfg.model.files import check_writable
 
     try:
         check_writable(out)   # before any run
-        comparison = nxmfg.compare(files, params=params, targets=targets, targets_mode=targets_mode)
+        comparison = compare_for_writing(files, lang, params, targets, targets_mode)
         path = comparison.write(out, lang=lang, bands=ensemble)
     except _user_errors() as error:
         raise _user_error(error) from None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -43,10 +44,51 @@ def compare(scenarios: Sequence[Scenario | str | Path], params: inputs.Params = 
         with one name; the one-line message names file and field.
     """
     from nxmfg.api.simulation import simulate
+
+    chosen = _chosen(scenarios)
+    fit, overrides = inputs.fit_and_overrides(params)
+    target_set = inputs.targets(targets, targets_mode)
+    results = {s.name: simulate(s, fit, overrides, target_set) for s in chosen}
+    return Comparison(results, fit)
+
+
+def compare_for_writing(scenarios: Sequence[Scenario | str | Path], lang: str, params: inputs.Params = None,
+                        targets: inputs.Targets = None, targets_mode: str = "extend") -> Comparison:
+    """`compare`, with the engine runs made in a forked child (model/background.py) while this process
+    reads the targets, gets ready to write in `lang` (outputs.prepare) and runs the report's default band
+    (`Comparison.band`): one core each. Errors come in `compare`'s order."""
+    from nxmfg.api import outputs
+    from nxmfg.api.simulation import judge
+    from nxmfg.model import background
+    from nxmfg.model.indicators import INDICATORS
+
+    with background.started(partial(_engine_runs, scenarios, params)) as pending:
+        try:
+            fit, _ = inputs.fit_and_overrides(params)
+            target_set = inputs.targets(targets, targets_mode)
+            outputs.prepare(lang)
+            band = outputs.band(fit, list(INDICATORS))     # the names of every run's indicators
+        except Exception:
+            pending.result()        # raises the runs' own error (a bad scenario or fit), if they have one
+            raise
+        runs = pending.result()
+    return Comparison({name: judge(run, target_set) for name, run in runs.items()}, fit, band)
+
+
+def _engine_runs(scenarios: Sequence[Scenario | str | Path], params: inputs.Params) -> dict[str, Result]:
+    from nxmfg.api.simulation import engine_run
+
+    chosen = _chosen(scenarios)
+    fit, overrides = inputs.fit_and_overrides(params)
+    return {s.name: engine_run(s, fit, overrides) for s in chosen}
+
+
+def _chosen(scenarios: Sequence[Scenario | str | Path]) -> list[Scenario]:
+    """Every scenario read and checked before any run, so that a typo is reported at once."""
     from nxmfg.scenarios.validation import ScenarioError
 
     chosen: list[Scenario] = []
-    for given in scenarios:                # every file first: a typo is reported before any run
+    for given in scenarios:
         scenario = inputs.scenario(given)
         if scenario.name in [s.name for s in chosen]:
             raise ScenarioError(scenario.source, "name", f"{scenario.name!r} is already the name of an earlier "
@@ -54,10 +96,7 @@ def compare(scenarios: Sequence[Scenario | str | Path], params: inputs.Params = 
         chosen.append(scenario)
     if not chosen:
         raise ValueError("scenarios: give at least one scenario")
-    fit, overrides = inputs.fit_and_overrides(params)
-    target_set = inputs.targets(targets, targets_mode)
-    results = {s.name: simulate(s, fit, overrides, target_set) for s in chosen}
-    return Comparison(results, fit)
+    return chosen
 
 
 @dataclass
@@ -70,10 +109,14 @@ class Comparison:
         Scenario name -> its `Result`.
     fit
         The fit every run started from.
+    band
+        The report's default band (the baseline over the fit's parameter sets), where it was run ahead
+        (`compare_for_writing`); else `write` runs it.
     """
 
     results: dict[str, Result]
     fit: Fit | None = field(default=None, repr=False)
+    band: xr.Dataset | None = field(default=None, repr=False)
 
     @property
     def attainment(self) -> pd.DataFrame:
@@ -138,7 +181,8 @@ class Comparison:
         if isinstance(bands, str | Path):
             bands = report.load_ensemble(Path(bands))
         elif bands is None:
-            bands = outputs.band(self.fit, list(next(iter(runs.values())).data_vars))
+            names = list(next(iter(runs.values())).data_vars)
+            bands = self.band if self.band is not None else outputs.band(self.fit, names)
         first = next(iter(self.results.values()))
         meta = report.report_meta([r.metadata["scenario_file"] for r in self.results.values()],
                                   first.metadata["fit"])

@@ -1,4 +1,5 @@
-"""Writing a Result's files: data, metadata and charts, each atomically (a crash leaves no half file)."""
+"""Writing a Result's files: data, metadata and charts, each atomically (a crash leaves no half file);
+and, for `nxmfg simulate`, running a scenario while getting ready to write it."""
 
 from __future__ import annotations
 
@@ -9,7 +10,51 @@ from typing import TYPE_CHECKING
 from nxmfg.api.result import netcdf_attributes
 
 if TYPE_CHECKING:
+    from nxmfg.api.inputs import Params, Targets
     from nxmfg.api.result import Result
+
+
+def run_for_writing(lang: str, scenario_or_path, params: Params = None, targets: Targets = None,
+                    targets_mode: str = "extend") -> Result:
+    """`nxmfg.run`, with its engine run made in a forked child (model/background.py) while this process
+    reads the targets and gets ready to judge and write the result in `lang` (`prepare`): one core each,
+    about half a second sooner than one after the other. The child also runs the baseline the charts
+    draw beside the scenario, for the cache (api/baseline.py) to hold. Errors come in `nxmfg.run`'s
+    order: the scenario's and the fit's first."""
+    from nxmfg.api import inputs
+    from nxmfg.api.simulation import judge
+    from nxmfg.model import background
+
+    with background.started(partial(_engine_run, scenario_or_path, params)) as pending:
+        try:
+            target_set = inputs.targets(targets, targets_mode)
+            prepare(lang)
+        except Exception:
+            pending.result()        # raises the run's own error (a bad scenario or fit), if it has one
+            raise
+        return judge(pending.result(), target_set)
+
+
+def _engine_run(scenario_or_path, params: Params) -> Result:
+    from nxmfg.api import inputs
+    from nxmfg.api.simulation import engine_run
+
+    scenario = inputs.scenario(scenario_or_path)
+    result = engine_run(scenario, *inputs.fit_and_overrides(params))
+    with_baseline(result)
+    return result
+
+
+def prepare(lang: str) -> None:
+    """Load what judging and writing a result need before there is one: the chart modules, the fonts for
+    `lang` (MissingFontError without a CJK font for zh), the recorded history, the targets' measures."""
+    from nxmfg.api.inputs import history
+    from nxmfg.model import plots
+    from nxmfg.scenarios import measures, report  # noqa: F401
+
+    plots.warm_up(lang)
+    history()
+    measures.load_special_functions()
 
 
 def write_result(result: Result, out: Path, lang: str, report: bool) -> Path:
@@ -65,15 +110,13 @@ def write_charts(result: Result, out: Path, lang: str, report: bool, alongside=(
 def with_baseline(result: Result) -> tuple[dict, list]:
     """The runs a result's charts draw, by scenario name, and their scenarios: the baseline (same fit and
     overrides) beside the scenario, or the scenario alone when it is the baseline or changes nothing."""
-    from nxmfg.api import inputs
-    from nxmfg.api.simulation import simulate
+    from nxmfg.api import baseline, inputs
 
     scenario = result.scenario
     if scenario.name == "baseline" or not (scenario.levers or scenario.paths):
         return {scenario.name: result.indicators}, [scenario]
-    baseline = inputs.scenario("baseline")
-    run = simulate(baseline, result.fit, result.metadata.get("overrides", {}), inputs.TargetSet([], None, None, "none"))
-    return {"baseline": run.indicators, scenario.name: result.indicators}, [baseline, scenario]
+    drawn = baseline.indicators(result.fit, result.metadata.get("overrides", {}))
+    return {"baseline": drawn, scenario.name: result.indicators}, [inputs.scenario("baseline"), scenario]
 
 
 def band(fit, names: list[str]):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as package_version
 from pathlib import Path
@@ -57,28 +58,55 @@ def run(scenario_or_path: Scenario | str | Path, params: inputs.Params = None, t
 
 def simulate(scenario: Scenario, fit: Fit, overrides: dict[str, float], targets: inputs.TargetSet) -> Result:
     """Run resolved inputs (see `run`): check the scenario, run the engine once, judge on `targets`."""
-    from nxmfg import model, scenarios
-    from nxmfg.model import ensemble, indicators
-    from nxmfg.scenarios import outcomes
+    return judge(engine_run(scenario, fit, overrides), targets)
 
-    constants = model.constants()
-    scenarios.check(scenario, constants, model.lookups())
-    baseline = constants["value"].to_dict() | fit.values | overrides
-    params = fit.values | overrides | scenario.params(baseline)
+
+def engine_run(scenario: Scenario, fit: Fit, overrides: dict[str, float]) -> Result:
+    """The run of resolved inputs, not judged yet (no targets, an empty attainment): see `judge`."""
+    import pandas as pd
+
+    from nxmfg import model
+    from nxmfg.api import baseline
+    from nxmfg.model import ensemble, indicators
+
+    params = engine_inputs(scenario, fit, overrides)
     # One run with scalar inputs: the engine evaluates PySD's own expressions on Python floats, so the
     # result is PySD's (tests/test_api.py), in a fraction of PySD's time.
     runs = ensemble.run_translated(model.translated(), params, 1, workers=1, progress=False,
                                    control={"final_time": scenario.final_year, "saveper": 1})
     variables = runs.isel(run=0, drop=True)
-    results = indicators.compute(variables)
-    judged = outcomes.with_actuals(scenarios.attainment(results, targets.rows), targets.rows, inputs.history())
-    return Result(scenario, results, variables, judged, metadata(scenario, fit, overrides, targets, params),
-                  list(targets.rows), fit)
+    result = Result(scenario, indicators.compute(variables), variables, pd.DataFrame(),
+                    metadata(scenario, fit, overrides, None, params), [], fit)
+    if scenario.name == "baseline" or not (scenario.levers or scenario.paths):
+        baseline.keep(result)     # drawn beside later scenarios on their charts (api/baseline.py)
+    return result
 
 
-def metadata(scenario: Scenario, fit: Fit, overrides: dict[str, float], targets: inputs.TargetSet,
+def judge(result: Result, targets: inputs.TargetSet) -> Result:
+    """`result` judged on `targets`: its attainment, its targets, and their record in its metadata."""
+    from nxmfg import scenarios
+    from nxmfg.scenarios import outcomes
+
+    judged = outcomes.with_actuals(scenarios.attainment(result.indicators, targets.rows), targets.rows,
+                                   inputs.history())
+    return replace(result, attainment=judged, targets=list(targets.rows),
+                   metadata=result.metadata | {"targets": targets.record()})
+
+
+def engine_inputs(scenario: Scenario, fit: Fit, overrides: dict[str, float]) -> dict[str, float | pd.Series]:
+    """What the engine is given for `scenario` on `fit` with `overrides` (checked against the model)."""
+    from nxmfg import model, scenarios
+
+    constants = model.constants()
+    scenarios.check(scenario, constants, model.lookups())
+    baseline = constants["value"].to_dict() | fit.values | overrides
+    return fit.values | overrides | scenario.params(baseline)
+
+
+def metadata(scenario: Scenario, fit: Fit, overrides: dict[str, float], targets: inputs.TargetSet | None,
              params: dict[str, float | pd.Series | xr.DataArray]) -> dict:
-    """What made a result: model and package version, scenario, fit, overrides, targets, every parameter."""
+    """What made a result: model and package version, scenario, fit, overrides, targets (None: not judged
+    yet), every parameter."""
     import yaml
 
     from nxmfg import model
@@ -89,11 +117,12 @@ def metadata(scenario: Scenario, fit: Fit, overrides: dict[str, float], targets:
                            allow_unicode=True, sort_keys=False))
     return {"model_version": model.version(), "model_file": model.MDL.name, "nxmfg_version": _nxmfg_version(),
             "scenario": scenario.name, "scenario_file": str(source), "scenario_yaml": text,
-            "fit": fit.record(), "overrides": dict(overrides), "targets": targets.record(),
-            "parameters": {name: _plain(value) for name, value in params.items()}}
+            "fit": fit.record(), "overrides": dict(overrides),
+            "targets": None if targets is None else targets.record(),
+            "parameters": {name: plain(value) for name, value in params.items()}}
 
 
-def _plain(value) -> float | dict[float, float]:
+def plain(value) -> float | dict[float, float]:
     """A parameter as YAML/JSON can hold it: a number, or a time path {year: value}."""
     if hasattr(value, "to_dict"):
         return {float(year): float(v) for year, v in value.to_dict().items()}

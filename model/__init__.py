@@ -1,8 +1,11 @@
 """The Ningxia manufacturing economy: load the Vensim model and run it.
 
-This is the only module that imports PySD. The .mdl is the single source of the equations; its
+This is the only module that imports PySD, and only when a model is translated or loaded (0.2 s): the
+process that draws a run's charts never needs it. The .mdl is the single source of the equations; its
 translation to Python is cached by content hash outside the repository and never committed.
 """
+
+from __future__ import annotations
 
 import hashlib
 import json
@@ -12,16 +15,20 @@ import tempfile
 import warnings
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-import pysd
 import xarray as xr
 import yaml
-from pysd.py_backend.model import Model
 
-from nxmfg.model import files
+from nxmfg.model import files, lazy_xarray
 from nxmfg.model.engine.transform import numpy_power
+
+if TYPE_CHECKING:
+    from pysd.py_backend.model import Model
+
+lazy_xarray.install()   # before PySD makes its first DataArray
 
 MDL = Path(__file__).with_name("nxmfg.mdl")
 FITTED = Path(__file__).parents[1] / "calibration" / "fitted.yaml"
@@ -43,6 +50,8 @@ def translated() -> Path:
     """
     py_file = CACHE / f"{version()}-numpy-power" / "nxmfg.py"
     if not py_file.exists():
+        import pysd
+
         work = Path(tempfile.mkdtemp(dir=CACHE.parent if CACHE.parent.exists() else None))
         try:
             pysd.read_vensim(shutil.copy(MDL, work / "nxmfg.mdl"))  # writes nxmfg.py beside its input
@@ -57,6 +66,8 @@ def translated() -> Path:
 
 def load() -> Model:
     """A fresh PySD model of the current .mdl."""
+    import pysd
+
     return pysd.load(translated())
 
 

@@ -8,30 +8,66 @@ drawn here one after another. A chart a helper did not finish is drawn here afte
 surfaces in this process.
 """
 
+import gc
 import multiprocessing
 import os
 import sys
 import threading
+import time
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from functools import partial
 
 MAX_HELPERS = 3   # beyond four processes the charts are too few to share
+Task = Callable[[], object]
 
 
-def draw_all(tasks: Sequence[Callable[[], object]], helpers: int | None = None) -> None:
-    """Call every task once (each draws and saves one chart), spread over the machine's cores."""
-    helpers = _helpers(len(tasks)) if helpers is None else helpers
+def draw_all(tasks: Sequence[Task], helpers: int | None = None, alongside: Sequence[Task] = (),
+             then: Task | None = None) -> None:
+    """Call every task once (each draws and saves one chart), spread over the machine's cores.
+
+    alongside: other calls, taken once the tasks are. then: a call made here once every task is done
+    (the charts' tile, say); meanwhile the helpers alone take the `alongside` calls, so that it runs
+    beside them rather than after them.
+    """
+    work = [*tasks, *alongside]
+    helpers = _helpers(len(work)) if helpers is None else helpers
     if helpers < 1:
-        for task in tasks:
+        for task in work:
             task()
+        if then is not None:
+            then()
         return
+    with heap_frozen():
+        _share_out(work, len(tasks), helpers, then)
+
+
+@contextmanager
+def heap_frozen() -> Iterator[None]:
+    """Leave the objects made so far out of Python's cyclic garbage collection while the block runs.
+
+    Forked helpers then never walk the objects they inherit (collections cost a `simulate` 0.2 s a
+    process, and each walk copies the pages it touches), nor does this process walk them while it
+    draws. Afterwards they are collected as before. An outer block's freeze is left to it.
+    """
+    if gc.get_freeze_count():
+        yield
+        return
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
+def _share_out(work: list[Task], charts: int, helpers: int, then: Task | None) -> None:
     context = multiprocessing.get_context("fork")
     lock = context.Lock()
     cursor = context.Value("i", 0, lock=False)      # next task to take, guarded by `lock`
-    done = context.Array("b", len(tasks), lock=False)
-    work = partial(_take, tasks, lock, cursor, done)
-    processes = [context.Process(target=work, daemon=True) for _ in range(helpers)]
+    done = context.Array("b", len(work), lock=False)   # 1: done, -1: a helper failed on it
+    processes = [context.Process(target=partial(_take, work, lock, cursor, done), daemon=True)
+                 for _ in range(helpers)]
     with warnings.catch_warnings():
         # Python >= 3.12 warns on fork while threads run (numpy's BLAS pool, idle here): the helpers
         # only draw with matplotlib and exit.
@@ -39,43 +75,66 @@ def draw_all(tasks: Sequence[Callable[[], object]], helpers: int | None = None) 
         for process in processes:
             process.start()
     try:
-        _take(tasks, lock, cursor, done, quiet=False)
+        _take(work, lock, cursor, done, quiet=False, stop=len(work) if then is None else charts)
+        if then is not None:
+            _wait(done, charts, processes)
+            _redo(work[:charts], done)
+            then()
     finally:
         for process in processes:
             process.join()
-    for index, task in enumerate(tasks):
-        if not done[index]:        # a helper failed on it: draw it here, where the error is seen
-            task()
+    _redo(work, done)
 
 
-def _take(tasks, lock, cursor, done, quiet: bool = True) -> None:
+def _take(tasks, lock, cursor, done, quiet: bool = True, stop: int | None = None) -> None:
+    stop = len(tasks) if stop is None else stop
     while True:
         with lock:
             index = cursor.value
+            if index >= stop:
+                return
             cursor.value += 1
-        if index >= len(tasks):
-            return
         try:
             tasks[index]()
         except BaseException:
             if not quiet:
                 raise
-            return                 # the parent redraws it and shows the error
+            done[index] = -1
+            return                 # the parent redoes it and shows the error
         done[index] = 1
 
 
+def _wait(done, count: int, processes) -> None:
+    """Until the first `count` tasks are done or given up, or no helper is left to finish them."""
+    while any(done[i] == 0 for i in range(count)) and any(p.is_alive() for p in processes):
+        time.sleep(0.005)
+
+
+def _redo(tasks: Sequence[Task], done) -> None:
+    """Tasks a helper did not finish, done here, where an error is seen."""
+    for index, task in enumerate(tasks):
+        if done[index] != 1:
+            task()
+            done[index] = 1
+
+
 def _helpers(count: int) -> int:
+    if count < 2 or not fork_is_safe():
+        return 0
+    return max(0, min(len(os.sched_getaffinity(0)) - 1, count - 1, MAX_HELPERS))
+
+
+def fork_is_safe() -> bool:
+    """Whether a forked helper would start at once and run beside this process: Linux, two cores or more,
+    and no other thread (see other_threads)."""
     # Fork only a single-threaded process: another Python thread (Jupyter's I/O threads, a process
     # pool's manager) may hold a lock at the fork that the helper would then wait on for ever. tqdm's
     # monitor, left by any progress bar, is the exception: the lock it takes is tqdm's, which a helper
     # that only draws never asks for.
-    if sys.platform != "linux" or count < 2 or other_threads():
-        return 0
-    cores = len(os.sched_getaffinity(0))
-    return max(0, min(cores - 1, count - 1, MAX_HELPERS))
+    return sys.platform == "linux" and len(os.sched_getaffinity(0)) > 1 and not other_threads()
 
 
 def other_threads() -> list[threading.Thread]:
-    """Threads besides the main one that forbid a fork; tqdm's monitor does not (see _helpers)."""
+    """Threads besides the main one that forbid a fork; tqdm's monitor does not (see fork_is_safe)."""
     return [t for t in threading.enumerate()
             if t is not threading.main_thread() and type(t).__name__ != "TMonitor"]

@@ -10,7 +10,6 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import matplotlib as mpl
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import xarray as xr
@@ -69,6 +68,24 @@ def style(lang: str = "zh"):
     mpl.interactive(interactive)
 
 
+def new_axes(lang: str = "zh") -> Axes:
+    """Axes on a new figure in the house style, for drawing to files: Agg, without pyplot (0.1 s of
+    import) and its figure manager."""
+    with style(lang):
+        figure = Figure()
+        FigureCanvasAgg(figure)
+        return figure.add_subplot()
+
+
+def warm_up(lang: str = "zh") -> None:
+    """Find and load the fonts for `lang` by laying out one label (MissingFontError for zh without a CJK
+    font): helpers forked to draw charts afterwards start with them loaded."""
+    with style(lang):
+        figure = Figure(layout="none")
+        figure.text(0, 0, f"{WORDS[lang]['year']} 2023", fontfamily=font_families(lang))
+        FigureCanvasAgg(figure).draw()
+
+
 def save(figure: Figure, path: Path, lang: str = "zh") -> Path:
     """Write `figure` to `path` (format from the suffix) atomically, at the house style's resolution.
 
@@ -125,8 +142,8 @@ def tile(pictures: Sequence[Path], path: Path, columns: int = 2) -> Path:
 def colours(n: int) -> list:
     """Distinct colours for n scenarios: tab10 up to 10, evenly spaced viridis beyond."""
     if n <= 10:
-        return [plt.get_cmap("tab10")(i) for i in range(n)]
-    return [plt.get_cmap("viridis")(x) for x in np.linspace(0, 0.95, n)]
+        return [mpl.colormaps["tab10"](i) for i in range(n)]
+    return [mpl.colormaps["viridis"](x) for x in np.linspace(0, 0.95, n)]
 
 
 def indicator_label(name: str, lang: str = "zh") -> tuple[str, str]:
@@ -263,10 +280,13 @@ def plot_indicator(runs: Mapping[str, xr.Dataset], name: str, ax: Axes | None = 
     """One line per scenario for indicator `name`, with history dots, target markers and a band.
 
     A run with a `run` dim (an ensemble) is drawn as its median with a shaded 5-95 % range.
-    Without `ax`, draws on a new figure in the house style.
+    Without `ax`, draws on a new pyplot figure in the house style (shown in a notebook).
     """
     with style(lang):       # the title, legend and text take their look from rcParams when made
-        ax = plt.figure().add_subplot() if ax is None else ax
+        if ax is None:
+            import matplotlib.pyplot as plt
+
+            ax = plt.figure().add_subplot()
         _draw_indicator(runs, name, ax, history, targets, band, lang, legend)
     return ax
 
@@ -321,6 +341,8 @@ def plot_headlines(runs: Mapping[str, xr.Dataset], names: Iterable[str] = HEADLI
     targets = [row for row in target_rows(targets) if row.get("indicator") in names]
     shown_history = history is not None and history["indicator"].isin(names).any()
     nrows = -(-len(names) // ncols)
+    import matplotlib.pyplot as plt
+
     with style(lang):
         figure, axes = plt.subplots(nrows, ncols, figsize=(6.2 * ncols, 3.4 * nrows), squeeze=False,
                                     layout="constrained")

@@ -99,6 +99,11 @@ def every_year(series: xr.DataArray, year: int, from_year: int, direction: str,
     return window.isel(year=worst, drop=True)
 
 
+def load_special_functions() -> None:
+    """Import scipy.special (0.2 s) before the first count target needs it, e.g. while a run goes on."""
+    import scipy.special  # noqa: F401
+
+
 def probability_at_least(series: xr.DataArray, year: int, count: int) -> xr.DataArray:
     """P(N >= count) in `year` for a Poisson number N with the indicator's expected value [0-1].
 

@@ -12,7 +12,6 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import partial
 from pathlib import Path
 
-import matplotlib.pyplot as plt
 import pandas as pd
 import xarray as xr
 
@@ -51,18 +50,18 @@ def write_charts(runs, names, history, targets, out_dir: Path, lang: str, bands=
     targets = plots.target_rows(targets)
     names = list(dict.fromkeys([*names, *(plots.HEADLINES if headlines else [])]))
     names = [name for name in names if all(name in run for run in runs.values())]
-    drawing.draw_all([*alongside, *(partial(_chart, runs, name, history, targets, bands, lang, folder)
-                                    for name in names)])
-    if headlines:
-        plots.tile([folder / f"{name}.png" for name in plots.HEADLINES if name in names], out_dir / "headlines.png")
+    tile = partial(plots.tile, [folder / f"{name}.png" for name in plots.HEADLINES if name in names],
+                   out_dir / "headlines.png")
+    drawing.draw_all([partial(_chart, runs, name, history, targets, bands, lang, folder) for name in names],
+                     alongside=alongside, then=tile if headlines else None)
     return {name: folder / f"{name}.png" for name in names}
 
 
 def _chart(runs, name: str, history, targets: list[dict], bands, lang: str, folder: Path) -> None:
     band = bands[name] if bands is not None and name in bands else None
-    ax = plots.plot_indicator(runs, name, history=history, targets=targets, band=band, lang=lang)
+    ax = plots.plot_indicator(runs, name, ax=plots.new_axes(lang), history=history, targets=targets, band=band,
+                              lang=lang)
     plots.save_chart(ax.figure, folder / name, lang)
-    plt.close(ax.figure)
 
 
 def _header_html(scenario_list, meta: Mapping, lang: str) -> str:

@@ -215,3 +215,47 @@ def test_a_sensitivity_study_without_a_folder_keeps_nothing_until_written(tmp_pa
     out = result.write(tmp_path / "out")
     assert {"samples.npz", "metadata.json", "indices.csv", "summary.md"} <= {p.name for p in out.iterdir()}
     assert (out / "indices.csv").read_text() == result.indices.to_csv(index=False)
+
+
+def test_simulate_s_forked_run_gives_what_nxmfg_run_gives(plan):
+    """`nxmfg simulate` runs the engine in a child and judges here (api/outputs.run_for_writing)."""
+    from nxmfg.api import outputs
+
+    forked = outputs.run_for_writing("en", "scenarios/plan.yaml")
+    xr.testing.assert_identical(forked.indicators, plan.indicators)
+    xr.testing.assert_identical(forked.variables, plan.variables)
+    pd.testing.assert_frame_equal(forked.attainment, plan.attainment)
+    assert forked.metadata == plan.metadata and list(forked.metadata) == list(plan.metadata)
+    assert forked.targets == plan.targets and forked.fit == plan.fit
+
+
+def test_simulate_reports_a_bad_scenario_before_a_bad_targets_file(tmp_path):
+    from nxmfg.api import outputs
+    from nxmfg.scenarios.validation import ScenarioError
+
+    bad_targets = tmp_path / "targets.yaml"
+    bad_targets.write_text("- id: x\n", encoding="utf-8")
+    with pytest.raises(ScenarioError, match="no such scenario"):
+        outputs.run_for_writing("en", "no_such_scenario", targets=bad_targets)
+    with pytest.raises(ScenarioError, match=str(bad_targets)):
+        outputs.run_for_writing("en", "plan", targets=bad_targets)
+
+
+def test_compare_s_forked_runs_give_what_nxmfg_compare_gives_and_the_default_band(tmp_path):
+    """`nxmfg compare` runs the engine in a child and the band here (api/comparison.compare_for_writing)."""
+    from nxmfg.api import outputs
+    from nxmfg.api.comparison import compare_for_writing
+    from nxmfg.scenarios.validation import ScenarioError
+
+    forked = compare_for_writing(["baseline", "coal_shock"], "en")
+    plain = nxmfg.compare(["baseline", "coal_shock"])
+    assert list(forked.results) == list(plain.results)
+    for name, result in plain.results.items():
+        xr.testing.assert_identical(forked.results[name].variables, result.variables)
+        pd.testing.assert_frame_equal(forked.results[name].attainment, result.attainment)
+        assert forked.results[name].metadata == result.metadata
+    xr.testing.assert_identical(forked.band, outputs.band(plain.fit, list(result.indicators.data_vars)))
+    bad_targets = tmp_path / "targets.yaml"
+    bad_targets.write_text("- id: x\n", encoding="utf-8")
+    with pytest.raises(ScenarioError, match="names must differ"):
+        compare_for_writing(["plan", "plan"], "en", targets=bad_targets)

@@ -160,3 +160,30 @@ def test_a_run_that_ends_before_every_target_year_does_not_call_them_missed(tmp_
     # The model's own verdict column: every target n/a (the `actual` column may still say what the data show).
     attainment = pd.read_csv(tmp_path / "out" / "attainment.csv")
     assert attainment["met"].isna().all(), attainment.loc[attainment["met"].notna(), ["id", "met"]]
+
+
+def test_the_program_flushes_its_output_and_runs_exit_handlers_before_its_quick_exit(tmp_path):
+    """Run as a program, `nxmfg` ends with os._exit (no teardown of every object): output and exit
+    handlers must not be lost, and exit codes must stay."""
+    import subprocess
+    import sys
+
+    code = ("import atexit, pathlib, sys; from nxmfg import cli; "
+            "atexit.register(pathlib.Path('handled').write_text, 'yes'); sys.argv[0] = 'nxmfg'; cli.main()")
+    done = subprocess.run([sys.executable, "-c", code, "--help"], capture_output=True, text=True, cwd=tmp_path)
+    assert done.returncode == 0 and "simulate" in done.stdout
+    assert (tmp_path / "handled").read_text() == "yes"
+    bad = subprocess.run([sys.executable, "-c", code, "simulate", "no_such_scenario"], capture_output=True,
+                         text=True, cwd=tmp_path)
+    assert bad.returncode == 1 and "no such scenario" in bad.stderr
+
+
+def test_the_program_still_waits_for_a_thread_it_started_before_exiting(tmp_path):
+    import subprocess
+    import sys
+
+    code = ("import pathlib, sys, threading, time; from nxmfg import cli; "
+            "threading.Thread(target=lambda: (time.sleep(0.5), pathlib.Path('finished').write_text('yes'))).start(); "
+            "sys.argv[0] = 'nxmfg'; cli.main()")
+    done = subprocess.run([sys.executable, "-c", code, "--help"], capture_output=True, text=True, cwd=tmp_path)
+    assert done.returncode == 0 and (tmp_path / "finished").read_text() == "yes"

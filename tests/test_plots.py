@@ -225,6 +225,36 @@ def test_a_task_a_helper_fails_on_is_done_here_and_an_error_here_is_raised(tmp_p
 
 
 
+def _then(folder: Path, count: int) -> None:
+    """The tile: every chart is there when it starts."""
+    assert len(list(folder.glob("done.*"))) == count
+    (folder / f"then.{os.getpid()}").write_text("")
+
+
+@pytest.mark.parametrize("fail_in_helper", [False, True])
+def test_the_tile_is_made_here_after_every_chart_while_a_helper_writes_the_data(tmp_path, fail_in_helper):
+    from nxmfg.model import drawing
+
+    parent = os.getpid()
+    data = partial(_record, tmp_path / "data", 0, parent, False)
+    (tmp_path / "data").mkdir()
+    drawing.draw_all([partial(_record, tmp_path, i, parent, fail_in_helper) for i in range(6)], helpers=1,
+                     alongside=[data], then=partial(_then, tmp_path, 6))
+    assert [p.name for p in tmp_path.glob("then.*")] == [f"then.{parent}"]
+    (written,) = (tmp_path / "data").glob("done.*")
+    if not fail_in_helper:       # a failed helper has stopped: this process writes the data afterwards
+        assert written.name != f"done.0.{parent}", "a helper writes the data while this process tiles"
+
+
+def test_without_helpers_the_tile_comes_after_the_charts_and_the_data(tmp_path):
+    from nxmfg.model import drawing
+
+    order = []
+    drawing.draw_all([partial(order.append, "chart")], helpers=0, alongside=[partial(order.append, "data")],
+                     then=partial(order.append, "tile"))
+    assert order == ["chart", "data", "tile"]
+
+
 def test_charts_are_shared_out_after_a_progress_bar_but_not_beside_another_thread():
     """tqdm's monitor thread, left by any progress bar (an engine run shows one), does not stop the helpers
     (it cost `simulate` its second core); any other thread does, since it might hold a lock at the fork."""
@@ -248,3 +278,19 @@ def test_charts_are_shared_out_after_a_progress_bar_but_not_beside_another_threa
     finally:
         stop.set()
         other.join()
+
+
+def test_objects_are_left_out_of_garbage_collection_only_while_charts_are_shared_out():
+    """drawing.heap_frozen: helpers never walk what they inherit; afterwards everything is collected again."""
+    import gc
+
+    from nxmfg.model import drawing
+
+    seen = []
+    with drawing.heap_frozen():
+        frozen = gc.get_freeze_count()
+        with drawing.heap_frozen():                      # an inner block leaves the outer freeze alone
+            seen.append(gc.get_freeze_count() == frozen)
+        seen.append(gc.get_freeze_count() == frozen)
+    drawing.draw_all([lambda: seen.append(gc.get_freeze_count() > 0)] * 2, helpers=1)
+    assert frozen > 0 and seen[:2] == [True, True] and gc.get_freeze_count() == 0

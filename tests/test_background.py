@@ -1,0 +1,46 @@
+"""A call made in a forked child while this process works on (model/background.py)."""
+
+import os
+import time
+
+import pytest
+
+from nxmfg.model import background, drawing
+
+forking = pytest.mark.skipif(not drawing.fork_is_safe(), reason="needs fork on two cores")
+
+
+@forking
+def test_the_call_is_made_in_a_child_and_its_value_comes_back():
+    with background.started(lambda: (os.getpid(), {"value": [1.5, float("nan")]})) as pending:
+        pid, value = pending.result()
+    assert pid != os.getpid()
+    assert value["value"][0] == 1.5 and value["value"][1] != value["value"][1]
+
+
+@forking
+def test_a_call_that_fails_in_the_child_is_made_again_here_and_raises_here():
+    calls = []
+
+    def fails():
+        calls.append(os.getpid())     # the child's append is not seen here
+        raise ValueError("scenario.yaml: levers.x: no such lever")
+
+    with pytest.raises(ValueError, match="no such lever"), background.started(fails) as pending:
+        pending.result()
+    assert calls == [os.getpid()]
+
+
+@forking
+def test_leaving_the_block_by_an_error_stops_the_child():
+    with pytest.raises(KeyboardInterrupt), background.started(lambda: time.sleep(60)) as pending:
+        child = pending._pid
+        raise KeyboardInterrupt
+    with pytest.raises(ChildProcessError):
+        os.waitpid(child, os.WNOHANG)     # stopped and reaped
+
+
+def test_where_a_fork_is_not_safe_the_call_is_made_here(monkeypatch):
+    monkeypatch.setattr(drawing, "fork_is_safe", lambda: False)
+    with background.started(os.getpid) as pending:
+        assert pending.result() == os.getpid()
