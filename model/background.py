@@ -57,14 +57,12 @@ class Pending:
 
 @contextlib.contextmanager
 def started(call: Callable[[], Any]) -> Iterator[Pending]:
-    """Start `call` in a child; on leaving the block by an error, the child is stopped. Both processes
-    leave the objects made before out of garbage collection meanwhile (drawing.heap_frozen)."""
-    with drawing.heap_frozen():
-        pending = Pending(call)
-        try:
-            yield pending
-        finally:
-            pending.cancel()
+    """Start `call` in a child; on leaving the block by an error, the child is stopped."""
+    pending = Pending(call)
+    try:
+        yield pending
+    finally:
+        pending.cancel()
 
 
 def _answer(call: Callable[[], Any], writer: int) -> None:

@@ -8,15 +8,13 @@ drawn here one after another. A chart a helper did not finish is drawn here afte
 surfaces in this process.
 """
 
-import gc
 import multiprocessing
 import os
 import sys
 import threading
 import time
 import warnings
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from functools import partial
 
 MAX_HELPERS = 3   # beyond four processes the charts are too few to share
@@ -39,29 +37,6 @@ def draw_all(tasks: Sequence[Task], helpers: int | None = None, alongside: Seque
         if then is not None:
             then()
         return
-    with heap_frozen():
-        _share_out(work, len(tasks), helpers, then)
-
-
-@contextmanager
-def heap_frozen() -> Iterator[None]:
-    """Leave the objects made so far out of Python's cyclic garbage collection while the block runs.
-
-    Forked helpers then never walk the objects they inherit (collections cost a `simulate` 0.2 s a
-    process, and each walk copies the pages it touches), nor does this process walk them while it
-    draws. Afterwards they are collected as before. An outer block's freeze is left to it.
-    """
-    if gc.get_freeze_count():
-        yield
-        return
-    gc.freeze()
-    try:
-        yield
-    finally:
-        gc.unfreeze()
-
-
-def _share_out(work: list[Task], charts: int, helpers: int, then: Task | None) -> None:
     context = multiprocessing.get_context("fork")
     lock = context.Lock()
     cursor = context.Value("i", 0, lock=False)      # next task to take, guarded by `lock`
@@ -75,10 +50,10 @@ def _share_out(work: list[Task], charts: int, helpers: int, then: Task | None) -
         for process in processes:
             process.start()
     try:
-        _take(work, lock, cursor, done, quiet=False, stop=len(work) if then is None else charts)
+        _take(work, lock, cursor, done, quiet=False, stop=len(work) if then is None else len(tasks))
         if then is not None:
-            _wait(done, charts, processes)
-            _redo(work[:charts], done)
+            _wait(done, len(tasks), processes)
+            _redo(work[:len(tasks)], done)
             then()
     finally:
         for process in processes:

@@ -278,19 +278,3 @@ def test_charts_are_shared_out_after_a_progress_bar_but_not_beside_another_threa
     finally:
         stop.set()
         other.join()
-
-
-def test_objects_are_left_out_of_garbage_collection_only_while_charts_are_shared_out():
-    """drawing.heap_frozen: helpers never walk what they inherit; afterwards everything is collected again."""
-    import gc
-
-    from nxmfg.model import drawing
-
-    seen = []
-    with drawing.heap_frozen():
-        frozen = gc.get_freeze_count()
-        with drawing.heap_frozen():                      # an inner block leaves the outer freeze alone
-            seen.append(gc.get_freeze_count() == frozen)
-        seen.append(gc.get_freeze_count() == frozen)
-    drawing.draw_all([lambda: seen.append(gc.get_freeze_count() > 0)] * 2, helpers=1)
-    assert frozen > 0 and seen[:2] == [True, True] and gc.get_freeze_count() == 0
