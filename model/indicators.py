@@ -308,7 +308,7 @@ def rd_intensity_pct(run):
 @indicator("%", "规上工业企业研发投入强度", "Above-scale industry R&D intensity (of revenue)")
 def above_scale_industry_rd_intensity_pct(run):
     """R&D of above-scale industrial firms over their operating revenue."""
-    return 100 * run["above_scale_rd_intensity"]
+    return 100 * run["above_scale_rd_share_of_revenue"]
 
 
 @indicator("家", "有研发活动的规上工业企业数", "Above-scale firms with R&D activity")

@@ -40,8 +40,6 @@ LOOPS = (
          {"knowledge_elasticity": 0.0}, "gdp_real"),
     Loop("R3", "R", "adopters -> word of mouth -> adoption -> adopters (each digital technology)",
          {"diffusion_imitation": 0.0}, "digital_maturity"),
-    Loop("B5", "B", "windfall margin -> costs catch up -> margin back to normal",
-         {"cost_adjustment_time": FOREVER}, "profit_margin"),
 )
 
 

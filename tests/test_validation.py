@@ -39,23 +39,20 @@ EVENTS = {  # flows of discrete events: the year they fall in is partly administ
 # fails). Measured on the committed fit; the closing note of issue 9 reports them.
 MISSES = {
     "above_scale_industry_rd_expenditure_100m_yuan": (
-        "2012 (14.4 亿元, the model 19 % below) and the +27 % of 2018 are steeper than the take-up of R&D "
+        "2012 (14.4 亿元, the model 24 % below) and the +27 % of 2018 are steeper than the take-up of R&D "
         "explains", "mape_pct", 8.0),
     "above_scale_industry_valid_invention_patents_10k": (
         "the stock's yearly growth swings from +9 % (2021) to +32 % (2023) with grants that the model smooths",
-        "mape_pct", 7.0),
+        "mape_pct", 6.5),
     "high_tech_firms_count": (
         "the certified stock rose by more in 2022-2023 than the first certifications in the data allow "
         "(2022's count is dated approximately, data README caveat 7)", "mape_pct", 9.0),
-    "industry_va_100m_yuan": (
-        "2023 (+1 % nominal on +12 % real above-scale growth) needs a 2023 coal price; the BSPI series in the "
-        "data ends in 2022", "mape_pct", 7.0),
     "above_scale_industry_va_growth_pct": (
         "2023's 12.4 %, new-energy and coal-chemical plants coming on stream, is beyond the model's "
-        "demand-led 5.6 %", "rmse", 3.5),
+        "demand-led 6.2 %", "rmse", 3.5),
     "tech_upgrade_investment_growth_pct": (
         "three single years of nominal growth of one investment category, which swings by 10 pp a year",
-        "rmse", 6.0),
+        "rmse", 5.0),
     "energy_intensity_gdp_change_pct": (
         "five years that swing between -5 % and +4.6 %, two of them approximate or mislabelled (data README "
         "caveats 5, 6): no smooth model follows them; its bias is held instead", "bias_pp", 2.0),
