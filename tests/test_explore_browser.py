@@ -253,14 +253,16 @@ def test_the_page_renders_chinese_with_a_cjk_font(server, browser):
 
 
 def choose(page, dropdown: str, option: str) -> None:
-    """Open a Dash dropdown, type, and click the option once it is listed (the menu may take a moment to
-    open while the page redraws: a second click opens it then)."""
+    """Open a Dash dropdown, fill its search box and click the option once it is listed. The page may
+    redraw while the menu opens, which closes it or drops typed keys (the search box is React's): the
+    search text is therefore filled at once, not typed key by key, and the whole step tried again."""
     listed = page.locator("[role=option].dash-dropdown-option").filter(has_text=option).first
-    for _ in range(3):
-        page.click(dropdown)
-        page.keyboard.type(option)
+    for _ in range(5):
+        if page.get_attribute(dropdown, "data-state") != "open":
+            page.click(dropdown)
         try:
-            listed.click(timeout=10_000)
+            page.locator(".dash-dropdown-search").fill(option, timeout=5_000)
+            listed.click(timeout=5_000)
             break
         except playwright_api.TimeoutError:
             page.keyboard.press("Escape")
