@@ -62,16 +62,13 @@ def compare_for_writing(scenarios: Sequence[Scenario | str | Path], lang: str, p
     from nxmfg.model import background
     from nxmfg.model.indicators import INDICATORS
 
-    with background.started(partial(_engine_runs, scenarios, params)) as pending:
-        try:
-            fit, _ = inputs.fit_and_overrides(params)
-            target_set = inputs.targets(targets, targets_mode)
-            outputs.prepare(lang)
-            band = outputs.band(fit, list(INDICATORS))     # the names of every run's indicators
-        except Exception:
-            pending.result()        # raises the runs' own error (a bad scenario or fit), if they have one
-            raise
-        runs = pending.result()
+    def here():
+        fit, _ = inputs.fit_and_overrides(params)
+        target_set = inputs.targets(targets, targets_mode)
+        outputs.prepare(lang)
+        return fit, target_set, outputs.band(fit, list(INDICATORS))     # the names of every run's indicators
+
+    runs, (fit, target_set, band) = background.alongside(partial(_engine_runs, scenarios, params), here)
     return Comparison({name: judge(run, target_set) for name, run in runs.items()}, fit, band)
 
 

@@ -25,14 +25,13 @@ def run_for_writing(lang: str, scenario_or_path, params: Params = None, targets:
     from nxmfg.api.simulation import judge
     from nxmfg.model import background
 
-    with background.started(partial(_engine_run, scenario_or_path, params)) as pending:
-        try:
-            target_set = inputs.targets(targets, targets_mode)
-            prepare(lang)
-        except Exception:
-            pending.result()        # raises the run's own error (a bad scenario or fit), if it has one
-            raise
-        return judge(pending.result(), target_set)
+    def here():
+        target_set = inputs.targets(targets, targets_mode)
+        prepare(lang)
+        return target_set
+
+    result, target_set = background.alongside(partial(_engine_run, scenario_or_path, params), here)
+    return judge(result, target_set)
 
 
 def _engine_run(scenario_or_path, params: Params) -> Result:

@@ -65,6 +65,18 @@ def started(call: Callable[[], Any]) -> Iterator[Pending]:
         pending.cancel()
 
 
+def alongside(call: Callable[[], Any], here: Callable[[], Any]) -> tuple[Any, Any]:
+    """`call` in a child while `here` runs in this process; both values. Should `here` fail, the call's
+    own error (a bad input to it) is raised first, as if the two had run one after the other."""
+    with started(call) as pending:
+        try:
+            mine = here()
+        except Exception:
+            pending.result()
+            raise
+        return pending.result(), mine
+
+
 def _answer(call: Callable[[], Any], writer: int) -> None:
     code = 1
     try:

@@ -44,3 +44,20 @@ def test_where_a_fork_is_not_safe_the_call_is_made_here(monkeypatch):
     monkeypatch.setattr(drawing, "fork_is_safe", lambda: False)
     with background.started(os.getpid) as pending:
         assert pending.result() == os.getpid()
+
+
+@forking
+def test_alongside_gives_both_values_and_the_calls_error_before_this_sides():
+    assert background.alongside(os.getpid, os.getpid) != (os.getpid(), os.getpid())   # the call ran in a child
+    assert background.alongside(lambda: 1, lambda: 2) == (1, 2)
+
+    def bad_input():
+        raise ValueError("scenario.yaml: levers.x: no such lever")
+
+    def unready():
+        raise OSError("no CJK font")
+
+    with pytest.raises(ValueError, match="no such lever"):
+        background.alongside(bad_input, unready)
+    with pytest.raises(OSError, match="no CJK font"):
+        background.alongside(lambda: 1, unready)
