@@ -469,7 +469,8 @@ def fiscal_cost_cumulative_100m_yuan(run):
 
 @indicator("万人", "制造业从业人员", "Manufacturing employment")
 def manufacturing_employment_10k(run):
-    """Manufacturing employment (an output: no series in the data)."""
+    """Manufacturing's workforce: the plants' crews, as far as the labour available fills them (an output:
+    no series in the data)."""
     return run["manufacturing_employment"]
 
 
@@ -481,6 +482,9 @@ HEADLINES = [
     "industrial_solid_waste_utilization_pct",
 ]
 """The indicators `nxmfg simulate` charts."""
+
+
+from nxmfg.model import supply_indicators  # noqa: E402, F401  (registers labour, energy-by-fuel and CO2)
 
 
 def compute(run: xr.Dataset, names: list[str] | None = None) -> xr.Dataset:

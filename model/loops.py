@@ -2,18 +2,22 @@
 
 A loop is cut by setting the one constant that closes it to the value that opens it (an elasticity to 0,
 an adjustment time to practically forever); everything else keeps the calibrated baseline. The strength
-is the change of the headline in the final year, cut against intact, in per cent. This is loop
-knockout analysis (Sterman 2000, ch. 21: "structure assessment"), not a loop-dominance decomposition.
+is the change of the headline in the final year, cut against intact, in per cent. A loop that only acts
+when a constraint binds (scarce labour, a quota) is measured in a run where it binds: its `conditions`
+(outlook paths) apply to both runs. This is loop knockout analysis (Sterman 2000, ch. 21: "structure
+assessment"), not a loop-dominance decomposition.
 
     python -m nxmfg.model.loops          # prints the table
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 FOREVER = 1e9   # [Year] an adjustment time that never adjusts
+SCARCE_LABOUR = {"regional_employment_growth_outlook": pd.Series({2024.0: -0.03, 2035.0: -0.03})}
+COAL_CONVERSION_RESUMED = {"coal_conversion_build_out_outlook": pd.Series({2024.0: 1.0, 2035.0: 1.0})}
 
 
 @dataclass(frozen=True)
@@ -23,6 +27,7 @@ class Loop:
     path: str          # the causal chain, in words
     cut: dict          # constant -> value that opens the loop
     headline: str      # model variable whose final-year value measures it
+    conditions: dict = field(default_factory=dict)   # outlook -> path under which it is measured
 
 
 LOOPS = (
@@ -40,6 +45,12 @@ LOOPS = (
          {"knowledge_elasticity": 0.0}, "gdp_real"),
     Loop("R3", "R", "adopters -> word of mouth -> adoption -> adopters (each digital technology)",
          {"diffusion_imitation": 0.0}, "digital_maturity"),
+    Loop("B7", "B", "labour tight -> labour-saving vintages -> smaller crews -> fewer workers needed -> tightness "
+         "(the region's wage labour shrinking 3 %/yr from 2024)",
+         {"automation_tightness_response": 0.0}, "manufacturing_va_real", SCARCE_LABOUR),
+    Loop("B8", "B", "CO2 or energy over quota -> energy-heavy projects held back -> heavy share and capacity -> "
+         "CO2 and energy intensity (the coal-conversion build-out resuming from 2024)",
+         {"quota_curtailment_sensitivity": 0.0}, "co2_emissions", COAL_CONVERSION_RESUMED),
 )
 
 
@@ -48,10 +59,13 @@ def strengths(final_year: int = 2035, params: dict | None = None) -> pd.DataFram
     from nxmfg import model
 
     params = params or {}
-    intact = model.simulate(params, final_year=final_year)
-    rows = []
+    rows, intact_runs = [], {}
     for loop in LOOPS:
-        cut = model.simulate(params | loop.cut, final_year=final_year)
+        conditions = tuple(sorted(loop.conditions))   # the loops share their condition dicts
+        if conditions not in intact_runs:
+            intact_runs[conditions] = model.simulate(params | loop.conditions, final_year=final_year)
+        intact = intact_runs[conditions]
+        cut = model.simulate(params | loop.conditions | loop.cut, final_year=final_year)
         before = float(intact[loop.headline].sel(year=final_year))
         after = float(cut[loop.headline].sel(year=final_year))
         rows.append({"loop": loop.name, "polarity": loop.polarity, "path": loop.path,

@@ -53,6 +53,7 @@ VOCABULARY = (  # name, pint definition, aliases: every unit nxmfg.mdl uses
     ("patents", "[patents]", ("patent",)),
     ("tce", "[tce]", ()),  # tonnes of standard coal equivalent
     ("tce10k", "[tce10k]", ()),  # 万吨标准煤
+    ("tCO2_10k", "[tCO2_10k]", ()),  # 万吨 CO2
     ("m3", "[m3]", ()),  # cubic metres of water
     ("m3_10k", "[m3_10k]", ()),  # 万立方米
     ("CNY", "[CNY]", ()),  # yuan

@@ -39,6 +39,10 @@ POLICY_LEVERS = (
 # - the super-deduction d enters as 1 + elasticity*(d - 0.5) in R&D take-up and intensity; with the start
 #   elasticity at its range end 3 that stays positive only for d > 0.5 - 1/3 = 0.17: hence 0.2. 2.0 is
 #   twice the 100 % deduction of 2023.
+# - the region's employment growth enters as Factor*g, as the national rates do.
+# - the coal-conversion build-out and the non-fossil power share are shares, 0-1 (weights of a mix).
+# - a quota q (allowed intensity relative to 2020) enters only as allowed/actual through XIDZ: 0 is no quota
+#   left (the largest curtailment), 2 twice the 2020 intensity (never binding).
 # tests/test_scenarios.py runs 512 random parameter sets at each end and finds every stock finite.
 OUTLOOK_BOUNDS = {
     "national_industry_growth_outlook": (-0.5, 0.5),
@@ -48,6 +52,11 @@ OUTLOOK_BOUNDS = {
     "coal_price_outlook": (50.0, 5000.0),
     "national_rd_intensity_outlook": (0.002, 0.08),
     "rd_super_deduction_outlook": (0.2, 2.0),
+    "regional_employment_growth_outlook": (-0.5, 0.5),
+    "coal_conversion_build_out_outlook": (0.0, 1.0),
+    "non_fossil_power_share_outlook": (0.0, 1.0),
+    "co2_intensity_quota_outlook": (0.0, 2.0),
+    "energy_intensity_quota_outlook": (0.0, 2.0),
 }
 MAX_DESCRIPTION = 10_000   # characters; the description is copied into every output's metadata
 
