@@ -16,9 +16,10 @@ ROOT = Path(__file__).parents[1]
 SHARED = ROOT.parent / "shared"
 SEEDS = SHARED / "seeds"
 # Where each document's clauses are quoted from: the documents themselves; for D, the extraction of its
-# only readable section (its 一、主要目标).
+# only readable section (its 一、主要目标); for CP (the climate plan), the extraction of its targets.
 DOCUMENTS = {"A": SEEDS / "001_72fe16229668913a.txt", "B": SEEDS / "000_18c6babd2f8990ad.txt",
-             "C": SEEDS / "004_39412f07f2b57c7d.txt", "D": SHARED / "PLAN_TARGETS_2027.md"}
+             "C": SEEDS / "004_39412f07f2b57c7d.txt", "D": SHARED / "PLAN_TARGETS_2027.md",
+             "CP": SHARED / "PLAN_TARGETS_CLIMATE.md"}
 EXAMPLE = ROOT / "scenarios" / "examples" / "my_targets.yaml"
 YEARS = np.arange(2010, 2036)
 
@@ -195,7 +196,8 @@ def test_the_headline_targets_of_each_document_are_modelled():
     modelled = {t.id for t in TARGETS if t.kind == "modelled"}
     assert {"A-asm-va-2020", "A-energy-intensity", "B-mfg-va-growth", "B-digital-economy", "B-rd-intensity",
             "C-tech-upgrade-share-2023", "C-high-tech-firms-2023"} <= modelled
-    assert {t.doc for t in TARGETS} == {"A", "B", "C", "D"}
+    assert {t.doc for t in TARGETS} == {"A", "B", "C", "D", "CP"}
+    assert "CP-co2-intensity" in modelled
 
 
 def test_document_d_sets_targets_still_ahead_and_models_them_where_an_indicator_exists():
