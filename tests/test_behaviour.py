@@ -162,6 +162,12 @@ def test_random_parameter_sets_across_every_range_stay_finite_and_non_negative()
 
 # --- extreme conditions: plausible responses, not only finite ones (Barlas 1996) -----------------------
 
+def _history_untouched(run, baseline_run) -> None:
+    """An outlook changes only the future: every variable equals the baseline's up to the last data year."""
+    history = (run - baseline_run).sel(year=slice(None, LEVERS_FROM - 1)).to_array()
+    assert float(abs(history).max()) == 0.0
+
+
 def _from(name: str, value: float, start: int = LEVERS_FROM) -> pd.Series:
     """A constant's time path: its baseline value, then `value` from `start` on (any value, even outside
     the .mdl's range: these are extreme-condition tests)."""
@@ -177,8 +183,7 @@ def test_a_demand_collapse_lowers_output_energy_use_and_investment(baseline_run)
     assert float(ratio["energy_consumption"]) < 0.9
     assert float(ratio["manufacturing_investment_real"]) < 0.5
     assert float(ratio["mining_utilities_va_real"]) < 0.8   # less power and coal sold in China and at home
-    history = (run - baseline_run).sel(year=slice(None, 2023)).to_array()
-    assert float(abs(history).max()) == 0.0
+    _history_untouched(run, baseline_run)
 
 
 def test_without_firms_there_is_no_output(baseline_run):
@@ -195,13 +200,78 @@ def test_without_firms_there_is_no_output(baseline_run):
     assert float(end["design_tool_adopters"]) < 1.0
 
 
-def test_dear_coal_shrinks_the_heavy_industries_and_their_energy_use(baseline_run):
-    """Coal at five times its 2022 price from 2024: the coal-based segment loses share, energy use falls."""
+def test_dear_coal_shrinks_the_heavy_industries_their_energy_use_and_co2(baseline_run):
+    """Coal at five times its 2022 price from 2024: the coal-based segment loses share, its energy use and
+    the region's coal burn and CO2 fall, and every fuel still adds up to the total."""
     run = _engine({"coal_price_outlook": pd.Series({2024.0: 5 * 737.0, 2035.0: 5 * 737.0})})
     _stocks_ok(run)
     later = slice(2028, 2035)
     assert (run["energy_heavy_share"] < baseline_run["energy_heavy_share"]).sel(year=later).all()
     assert (run["heavy_energy_use"] < baseline_run["heavy_energy_use"]).sel(year=later).all()
+    assert (run["coal_consumption"] < baseline_run["coal_consumption"]).sel(year=later).all()
+    assert (run["co2_emissions"] < baseline_run["co2_emissions"]).sel(year=later).all()
+    _fuels_add_up(run)
+
+
+def _fuels_add_up(run) -> None:
+    """Accounting identity: coal, oil, gas and non-fossil energy are all the energy consumed."""
+    fuels = run["coal_consumption"] + run["oil_consumption"] + run["gas_consumption"] + run["non_fossil_energy"]
+    np.testing.assert_allclose(fuels, run["energy_consumption"], rtol=1e-12)
+
+
+def test_co2_per_unit_of_fossil_energy_lies_between_the_gas_and_the_coal_factor(baseline_run):
+    """Emissions are fossil fuels times their factors: CO2 per tce of fossil energy cannot leave the range
+    spanned by gas (the cleanest) and coal (the dirtiest)."""
+    _fuels_add_up(baseline_run)
+    constants = model.constants()["value"]
+    fossil = baseline_run["energy_consumption"] - baseline_run["non_fossil_energy"]
+    per_tce = baseline_run["co2_emissions"] / fossil
+    assert float(per_tce.min()) >= constants["gas_co2_factor"]
+    assert float(per_tce.max()) <= constants["coal_co2_factor"]
+
+
+def test_without_labour_there_is_no_output(baseline_run):
+    """The region's wage labour shrinking 50 %/yr from 2024 (the outlook's allowed floor): manufacturing
+    cannot hire, its workforce and then its output all but vanish, and firms stop building plant they
+    cannot staff. History is untouched."""
+    run = _engine({"regional_employment_growth_outlook": pd.Series({2024.0: -0.5, 2035.0: -0.5})})
+    _stocks_ok(run)
+    end, base = run.sel(year=2035), baseline_run.sel(year=2035)
+    assert float(end["manufacturing_employment"]) < 0.02 * float(base["manufacturing_employment"])
+    assert float(end["manufacturing_va_real"]) < 0.02 * float(base["manufacturing_va_real"])
+    assert float(end["physical_capital"]) < 0.6 * float(base["physical_capital"])
+    assert float(end["labour_shortfall"]) > 0.9
+    _history_untouched(run, baseline_run)
+
+
+def test_scarce_labour_speeds_up_labour_saving_and_caps_output(baseline_run):
+    """The region's wage labour shrinking 5 %/yr from 2024: crews shrink faster than in the baseline
+    (automation), employment follows the labour available down (a first-order adjustment lags a target
+    falling at rate g by at most 1/(1 - g T)), and output falls short of the baseline."""
+    decline = 0.05
+    run = _engine({"regional_employment_growth_outlook": pd.Series({2024.0: -decline, 2035.0: -decline})})
+    _stocks_ok(run)
+    later = slice(2030, 2035)
+    assert (run["crew_intensity"] < baseline_run["crew_intensity"]).sel(year=later).all()
+    lag = 1 / (1 - decline * model.constants().loc["employment_adjustment_time", "value"])
+    assert (run["manufacturing_employment"] <= 1.001 * lag * run["labour_available_to_manufacturing"]).all()
+    assert float(run["labour_shortfall"].sel(year=later).max()) > 0     # the constraint does bind
+    assert (run["manufacturing_va_real"] < baseline_run["manufacturing_va_real"]).sel(year=later).all()
+
+
+def test_a_zero_quota_curtails_the_energy_heavy_industries_and_cuts_co2(baseline_run):
+    """No CO2 and no energy left under the quotas from 2024: energy-heavy projects are held back, so the
+    heavy segment loses most of its share, and energy use and CO2 fall well below the baseline; history is
+    untouched."""
+    zero = pd.Series({2024.0: 0.0, 2035.0: 0.0})
+    run = _engine({"co2_intensity_quota_outlook": zero, "energy_intensity_quota_outlook": zero})
+    _stocks_ok(run)
+    end, base = run.sel(year=2035), baseline_run.sel(year=2035)
+    assert float(end["energy_heavy_share"]) < 0.5 * float(base["energy_heavy_share"])
+    assert float(end["co2_emissions"]) < 0.8 * float(base["co2_emissions"])
+    assert float(end["energy_consumption"]) < 0.8 * float(base["energy_consumption"])
+    assert float(end["co2_quota_excess"]) > 0.9
+    _history_untouched(run, baseline_run)
 
 
 def test_without_rd_the_knowledge_stock_and_patents_decay(baseline_run):
@@ -222,7 +292,9 @@ def test_without_rd_the_knowledge_stock_and_patents_decay(baseline_run):
 
 # lever, value from 2024, own indicator, its least change by 2030 [%] (signed), GDP change in 2030 [%]:
 # its sign (0 = no channel to GDP), and the largest size a single programme of this scale can plausibly
-# have (a few tenths of a per cent: each programme is small against a 5 000 亿元 economy).
+# have (a few tenths of a per cent: each programme is small against a 5 000 亿元 economy). Energy saving
+# raises GDP: the energy bill firms save is value added (issue 20; before, firms saved no cost and GDP
+# fell by the coal and power the region no longer sold).
 LEVER_EFFECTS = [
     ("tech_upgrade_subsidy_rate", 0.10, "tech_upgrade_investment_100m_yuan", 3.0, +1, 1.0),
     ("interest_subsidy_pp", 1.0, "manufacturing_investment_100m_yuan", 3.0, +1, 1.5),
@@ -232,7 +304,7 @@ LEVER_EFFECTS = [
     ("high_tech_certification_reward", 50, "high_tech_firms_count", 5.0, +1, 0.5),
     ("intelligent_retrofit_firms_per_year", 200, "cnc_key_process_rate_pct", 5.0, +1, 1.0),
     ("cloud_voucher_firms_per_year", 500, "cloud_firms_count", 10.0, +1, 0.5),
-    ("energy_saving_investment_share", 0.30, "industry_energy_intensity_tce_per_10k_yuan", -2.0, -1, 2.0),
+    ("energy_saving_investment_share", 0.30, "industry_energy_intensity_tce_per_10k_yuan", -2.0, +1, 2.0),
     ("water_saving_investment_share", 0.15, "water_per_industry_va_m3_per_10k_yuan", -5.0, 0, 0.0),
     ("solid_waste_demo_firms_per_year", 20, "industrial_solid_waste_utilization_pct", 10.0, 0, 0.0),
     ("extra_sci_tech_budget_share", 0.004, "rd_expenditure_100m_yuan", 5.0, +1, 0.5),
@@ -273,6 +345,22 @@ def test_each_lever_moves_gdp_and_its_own_indicator_with_the_stated_sign_and_siz
     else:
         assert gdp_sign * gdp > 0.005, f"GDP {gdp:+.3f} % has the wrong sign or no size"
         assert abs(gdp) <= gdp_most_pct, f"GDP {gdp:+.3f} % is implausibly large for one programme"
+
+
+def test_energy_saved_beyond_the_usual_pace_lowers_firms_costs(baseline_run):
+    """Energy saving at 30 % of upgrade investment from 2024 (15 % before): firms buy less energy, and the
+    bill saved (use x price) widens their margin and is manufacturing value added, while the region's mines
+    and power plants sell less. The baseline's retrofits, at the usual pace, save no extra cost."""
+    run = _engine({"energy_saving_investment_share": _from("energy_saving_investment_share", 0.30)})
+    assert float(abs(baseline_run["energy_cost_saving"]).max()) == 0.0
+    np.testing.assert_allclose(run["energy_cost_saving"], run["extra_retrofit_savings"] * run["energy_price"],
+                               rtol=1e-12)
+    added = run["manufacturing_va_nominal"] - run["manufacturing_va_real"] * run["manufacturing_price_level"]
+    np.testing.assert_allclose(added, run["energy_cost_saving"], rtol=1e-9, atol=1e-9)
+    later = {"year": slice(2026, 2035)}
+    assert (run["energy_cost_saving"].sel(**later) > 0).all()
+    assert (run["profit_margin"] > baseline_run["profit_margin"]).sel(**later).all()
+    assert (run["mining_utilities_va_real"] < baseline_run["mining_utilities_va_real"]).sel(**later).all()
 
 
 def test_the_upgrade_subsidy_leverages_new_investment(lever_runs):

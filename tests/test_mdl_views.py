@@ -17,7 +17,8 @@ import pytest
 ROOT = Path(__file__).parents[1]
 MDL = ROOT / "model" / "nxmfg.mdl"
 SEPARATOR = "\\\\\\---/// Sketch information - do not modify anything except names"
-SECTORS = ["Drivers", "Output", "Capital", "Firms", "Innovation", "Digitalisation", "Energy", "Fiscal"]
+SECTORS = ["Drivers", "Output", "Capital", "Firms", "Innovation", "Digitalisation", "Energy", "Labour",
+           "Emissions", "Fiscal"]
 CONTROL = {"FINAL TIME", "INITIAL TIME", "SAVEPER", "TIME STEP"}
 
 sys.path.insert(0, str(ROOT / "tools"))  # tools/ holds scripts, not an installed package

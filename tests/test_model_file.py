@@ -4,7 +4,8 @@ import re
 
 from nxmfg import model
 
-SECTORS = ["Drivers", "Output", "Capital", "Firms", "Innovation", "Digitalisation", "Energy", "Fiscal"]
+SECTORS = ["Drivers", "Output", "Capital", "Firms", "Innovation", "Digitalisation", "Energy", "Labour",
+           "Emissions", "Fiscal"]
 
 
 def test_every_variable_has_units_and_a_comment(economy):

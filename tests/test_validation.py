@@ -218,3 +218,39 @@ def test_every_calibrated_parameter_set_stays_in_plausible_bands():
     for r in range(len(members)):
         problems += _bands(runs.isel(run=r), f"member {r}")
     assert not problems, "; ".join(problems[:10])
+
+
+# --- the supply side binds (issue 20) ------------------------------------------------------------------
+# On main before issue 20: manufacturing employment rose 36 -> 56 -> 71 万 (2010, 2023, 2035), the heavy
+# segment's energy intensity rose 14 % from 2023 to 2035 (a vintage effect fitted on the 2010-20 coal-
+# conversion build-out carried forever), and utilisation drifted from 0.85 to 0.80 with a delivery
+# advantage of 1.056 by 2035 (profitability multiplied replacement too: a standing capacity surplus).
+
+def test_manufacturing_employment_in_2035_is_at_most_a_quarter_above_2023(baseline_indicators):
+    """Issue 20's threshold: 2035 <= 1.25 x 2023 (no cited outlook says otherwise)."""
+    jobs = baseline_indicators["manufacturing_employment_10k"]
+    assert float(jobs.sel(year=2035)) <= 1.25 * float(jobs.sel(year=2023)), jobs.sel(year=[2023, 2035]).values
+
+
+def test_heavy_industry_energy_intensity_in_2035_is_at_most_5_percent_above_2023(baseline_indicators):
+    """Issue 20's threshold: 2035 <= 1.05 x 2023; the coal-conversion vintages stay in their episode."""
+    heavy = baseline_indicators["heavy_industry_energy_intensity_tce_per_10k_yuan"]
+    assert float(heavy.sel(year=2035)) <= 1.05 * float(heavy.sel(year=2023)), heavy.sel(year=[2023, 2035]).values
+
+
+def test_the_climate_plans_co2_target_is_a_modelled_row_with_its_source():
+    """Issue 20: a CO2 indicator and the 14th-FYP target (CO2 per GDP -16 % from 2020 to 2025) as a row."""
+    target = {t.id: t for t in scenarios.load_targets()}["CP-co2-intensity"]
+    assert target.kind == "modelled" and target.indicator in indicators.INDICATORS
+    assert (target.measure, target.base_year, target.year, target.threshold, target.direction) == (
+        "change_vs", 2020, 2025, -16, "at_most")
+    assert "二氧化碳排放下降幅度达到16%" in target.clause
+
+
+def test_capacity_carries_no_standing_surplus(baseline_run):
+    """Utilisation returns to normal and spare capacity wins no lasting orders: in 2035 utilisation is within
+    0.02 of normal and the delivery effect within 2 % of 1 (main: 0.80 against 0.85, and 1.056)."""
+    normal = model.constants().loc["normal_utilisation", "value"]
+    end = baseline_run.sel(year=2035)
+    assert abs(float(end["capacity_utilisation"]) - normal) <= 0.02, float(end["capacity_utilisation"])
+    assert abs(float(end["delivery_effect"]) - 1) <= 0.02, float(end["delivery_effect"])
