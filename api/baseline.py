@@ -4,7 +4,7 @@
 indicators follow from what the engine is given (every parameter value and the final year), the .mdl,
 our code that translates, runs and reduces it, and the libraries that compute; the cache key is a hash
 of all of these, so a change to any of them misses. Entries are small JSON files in the model's cache
-folder (model.CACHE), written atomically: concurrent runs write the same bytes, and a reader sees a
+folder (model.cache.private_folder), written atomically: concurrent runs write the same bytes, and a reader sees a
 whole file or none. An entry that cannot be read counts as missing and is written again.
 """
 
@@ -59,10 +59,11 @@ def _entry(parameters: dict, final_year: int) -> Path:
 
 
 def folder() -> Path:
-    """Where the entries are: beside the translation of this version of the .mdl."""
+    """Where the entries are: beside the translation of this version of the .mdl, in the private folder."""
     from nxmfg import model
+    from nxmfg.model.cache import private_folder
 
-    return model.CACHE / model.version() / "baselines"
+    return private_folder(model.version(), "baselines")
 
 
 def _read(path: Path) -> xr.Dataset | None:
