@@ -10,9 +10,9 @@ from functools import cache
 from pathlib import Path
 
 import pandas as pd
-import yaml
 
 from nxmfg.model.input_files import InputFileError, read_text
+from nxmfg.model.yaml_reader import read_shipped
 
 HERE = Path(__file__).parent
 DATA = HERE / "data" / "ningxia_history.csv"
@@ -52,7 +52,7 @@ class Row:
 @cache
 def indicator_map() -> dict:
     """calibration/indicator_map.yaml, parsed."""
-    return yaml.safe_load(INDICATOR_MAP.read_text(encoding="utf-8"))
+    return read_shipped(INDICATOR_MAP)
 
 
 def model_indicator_names() -> set[str]:

@@ -14,8 +14,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import xarray as xr
-import yaml
 
+from nxmfg.model.yaml_reader import read_shipped
 from nxmfg.scenarios.measures import BASE_MEASURES, COUNT_MEASURES, SPAN_MEASURES
 from nxmfg.scenarios.schema import FIRST_OUTLOOK_YEAR
 from nxmfg.scenarios.targets import MET_SLACK, Target
@@ -37,7 +37,7 @@ WORDS = {
 @cache
 def different_statistics() -> dict:
     """ex_post.yaml: {"indicators": {name: {zh, en}}, "targets": {id: {zh, en}}}."""
-    data = yaml.safe_load(EX_POST.read_text(encoding="utf-8")) or {}
+    data = read_shipped(EX_POST) or {}
     return {"indicators": data.get("indicators") or {}, "targets": data.get("targets") or {}}
 
 
