@@ -96,7 +96,7 @@ def simulate(scenario_file: str, out: str | None, lang: str, report: bool, param
 
     try:
         if out is not None:
-            check_writable(out)   # before any work; the default folder needs the scenario's name
+            check_writable(out, "simulate")   # before any work; the default folder needs the scenario's name
         result = outputs.run_for_writing(lang, scenario_file, params, targets, targets_mode)
         out_dir = result.write(out or Path("out") / result.name, lang=lang, report=report)
     except _user_errors() as error:
@@ -147,7 +147,7 @@ def compare_command(files: tuple[str, ...], out: str, lang: str, ensemble: str |
     from nxmfg.model.files import check_writable
 
     try:
-        check_writable(out)   # before any run
+        check_writable(out, "compare")   # before any run
         comparison = compare_for_writing(files, lang, params, targets, targets_mode)
         path = comparison.write(out, lang=lang, bands=ensemble)
     except _user_errors() as error:
@@ -175,7 +175,7 @@ def calibrate_command(until: int | None, data: str | None, out: str, save: bool)
     from nxmfg.model.files import check_writable
 
     try:
-        check_writable(out)   # before the fit, which takes a minute
+        check_writable(out, "calibrate")   # before the fit, which takes a minute
         calibration = nxmfg.calibrate(until=until, data=data)
         calibration.write(out)
         saved = calibration.save() if save else []
@@ -251,7 +251,7 @@ def optimize_command(study_file: str, out: str, resume: bool, scheduler: str | N
     except _user_errors() as error:
         raise _user_error(error) from None
     except KeyboardInterrupt:
-        click.echo(f"interrupted: finished generations are kept in {Path(out) / 'checkpoint.pkl'}; rerun with "
+        click.echo(f"interrupted: finished generations are kept in {Path(out) / 'checkpoint.npz'}; rerun with "
                    "--resume", err=True)
         raise click.exceptions.Exit(130) from None
     click.echo(optimization.headline)
