@@ -112,19 +112,26 @@ def summary(table: pd.DataFrame, last_year: int = LAST_DATA_YEAR) -> dict[str, i
     judged = past[past["actual_met"].notna()]
     return {"past": len(past), "judged": len(judged), "met": int(judged["actual_met"].astype(bool).sum()),
             "model_right": int(judged["model_right"].fillna(False).astype(bool).sum()),
+            "compared": int(judged["met"].notna().sum()),     # judged targets the run reached (final_year)
             "not_determinable": int((past["actual_status"] == "not determinable").sum()),
             "different": int((past["actual_status"] == "different statistic").sum())}
 
 
 def summary_text(counts: dict[str, int], lang: str = "zh", who: str = "baseline") -> str:
     """One sentence: how many past targets were met in reality and how many the model got right."""
+    compared = counts.get("compared", counts["judged"])
+    unrun = counts["judged"] - compared
     if lang == "zh":
         who = {"baseline": "基准情景"}.get(who, who)
+        verdict = (f"{who}判断正确 {counts['model_right']} 项" if compared else f"{who}未运行到这些年份，未作比较")
+        verdict += f"（{unrun} 项晚于模拟终止年，未作比较）" if compared and unrun else ""
         return (f"已到期目标 {counts['past']} 项：数据可判断 {counts['judged']} 项，其中实际达成 {counts['met']} 项；"
-                f"{who}判断正确 {counts['model_right']} 项。另有 {counts['not_determinable']} 项数据不足，"
-                f"{counts['different']} 项数据口径不同。")
+                f"{verdict}。另有 {counts['not_determinable']} 项数据不足，{counts['different']} 项数据口径不同。")
+    verdict = (f"the {who} got {counts['model_right']} of {compared} right" if compared
+               else f"the {who} does not run to their years, so none is compared")
+    verdict += f" ({unrun} lie after its final_year and are not compared)" if compared and unrun else ""
     return (f"{counts['past']} targets are past: the data judge {counts['judged']}, of which {counts['met']} were "
-            f"met in reality; the {who} got {counts['model_right']} of {counts['judged']} right. "
+            f"met in reality; {verdict}. "
             f"{counts['not_determinable']} are not determinable from the data and {counts['different']} have a "
             f"different statistic in the data.")
 
