@@ -73,6 +73,8 @@ def private_folder(*parts: str) -> Path:
     Raises CacheError (an OSError) naming the folder when it cannot be made or another user could write it.
     """
     root = _default().absolute()
+    if os.path.lexists(root) and not root.is_dir():
+        raise CacheError(root, "not a folder; remove it or set NXMFG_CACHE to a folder of your own")
     try:
         root.mkdir(mode=0o700, parents=True, exist_ok=True)
         resolved = root.resolve(strict=True)

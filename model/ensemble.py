@@ -157,12 +157,16 @@ def _rewritten(py_file: Path) -> str:
     source = py_file.read_text(encoding="utf-8")
     rules = Path(engine_transform.__file__).read_bytes()
     key = hashlib.sha256(source.encode() + rules).hexdigest()[:24]
-    kept = private_folder("engine") / f"rewritten-{key}.py"    # by content: only we write there
-    with contextlib.suppress(OSError, UnicodeDecodeError):
-        return kept.read_text(encoding="utf-8")
+    folder = private_folder("engine")      # named by input and by its own content's hash, checked on reading
+    for kept in folder.glob(f"rewritten-{key}-*.py"):
+        with contextlib.suppress(OSError, UnicodeDecodeError):
+            data = kept.read_bytes()
+            if kept.stem.endswith(hashlib.sha256(data).hexdigest()[:24]):
+                return data.decode("utf-8")
     rewritten = transform(source, py_file.name)
+    digest = hashlib.sha256(rewritten.encode()).hexdigest()[:24]
     with contextlib.suppress(OSError):       # a full disk: rewrite again next time
-        files.write_text(kept, rewritten)
+        files.write_text(folder / f"rewritten-{key}-{digest}.py", rewritten)
     return rewritten
 
 
