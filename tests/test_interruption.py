@@ -103,7 +103,7 @@ def run_to_end(args: list[str], log: Path) -> float:
 def leftovers(folder: Path) -> list[str]:
     """Temporaries and staging folders a run left."""
     return sorted(str(p.relative_to(folder)) for p in folder.rglob(".*")
-                  if p.name.endswith(".tmp") or p.name.startswith(".nxmfg-staging"))
+                  if p.name.startswith((".nxmfg-tmp.", ".nxmfg-staging.")))
 
 
 def visible(folder: Path) -> dict[str, bytes]:

@@ -49,7 +49,7 @@ def test_every_output_is_written_and_the_folder_is_marked_finished(finished):
     for name in ("pareto_central.csv", "reachability.csv", "archive.csv", "states.csv", "cost_vs_targets.png",
                  "summary.md", "report.html", "metadata.yaml", "checkpoint.npz"):
         assert (out / name).stat().st_size > 0, name
-    assert not list(out.glob(".*.tmp")) and not (out / "INCOMPLETE").exists()
+    assert not list(out.glob(".nxmfg-tmp.*")) and not (out / "INCOMPLETE").exists()
     summary = (out / "summary.md").read_text(encoding="utf-8")
     assert "The cheapest package that meets >=" in summary or "No package" in summary
     assert "## Reachability per target" in summary
