@@ -69,8 +69,10 @@ def folder() -> Path:
 def _read(path: Path) -> xr.Dataset | None:
     import xarray as xr
 
+    from nxmfg.model.input_files import read_text
+
     try:
-        return xr.Dataset.from_dict(json.loads(path.read_text(encoding="utf-8")))
+        return xr.Dataset.from_dict(json.loads(read_text(path, "cache")))
     except (OSError, ValueError, KeyError, TypeError):   # missing, removed meanwhile, or not ours
         return None
 

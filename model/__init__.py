@@ -110,8 +110,10 @@ def _names() -> dict:
 
 def _read_json(path: Path):
     """A cache entry's content, or None where it is missing or unreadable (it is then made again)."""
+    from nxmfg.model.input_files import read_text
+
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        return json.loads(read_text(path, "cache"))     # a regular file within its limit, UTF-8
     except (OSError, ValueError):
         return None
 

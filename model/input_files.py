@@ -20,7 +20,8 @@ LIMITS = {
     "parameter sets": 64 * MiB,   # a fit's ensemble.csv: the shipped one (60 sets of 30 constants) is 40 KB
     "chunk": 4096 * MiB,     # a study's chunk of 65 536 runs: outcomes and yearly series
     "samples": 8192 * MiB,   # a study's samples.npz: every run's outcomes and series (2^21 runs at most)
-    "manifest": 16 * MiB,    # the files one command wrote: a few hundred names
+    "manifest": 16 * MiB,
+    "cache": 64 * MiB,       # an entry of the private cache folder (names, outlooks, a baseline: 10-60 KB)    # the files one command wrote: a few hundred names
     "checkpoint": 4096 * MiB,   # the optimiser's archive: 1000 generations of 1024 candidates, each with its odds
 }
 
