@@ -118,10 +118,11 @@ def test_a_memory_limit_gives_one_line_and_writes_nothing(tmp_path):
 
 HELPERS = textwrap.dedent("""
     import os, sys, time
+    from pathlib import Path
     from nxmfg.model import drawing
 
     def slow():
-        print(os.getpid(), flush=True)
+        (Path(sys.argv[1]) / str(os.getpid())).write_text("drawing")
         time.sleep(120)
 
     drawing.draw_all([slow, slow, slow], helpers=2)
@@ -132,8 +133,11 @@ HELPERS = textwrap.dedent("""
 def test_chart_helpers_end_at_once_when_their_command_is_killed(tmp_path):
     """After `kill -9` of a command drawing charts, its forked helpers drew on (up to 8 s in the issue; as
     long as their charts took). Each helper's task here takes 120 s: they must be gone well before."""
-    process = subprocess.Popen([sys.executable, "-c", HELPERS], stdout=subprocess.PIPE, text=True)
-    helpers = {int(process.stdout.readline()) for _ in range(3)} - {process.pid}
+    process = subprocess.Popen([sys.executable, "-c", HELPERS, str(tmp_path)])
+    deadline = time.monotonic() + 120
+    while len(list(tmp_path.iterdir())) < 3 and time.monotonic() < deadline:   # each task leaves its pid
+        time.sleep(0.1)
+    helpers = {int(path.name) for path in tmp_path.iterdir()} - {process.pid}
     assert len(helpers) == 2
     process.kill()
     process.wait()
