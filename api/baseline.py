@@ -4,7 +4,7 @@
 indicators follow from what the engine is given (every parameter value and the final year), the .mdl,
 our code that translates, runs and reduces it, and the libraries that compute; the cache key is a hash
 of all of these, so a change to any of them misses. Entries are small JSON files in the model's cache
-folder (model.CACHE), written atomically: concurrent runs write the same bytes, and a reader sees a
+folder (model.cache.private_folder), written atomically: concurrent runs write the same bytes, and a reader sees a
 whole file or none. An entry that cannot be read counts as missing and is written again.
 """
 
@@ -59,17 +59,20 @@ def _entry(parameters: dict, final_year: int) -> Path:
 
 
 def folder() -> Path:
-    """Where the entries are: beside the translation of this version of the .mdl."""
+    """Where the entries are: beside the translation of this version of the .mdl, in the private folder."""
     from nxmfg import model
+    from nxmfg.model.cache import private_folder
 
-    return model.CACHE / model.version() / "baselines"
+    return private_folder(model.version(), "baselines")
 
 
 def _read(path: Path) -> xr.Dataset | None:
     import xarray as xr
 
+    from nxmfg.model.input_files import read_text
+
     try:
-        return xr.Dataset.from_dict(json.loads(path.read_text(encoding="utf-8")))
+        return xr.Dataset.from_dict(json.loads(read_text(path, "cache")))
     except (OSError, ValueError, KeyError, TypeError):   # missing, removed meanwhile, or not ours
         return None
 

@@ -157,7 +157,7 @@ class Comparison:
         from nxmfg.model import plots
         from nxmfg.model.files import check_writable, staged_output
 
-        out = check_writable(out)
+        out = check_writable(out, "compare")
         plots.font_families(lang)        # no CJK font for zh: fail before writing anything
         with staged_output(out, "compare") as stage:   # the files move into out together at the end
             page = self.write_into(stage, lang, bands, reachability)

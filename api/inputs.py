@@ -99,6 +99,9 @@ def targets(given: Targets = None, mode: str = "extend") -> TargetSet:
             raise ScenarioError(given, "", "no such targets file")
         rows = scenarios.load_own_targets(given, mode)
         scenarios.check_targets(rows, INDICATORS, _constant_names(), given)  # shipped rows always pass
+        if mode == "replace" and not any(row.kind == "modelled" for row in rows):
+            raise ScenarioError(given, "", "no row of kind `modelled`: with --targets-mode replace no target "
+                                "would be judged; add one, or use --targets-mode extend")
         return TargetSet(rows, scenarios.TARGETS if mode == "extend" else None, Path(given), mode)
     rows = list(given)
     scenarios.check_targets(rows, INDICATORS, _constant_names(), "targets")

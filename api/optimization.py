@@ -138,7 +138,7 @@ class Optimization:
         from nxmfg.optimization import output
         from nxmfg.optimization.checkpoint import NAME as CHECKPOINT
 
-        out = check_writable(out)
+        out = check_writable(out, "optimize")
         plots.font_families(lang)        # no CJK font for zh: fail before writing anything
         compared, reachability = output.report_inputs(self.outcome)
         comparison = compare(compared)   # the report's runs, before anything is written

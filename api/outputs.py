@@ -61,7 +61,7 @@ def write_result(result: Result, out: Path, lang: str, report: bool) -> Path:
     from nxmfg.model import plots
     from nxmfg.model.files import check_writable, staged_output
 
-    check_writable(out)
+    check_writable(out, "simulate")
     plots.font_families(lang)           # no CJK font for zh: fail before writing anything
     with staged_output(out, "simulate") as stage:
         write_charts(result, stage, lang, report, alongside=[partial(write_data, result, stage)])

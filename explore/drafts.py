@@ -111,8 +111,10 @@ def load(explorer: Explorer, loadable: dict, name: str | None, upload: tuple[str
         scenarios.check(scenario, explorer.constants, explorer.lookups)   # names and ranges, naming the file
         check_loadable(scenario)
         draft = draft_of(scenario)
-    except ValueError as error:
-        return (no_update,) * 6 + (" ".join(str(error).split()),)
+    except ValueError as error:        # a list's outputs get a list each: Dash refuses a bare no_update there
+        unchanged = [no_update] * len(POLICY_LEVERS)
+        return (unchanged, unchanged, no_update, [no_update] * len(EDITABLE_OUTLOOKS) * len(OUTLOOK_YEARS),
+                no_update, no_update, " ".join(str(error).split()))
     starts = [spec.start for spec in scenario.levers.values()]
     start = min(starts) if starts else controls.DEFAULT_START
     values, fixed = [], {}

@@ -66,7 +66,7 @@ def summary(verdicts: pd.DataFrame, baseline: pd.DataFrame, lang: str) -> str:
     counts = outcomes.summary(baseline)
     mine = outcomes.summary(verdicts)
     return outcomes.summary_text(counts, lang) + " " + TEXT[lang]["right"].format(right=mine["model_right"],
-                                                                                  judged=mine["judged"])
+                                                                                  judged=mine["compared"])
 
 
 def _actual(row: dict, lang: str) -> str:

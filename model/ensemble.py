@@ -25,6 +25,7 @@ from tqdm import tqdm  # not tqdm.auto: in a notebook without ipywidgets it warn
 
 from nxmfg.model.engine.batch import CONTROL, Chunk, Snapshot, TimePath, pause, run_chunk, time_axis_inputs
 from nxmfg.model import files
+from nxmfg.model.cache import private_folder
 from nxmfg.model.engine import transform as engine_transform
 from nxmfg.model.engine.transform import UnsupportedFeature, transform
 from nxmfg.model.engine.workers import Pool
@@ -151,17 +152,21 @@ def _translated(py_file: str, mtime_ns: int, size: int) -> tuple[str, Any]:
 
 
 def _rewritten(py_file: Path) -> str:
-    """`transform` of the translated module, kept beside it: rewriting takes 0.15 s of every single run,
-    and its result changes only with the translation or with the rewriting code."""
+    """`transform` of the translated module, kept in the private cache folder: rewriting takes 0.15 s of
+    every single run, and its result changes only with the translation or with the rewriting code."""
     source = py_file.read_text(encoding="utf-8")
     rules = Path(engine_transform.__file__).read_bytes()
-    key = hashlib.sha256(source.encode() + rules).hexdigest()[:16]
-    kept = py_file.with_name(f".{py_file.stem}.engine-{key}.py")
-    if kept.exists():
-        return kept.read_text(encoding="utf-8")
+    key = hashlib.sha256(source.encode() + rules).hexdigest()[:24]
+    folder = private_folder("engine")      # named by input and by its own content's hash, checked on reading
+    for kept in folder.glob(f"rewritten-{key}-*.py"):
+        with contextlib.suppress(OSError, UnicodeDecodeError):
+            data = kept.read_bytes()
+            if kept.stem.endswith(hashlib.sha256(data).hexdigest()[:24]):
+                return data.decode("utf-8")
     rewritten = transform(source, py_file.name)
-    with contextlib.suppress(OSError):       # a read-only folder: rewrite again next time
-        files.write_text(kept, rewritten)
+    digest = hashlib.sha256(rewritten.encode()).hexdigest()[:24]
+    with contextlib.suppress(OSError):       # a full disk: rewrite again next time
+        files.write_text(folder / f"rewritten-{key}-{digest}.py", rewritten)
     return rewritten
 
 

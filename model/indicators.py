@@ -29,6 +29,12 @@ class Indicator:
 
 
 INDICATORS: dict[str, Indicator] = {}
+# Yearly rates (growth, change, percentage points): each compares a year with the one before, so none has a
+# value in the model's first year, 2010.
+RATE_SUFFIXES = ("_growth_pct", "_change_pct", "_pp")
+# Expected numbers of rare firms (the Pareto tail): only these are read as a Poisson count by targets
+# (measure probability_at_least).
+POISSON_COUNTS = ("firms_revenue_over_10bn_count", "firms_revenue_over_50bn_count")
 
 
 def indicator(unit: str, zh: str, en: str):

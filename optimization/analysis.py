@@ -131,6 +131,8 @@ def reachability(outcome: Outcome) -> pd.DataFrame:
         else:
             row |= _reach(archive, chosen, study_ids.index(target.id), setup.states.count)
         row["threshold"] = target.threshold
+        cap = setup.study.budget_cap     # the cheapest package reaching the best odds may cost more than the cap
+        row["within_budget_cap"] = bool(cap is None or not row["cheapest_cost_expected"] > cap)
         rows.append(row)
     return pd.DataFrame(rows)
 

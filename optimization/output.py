@@ -2,7 +2,7 @@
 
 Folder layout (the results are staged and moved in together at the end, model.files.staged_output, so an
 interrupted run leaves the previous results whole; only the checkpoint is written in place, atomically):
-  checkpoint.pkl        the search's state after the last finished generation (for --resume)
+  checkpoint.npz        the search's state after the last finished generation (for --resume)
   pareto.csv            one row per Pareto package: lever values, costs, targets met, P(met) per target
   pareto_central.csv    per package and target, the central state's value, margin, met (`nxmfg simulate`'s figures)
   packages/*.yaml       every Pareto package (and the cheapest package reaching each target) as a scenario file
@@ -29,7 +29,7 @@ import yaml
 from nxmfg.model.files import atomic_path, check_writable, remove_stale, write_text
 
 from . import analysis, chart
-from .checkpoint import NAME as CHECKPOINT
+from .checkpoint import remove_ours
 from .pipeline import Outcome, versions
 from .summary import shown, summary, window
 
@@ -40,11 +40,11 @@ def prepare_folder(out: Path, resume: bool) -> Path:
     """Check before any work that `out` can be written, make it, and clear what killed runs left there
     (temporary files, staging folders) and, unless resuming, the checkpoint. Earlier results stay whole
     until the new ones move in (Optimization.write)."""
-    out = check_writable(out)
+    out = check_writable(out, "optimize")
     out.mkdir(parents=True, exist_ok=True)
     remove_stale(out)
     if not resume:
-        (out / CHECKPOINT).unlink(missing_ok=True)
+        remove_ours(out)
     return out
 
 

@@ -16,7 +16,8 @@ from typing import Annotated, Literal
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from nxmfg.scenarios.schema import FIRST_OUTLOOK_YEAR, LAST_YEAR, OUTLOOK_BOUNDS
+from nxmfg.scenarios.schema import (FIRST_OUTLOOK_YEAR, LAST_YEAR, OUTLOOK_BOUNDS, initial_only_problem,
+                                    read_only_at_start)
 from nxmfg.scenarios.validation import ScenarioError, from_validation_error, read_yaml
 
 LAST_DATA_YEAR = FIRST_OUTLOOK_YEAR - 1     # a target up to here is decided by history, not by a package
@@ -214,6 +215,8 @@ def _check_lever(path, study: Study, name: str, lever: LeverRange, constants: pd
     if name not in constants.index:
         raise StudyError(path, f"levers.{name}", "not a model constant" + _did_you_mean(name, constants.index)
                          + f"; the regional levers: {', '.join(POLICY_LEVERS)}")
+    if read_only_at_start(constants, name):
+        raise StudyError(path, f"levers.{name}", initial_only_problem(name))
     low, high = constants.at[name, "low"], constants.at[name, "high"]
     if (pd.notna(low) and lever.range[0] < low) or (pd.notna(high) and lever.range[1] > high):
         raise StudyError(path, f"levers.{name}.range", f"{lever.range} leaves the constant's range "

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from . import analysis
@@ -52,10 +53,16 @@ def basis_words(outcome: Outcome) -> str:
 def headline(outcome: Outcome, pareto: pd.DataFrame) -> str:
     """The cheapest package meeting the most targets with the study's odds: its cost, how it differs from the plan."""
     setup, odds = outcome.setup, outcome.setup.study.met_odds
+    cap, evaluated = setup.study.budget_cap, len(outcome.archive["F"])
+    if pareto.empty and cap is not None:      # every package evaluated costs more than the cap
+        return (f"No package within the budget cap of {_money(cap)} was found: the cheapest of the {evaluated} "
+                f"packages evaluated costs {_money(float(np.min(outcome.archive['cost'])))} (expected). The "
+                "reachability table gives the odds packages above the cap reach; raise budget_cap to weigh them.")
     cheapest = analysis.cheapest_by_count(pareto, odds)
     if cheapest.empty:
-        return (f"No package within the lever ranges meets any target with >= {odds:.0%} odds "
-                f"({len(outcome.archive['F'])} packages evaluated).")
+        within = f" and the budget cap of {_money(cap)}" if cap is not None else ""
+        return (f"No package within the lever ranges{within} meets any target with >= {odds:.0%} odds "
+                f"({evaluated} packages evaluated).")
     top = cheapest.iloc[-1]
     row = pareto.loc[top["package"]]
     changes = analysis.differences(setup, row)

@@ -4,7 +4,8 @@ from functools import cache
 from pathlib import Path
 
 import pandas as pd
-import yaml
+
+from nxmfg.model.yaml_reader import read_shipped
 
 TEXTS = Path(__file__).parent / "texts" / "levers.yaml"
 # The .mdl's units as a planner reads them.
@@ -20,7 +21,7 @@ UNITS = {
 def texts() -> dict:
     """levers.yaml: {"levers": {name: {title, zh, en}}, "outlooks": {name: {title, zh, en, unit}}}, where title
     and unit are {zh, en}."""
-    return yaml.safe_load(TEXTS.read_text(encoding="utf-8"))
+    return read_shipped(TEXTS)
 
 
 def describe(name: str, lang: str = "zh", constants: pd.DataFrame | None = None) -> str:

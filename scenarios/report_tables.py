@@ -96,7 +96,7 @@ def matrix_html(runs, targets, lang: str, history: pd.DataFrame | None = None,
     counts = "".join(f"<th>{int(cells[(name, 'met')].fillna(False).astype(bool).sum())} / "
                      f"{int(cells[(name, 'met')].notna().sum())}</th>" for name in runs)
     lines.append(f'<tr><th colspan="6">{text["summary"]}</th>{counts}</tr>')
-    right = "".join(f"<th>{outcomes.summary(table)['model_right']} / {outcomes.summary(table)['judged']}</th>"
+    right = "".join(f"<th>{outcomes.summary(table)['model_right']} / {outcomes.summary(table)['compared']}</th>"
                     for table in tables.values())
     lines.append(f'<tr><th colspan="6">{text["right"]}</th>{right}</tr>')
     return (_summary_html(runs, tables, lang)

@@ -213,6 +213,8 @@ def check(scenario: Scenario, constants: pd.DataFrame, lookups: Iterable[str]) -
             raise ScenarioError(path, f"levers.{name}", f"not a model lever{hint_text}; allowed: "
                                 f"{', '.join(levers)} (or any constant listed by model.constants())")
         row = constants.loc[name]
+        if read_only_at_start(constants, name):
+            raise ScenarioError(path, f"levers.{name}", initial_only_problem(name))
         points = ({"value": lever.value} if lever.path is None
                   else {f"path.{year}": value for year, value in lever.path.items()})
         for field, value in points.items():
@@ -224,6 +226,18 @@ def check(scenario: Scenario, constants: pd.DataFrame, lookups: Iterable[str]) -
             raise ScenarioError(path, f"paths.{name}",
                                 f"not an outlook lookup; allowed: {', '.join(outlooks)}")
     _check_outlooks(scenario)
+
+
+def read_only_at_start(constants: pd.DataFrame, name: str) -> bool:
+    """Whether the model reads constant `name` only to set its state in 2010 (model.constants()'s
+    `initial_only`, from the translated equations): a lever on it would change nothing."""
+    return "initial_only" in constants.columns and bool(constants.at[name, "initial_only"])
+
+
+def initial_only_problem(name: str) -> str:
+    """Why a lever on a constant the model reads only at its start (2010) is refused."""
+    return (f"{name} is read only to set the model's state in 2010, so a lever on it from a later year would "
+            "change nothing; set it for the whole run with --params (params= in Python), or pick a lever")
 
 
 def _check_bounds(path: Path, field: str, value: float, low: float, high: float, units: str) -> None:

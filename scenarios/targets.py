@@ -116,6 +116,9 @@ def load_targets(path: Path | str = TARGETS, known: Iterable[str] = ()) -> list[
     for target in targets:
         if ids.count(target.id) > 1:
             raise ScenarioError(path, f"{target.id}.id", "duplicate id")
+        if target.conflicts_with == target.id:
+            raise ScenarioError(path, f"{target.id}.conflicts_with", "names its own row; name the target it "
+                                "conflicts with")
         if target.conflicts_with is not None and target.conflicts_with not in {*ids, *known}:
             raise ScenarioError(path, f"{target.id}.conflicts_with",
                                 f"{target.conflicts_with!r} is not a target id")
@@ -140,11 +143,22 @@ def load_own_targets(path: Path | str, mode: str = "extend", shipped: Path | str
 def check_targets(targets: Iterable[Target], indicators: Iterable[str], levers: Iterable[str],
                   path: Path | str = TARGETS) -> None:
     """Every modelled target names a model indicator and every lever target a model constant."""
+    from nxmfg.model.indicators import POISSON_COUNTS, RATE_SUFFIXES
+
     indicators, levers = set(indicators), set(levers)
     for target in targets:
         if target.kind == "modelled" and target.indicator not in indicators:
             raise ScenarioError(path, f"{target.id}.indicator", f"{target.indicator!r} is not a model "
                                 "indicator (see model.indicators.INDICATORS)")
+        if target.measure in COUNT_MEASURES and target.indicator not in POISSON_COUNTS:
+            raise ScenarioError(path, f"{target.id}.measure", f"probability_at_least reads an expected number "
+                                f"of rare firms as a Poisson count; {target.indicator!r} is not one; allowed: "
+                                f"{', '.join(POISSON_COUNTS)}")
+        first = min(y for y in (target.year, target.base_year, target.from_year) if y is not None)
+        if target.kind == "modelled" and str(target.indicator).endswith(RATE_SUFFIXES) and first < 2011:
+            field = "from_year" if target.from_year == first else "base_year" if target.base_year == first else "year"
+            raise ScenarioError(path, f"{target.id}.{field}", f"{target.indicator} is a yearly rate, with no "
+                                f"value before 2011 (the model starts in 2010); {first} cannot be read")
         if target.kind == "lever" and target.lever not in levers:
             raise ScenarioError(path, f"{target.id}.lever", f"{target.lever!r} is not a model constant")
 

@@ -17,8 +17,13 @@ from .study import Study, check, check_levers_from, read
 
 
 def _scenario_path(study_file: Path, scenario: str) -> Path:
+    """A .yaml path (relative to the study file), or a shipped scenario's name."""
     if scenario.endswith((".yaml", ".yml")):
         return (study_file.parent / scenario).resolve()
+    shipped = sorted(p.stem for p in Path(scenarios.__file__).parent.glob("*.yaml") if p.stem != "targets")
+    if scenario not in shipped:
+        raise ValueError(f"{study_file}: scenario: {scenario!r} is neither a shipped scenario nor a .yaml file; "
+                         f"allowed: {', '.join(shipped)}, or a path ending in .yaml (relative to the study file)")
     return Path(scenarios.__file__).with_name(f"{scenario}.yaml")
 
 

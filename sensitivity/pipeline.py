@@ -33,6 +33,7 @@ from matplotlib.figure import Figure
 from pydantic import ValidationError
 
 from nxmfg.model.files import check_writable, is_complete, staged_output
+from nxmfg.model.input_files import check_input_file, read_text
 
 from . import analysis, odds, plots, report
 from .chunks import ChunkStore, atomic_path, evaluate_in_chunks, save_npz
@@ -57,7 +58,7 @@ def run_study(study: Study, evaluate: Callable, out: Path, method: str = "sobol"
     context = context or {}
     fingerprint = study.fingerprint(method=method, **context)
     X = analysis.sample(study, method)
-    check_writable(out)
+    check_writable(out, "sensitivity")
     store = ChunkStore(out / "chunks", fingerprint, len(X), chunk_rows, resume)   # refuses a wrong --resume first
     with staged_output(out, "sensitivity", keep=KEEP, incomplete_from_start=True) as stage:
         started = time.perf_counter()
@@ -118,7 +119,7 @@ def _saved(source: Path) -> tuple[dict, Study, dict[str, np.ndarray]]:
     """metadata.json, its study and samples.npz; a damaged file gives one line naming it."""
     path = source / "metadata.json"
     try:
-        metadata = json.loads(path.read_text(encoding="utf-8"))
+        metadata = json.loads(read_text(path, "manifest"))
         study = Study.model_validate(metadata["study"])
         method = metadata["method"]
     except (OSError, ValueError, KeyError, TypeError) as error:   # JSON and pydantic errors are ValueErrors
@@ -128,7 +129,8 @@ def _saved(source: Path) -> tuple[dict, Study, dict[str, np.ndarray]]:
         raise ValueError(f"{path}: method {method!r} is not sobol or morris; run the study again")
     path = source / "samples.npz"
     try:
-        with np.load(path) as saved:
+        check_input_file(path, "samples")                    # a regular file within its size limit
+        with np.load(path, allow_pickle=False) as saved:     # results, not code: no Python objects
             arrays = {key: saved[key] for key in saved.files}
     except (OSError, ValueError, EOFError, zipfile.BadZipFile) as error:
         raise ValueError(f"{path}: unreadable ({error}); run the study again") from None
@@ -146,8 +148,13 @@ def check_scheduler(address: str, seconds: float = 10) -> None:
     """
     import socket
 
-    from distributed.comm import parse_address, parse_host_port
-    from distributed.comm.registry import backends
+    try:
+        from distributed.comm import parse_address, parse_host_port
+        from distributed.comm.registry import backends
+    except ImportError:
+        raise ValueError(f"--scheduler {address}: needs Dask, which is not installed; install the extra "
+                         "`cluster`: pip install 'nxmfg[cluster]' (in a checkout: pip install -e '.[cluster]')"
+                         ) from None
 
     try:
         scheme, location = parse_address(address)
@@ -191,7 +198,7 @@ def _write_figure(path: Path, figure: Figure) -> None:
 def run_file(path: Path, out: Path, method: str = "sobol", resume: bool = False, scheduler: str | None = None,
              chunk_rows: int = 65536) -> dict:
     """Run the study file `path` on the model through the ensemble engine (see run_study)."""
-    check_writable(out)                  # a bad --out costs nothing
+    check_writable(out, "sensitivity")                 # a bad --out costs nothing
     read(path)                           # shape errors come first, without importing the model
     if scheduler is not None:
         check_scheduler(scheduler)

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from nxmfg.scenarios.schema import FIRST_LEVER_YEAR, LAST_YEAR
+from nxmfg.scenarios.schema import FIRST_LEVER_YEAR, LAST_YEAR, initial_only_problem, read_only_at_start
 from nxmfg.scenarios.validation import describe, read_yaml
 
 Name = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
@@ -21,6 +21,7 @@ Number = Annotated[float, Field(allow_inf_nan=False)]
 
 # strict: "8" is not 8, and `true` is not 1 (a quoted number in YAML is a typo, not a number)
 _STRICT = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True, strict=True)
+MIN_SAMPLES = 4
 MAX_SAMPLES = 2**20
 # Every run's outcomes and time series are gathered in memory and saved in samples.npz: about 3 KB a
 # run for plan_levers.yaml (147 456 runs, 0.5 GB), so 2^21 runs is some 6 GB.
@@ -146,6 +147,9 @@ class Study(BaseModel):
     def _power_of_two(cls, value: int) -> int:
         if value & (value - 1):
             raise ValueError(f"{value} is not a power of 2 (e.g. 1024, 2048, 4096)")
+        if value < MIN_SAMPLES:
+            raise ValueError(f"{value} is fewer than {MIN_SAMPLES}: the convergence check estimates the indices "
+                             "again from the first half of the sample, which needs at least 2 rows")
         if value > MAX_SAMPLES:
             raise ValueError(f"{value} is more than {MAX_SAMPLES} (2^20): the sample and every run's outputs "
                              "are held in memory; N = 4096 already settles indices to about 0.01")
@@ -238,6 +242,8 @@ def check(path: Path, study: Study, constants: pd.DataFrame) -> Study:
                 hint = f"did you mean {close[0]}? " if close else ""
                 raise ValueError(f"{path}: {group}.{name}: not a settable model constant ({hint}"
                                  f"allowed: the {len(constants)} names of model.constants())")
+            if group == "levers" and read_only_at_start(constants, name):
+                raise ValueError(f"{path}: levers.{name}: {initial_only_problem(name)}")
             low, high = (_bound(constants.at[name, key], default) for key, default in
                          (("low", -np.inf), ("high", np.inf)))
             if dist.range is None and dist.distribution == "normal" and np.isfinite([low, high]).any():

@@ -47,9 +47,9 @@ def test_every_output_is_written_and_the_folder_is_marked_finished(finished):
     assert len(pareto) == len(optimization.pareto) >= 1
     assert sorted(p.stem for p in (out / "packages").glob("package_*.yaml")) == sorted(pareto.index)
     for name in ("pareto_central.csv", "reachability.csv", "archive.csv", "states.csv", "cost_vs_targets.png",
-                 "summary.md", "report.html", "metadata.yaml", "checkpoint.pkl"):
+                 "summary.md", "report.html", "metadata.yaml", "checkpoint.npz"):
         assert (out / name).stat().st_size > 0, name
-    assert not list(out.glob(".*.tmp")) and not (out / "INCOMPLETE").exists()
+    assert not list(out.glob(".nxmfg-tmp.*")) and not (out / "INCOMPLETE").exists()
     summary = (out / "summary.md").read_text(encoding="utf-8")
     assert "The cheapest package that meets >=" in summary or "No package" in summary
     assert "## Reachability per target" in summary
@@ -161,7 +161,7 @@ def test_a_search_interrupted_mid_generation_resumes_to_the_same_front(finished,
     with pytest.raises(Killed):
         nxmfg.optimize(small_study, tmp_path, progress=False)
     monkeypatch.setattr(evaluate.Evaluator, "__call__", original)
-    assert (tmp_path / "checkpoint.pkl").exists()
+    assert (tmp_path / "checkpoint.npz").exists()
     resumed = nxmfg.optimize(small_study, tmp_path, resume=True, progress=False)
     pd.testing.assert_frame_equal(resumed.pareto, whole.pareto)
     np.testing.assert_array_equal(resumed.outcome.archive["F"], whole.outcome.archive["F"])
@@ -232,7 +232,7 @@ def test_a_new_search_into_a_finished_folder_keeps_its_results_until_the_new_one
     copy.mkdir()
     for name in ("pareto.csv", "summary.md", "metadata.yaml", CHECKPOINT):
         (copy / name).write_bytes((out / name).read_bytes())
-    (copy / ".summary.md.999999999.abc123.tmp").write_text("left by a kill")
+    (copy / ".nxmfg-tmp.999999999.abc123").write_text("left by a kill")
     output.prepare_folder(copy, resume=False)
     assert sorted(p.name for p in copy.iterdir()) == ["metadata.yaml", "pareto.csv", "summary.md"]
     (copy / CHECKPOINT).write_bytes((out / CHECKPOINT).read_bytes())

@@ -7,7 +7,6 @@ states in an object array, which would turn arrays of runs into Python floats.
 
 import hashlib
 import os
-import tempfile
 import threading
 import warnings
 from collections.abc import Callable
@@ -19,6 +18,7 @@ import numpy as np
 import pysd
 import xarray as xr
 
+from nxmfg.model.cache import private_folder
 from nxmfg.model.engine.runtime import interp_rows
 
 CONTROL = ("initial_time", "final_time", "time_step", "saveper")
@@ -144,14 +144,19 @@ def time_axis_inputs(economy) -> set[str]:
 
 
 def _module_file(source: str) -> Path:
-    """The transformed module on this machine's disk (workers may be remote Dask workers)."""
-    digest = hashlib.sha256(source.encode()).hexdigest()[:16]
-    path = Path(tempfile.gettempdir()) / "nxmfg-ensemble" / f"m{digest}.py"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_suffix(f".{os.getpid()}-{threading.get_ident()}.tmp")
-        partial.write_text(source, encoding="utf-8")
-        os.replace(partial, path)
+    """The transformed module on this machine's disk (workers may be remote Dask workers), in the private
+    cache folder and checked against the source's hash before every import: a file that differs (cut
+    short, or written by anything but us) is written again."""
+    digest = hashlib.sha256(source.encode()).hexdigest()
+    path = private_folder("engine") / f"m{digest[:16]}.py"
+    try:
+        if hashlib.sha256(path.read_bytes()).hexdigest() == digest:
+            return path
+    except OSError:
+        pass
+    partial = path.with_suffix(f".{os.getpid()}-{threading.get_ident()}.tmp")
+    partial.write_text(source, encoding="utf-8")
+    os.replace(partial, path)
     return path
 
 
