@@ -14,7 +14,7 @@ import numpy as np
 import xarray as xr
 
 from nxmfg.model.engine import native
-from nxmfg.model.engine.batch import Chunk, Snapshot, TimePath
+from nxmfg.model.engine.batch import Chunk, Snapshot, TimePath, dataset
 
 RPREC = 1e-5   # PySD's Time.rprec
 
@@ -23,6 +23,11 @@ RPREC = 1e-5   # PySD's Time.rprec
 def library(source: str) -> native.Library:
     """The compiled model of a rewritten module, once per process (errors are not cached)."""
     return native.load(source)
+
+
+def clock(lib: native.Library) -> tuple[float, float, float, float]:
+    """The model's own time axis: initial time, final time, time step, saveper."""
+    return _Call(lib, Chunk("", 0, 1, {})).clock()
 
 
 class _Call:
@@ -129,11 +134,13 @@ def run_chunk(chunk: Chunk, lib: native.Library) -> xr.Dataset:
     if chunk.resume is not None:
         data, years = _joined(chunk.resume, data, years, names)
     shape = (chunk.size, len(years))
-    spread = np.broadcast_to if chunk.reduce else lambda a, s: np.repeat(a, s[1], axis=1)  # as PySD: once
-    data |= {names[i]: spread(fixed_out[j][:, None], shape) for j, i in enumerate(fixed)}
-    return xr.Dataset({name: (("run", "year"), data[name]) for name in sorted(data)},
-                      coords={"run": np.arange(chunk.start, chunk.start + chunk.size),
-                              "year": _rounded(years, clock[2])})
+    # Run-constants: stored once and broadcast, as PySD's "run" cache, when `reduce` will make its own
+    # arrays; spread out (writeable, as a Dataset's arrays usually are) when the Dataset is the result.
+    spread = np.broadcast_to(fixed_out[:, :, None], (len(fixed), *shape))
+    if chunk.reduce is None:
+        spread = np.ascontiguousarray(spread)
+    data |= {names[i]: spread[j] for j, i in enumerate(fixed)}
+    return dataset(data, chunk.start, _rounded(years, clock[2]))
 
 
 def pause(chunk: Chunk, time: float, lib: native.Library) -> Snapshot:

@@ -50,6 +50,10 @@ class Unavailable(RuntimeError):
     """No compiler, or the kernels or the cache cannot be trusted: the numpy path runs instead."""
 
 
+class CompiledPathNotice(UserWarning):
+    """Said once per process when the compiled path is unavailable and the numpy path runs instead."""
+
+
 class Tampered(Unavailable):
     """A cached library whose folder, owner, mode or content is not what this user built."""
 
