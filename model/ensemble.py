@@ -77,7 +77,9 @@ def run_translated(py_file: str | Path, params: dict[str, Any], n: int, reduce: 
     model, inputs, control = _inputs(py_file, params, n, control)
     if resume is not None:
         _check_resume(resume, inputs, n, model)
-        return run_chunk(Chunk(model.source, 0, n, inputs, control, reduce, resume))
+        result = run_chunk(Chunk(model.source, 0, n, inputs, control, reduce, resume))
+        result.attrs.update(_engine_attrs([result], model))
+        return result
     size = schedule.get("chunk_size") or _default_chunk(model, n, control, schedule.get("workers"))
     engine = model.engine(min(size, n), schedule.get("engine", "auto"))
     chunks = [Chunk(model.source, start, min(size, n - start), _rows(inputs, start, start + size), control,
@@ -85,14 +87,14 @@ def run_translated(py_file: str | Path, params: dict[str, Any], n: int, reduce: 
     done = _execute(chunks, schedule.get("workers"), schedule.get("scheduler"),
                     schedule.get("progress", True))
     result = xr.concat(done, dim="run") if len(done) > 1 else done[0]
-    result.attrs.update(_engine_attrs(done))
+    result.attrs.update(_engine_attrs(done, model))
     return result
 
 
-def _engine_attrs(done: list[xr.Dataset]) -> dict[str, str]:
+def _engine_attrs(done: list[xr.Dataset], model: Facts) -> dict[str, str]:
     """Which path ran the chunks (compiled, numpy, or compiled+numpy) and why the compiled path did not."""
     engines = sorted({d.attrs.get("engine", "numpy") for d in done})
-    notes = sorted({d.attrs["engine_note"] for d in done if "engine_note" in d.attrs})
+    notes = sorted({d.attrs["engine_note"] for d in done if "engine_note" in d.attrs} | {model.note} - {None})
     return {"engine": "+".join(engines)} | ({"engine_note": "; ".join(notes)} if notes else {})
 
 

@@ -98,6 +98,9 @@ class Translator:
         raise self.refuse(f"the call {function}()")
 
     def _numpy(self, name: str, args: list[ast.expr]) -> str:
+        if name == "interp" and len(args) == 3:     # an inline table: np.interp(x, [xs], [ys])
+            xs, ys = (ast.literal_eval(a) for a in args[1:])
+            return f"nx_interp_at({self.c(args[0])}, {self.table(list(xs), list(ys))})"
         values = [self.c(a) for a in args]
         if name in KERNELS:
             return f"nx_k{len(values)}({KERNELS.index(name)}, {', '.join(values)})"
@@ -107,9 +110,6 @@ class Translator:
             return f"((double)(({values[0]}) {'&&' if name == 'logical_and' else '||'} ({values[1]})))"
         if name == "logical_not":
             return f"((double)!({values[0]}))"
-        if name == "interp" and len(args) == 3:
-            xs, ys = (ast.literal_eval(a) for a in args[1:])
-            return f"nx_interp({values[0]}, {self.table(list(xs), list(ys))})"
         raise self.refuse(f"numpy np.{name}")
 
     def _pysd(self, name: str, args: list[ast.expr]) -> str:

@@ -83,8 +83,9 @@ def _ffi():
 
 
 def compiler() -> str | None:
-    """The C compiler: $CC, else gcc, else cc."""
-    return os.environ.get("CC") or shutil.which("gcc") or shutil.which("cc")
+    """The C compiler: $CC (if it exists), else gcc, else cc; None without one."""
+    chosen = os.environ.get("CC")
+    return shutil.which(chosen) if chosen else shutil.which("gcc") or shutil.which("cc")
 
 
 def load(translated_source: str) -> Library:
