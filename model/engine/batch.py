@@ -91,7 +91,9 @@ def run_chunk(chunk: Chunk) -> xr.Dataset:
     reused = _cached("buffer", []) if lib is None else []   # the numpy path's save buffer
     if any(not a.flags.writeable or any(np.shares_memory(a, b) for b in reused) for a in arrays):
         result = result.copy(deep=True)  # the buffer is reused by the next chunk
-    result.attrs.update({"engine": "compiled" if lib is not None else "numpy"} | ({"engine_note": note} if note else {}))
+    result.attrs["engine"] = "compiled" if lib is not None else "numpy"
+    if note:
+        result.attrs["engine_note"] = note
     return result
 
 

@@ -147,17 +147,19 @@ class _Writer:
 
     def _tables(self) -> str:
         tables = [self.eq.tables[name] for name in self.plan.tables]
-        inline = self.inline                 # filled while the body was written (source() writes it first)
-        lines = [f"static const double TX{k}[] = {{{_numbers(xs)}}};\nstatic const double TY{k}[] = {{{_numbers(ys)}}};"
-                 for k, (xs, ys) in enumerate(tables)]
-        lines += [f"static const double IX{k}[] = {{{_numbers(xs)}}};\nstatic const double IY{k}[] = {{{_numbers(ys)}}};"
-                  for k, (xs, ys) in enumerate(inline)]
+        lines = [_arrays("T", k, xs, ys) for k, (xs, ys) in enumerate(tables)]
+        lines += [_arrays("I", k, xs, ys) for k, (xs, ys) in enumerate(self.inline)]  # filled by the body
         count = max(len(tables), 1)
         lines.append(f"static const long TN[{count}] = {{{', '.join(str(len(x)) for x, _ in tables) or '0'}}};")
         for axis in "XY":
             lines.append(f"static const double *const T{axis}[{count}] = "
                          f"{{{', '.join(f'T{axis}{k}' for k in range(len(tables))) or '0'}}};")
         return "\n".join(lines)
+
+
+def _arrays(prefix: str, k: int, xs: list, ys: list) -> str:
+    return (f"static const double {prefix}X{k}[] = {{{_numbers(xs)}}};\n"
+            f"static const double {prefix}Y{k}[] = {{{_numbers(ys)}}};")
 
 
 def _numbers(values: list) -> str:

@@ -199,9 +199,9 @@ def _hand_kernels(library: Library) -> None:
         if not found:
             raise Unavailable(f"numpy's {name} has no float64 loop")
         lib.nx_set_kernel(k, raw.functions[found[0]], raw.data[found[0]])
-        xs = a if ufunc.nin == 2 else a / 4
+        pairs = [(float(x), float(y)) for x, y in zip(a if ufunc.nin == 2 else a / 4, b, strict=True)]
         with np.errstate(all="ignore"):
-            expected = [ufunc(float(x), float(y)) if ufunc.nin == 2 else ufunc(float(x)) for x, y in zip(xs, b, strict=True)]
-        got = [lib.nx_kernel_check(k, float(x), float(y), ufunc.nin) for x, y in zip(xs, b, strict=True)]
+            expected = [ufunc(x, y) if ufunc.nin == 2 else ufunc(x) for x, y in pairs]
+        got = [lib.nx_kernel_check(k, x, y, ufunc.nin) for x, y in pairs]
         if not np.array_equal(np.asarray(got), np.asarray(expected, dtype=float), equal_nan=True):
             raise Unavailable(f"numpy's {name} kernel, called from C, does not give numpy's values")

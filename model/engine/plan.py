@@ -202,7 +202,8 @@ def _control(eq: Equations, refs: dict[str, Refs], ordered: list[str], static_st
 
 def _initialization(eq, refs, ordered, objects, computed):
     """PySD's initialisation order of stateful objects, with the components each needs first."""
-    full = {obj: _initial_closure(eq, obj) for obj in objects}
+    deps = eq.dependencies()
+    full = {obj: _initial_closure(deps, obj) for obj in objects}
     waiting = {obj: [d for d in deps if d in full] for obj, deps in full.items()}
     order = []
     while waiting:
@@ -226,9 +227,9 @@ def _initialization(eq, refs, ordered, objects, computed):
     return steps, [n for n in ordered if n not in done]
 
 
-def _initial_closure(eq: Equations, obj: str) -> set[str]:
+def _initial_closure(deps: dict[str, dict], obj: str) -> set[str]:
     """PySD's `_get_full_dependencies(obj, ..., "initial")`."""
-    deps, found, todo = eq.dependencies(), set(), [obj]
+    found, todo = set(), [obj]
     while todo:
         entry = deps.get(todo.pop(), {})
         if "initial" in entry:
