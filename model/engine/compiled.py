@@ -33,39 +33,38 @@ def clock(lib: native.Library) -> tuple[float, float, float, float]:
 class _Call:
     """One nx_call: the chunk's inputs laid out for C, kept alive as long as the call."""
 
-    def __init__(self, lib: native.Library, chunk: Chunk, save: list[int] | None = None):
+    def __init__(self, lib: native.Library, chunk: Chunk):
         self.lib, self.meta, self.ffi = lib, lib.meta, lib.ffi
         self.keep: list[Any] = []
-        ffi, meta, size = self.ffi, self.meta, chunk.size
-        inputs, lookups = meta["inputs"], meta["lookups"]
-        self.call = ffi.new("nx_call *")
-        self.call.runs = size
+        self.call = self.ffi.new("nx_call *")
+        self.call.runs = chunk.size
+        self.dyn = np.zeros(max(len(self.meta["variables"]), 1), dtype=np.uint8)
+        self._inputs(chunk.params)
+        self.call.dyn = self._pointer(self.dyn, "unsigned char *")
+        for key in ("final_time", "time_step", "saveper"):     # NaN: the model's own
+            setattr(self.call, key, float(chunk.control.get(key, math.nan)))
+        self.call.pause = math.nan
+
+    def _inputs(self, params: dict[str, Any]) -> None:
+        """Constants (one value or one per run), time paths (their dependents recomputed every step)
+        and lookup tables, each where the C code reads it."""
+        ffi, inputs, lookups = self.ffi, self.meta["inputs"], self.meta["lookups"]
         values = ffi.new("const double *[]", max(len(inputs), 1))
         strides = ffi.new("long[]", max(len(inputs), 1))
         paths = ffi.new("nx_table[]", max(len(inputs), 1))
-        tables = ffi.new("nx_table[]", max(len(meta["lookups"]), 1))
-        dyn = np.zeros(max(len(meta["variables"]), 1), dtype=np.uint8)
+        tables = ffi.new("nx_table[]", max(len(lookups), 1))
         slot = {name: k for k, name in enumerate(inputs)}
-        for name, value in chunk.params.items():
+        for name, value in params.items():
             if name in lookups:
-                self._table(tables[lookups[name]], value if isinstance(value, TimePath) else
-                            TimePath(np.zeros(1), np.asarray(value, float).reshape(-1, 1)
-                                     if np.ndim(value) else np.array([float(value)])))
+                self._table(tables[lookups[name]], _as_table(value))
             elif isinstance(value, TimePath):
                 self._table(paths[slot[name]], value)
-                dyn[meta["dependents"][name]] = 1
+                self.dyn[self.meta["dependents"][name]] = 1
             else:
-                array = np.ascontiguousarray(np.atleast_1d(np.asarray(value, dtype=float)))
-                values[slot[name]] = self._pointer(array)
+                values[slot[name]] = self._pointer(np.ascontiguousarray(np.atleast_1d(np.asarray(value, float))))
                 strides[slot[name]] = 0 if np.ndim(value) == 0 else 1
-        self.keep += [values, strides, paths, tables, dyn]
+        self.keep += [values, strides, paths, tables]
         self.call.value, self.call.stride, self.call.path, self.call.table = values, strides, paths, tables
-        self.call.dyn = self._pointer(dyn, "unsigned char *")
-        control = chunk.control
-        for key in ("final_time", "time_step", "saveper"):
-            setattr(self.call, key, float(control.get(key, math.nan)))
-        self.dyn = dyn
-        self.call.pause = math.nan
 
     def _pointer(self, array: np.ndarray, kind: str = "double *"):
         self.keep.append(array)
@@ -101,6 +100,14 @@ class _Call:
                                + {-1: "more save times than expected", -2: "out of memory",
                                   -3: "TIME STEP is not positive"}.get(status, "unknown"))
         return self.call.n_times
+
+
+def _as_table(value: Any) -> TimePath:
+    """A lookup's new table; a number (or one per run) is a table of one point, as PySD's set_values."""
+    if isinstance(value, TimePath):
+        return value
+    values = np.asarray(value, dtype=float)
+    return TimePath(np.zeros(1), values.reshape(-1, 1) if values.ndim else values.reshape(1))
 
 
 def _split(call: _Call) -> tuple[list[int], list[int]]:
