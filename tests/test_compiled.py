@@ -107,3 +107,14 @@ def test_a_path_can_be_asked_for_and_both_give_the_same_numbers(tmp_path):
     assert ours.drop_attrs().identical(theirs.drop_attrs())
     with pytest.raises(ValueError, match="engine: 'fast' is not one of auto, compiled, numpy"):
         run_translated(py_file, {}, 3, workers=1, progress=False, engine="fast")
+
+
+def test_the_cache_keeps_only_the_newest_builds(tmp_path, private_cache, monkeypatch):
+    monkeypatch.setattr(native, "KEPT", 1)
+    first = _translated("samples/teacup", tmp_path / "a")
+    second = _translated("samples/SIR", tmp_path / "b")
+    native.load(facts.rewritten(first))
+    (private_cache / "not-a-build").mkdir()
+    native.load(facts.rewritten(second))
+    assert len([p for p in private_cache.iterdir() if p.name != "not-a-build"]) == 1
+    assert (private_cache / "not-a-build").is_dir()         # only builds are removed

@@ -23,6 +23,7 @@ import numpy as np
 
 from nxmfg.model.engine import cgen
 
+KEPT = 64            # compiled models kept in the cache (the newest builds); a loaded library outlives its file
 FLAGS = ("-O1", "-fPIC", "-shared", "-ffp-contract=off", "-fno-math-errno")   # no FMA, no fast-math
 GENERATOR = ("cgen.py", "plan.py", "cexpr.py", "equations.py", "cruntime.h", "cmodel.c", "native.py")
 CDEF = """
@@ -140,6 +141,15 @@ def _build(source: str, cc: str, folder: Path) -> None:
                 raise
     finally:
         shutil.rmtree(work, ignore_errors=True)
+    _prune(root)
+
+
+def _prune(root: Path) -> None:
+    """Remove all but the KEPT newest builds (folders named by a key, never anything else)."""
+    builds = [p for p in root.iterdir() if p.is_dir() and not p.is_symlink() and len(p.name) == 24
+              and all(c in "0123456789abcdef" for c in p.name)]
+    for old in sorted(builds, key=lambda p: p.stat().st_mtime, reverse=True)[KEPT:]:
+        shutil.rmtree(old, ignore_errors=True)
 
 
 def _verified(folder: Path, key: str) -> dict:
