@@ -75,7 +75,7 @@ def engine_run(scenario: Scenario, fit: Fit, overrides: dict[str, float]) -> Res
     runs = ensemble.run_translated(model.translated(), params, 1, workers=1, progress=False,
                                    control={"final_time": scenario.final_year, "saveper": 1})
     variables = runs.isel(run=0, drop=True)
-    record = metadata(scenario, fit, overrides, None, params) | {"engine": dict(runs.attrs)}  # which path ran
+    record = metadata(scenario, fit, overrides, None, params) | dict(runs.attrs)  # engine: which path ran
     variables.attrs = {}
     result = Result(scenario, indicators.compute(variables), variables, pd.DataFrame(), record, [], fit)
     if scenario.name == "baseline" or not (scenario.levers or scenario.paths):
