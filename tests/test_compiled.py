@@ -109,12 +109,15 @@ def test_a_path_can_be_asked_for_and_both_give_the_same_numbers(tmp_path):
         run_translated(py_file, {}, 3, workers=1, progress=False, engine="fast")
 
 
-def test_the_cache_keeps_only_the_newest_builds(tmp_path, private_cache, monkeypatch):
+def test_the_cache_keeps_only_the_newest_builds_and_no_half_build(tmp_path, private_cache, monkeypatch):
     monkeypatch.setattr(native, "KEPT", 1)
     first = _translated("samples/teacup", tmp_path / "a")
     second = _translated("samples/SIR", tmp_path / "b")
     native.load(facts.rewritten(first))
     (private_cache / "not-a-build").mkdir()
+    dead = private_cache / ".nxmfg-staging.999999999.abc"     # a build whose process died (no such pid)
+    dead.mkdir()
     native.load(facts.rewritten(second))
     assert len([p for p in private_cache.iterdir() if p.name != "not-a-build"]) == 1
     assert (private_cache / "not-a-build").is_dir()         # only builds are removed
+    assert not dead.exists()

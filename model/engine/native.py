@@ -122,7 +122,7 @@ def _key(source: str, cc: str) -> str:
 def _build(source: str, cc: str, folder: Path) -> None:
     generated = cgen.generate(source)          # NotCompilable propagates, naming the variable
     root = _private(folder.parent)
-    work = Path(tempfile.mkdtemp(dir=root, prefix=".build-"))
+    work = Path(tempfile.mkdtemp(dir=root, prefix=f".nxmfg-staging.{os.getpid()}."))   # see _prune
     try:
         (work / "model.c").write_text(generated.source, encoding="utf-8")
         done = subprocess.run([cc, *FLAGS, "-o", str(work / "model.so"), str(work / "model.c"), "-lm"],
@@ -145,7 +145,11 @@ def _build(source: str, cc: str, folder: Path) -> None:
 
 
 def _prune(root: Path) -> None:
-    """Remove all but the KEPT newest builds (folders named by a key, never anything else)."""
+    """Remove builds of processes that died mid-way (model.files.remove_stale) and all but the KEPT
+    newest builds (folders named by a key, never anything else)."""
+    from nxmfg.model import files
+
+    files.remove_stale(root, depth=1)
     builds = [p for p in root.iterdir() if p.is_dir() and not p.is_symlink() and len(p.name) == 24
               and all(c in "0123456789abcdef" for c in p.name)]
     for old in sorted(builds, key=lambda p: p.stat().st_mtime, reverse=True)[KEPT:]:
