@@ -54,30 +54,31 @@ def compare(scenarios: Sequence[Scenario | str | Path], params: inputs.Params = 
 
 def compare_for_writing(scenarios: Sequence[Scenario | str | Path], lang: str, params: inputs.Params = None,
                         targets: inputs.Targets = None, targets_mode: str = "extend") -> Comparison:
-    """`compare`, with the engine runs made in a forked child (model/background.py) while this process
-    reads the targets, gets ready to write in `lang` (outputs.prepare) and runs the report's default band
+    """`compare`, made in a forked child (model/background.py): the runs, the targets and the verdicts,
+    while this process gets ready to write in `lang` (outputs.prepare) and runs the report's default band
     (`Comparison.band`): one core each. Errors come in `compare`'s order."""
     from nxmfg.api import outputs
-    from nxmfg.api.simulation import judge
     from nxmfg.model import background
     from nxmfg.model.indicators import INDICATORS
 
     def here():
         fit, _ = inputs.fit_and_overrides(params)
-        target_set = inputs.targets(targets, targets_mode)
         outputs.prepare(lang)
-        return fit, target_set, outputs.band(fit, list(INDICATORS))     # the names of every run's indicators
+        return fit, outputs.band(fit, list(INDICATORS))     # the names of every run's indicators
 
-    runs, (fit, target_set, band) = background.alongside(partial(_engine_runs, scenarios, params), here)
-    return Comparison({name: judge(run, target_set) for name, run in runs.items()}, fit, band)
+    call = partial(_judged_runs, scenarios, params, targets, targets_mode)
+    results, (fit, band) = background.alongside(call, here)
+    return Comparison(results, fit, band)
 
 
-def _engine_runs(scenarios: Sequence[Scenario | str | Path], params: inputs.Params) -> dict[str, Result]:
-    from nxmfg.api.simulation import engine_run
+def _judged_runs(scenarios: Sequence[Scenario | str | Path], params: inputs.Params, targets: inputs.Targets,
+                 targets_mode: str) -> dict[str, Result]:
+    from nxmfg.api.simulation import engine_run, judge
 
     chosen = _chosen(scenarios)
     fit, overrides = inputs.fit_and_overrides(params)
-    return {s.name: engine_run(s, fit, overrides) for s in chosen}
+    target_set = inputs.targets(targets, targets_mode)
+    return {s.name: judge(engine_run(s, fit, overrides), target_set) for s in chosen}
 
 
 def _chosen(scenarios: Sequence[Scenario | str | Path]) -> list[Scenario]:

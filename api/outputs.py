@@ -16,32 +16,28 @@ if TYPE_CHECKING:
 
 def run_for_writing(lang: str, scenario_or_path, params: Params = None, targets: Targets = None,
                     targets_mode: str = "extend") -> Result:
-    """`nxmfg.run`, with its engine run made in a forked child (model/background.py) while this process
-    reads the targets and gets ready to judge and write the result in `lang` (`prepare`): one core each,
-    about half a second sooner than one after the other. The child also runs the baseline the charts
-    draw beside the scenario, for the cache (api/baseline.py) to hold. Errors come in `nxmfg.run`'s
-    order: the scenario's and the fit's first."""
-    from nxmfg.api import inputs
-    from nxmfg.api.simulation import judge
+    """`nxmfg.run`, made in a forked child (model/background.py) while this process gets ready to write the
+    result in `lang` (`prepare`: the chart stack, the fonts, the history): one core each. The child also
+    reads the targets and judges the run (the engine's run takes milliseconds, so it has the time), and
+    runs the baseline the charts draw beside the scenario, for the cache (api/baseline.py) to hold. Errors
+    come in `nxmfg.run`'s order: the scenario's, the fit's, then the targets'."""
     from nxmfg.model import background
 
-    def here():
-        target_set = inputs.targets(targets, targets_mode)
-        prepare(lang)
-        return target_set
-
-    result, target_set = background.alongside(partial(_engine_run, scenario_or_path, params), here)
-    return judge(result, target_set)
+    call = partial(_judged_run, scenario_or_path, params, targets, targets_mode)
+    result, _ = background.alongside(call, partial(prepare, lang))
+    return result
 
 
-def _engine_run(scenario_or_path, params: Params) -> Result:
+def _judged_run(scenario_or_path, params: Params, targets: Targets, targets_mode: str) -> Result:
     from nxmfg.api import inputs
-    from nxmfg.api.simulation import engine_run
+    from nxmfg.api.simulation import engine_run, judge
 
     scenario = inputs.scenario(scenario_or_path)
-    result = engine_run(scenario, *inputs.fit_and_overrides(params))
+    fit, overrides = inputs.fit_and_overrides(params)
+    target_set = inputs.targets(targets, targets_mode)
+    result = engine_run(scenario, fit, overrides)
     with_baseline(result)
-    return result
+    return judge(result, target_set)
 
 
 def prepare(lang: str) -> None:

@@ -70,13 +70,14 @@ def engine_run(scenario: Scenario, fit: Fit, overrides: dict[str, float]) -> Res
     from nxmfg.model import ensemble, indicators
 
     params = engine_inputs(scenario, fit, overrides)
-    # One run with scalar inputs: the engine evaluates PySD's own expressions on Python floats, so the
-    # result is PySD's (tests/test_api.py), in a fraction of PySD's time.
+    # One run with scalar inputs: the compiled model (or, without a C compiler, the numpy path on Python
+    # floats) does PySD's operations, so the result is PySD's (tests/test_api.py), in milliseconds.
     runs = ensemble.run_translated(model.translated(), params, 1, workers=1, progress=False,
                                    control={"final_time": scenario.final_year, "saveper": 1})
     variables = runs.isel(run=0, drop=True)
-    result = Result(scenario, indicators.compute(variables), variables, pd.DataFrame(),
-                    metadata(scenario, fit, overrides, None, params), [], fit)
+    record = metadata(scenario, fit, overrides, None, params) | dict(runs.attrs)  # engine: which path ran
+    variables.attrs = {}
+    result = Result(scenario, indicators.compute(variables), variables, pd.DataFrame(), record, [], fit)
     if scenario.name == "baseline" or not (scenario.levers or scenario.paths):
         baseline.keep(result)     # drawn beside later scenarios on their charts (api/baseline.py)
     return result

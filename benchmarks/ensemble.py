@@ -62,7 +62,26 @@ def ensemble_path(params: dict[str, np.ndarray], n: int, chunk_size: int | None,
           f"cold rate including it: {n / (elapsed + setup):.1f} runs/s")
     final = runs.isel(year=-1).to_array()
     failed = int((~np.isfinite(final)).any("variable").sum())
-    print(f"{'ensemble':28s} {n:7d} runs  {rate:10.2f} runs/s  ({failed} runs with NaN/inf outcomes)")
+    print(f"{'ensemble':28s} {n:7d} runs  {rate:10.2f} runs/s  ({failed} runs with NaN/inf outcomes; "
+          f"path: {runs.attrs['engine']})")
+    return rate
+
+
+def compiled_path(params: dict[str, np.ndarray], n: int, workers: int | None) -> float:
+    """Runs/s of the compiled path alone, in chunks of facts.COMPILED_MAX_RUNS (where `auto` takes it)."""
+    from nxmfg.model.engine.facts import COMPILED_MAX_RUNS
+
+    reduce = functools.partial(indicators.compute, names=OUTCOMES)
+    few = {name: values[:n] for name, values in params.items()}
+    call = functools.partial(ensemble.run_translated, model.translated(), model.fitted() | few, n, reduce=reduce,
+                             control={"saveper": 1}, chunk_size=COMPILED_MAX_RUNS, workers=workers,
+                             progress=False, engine="compiled")
+    call()
+    start = time.perf_counter()
+    runs = call()
+    rate = n / (time.perf_counter() - start)
+    print(f"{'compiled path alone':28s} {n:7d} runs  {rate:10.2f} runs/s  (chunks of {COMPILED_MAX_RUNS}, "
+          f"path: {runs.attrs['engine']})")
     return rate
 
 
@@ -98,6 +117,7 @@ def main() -> None:
         rates["PySD as shipped"] = pysd_loop(params, args.shipped_runs, interp_lookups=False)
         rates["PySD + np.interp"] = pysd_loop(params, args.pysd_runs, interp_lookups=True)
     rates["ensemble"] = ensemble_path(params, args.runs, args.chunk_size, args.workers)
+    compiled_path(params, min(args.runs, 4096), args.workers)
     peak_rss(sampled)
     sobol_projection(rates)
     if args.pysd_runs:

@@ -114,7 +114,7 @@ def save_chart(figure: Figure, stem: Path, lang: str = "zh") -> Path:
         figure.canvas.draw()
         with atomic_path(stem.with_suffix(".png")) as temporary:
             mpl.image.imsave(temporary, figure.canvas.buffer_rgba(), format="png", origin="upper",
-                             dpi=figure.dpi)
+                             dpi=figure.dpi, pil_kwargs={"compress_level": 3})   # as tile(): same pixels
         # With the engine removed, and the rc not naming one, savefig neither lays out again nor, when
         # it restores the figure's (absent) engine, makes a new one.
         with mpl.rc_context({"figure.autolayout": False, "figure.constrained_layout.use": False}):

@@ -24,10 +24,10 @@ def plan():
 def test_a_run_is_plain_pysd_bit_for_bit(plan):
     """The single run goes through the ensemble engine, and PySD stays the reference: equal to the last bit.
 
-    Not a tolerance but equality, by construction: with one run every input is a Python float, so the
-    engine evaluates PySD's own expressions in PySD's order on the same scalar functions (no vectorised
-    exp or pow, whose rounding differs by CPU from the scalar ones); the one replaced piece, the Vensim
-    table, is linear interpolation by np.interp on both sides (xarray's 1-D interp calls it).
+    Not a tolerance but equality, by construction: the compiled path (issue 23) does PySD's operations in
+    PySD's order in C, and calls numpy's own float64 kernels for power, exp and log with the strides of
+    PySD's scalar calls (no C library pow or vectorised pow, whose rounding differs in the last bit); the
+    Vensim table is linear interpolation by np.interp's rule on both sides (xarray's 1-D interp calls it).
     """
     scenario = scenarios.load("scenarios/plan.yaml")
     reference = model.simulate(scenario.params(model.baseline()), scenario.final_year)
@@ -35,6 +35,7 @@ def test_a_run_is_plain_pysd_bit_for_bit(plan):
     for name in reference.data_vars:
         np.testing.assert_array_equal(plan.variables[name].to_numpy(), reference[name].to_numpy(), err_msg=name)
     assert plan.variables["year"].to_numpy().tolist() == list(range(2010, 2036))
+    assert plan.metadata["engine"] == "compiled"
 
 
 def test_a_run_records_model_scenario_fit_targets_and_every_parameter(plan):
@@ -218,7 +219,7 @@ def test_a_sensitivity_study_without_a_folder_keeps_nothing_until_written(tmp_pa
 
 
 def test_simulate_s_forked_run_gives_what_nxmfg_run_gives(plan):
-    """`nxmfg simulate` runs the engine in a child and judges here (api/outputs.run_for_writing)."""
+    """`nxmfg simulate` runs and judges in a child (api/outputs.run_for_writing)."""
     from nxmfg.api import outputs
 
     forked = outputs.run_for_writing("en", "scenarios/plan.yaml")
@@ -242,7 +243,7 @@ def test_simulate_reports_a_bad_scenario_before_a_bad_targets_file(tmp_path):
 
 
 def test_compare_s_forked_runs_give_what_nxmfg_compare_gives_and_the_default_band(tmp_path):
-    """`nxmfg compare` runs the engine in a child and the band here (api/comparison.compare_for_writing)."""
+    """`nxmfg compare` runs and judges in a child, the band here (api/comparison.compare_for_writing)."""
     from nxmfg.api import outputs
     from nxmfg.api.comparison import compare_for_writing
     from nxmfg.scenarios.validation import ScenarioError

@@ -65,18 +65,21 @@ def test_64_random_parameter_sets_give_plain_pysd_trajectories(draws):
     engine must not give numbers there either.
     """
     full = model.fitted() | draws
-    runs = ensemble.run(draws, RUNS, workers=2, chunk_size=24, progress=False)  # 3 chunks, 2 processes
     plain = _plain_pysd([_row(full, i) for i in range(RUNS)])
     valid = plain["valid"].to_numpy()
     assert valid.sum() >= 16, f"only {valid.sum()} of {RUNS} draws run in plain PySD"
-    failed = runs.isel(run=np.flatnonzero(~valid)).to_array().isnull().any(["variable", "year"])  # noqa: PD003 (xarray)
-    assert failed.all(), "a run PySD cannot complete must not come out of the engine as numbers"
-    _assert_same_runs(runs.isel(run=valid), plain.isel(run=valid))
-    names = list(indicators.INDICATORS)
-    ours, theirs = (indicators.compute(r, names) for r in (runs, plain))
-    for name in names:
-        np.testing.assert_array_equal(ours[name].transpose("run", "year").to_numpy(),
-                                      theirs[name].to_numpy(), err_msg=name)
+    for engine in ("numpy", "compiled"):     # the compiled path: issue 23 asks 1e-12; it gives the bits
+        runs = ensemble.run_translated(model.translated(), full, RUNS, workers=2, chunk_size=24,
+                                       progress=False, control={"saveper": 1}, engine=engine)  # 3 chunks
+        assert runs.attrs["engine"] == engine
+        failed = runs.isel(run=np.flatnonzero(~valid)).to_array().isnull().any(["variable", "year"])  # noqa: PD003 (xarray)
+        assert failed.all(), "a run PySD cannot complete must not come out of the engine as numbers"
+        _assert_same_runs(runs.isel(run=valid), plain.isel(run=valid))
+        names = list(indicators.INDICATORS)
+        ours, theirs = (indicators.compute(r, names) for r in (runs, plain))
+        for name in names:
+            np.testing.assert_array_equal(ours[name].transpose("run", "year").to_numpy(),
+                                          theirs[name].to_numpy(), err_msg=f"{engine}: {name}")
 
 
 def test_the_translated_model_takes_every_power_through_numpy():
@@ -254,7 +257,14 @@ def test_a_run_resumed_from_a_snapshot_equals_the_run_from_the_start(draws):
     params = model.fitted() | calibrated | after | {"coal_price_outlook": coal}
     resumed = ensemble.run_translated(model.translated(), params, 5, progress=False, control=control, resume=kept)
     whole = ensemble.run_translated(model.translated(), params, 5, workers=1, progress=False, control=control)
+    assert kept.engine == resumed.attrs["engine"] == whole.attrs["engine"] == "compiled"   # 5 runs: compiled
     xr.testing.assert_identical(resumed, whole)
+    on_numpy = ensemble.snapshot(model.translated(), model.fitted() | calibrated | before
+                                 | {"coal_price_outlook": pd.Series({2024.0: 737.0})}, 5, 2023, control, engine="numpy")
+    from_numpy = ensemble.run_translated(model.translated(), params, 5, progress=False, control=control,
+                                         resume=on_numpy)
+    assert on_numpy.engine == from_numpy.attrs["engine"] == "numpy"
+    xr.testing.assert_identical(from_numpy.drop_attrs(), whole.drop_attrs())
     assert not resumed["manufacturing_capacity"].isel(year=-1).equals(
         ensemble.run_translated(model.translated(), model.fitted() | calibrated | before, 5, workers=1,
                                 progress=False, control=control)["manufacturing_capacity"].isel(year=-1))
