@@ -163,7 +163,7 @@ def save(explorer: Explorer, name: str, draft: dict, saved: list[dict], lang: st
     if not isinstance(name, str) or not re.fullmatch(NAME_PATTERN, name or ""):
         return no_update, no_update, text["bad_name"]
     entry = draft | {"name": name, "title": {"zh": name, "en": name},
-                     "description": f"Saved from nxmfg explore ({name})."}
+                     "description": {"zh": f"由情景探索页面保存（{name}）。", "en": f"Saved from nxmfg explore ({name})."}}
     try:
         scenario = explorer.scenario(entry)
     except ValueError as error:

@@ -87,7 +87,7 @@ def texts(explorer: Explorer, lang: str) -> list:
 def report(explorer: Explorer, name: str, draft: dict, saved: list[dict], lang: str) -> tuple:
     """The report `nxmfg compare` writes, of the baseline, the saved scenarios and the current one."""
     current = draft | {"name": name if isinstance(name, str) and re.fullmatch(NAME_PATTERN, name) else "explored",
-                       "description": "The scenario on screen in nxmfg explore."}
+                       "description": {"zh": "情景探索页面上当前的情景。", "en": "The scenario on screen in nxmfg explore."}}
     try:
         chosen = [explorer.shipped("baseline")]
         changed = bool(current.get("levers") or current.get("paths"))
