@@ -21,6 +21,8 @@ from nxmfg.model.input_files import check_input_file
 from nxmfg.scenarios.report_tables import levers_html, matrix_html, reachability_html
 from nxmfg.scenarios.report_text import CSS, IMAGE_CHECK, TEXT
 
+TEMPLATES = Path(__file__).with_name("templates")
+
 
 def labelled(runs: Mapping[str, xr.Dataset], scenario_list: Iterable, lang: str) -> dict[str, xr.Dataset]:
     """`runs` keyed by their scenarios' titles in `lang` (chart legends), names where titles are missing
@@ -64,18 +66,13 @@ def _chart(runs, name: str, history, targets: list[dict], bands, lang: str, fold
     plots.save_chart(ax.figure, folder / name, lang)
 
 
-def _header_html(scenario_list, meta: Mapping, lang: str) -> str:
+def _info(meta: Mapping, lang: str) -> dict[str, str]:
+    """The header's rows: model version, date, then what `meta` records (fit, scenario files)."""
     text = TEXT[lang]
     info = {text["version"]: meta.get("model_version", ""),
             text["date"]: meta.get("date", dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"))}
-    info |= {text.get(f"meta_{key}", key): value for key, value in meta.items()
-             if key not in ("model_version", "date")}
-    rows = "".join(f"<tr><td>{html.escape(str(key))}</td><td>{html.escape(str(value))}</td></tr>"
-                   for key, value in info.items())
-    names = "".join(f"<li><b>{html.escape(s.label(lang))}</b> (<code>{html.escape(s.name)}</code>): "
-                    f"{html.escape(s.description or '')}</li>" for s in scenario_list)
-    return (f"<h1>{text['title']}</h1><table class=\"meta\">{rows}</table>"
-            f"<h2>{text['scenarios']}</h2><ul>{names}</ul>")
+    return info | {text.get(f"meta_{key}", key): str(value) for key, value in meta.items()
+                   if key not in ("model_version", "date")}
 
 
 def _data_uri(png: Path) -> str:
@@ -87,19 +84,25 @@ def write_report(runs: Mapping[str, xr.Dataset], scenario_list: Iterable, target
                  bands: xr.Dataset | None = None, meta: Mapping | None = None,
                  baseline: Mapping[str, float] | None = None, constants: pd.DataFrame | None = None,
                  names: Iterable[str] | None = None, headlines: bool = False,
-                 alongside: Sequence[Callable[[], object]] = (), reachability: pd.DataFrame | None = None) -> Path:
+                 alongside: Sequence[Callable[[], object]] = (), reachability: pd.DataFrame | None = None,
+                 decision: str | None = None) -> Path:
     """Write out_dir/report.html (self-contained) and out_dir/charts/*.png|svg; return the HTML's path.
 
     runs: scenario name -> indicators (dims year). bands: indicators with a `run` dim, drawn as 5-95 %.
     baseline / constants default to the model's (`model.constants()`, with `model.fitted()` applied).
     headlines: also write out_dir/headlines.png. alongside: other writes, shared out with the charts.
     reachability: the optimiser's table per target (`nxmfg optimize`), shown after the attainment matrix.
+    decision: the decision page (nxmfg.decision.render), shown first.
     """
     if lang not in TEXT:
         raise ValueError(f"lang: unknown language {lang!r}; allowed: {', '.join(TEXT)}")
     if not runs:
         raise ValueError("no scenario runs to report")
+    from markupsafe import Markup
+
     from nxmfg import model
+    from nxmfg.decision import CSS as DECISION_CSS
+    from nxmfg.scenarios.templating import environment
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -112,16 +115,18 @@ def write_report(runs: Mapping[str, xr.Dataset], scenario_list: Iterable, target
     charts = write_charts(shown, names, history, targets, out_dir, lang, bands, headlines, alongside)
     figures = "".join(f'<figure><img alt="{html.escape(plots.indicator_label(name, lang)[0])}" '
                       f'src="{_data_uri(path)}"></figure>' for name, path in charts.items())
-    sections = [(text["charts"], text["read_charts"], f'<div class="charts">{figures}</div>'),
+    sections = [(text["charts"], text["read_charts"], Markup(f'<div class="charts">{figures}</div>')),
                 (text["matrix"], text["read_matrix"] + " " + text["read_actual"],
-                 matrix_html(runs, targets, lang, history, list(shown))),
-                (text["levers"], text["read_levers"], levers_html(scenario_list, baseline, constants, lang))]
+                 Markup(matrix_html(runs, targets, lang, history, list(shown)))),
+                (text["levers"], text["read_levers"], Markup(levers_html(scenario_list, baseline, constants, lang)))]
     if reachability is not None:
-        sections.insert(2, (text["reach"], text["read_reach"], reachability_html(reachability, lang)))
-    body = _header_html(scenario_list, meta or {}, lang) + "".join(
-        f'<h2>{title}</h2><p class="note">{note}</p>{content}' for title, note, content in sections)
-    page = (f'<!DOCTYPE html>\n<html lang="{"zh-CN" if lang == "zh" else "en"}"><head><meta charset="utf-8">'
-            f"<title>{text['title']}</title><style>{CSS}</style></head><body>{body}{IMAGE_CHECK}</body></html>\n")
+        sections.insert(2, (text["reach"], text["read_reach"], Markup(reachability_html(reachability, lang))))
+    listed = [{"label": s.label(lang), "name": s.name, "show_name": lang != "zh" or s.label(lang) == s.name,
+               "description": s.describe(lang)} for s in scenario_list]
+    page = environment(str(TEMPLATES)).get_template("report.html.j2").render(
+        lang=lang, t=text, css=Markup(CSS + DECISION_CSS), info=_info(meta or {}, lang),
+        files={text.get("meta_files"), text.get("meta_baseline")}, scenarios=listed,
+        decision=Markup(decision or ""), sections=sections, image_check=Markup(IMAGE_CHECK))
     path = out_dir / "report.html"
     write_bytes(path, page.encode("utf-8"))
     return path
