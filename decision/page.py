@@ -165,10 +165,11 @@ def _package(study: PackageStudy, name: str, cost: float, lang: str) -> dict:
     from nxmfg.scenarios.descriptions import title
 
     robust = int(study.packages.at[name, "robust"]) if name in study.packages.index else 0
-    bounds = str(study.packages.at[name, "at_bounds"]) if name in study.packages.index else ""
+    bounds = str(study.packages.at[name, "at_bounds"]).split() if name in study.packages.index else []
+    ends = {end: [title(b.rpartition(":")[0], lang) for b in bounds if b.endswith(f":{end}")] for end in ("high", "low")}
     return {"name": name, "label": label(name, lang), "file": f"packages/{name}.yaml", "cost": cost,
-            "robust": robust, "per_target": cost / robust if robust else np.nan,
-            "bounds": [title(lever, lang) for lever in bounds.split()]}
+            "robust": robust, "per_target": cost / robust if robust and cost > 0 else np.nan,
+            "bounds": ends["high"], "dropped": ends["low"]}
 
 
 def _percent(p: float) -> str:
@@ -214,12 +215,14 @@ def _budget(page: Page, study: PackageStudy | None, evidence: Evidence) -> list[
             if name in study.references:
                 figures = study.references[name]
                 entries.append({"name": name, "label": TEXT[page.lang][name], "file": "", "cost": figures["cost_expected"],
-                                "robust": figures["robust"], "per_target": np.nan, "bounds": [],
+                                "robust": figures["robust"], "per_target": np.nan, "bounds": [], "dropped": [],
                                 "years": study.years, "basis": "expected"})
+    covered = set(study.packages.index) | set(study.references) if study is not None else set()
     for name, (label, cost) in evidence.costs.items():
-        if name != "baseline":
+        if name != "baseline" and name not in covered:     # a study's expected cost stands for its packages
             entries.append({"name": name, "label": label, "file": "", "cost": cost, "robust": None,
-                            "per_target": np.nan, "bounds": [], "years": _years(page), "basis": "central"})
+                            "per_target": np.nan, "bounds": [], "dropped": [], "years": _years(page),
+                            "basis": "central"})
     for entry in entries:
         entry["yearly"] = budget.per_year(entry["cost"], entry["years"])
         entry["shares"] = budget.shares(entry["yearly"], evidence.yardsticks)

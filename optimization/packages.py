@@ -120,14 +120,17 @@ def round_level(bounds: list[float], step: float, x: float) -> float:
 
 
 def at_bounds(study: Study, levels: pd.Series, share: float = BOUND_SHARE) -> list[str]:
-    """Levers whose level lies within `share` of its range's width of either end of the searched range:
-    the search may have wanted to go further than the study allows."""
+    """'lever:high' or 'lever:low' for each lever whose level lies within `share` of its range's width of that
+    end of the searched range: at the high end the search may have wanted more than the study allows; at the
+    low end the package drops the programme (or most of it)."""
     found = []
     for name, lever in study.levers.items():
         first, last = lever.range
         margin = share * (last - first)
-        if levels[name] <= first + margin or levels[name] >= last - margin:
-            found.append(name)
+        if levels[name] >= last - margin:
+            found.append(f"{name}:high")
+        elif levels[name] <= first + margin:
+            found.append(f"{name}:low")
     return found
 
 
