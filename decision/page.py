@@ -161,7 +161,7 @@ def _verdict(target, baseline_p: float, study: PackageStudy | None, needed: floa
 
 def _package(study: PackageStudy, name: str, cost: float, lang: str) -> dict:
     """A package as the page shows it: label, file, cost, targets met robustly, cost per such target."""
-    from nxmfg.optimization.output import label
+    from nxmfg.scenarios.descriptions import package_title as label
     from nxmfg.scenarios.descriptions import title
 
     robust = int(study.packages.at[name, "robust"]) if name in study.packages.index else 0
@@ -192,7 +192,7 @@ def _summary(page: Page, study: PackageStudy | None, sticks: tuple) -> list[str]
                                             base=counts[names.index("baseline")], plan=counts[names.index("plan")]))
     general = next((s for s in sticks if s.key == "general"), None)
     if study is not None and study.headline is not None and study.headline in study.packages.index and general:
-        from nxmfg.optimization.output import label
+        from nxmfg.scenarios.descriptions import package_title as label
 
         cost = float(study.packages.at[study.headline, "cost_expected"])
         yearly = budget.per_year(cost, study.years)

@@ -21,11 +21,12 @@ TEXT = {
             "lever-dependent": "政策组合最多把达成概率从{base}提高到{best}，达不到{odds}。",
             "not moved by levers": "各政策组合的达成概率都在{best}左右，政策杠杆几乎不起作用。",
             "out of reach": "评估过的政策组合在任何情况下都未能达成；最好的组合在中心情景下为{value}，目标为{threshold}。",
-            "assumptions": "未经数据拟合的假设常数至少解释了该判断{share}的方差（敏感性研究{study}），"
+            "assumptions": "未经数据拟合的假设常数至少解释了该判断{share}的方差（杠杆敏感性研究），"
                            "上面的数字更多反映假设而非数据。",
-            "not studied": "当前模型版本尚无政策组合研究；运行 nxmfg optimize optimization/packages_2027.yaml 可得到。",
+            "not studied": "当前模型和校准尚无政策组合研究（见本节说明）。",
         },
-        "stale": "政策组合研究 {study} 基于模型版本 {theirs}，而当前模型版本为 {ours}：其组合与成本未列入本页，需重新运行该研究。",
+        "stale": "已有的政策组合研究基于模型版本 {theirs}，而当前模型版本为 {ours}（或校准不同）：其组合与成本未列入本页，需重新运行该研究。",
+        "how": "政策组合研究由下面的命令得到：",
         "summary": "{doc}文件{n}项目标中，基准情景以不低于{odds}的把握达成{base}项，规划情景达成{plan}项。",
         "summary_study": "在评估过的{evaluated}个政策组合中，{headline}能以不低于{odds}的把握达成{robust}项，"
                          "{window}年预期新增财政投入{cost}亿元，年均{yearly}亿元，约为{year}年一般公共预算支出的{share}。",
@@ -61,11 +62,11 @@ TEXT = {
                             "state against {threshold}.",
             "assumptions": "Assumed constants, which no data fit, explain at least {share} of its variance "
                            "(sensitivity study {study}): the numbers above reflect assumptions more than data.",
-            "not studied": "No package study on this model version; run nxmfg optimize "
-                           "optimization/packages_2027.yaml.",
+            "not studied": "No package study on this model and fit (see this section's note).",
         },
-        "stale": "The package study {study} was made on model version {theirs}, the model is now {ours}: its packages "
-                 "and costs are left out until the study is rerun.",
+        "stale": "The package study {study} was made on model version {theirs}, the model is now {ours} (or the fit "
+                 "differs): its packages and costs are left out until the study is rerun.",
+        "how": "The package study comes from:",
         "summary": "Of document {doc}'s {n} targets, the baseline meets {base} with at least {odds} odds and the plan "
                    "{plan}.",
         "summary_study": "Of the {evaluated} packages evaluated, {headline} meets {robust} with at least {odds} odds at an "

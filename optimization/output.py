@@ -11,7 +11,7 @@ interrupted run leaves the previous results whole; only the checkpoint is writte
   archive.csv           every distinct package evaluated, with its figures
   states.csv            the states of the world: parameter set and outlook draws
   cost_vs_targets.png   expected cost against expected targets met, plan and baseline marked
-  summary.md            the headline in plain words, reachability, what was run
+  summary.md            the headline in plain words, reachability, what was run (summary.zh.md: in Chinese)
   report.html, charts/  the planner's report: baseline, plan and the headline package, reachability included
   metadata.yaml         model version, fit, study, fingerprint, sizes, timing
 `write` writes all but the report (api/optimization.py writes it through nxmfg.compare) and `finish` the
@@ -29,11 +29,12 @@ import yaml
 from nxmfg import scenarios
 from nxmfg.model.files import atomic_path, check_writable, remove_stale, write_text
 from nxmfg.scenarios import Scenario
+from nxmfg.scenarios.descriptions import package_title as label
 
 from . import analysis, chart
 from .checkpoint import NAME as CHECKPOINT
 from .pipeline import Outcome, versions
-from .summary import shown, summary, window
+from .summary import shown, summary, summary_zh, window
 
 DONE = "metadata.yaml"
 
@@ -50,26 +51,16 @@ def prepare_folder(out: Path, resume: bool) -> Path:
     return out
 
 
-def label(name: str, lang: str = "zh") -> str:
-    """A package's name for people: package_147 -> 组合147 / package 147; reach_003 -> 达标组合3 / reach package 3."""
-    kind, _, number = name.rpartition("_")
-    if not number.isdigit() or kind not in ("package", "reach"):
-        return name
-    if lang == "zh":
-        return f"{'组合' if kind == 'package' else '达标组合'}{int(number)}"
-    return f"{'package' if kind == 'package' else 'reach package'} {int(number)}"
-
-
 def package_scenario(outcome: Outcome, x, name: str) -> Scenario:
     """The decoded vector `x` as the scenario of package `name`, titled and described in both languages."""
     setup = outcome.setup
     study = setup.study.name
     if name.startswith("reach_"):
-        why = {"zh": f"优化研究 {study} 中，以最高把握（或研究要求的把握）达成某项目标的最低成本组合。",
+        why = {"zh": "政策组合优化研究中，以最高把握（或研究要求的把握）达成某项目标的最低成本组合。",
                "en": f"The cheapest package of optimisation study {study} reaching a target's best odds (or the "
                      "study's odds)."}
     else:
-        why = {"zh": f"优化研究 {study} 的帕累托组合（目标达成数、成本与稳健性三者无法同时再改进）。",
+        why = {"zh": "政策组合优化研究的帕累托组合（目标达成数、成本与稳健性三者无法同时再改进）。",
                "en": f"Pareto package {name} of optimisation study {study}."}
     return scenarios.with_changes(setup.references["baseline"], name, why, levers=setup.space.levers(x),
                                   title={"zh": label(name, "zh"), "en": label(name, "en")})
@@ -133,6 +124,7 @@ def write(outcome: Outcome, out: Path, lang: str = "zh") -> Path:
     _csv(out / "states.csv", setup.states.table)
     plots.save(tradeoff_figure(outcome, pareto, lang), out / "cost_vs_targets.png", lang)
     write_text(out / "summary.md", summary(outcome, pareto, reach, reach_names))
+    write_text(out / "summary.zh.md", summary_zh(outcome, pareto, reach, reach_names))
     return out
 
 

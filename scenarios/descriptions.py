@@ -48,3 +48,13 @@ def unit(name: str, lang: str = "zh", constants: pd.DataFrame | None = None) -> 
         return outlook["unit"][lang]
     units = str(constants.at[name, "units"]) if constants is not None and name in constants.index else ""
     return UNITS.get(units, {}).get(lang, units)
+
+
+def package_title(name: str, lang: str = "zh") -> str:
+    """A package's name for people: package_147 -> 组合147 / package 147; reach_003 -> 达标组合3 / reach package 3."""
+    kind, _, number = name.rpartition("_")
+    if not number.isdigit() or kind not in ("package", "reach"):
+        return name
+    if lang == "zh":
+        return f"{'组合' if kind == 'package' else '达标组合'}{int(number)}"
+    return f"{'package' if kind == 'package' else 'reach package'} {int(number)}"

@@ -22,7 +22,7 @@ class PlanUnit:
     step: float       # in model units
 
 
-# By the .mdl's unit string; a lever whose unit is not here is shown in the model's unit, unscaled.
+# By the .mdl's unit string; a constant whose unit is not here has no plan unit (shown unscaled, unlabelled).
 BY_MDL_UNIT = {
     "Dmnl": PlanUnit(100, "%", "%", 0.001),
     "1": PlanUnit(100, "%", "%", 0.001),
@@ -35,18 +35,25 @@ BY_MDL_UNIT = {
 # Levers whose plan unit is not their .mdl unit's: the S&T budget is set as a share of GDP, 0.01 pp at a
 # time (0.01 % of 2023's GDP is about 0.5 亿元).
 BY_LEVER = {"extra_sci_tech_budget_share": PlanUnit(100, "% GDP", "% of GDP", 0.0001)}
+# Outlooks a planner reads in % (a growth of 0.046 a year is 4.6 %/年); the coal price is already in 元/吨.
+_RATE = PlanUnit(100, "%/年", "% a year", 0.0001)
+BY_OUTLOOK = {"national_industry_growth_outlook": _RATE, "national_nonindustry_growth_outlook": _RATE,
+              "national_industry_inflation_outlook": _RATE, "national_nonindustry_inflation_outlook": _RATE,
+              "national_rd_intensity_outlook": PlanUnit(100, "% GDP", "% of GDP", 0.0001),
+              "rd_super_deduction_outlook": PlanUnit(100, "%", "%", 0.01),
+              "coal_price_outlook": PlanUnit(1, "元/吨", "yuan/t", 1)}
 
 
 def plan_unit(name: str, constants: pd.DataFrame | None = None) -> PlanUnit:
     """The plan unit of constant `name` (its .mdl unit from `constants`, default model.constants())."""
-    if name in BY_LEVER:
-        return BY_LEVER[name]
+    if name in BY_LEVER or name in BY_OUTLOOK:
+        return BY_LEVER.get(name) or BY_OUTLOOK[name]
     if constants is None:
         from nxmfg import model
 
         constants = model.constants()
     units = str(constants.at[name, "units"]) if name in constants.index else ""
-    return BY_MDL_UNIT.get(units, PlanUnit(1, units, units, 0.0))
+    return BY_MDL_UNIT.get(units, PlanUnit(1, "", "", 0.0))     # no plan unit: callers say what it is
 
 
 def to_plan(name: str, value: float, constants: pd.DataFrame | None = None) -> float:
