@@ -87,12 +87,14 @@ def _outlook_paths(explorer: Explorer, values: list, lang: str, fixed: dict, tri
             messages.append("")
             continue
         low, high = OUTLOOK_BOUNDS[name]
-        points = dict(zip(OUTLOOK_YEARS, values[index * len(OUTLOOK_YEARS):(index + 1) * len(OUTLOOK_YEARS)],
-                          strict=True))
+        shown = values[index * len(OUTLOOK_YEARS):(index + 1) * len(OUTLOOK_YEARS)]   # in the plans' unit (%)
+        points = dict(zip(OUTLOOK_YEARS, [controls.to_model(name, v) for v in shown], strict=True))
         bad = [v for v in points.values() if not isinstance(v, int | float) or not low <= v <= high]
         if bad:
             template = TEXT[lang]["refused"] if isinstance(bad[0], int | float) else TEXT[lang]["not_number"]
-            messages.append(template.format(value=bad[0], low=f"{low:g}", high=f"{high:g}"))
+            value = controls.to_shown(name, bad[0]) if isinstance(bad[0], int | float) else bad[0]
+            messages.append(template.format(value=value, low=f"{controls.to_shown(name, low):g}",
+                                            high=f"{controls.to_shown(name, high):g}"))
             continue
         messages.append("")
         defaults = [controls.default_at(explorer.outlooks[name], year) for year in OUTLOOK_YEARS]
@@ -128,7 +130,7 @@ def load(explorer: Explorer, loadable: dict, name: str | None, upload: tuple[str
     for outlook in EDITABLE_OUTLOOKS:
         points = scenario.paths.get(outlook)
         table = explorer.outlooks[outlook] if points is None else _series(points)
-        outlooks += [controls.default_at(table, year) for year in OUTLOOK_YEARS]
+        outlooks += [controls.to_shown(outlook, controls.default_at(table, year)) for year in OUTLOOK_YEARS]
         if points is not None and set(points) != set(OUTLOOK_YEARS):   # the boxes cannot hold it exactly
             fixed[f"paths.{outlook}"] = draft["paths"][outlook]
     return values, values, start, outlooks, fixed, scenario.name, TEXT[lang]["loaded"].format(name=scenario.name)
