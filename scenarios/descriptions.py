@@ -37,7 +37,8 @@ def describe(name: str, lang: str = "zh", constants: pd.DataFrame | None = None)
 
 def title(name: str, lang: str = "zh") -> str:
     """The short name of lever or outlook `name` in `lang` (the .mdl name where levers.yaml has none)."""
-    entry = texts()["levers"].get(name) or texts()["outlooks"].get(name) or {}
+    entry = (texts()["levers"].get(name) or texts()["outlooks"].get(name)
+             or (texts().get("assumptions") or {}).get(name) or {})
     return entry.get("title", {}).get(lang, name)
 
 
