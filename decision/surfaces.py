@@ -61,3 +61,15 @@ def comparison_html(results: dict[str, Result], lang: str, study: PackageStudy |
     evidence = Evidence(history(), study, assumptions, costs=costs(results, LAST_DATA_YEAR + 1, last, lang),
                         fit=first.metadata.get("fit"))
     return decision.render(build(first.targets, columns(results, lang, study), evidence, lang))
+
+
+def explorer_html(targets, verdicts: dict[str, tuple[str, object]], lang: str, fit: dict | None = None) -> str:
+    """The decision page for the explorer (to be called from its callbacks): `verdicts` maps a column name
+    ("baseline", the scenario on screen) to (its label, its Evaluation.verdicts table, which carries P(met)
+    over the band); the package study is the shipped one where it belongs to this model and fit."""
+    from nxmfg import decision
+    from nxmfg.api.inputs import history
+
+    shown = [Column(name, label, table) for name, (label, table) in verdicts.items()]
+    evidence = Evidence(history(), studies.from_folder(), studies.assumption_study(), fit=fit)
+    return decision.render(build(targets, shown, evidence, lang))

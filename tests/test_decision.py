@@ -132,3 +132,14 @@ def test_the_chinese_report_shows_d_first_with_cost_and_odds_and_no_english_code
     assert leaks(page) == {"prose": [], "snake_case": [], "vensim_units": []}
     english = nxmfg.compare(["baseline", "plan"]).write(tmp_path / "en", lang="en").read_text(encoding="utf-8")
     assert "P(met)" in english and 'id="decision-D"' in english
+
+
+def test_the_explorer_can_show_the_page_from_its_own_verdicts():
+    """The explorer's verdict tables (one row per target, with P(met) over its band) make the same page."""
+    from nxmfg.decision import surfaces
+
+    verdicts = {"baseline": ("基准情景", attainment({}, probability={t.id: 0.1 for t in D})),
+                "explored": ("当前情景", attainment({D[8].id: 99.0}, probability={t.id: 0.9 for t in D}))}
+    page = surfaces.explorer_html(TARGETS, verdicts, "zh")
+    assert page.count("<tr data-id=") == len(D) and "当前情景" in page and "90%" in page
+    assert leaks(page)["snake_case"] == [] and leaks(page)["vensim_units"] == []
