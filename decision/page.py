@@ -162,11 +162,10 @@ def _verdict(target, baseline_p: float, study: PackageStudy | None, needed: floa
 def _package(study: PackageStudy, name: str, cost: float, lang: str) -> dict:
     """A package as the page shows it: label, file, cost, targets met robustly, cost per such target."""
     from nxmfg.scenarios.descriptions import package_title as label
-    from nxmfg.scenarios.descriptions import title
+    from nxmfg.scenarios.descriptions import levers_at_bounds
 
     robust = int(study.packages.at[name, "robust"]) if name in study.packages.index else 0
-    bounds = str(study.packages.at[name, "at_bounds"]).split() if name in study.packages.index else []
-    ends = {end: [title(b.rpartition(":")[0], lang) for b in bounds if b.endswith(f":{end}")] for end in ("high", "low")}
+    ends = levers_at_bounds(study.packages.at[name, "at_bounds"] if name in study.packages.index else "", lang)
     return {"name": name, "label": label(name, lang), "file": f"packages/{name}.yaml", "cost": cost,
             "robust": robust, "per_target": cost / robust if robust and cost > 0 else np.nan,
             "bounds": ends["high"], "dropped": ends["low"]}
@@ -214,9 +213,9 @@ def _budget(page: Page, study: PackageStudy | None, evidence: Evidence) -> list[
         for name in ("plan",):
             if name in study.references:
                 figures = study.references[name]
-                entries.append({"name": name, "label": TEXT[page.lang][name], "file": "", "cost": figures["cost_expected"],
-                                "robust": figures["robust"], "per_target": np.nan, "bounds": [], "dropped": [],
-                                "years": study.years, "basis": "expected"})
+                entries.append({"name": name, "label": TEXT[page.lang][name], "file": "",
+                                "cost": figures["cost_expected"], "robust": figures["robust"], "per_target": np.nan,
+                                "bounds": [], "dropped": [], "years": study.years, "basis": "expected"})
     covered = set(study.packages.index) | set(study.references) if study is not None else set()
     for name, (label, cost) in evidence.costs.items():
         if name != "baseline" and name not in covered:     # a study's expected cost stands for its packages

@@ -69,8 +69,9 @@ TEXT = {
         "how": "The package study comes from:",
         "summary": "Of document {doc}'s {n} targets, the baseline meets {base} with at least {odds} odds and the plan "
                    "{plan}.",
-        "summary_study": "Of the {evaluated} packages evaluated, {headline} meets {robust} with at least {odds} odds at an "
-                         "expected added fiscal cost of {cost} (100m yuan) in {window}, {yearly} a year, about {share} "
+        "summary_study": "Of the {evaluated} packages evaluated, {headline} meets {robust} with at least {odds} "
+                         "odds at an expected added fiscal cost of {cost} (100m yuan) in {window}, {yearly} a year, "
+                         "about {share} "
                          "of the region's general public budget expenditure in {year}.",
         "budget": "Fiscal cost against the region's budget",
         "budget_intro": "Each package's added fiscal cost per year ({basis}) against the region's general public "
@@ -81,7 +82,8 @@ TEXT = {
         "basis_central": "central state, against the baseline",
         "package_col": "Package", "total": "Total {window} (100m yuan)", "yearly": "Per year (100m yuan)",
         "share_general": "Share of general budget", "ratio_science": "Against the S&T budget",
-        "robust": "Targets met with >= {odds} odds", "bounds": "Levers at the top of their range", "dropped": "Programmes at the bottom of their range", "times": "{x} times",
+        "robust": "Targets met with >= {odds} odds", "bounds": "Levers at the top of their range",
+        "dropped": "Programmes at the bottom of their range", "times": "{x} times",
         "saving": " (negative: saves against the baseline)",
         "chart": "Cost against targets met (each dot a package evaluated)",
         "plan": "plan", "baseline": "baseline",

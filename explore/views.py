@@ -81,7 +81,8 @@ def texts(explorer: Explorer, lang: str) -> list:
     outlook_labels = [f"{descriptions.title(name, lang)}（{_outlook_unit(name, lang)}）" if lang == "zh" else
                       f"{descriptions.title(name, lang)} ({_outlook_unit(name, lang)}) · {name}"
                       for name in EDITABLE_OUTLOOKS]
-    outlook_helps = [f"{descriptions.describe(name, lang)} {text['range']}: [{controls.to_shown(name, OUTLOOK_BOUNDS[name][0]):g}, "
+    outlook_helps = [f"{descriptions.describe(name, lang)} {text['range']}: "
+                     f"[{controls.to_shown(name, OUTLOOK_BOUNDS[name][0]):g}, "
                      f"{controls.to_shown(name, OUTLOOK_BOUNDS[name][1]):g}]" for name in EDITABLE_OUTLOOKS]
     return [*fixed, labels, helps, marks, text["indicators"], text["load"], outlook_labels, outlook_helps,
             picker_options(lang), text["dropdown"], text["dropdown"]]

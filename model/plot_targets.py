@@ -15,11 +15,29 @@ Labels are horizontal, name the document and years, and are moved apart where th
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 
 MARKERS = {"at_least": "^", "at_most": "v", "about": "D"}
+SYMBOLS = {"at_least": "≥", "at_most": "≤", "about": "≈"}
+# How a non-`level` target reads; {start} is its base_year or from_year.
+MEASURES = {
+    "zh": {"change_vs": "较{start}年变化", "pp_change_vs": "较{start}年变化",
+           "cagr": "{start}–{year}年年均增长", "mean": "{start}–{year}年平均",
+           "every_year": "{start}–{year}年每年",
+           "cumulative": "{start}–{year}年累计", "mean_growth": "{start}–{year}年年均",
+           "increase_vs": "较{start}年增加", "probability_at_least": "{year}年不少于{count}家的概率"},
+    "en": {"change_vs": "change vs {start}", "pp_change_vs": "pp change vs {start}",
+           "cagr": "avg growth {start}–{year}", "mean": "mean {start}–{year}",
+           "every_year": "every year {start}–{year}", "cumulative": "total {start}–{year}",
+           "mean_growth": "avg {start}–{year}", "increase_vs": "increase vs {start}",
+           "probability_at_least": "odds of at least {count} in {year}"},
+}
+CHANGE_UNITS = {"zh": {"change_vs": "%", "cagr": "%", "pp_change_vs": "百分点", "probability_at_least": "%"},
+                "en": {"change_vs": "%", "cagr": "%", "pp_change_vs": "pp", "probability_at_least": "%"}}
 SPAN = ("mean", "mean_growth", "every_year")
 IMPLIED = {"change_vs": lambda base, t: base * (1 + t / 100), "pp_change_vs": lambda base, t: base + t,
            "increase_vs": lambda base, t: base + t}
@@ -152,3 +170,36 @@ def _widen(ax: Axes, labels: list, renderer) -> bool:
         return False
     ax.set_ylim(low - 1.1 * under * per_pixel, high + 1.1 * over * per_pixel)
     return True
+
+
+def target_rows(targets) -> list[dict]:
+    """Targets as plain dicts, from a DataFrame, dicts, pydantic models or plain objects."""
+    if isinstance(targets, pd.DataFrame):
+        return targets.to_dict("records")
+    rows = []
+    for target in targets or ():
+        if isinstance(target, Mapping):
+            rows.append(dict(target))
+        elif hasattr(target, "model_dump"):
+            rows.append(target.model_dump())
+        else:
+            rows.append(vars(target))
+    return rows
+
+
+def describe_target(target: dict, unit: str, lang: str = "zh") -> str:
+    """One-line reading of a target, e.g. '2022 ≥ 900 亿元' or '2020–2022年年均增长 ≥ 7 %'."""
+    measure = target.get("measure", "level")
+    symbol = SYMBOLS.get(target.get("direction"), "")
+    threshold = f"{target['threshold']:g}"
+    if measure == "level":
+        return f"{target['year']} {symbol} {threshold} {unit}".strip()
+    start = target.get("base_year") or target.get("from_year") or ""
+    start = int(start) if isinstance(start, (int, float)) and not pd.isna(start) else start
+    count = target.get("count")
+    text = MEASURES[lang].get(measure, measure).format(start=start, year=target["year"], count=count)
+    if "{year}" not in MEASURES[lang].get(measure, ""):
+        text = f"{target['year']} {text}"
+    if measure == "probability_at_least":         # a probability, in %
+        threshold = f"{100 * target['threshold']:g}"
+    return f"{text} {symbol} {threshold} {CHANGE_UNITS[lang].get(measure, unit)}".strip()

@@ -16,10 +16,12 @@ import xarray as xr
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
-from matplotlib.lines import Line2D
-from matplotlib.patches import Patch
 
 from nxmfg.model import plot_targets
+from nxmfg.model.plot_legend import WORDS as LEGEND_WORDS
+from nxmfg.model.plot_legend import colours, legend_handles, line_styles  # noqa: F401 (part of plots' API)
+from nxmfg.model.plot_targets import (  # noqa: F401 (part of plots' API)
+    CHANGE_UNITS, MEASURES, SYMBOLS, describe_target, target_rows)
 from nxmfg.model.files import atomic_path
 from nxmfg.model.fonts import font_families
 from nxmfg.model.indicators import HEADLINES, INDICATORS
@@ -30,35 +32,16 @@ BAND_QUANTILES = (0.05, 0.95)
 LAST_DATA_YEAR = 2023   # `last observed year` of model/nxmfg.mdl: history before it, outlooks after
 LAST_DATA_GID = "last-data-year"   # the boundary line's id, to tell it from the data's lines
 RATE_SUFFIXES = ("_growth_pct", "_change_pct", "_pp")   # indicators that may be negative: no zero baseline
-SYMBOLS = {"at_least": "≥", "at_most": "≤", "about": "≈"}
-MARKERS = {"at_least": "^", "at_most": "v", "about": "D"}
 UNITS_EN = {"亿元": "100 million yuan", "家": "firms", "家/年": "firms per year", "百分点": "pp",
             "万吨标准煤": "10k tce", "万吨标准煤/年": "10k tce per year", "吨标准煤/万元": "tce per 10k yuan",
             "立方米/万元": "m³ per 10k yuan", "万元/人": "10k yuan per worker", "件/年": "patents per year"}
 WORDS = {
-    "zh": {"year": "年份", "history": "历史", "target": "目标", "band": "5–95 % 区间", "last_data": "数据截至",
-           "target_span": "目标（多年平均或增长路径）", "no_history": "无历史统计数据",
-           "swings": "2020–22年的起伏：全国工业增速的疫情波动（模型的外生输入）"},
-    "en": {"year": "year", "history": "history", "target": "target", "band": "5–95 % range",
-           "last_data": "data to", "target_span": "target (mean over years or growth path)",
-           "no_history": "no recorded history",
-           "swings": "2020–22 swings: China's industrial growth in the pandemic (an input of the model)"},
+    "zh": {"year": "年份", "last_data": "数据截至", "no_history": "无历史统计数据",
+           "swings": "2020–22年的起伏：全国工业增速的疫情波动（模型的外生输入）"} | LEGEND_WORDS["zh"],
+    "en": {"year": "year", "last_data": "data to", "no_history": "no recorded history",
+           "swings": "2020–22 swings: China's industrial growth in the pandemic (an input of the model)"}
+    | LEGEND_WORDS["en"],
 }
-# How a non-`level` target reads; {start} is its base_year or from_year.
-MEASURES = {
-    "zh": {"change_vs": "较{start}年变化", "pp_change_vs": "较{start}年变化",
-           "cagr": "{start}–{year}年年均增长", "mean": "{start}–{year}年平均",
-           "every_year": "{start}–{year}年每年",
-           "cumulative": "{start}–{year}年累计", "mean_growth": "{start}–{year}年年均",
-           "increase_vs": "较{start}年增加", "probability_at_least": "{year}年不少于{count}家的概率"},
-    "en": {"change_vs": "change vs {start}", "pp_change_vs": "pp change vs {start}",
-           "cagr": "avg growth {start}–{year}", "mean": "mean {start}–{year}",
-           "every_year": "every year {start}–{year}", "cumulative": "total {start}–{year}",
-           "mean_growth": "avg {start}–{year}", "increase_vs": "increase vs {start}",
-           "probability_at_least": "odds of at least {count} in {year}"},
-}
-CHANGE_UNITS = {"zh": {"change_vs": "%", "cagr": "%", "pp_change_vs": "百分点", "probability_at_least": "%"},
-                "en": {"change_vs": "%", "cagr": "%", "pp_change_vs": "pp", "probability_at_least": "%"}}
 SWING_YEARS = (2020, 2022)   # China's industrial growth 2.5, 8.7, 2.6 % (model inputs): every growth rate follows
 
 
@@ -151,13 +134,6 @@ def tile(pictures: Sequence[Path], path: Path, columns: int = 2, legend: Path | 
     return path
 
 
-def colours(n: int) -> list:
-    """Distinct colours for n scenarios: tab10 up to 10, evenly spaced viridis beyond."""
-    if n <= 10:
-        return [mpl.colormaps["tab10"](i) for i in range(n)]
-    return [mpl.colormaps["viridis"](x) for x in np.linspace(0, 0.95, n)]
-
-
 def indicator_label(name: str, lang: str = "zh") -> tuple[str, str]:
     """(title, unit) of an indicator in `lang`, from model.indicators; the bare name if it is unknown."""
     meta = INDICATORS.get(name)
@@ -167,39 +143,6 @@ def indicator_label(name: str, lang: str = "zh") -> tuple[str, str]:
     if lang == "en":
         return meta.en, UNITS_EN.get(unit, unit)
     return meta.zh, unit
-
-
-def target_rows(targets) -> list[dict]:
-    """Targets as plain dicts, from a DataFrame, dicts, pydantic models or plain objects."""
-    if isinstance(targets, pd.DataFrame):
-        return targets.to_dict("records")
-    rows = []
-    for target in targets or ():
-        if isinstance(target, Mapping):
-            rows.append(dict(target))
-        elif hasattr(target, "model_dump"):
-            rows.append(target.model_dump())
-        else:
-            rows.append(vars(target))
-    return rows
-
-
-def describe_target(target: dict, unit: str, lang: str = "zh") -> str:
-    """One-line reading of a target, e.g. '2022 ≥ 900 亿元' or '2020–2022年年均增长 ≥ 7 %'."""
-    measure = target.get("measure", "level")
-    symbol = SYMBOLS.get(target.get("direction"), "")
-    threshold = f"{target['threshold']:g}"
-    if measure == "level":
-        return f"{target['year']} {symbol} {threshold} {unit}".strip()
-    start = target.get("base_year") or target.get("from_year") or ""
-    start = int(start) if isinstance(start, (int, float)) and not pd.isna(start) else start
-    count = target.get("count")
-    text = MEASURES[lang].get(measure, measure).format(start=start, year=target["year"], count=count)
-    if "{year}" not in MEASURES[lang].get(measure, ""):
-        text = f"{target['year']} {text}"
-    if measure == "probability_at_least":         # a probability, in %
-        threshold = f"{100 * target['threshold']:g}"
-    return f"{text} {symbol} {threshold} {CHANGE_UNITS[lang].get(measure, unit)}".strip()
 
 
 @contextmanager
@@ -236,52 +179,6 @@ def _mark_last_data_year(ax: Axes, lang: str, font: dict) -> None:
     ax.annotate(f"{WORDS[lang]['last_data']} {LAST_DATA_YEAR}", (LAST_DATA_YEAR, 0), xycoords=("data", "axes fraction"),
                 xytext=(3, 3), textcoords="offset points", ha="left", va="bottom", fontsize=6.5, color="#666666",
                 **font)
-
-
-def line_styles(runs: Mapping[str, xr.Dataset]) -> dict[str, dict]:
-    """Each run's line style, by its role (`run.attrs["scenario"]`, else its key): the baseline thin and
-    grey, the plan broad and red beneath the others, every other scenario dashed in its own colour on top,
-    so that a scenario that follows the plan for years leaves the plan visible."""
-    others = [label for label, run in runs.items() if _role(label, run) not in ("baseline", "plan")]
-    palette = [c for c in colours(len(others) + 2) if c not in (mpl.colormaps["tab10"](3), mpl.colormaps["tab10"](7))]
-    dashes = ["--", "-.", ":", (0, (6, 2, 1, 2)), (0, (3, 1))]
-    styles = {}
-    for label, run in runs.items():
-        role = _role(label, run)
-        if role == "baseline":
-            styles[label] = {"color": "#4d4d4d", "linestyle": "-", "linewidth": 1.5, "zorder": 3}
-        elif role == "plan":
-            styles[label] = {"color": "#d62728", "linestyle": "-", "linewidth": 3.2, "alpha": 0.8, "zorder": 2}
-        else:
-            i = others.index(label)
-            styles[label] = {"color": palette[i % len(palette)], "linestyle": dashes[i % len(dashes)],
-                             "linewidth": 1.8, "zorder": 4}
-    if len(runs) == 1:                     # a run alone is drawn plainly
-        styles = {label: {"color": colours(1)[0], "linestyle": "-", "linewidth": 1.8, "zorder": 3} for label in runs}
-    return styles
-
-
-def _role(label: str, run: xr.Dataset) -> str:
-    return str(getattr(run, "attrs", {}).get("scenario", label))
-
-
-def legend_handles(runs: Mapping[str, xr.Dataset], with_history: bool, with_targets: tuple[bool, bool],
-                   with_band: bool, lang: str) -> list:
-    """The legend's entries: one per run in its style, then the band, history dots and target marks
-    (with_targets: (markers, lines))."""
-    handles = [Line2D([], [], label=str(label), **{k: v for k, v in style.items() if k != "zorder"})
-               for label, style in line_styles(runs).items()]
-    if with_band:
-        handles.append(Patch(color="grey", alpha=0.25, label=WORDS[lang]["band"]))
-    if with_history:
-        handles.append(Line2D([], [], linestyle="none", marker="o", color="#333333",
-                              label=WORDS[lang]["history"]))
-    if with_targets[0]:
-        handles.append(Line2D([], [], linestyle="none", marker="^", color="black", markerfacecolor="white",
-                              label=WORDS[lang]["target"]))
-    if with_targets[1]:
-        handles.append(Line2D([], [], linestyle="--", color="black", linewidth=1.3, label=WORDS[lang]["target_span"]))
-    return handles
 
 
 def legend_figure(runs: Mapping[str, xr.Dataset], with_history: bool, with_targets: tuple[bool, bool], with_band: bool,

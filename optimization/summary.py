@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from nxmfg.scenarios.descriptions import title
+from nxmfg.scenarios.descriptions import levers_at_bounds, title
 from nxmfg.scenarios.plan_units import shown as in_plan_units
 
 from . import analysis
@@ -194,7 +194,8 @@ def summary_zh(outcome: Outcome, pareto: pd.DataFrame, reach: pd.DataFrame, name
     for r in reach[reach["flag"] != "decided by history"].itertuples():
         robust = names.get(r.robust_row, "") if r.robust_row >= 0 else ""
         ahead.append({"wording": f"{r.doc} {clauses.get(r.id, r.id)}", "year": r.year, "threshold": f"{r.threshold:g}",
-                      "best_value": number(r.best_value), "best": f"{r.best_p_met:.0%}" if pd.notna(r.best_p_met) else "",
+                      "best_value": number(r.best_value),
+                      "best": f"{r.best_p_met:.0%}" if pd.notna(r.best_p_met) else "",
                       "package": package_title(robust) if robust else "—",
                       "cost": money(r.robust_cost_expected) if robust else "—",
                       "baseline": f"{r.baseline_p_met:.0%}", "plan": f"{r.plan_p_met:.0%}",
@@ -234,6 +235,5 @@ def _headline_zh(outcome: Outcome, pareto: pd.DataFrame, cheapest: pd.DataFrame,
                 "timing": _timing(outcome, row, lever).replace(" (from ", "，").replace(")", "年起")
                 if "ramped" not in _timing(outcome, row, lever) else "，逐年提高"}
                for lever, mine, theirs in analysis.differences(setup, row)]
-    bounds = str(row.get("at_bounds", "")).split()
-    ends = {end: [title(b.rpartition(":")[0], "zh") for b in bounds if b.endswith(f":{end}")] for end in ("high", "low")}
+    ends = levers_at_bounds(row.get("at_bounds", ""), "zh")
     return {"sentence": sentence, "changes": changes, "bounds": ends["high"], "dropped": ends["low"]}

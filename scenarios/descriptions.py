@@ -59,3 +59,10 @@ def package_title(name: str, lang: str = "zh") -> str:
     if lang == "zh":
         return f"{'组合' if kind == 'package' else '达标组合'}{int(number)}"
     return f"{'package' if kind == 'package' else 'reach package'} {int(number)}"
+
+
+def levers_at_bounds(tokens: str, lang: str = "zh") -> dict[str, list[str]]:
+    """An optimiser's `at_bounds` ('interest_subsidy_pp:high reward:low') as short lever names by end."""
+    found = str(tokens or "").split()
+    return {end: [title(token.rpartition(":")[0], lang) for token in found if token.endswith(f":{end}")]
+            for end in ("high", "low")}

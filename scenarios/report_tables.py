@@ -138,7 +138,7 @@ def levers_html(scenario_list, baseline: Mapping[str, float], constants: pd.Data
                         if lever in params else f'<td class="na">{text["unchanged"]}</td>'
                         for params in changes.values())
         named = descriptions.title(lever, lang)
-        code = f'<code class="file">{html.escape(lever)}</code>' if lang == "zh" else f"<code>{html.escape(lever)}</code>"
+        code = f'<code class="{"file" if lang == "zh" else "name"}">{html.escape(lever)}</code>'
         shown = f"{html.escape(named)}<br>{code}" if named != lever else code
         lines.append(f'<tr><td>{shown}</td><td class="label">'
                      f"{html.escape(description)}</td><td>{html.escape(unit)}</td>"
@@ -164,8 +164,8 @@ def reachability_html(table: pd.DataFrame, lang: str) -> str:
     for row in table.itertuples():
         best = "" if pd.isna(row.best_p_met) else f"{row.best_p_met:.0%}"
         reached = row.flag != "unreachable"
-        package = html.escape(descriptions.package_title(row.cheapest_package, lang)) if reached and isinstance(row.cheapest_package, str) \
-            else ""
+        named = reached and isinstance(row.cheapest_package, str)
+        package = html.escape(descriptions.package_title(row.cheapest_package, lang)) if named else ""
         cost = _number(row.cheapest_cost_expected) if reached else ""
         rows.append(f"<tr>{_id_cell(row.id, lang)}<td>{row.year}</td>"
                     f"<td class=\"num\">{_number(row.threshold)}</td><td class=\"num\">{_number(row.best_value)}</td>"

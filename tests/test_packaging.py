@@ -1,6 +1,7 @@
 """Installed under one name: the package `nxmfg` holds everything, and every data file it reads ships."""
 
 import fnmatch
+import shutil
 import subprocess
 import sys
 import tomllib
@@ -56,7 +57,12 @@ def test_building_the_package_gives_no_setuptools_warning(tmp_path):
     """A newcomer's first screen: `make install` builds the package; our pyproject's package list must draw no
     warning from setuptools (four BuildBackendWarning boxes, about 100 lines, before issue 22). Builds a wheel
     as pip does for a regular install, in an isolated environment, and reads the build log."""
-    built = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-w", str(tmp_path), "-v", str(ROOT)],
+    source = tmp_path / "source"                      # a copy of the tracked files: the build writes build/ there
+    tracked = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    for name in tracked.split():
+        (source / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / name, source / name)
+    built = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-w", str(tmp_path), "-v", str(source)],
                            capture_output=True, text=True, timeout=600)
     log = built.stdout + built.stderr
     assert built.returncode == 0, log[-2000:]
