@@ -2,6 +2,7 @@
 apart from a scenario, one legend per figure, every target of document D drawn on D's charts."""
 
 import itertools
+from pathlib import Path
 
 import matplotlib
 
@@ -158,3 +159,17 @@ def _empty():
     import xarray as xr
 
     return xr.Dataset({"x": ("year", np.zeros(3))}, coords={"year": [2020, 2021, 2022]})
+
+
+def test_the_sensitivity_heatmap_names_levers_and_targets_as_a_planner_reads_them():
+    """st_heatmap.png in zh: lever and target names, not `target:D-…` ids or snake_case constants."""
+    import pandas as pd
+
+    from nxmfg.sensitivity.pipeline import _heatmap
+
+    indices = pd.read_csv(Path(__file__).resolve().parents[1] / "docs" / "studies" / "levers_2027" / "indices.csv")
+    figure = _heatmap(indices, indices["outcome"].nunique(), indices["parameter"].nunique(), "zh")
+    ax = figure.axes[0]
+    labels = [t.get_text() for t in ax.get_xticklabels() + ax.get_yticklabels()] + [ax.get_title()]
+    assert labels and not [label for label in labels if "_" in label or "target:" in label]
+    assert any(label.startswith("D ") for label in labels) and "贷款贴息" in labels
