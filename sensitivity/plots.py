@@ -87,6 +87,7 @@ def plot_heatmap(table: pd.DataFrame, ax: Axes, value: str = "ST", lang: str = "
     grid = table.pivot(index="parameter", columns="outcome", values=value)
     grid = grid.loc[list(dict.fromkeys(table["parameter"])), list(dict.fromkeys(table["outcome"]))]
     image = ax.imshow(grid.to_numpy().clip(0, 1), cmap="viridis", vmin=0, vmax=1, aspect="auto")
+    ax.grid(False)                           # the house style's grid would cross the cells
     columns = [outcome_label(o, lang) for o in grid.columns]
     rows = [title(p, lang) if lang == "zh" else p for p in grid.index]
     ax.set_xticks(range(grid.shape[1]), columns, rotation=60, ha="right", fontsize=7)
