@@ -79,12 +79,14 @@ def _chart(runs, name: str, history, targets: list[dict], bands, lang: str, fold
 
 
 def _legend(runs, names: list[str], history, rows: list[dict], band: bool, lang: str, path: Path) -> Path:
-    """charts/legend.png: the one legend of the charts (which marks they show, from their targets)."""
+    """charts/legend.png (and .svg): the one legend of the charts (which marks they show, from their targets)."""
     measures = {row.get("measure", "level") for row in rows if row.get("indicator") in names}
     marks = (bool(measures & {"level", "change_vs", "pp_change_vs", "increase_vs", "probability_at_least"}),
              bool(measures & {"mean", "mean_growth", "every_year", "cagr"}))
     shown = history is not None and len(history) and history["indicator"].isin(names).any()
-    return plots.save(plots.legend_figure(runs, bool(shown), marks, band, lang), path, lang)
+    figure = plots.legend_figure(runs, bool(shown), marks, band, lang)
+    plots.save(figure, path.with_suffix(".svg"), lang)        # beside each chart's SVG, for print
+    return plots.save(figure, path, lang)
 
 
 def _tiles(legend: Callable[[], Path], tiles: list, folder: Path) -> None:
