@@ -13,7 +13,7 @@ from typing import Annotated
 import numpy as np
 import pandas as pd
 import xarray as xr
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
 from nxmfg.scenarios.validation import ScenarioError, from_validation_error, read_yaml
 
@@ -110,6 +110,16 @@ class Scenario(BaseModel):
     @property
     def source(self) -> Path:
         return self._source
+
+    @field_validator("description", mode="before")
+    @classmethod
+    def _text_or_both_languages(cls, value):
+        """One plain message for a wrong description, instead of one per branch of the union."""
+        if isinstance(value, str) or isinstance(value, Description):
+            return value
+        if isinstance(value, dict) and set(value) == {"zh", "en"} and all(isinstance(v, str) for v in value.values()):
+            return value
+        raise ValueError(f"expected a text, or {{zh: ..., en: ...}} with both texts; got {value!r}"[:200])
 
     def label(self, lang: str = "zh") -> str:
         """The title in `lang` where the file gives one, else the name."""
