@@ -199,7 +199,7 @@ def test_every_shipped_scenario_loads_and_fits_the_design_levers():
     for path in SHIPPED:
         scenario = scenarios.load(path)
         scenarios.check(scenario, CONSTANTS, LOOKUPS)
-        assert scenario.description.strip()
+        assert scenario.describe("zh").strip() and scenario.describe("en").strip()
         assert scenario.title is not None, f"{path.name}: give a title {{zh, en}} for the legends"
         assert any("\u4e00" <= c <= "\u9fff" for c in scenario.label("zh")) and scenario.label("en").isascii()
 
