@@ -252,10 +252,11 @@ def test_the_reports_reachability_table_shows_odds_and_flags_in_the_readers_lang
     assert "无法达成" in chinese and "取决于政策杠杆" in chinese and "unreachable" not in chinese
     assert "可达最优值" in chinese and "Best value reached" in english
     assert "unreachable" in english and "lever-dependent" in english
+    assert "达标组合2" in chinese and "reach package 2" in english and "reach_002" not in chinese   # names for people
     for page in (chinese, english):
-        assert "95%" in page and "reach_002" in page and "12.5" in page
+        assert "95%" in page and "12.5" in page
         assert "10.8" in page and "77" in page                   # the gap of the unreachable target is stated
-        assert "package_001" not in page and "-148" not in page   # no package "reaches" a P(met) of 0
+        assert "package_001" not in page and "组合1<" not in page and "-148" not in page   # none "reaches" 0 %
 
 
 SHIPPED_STUDY = Path(__file__).resolve().parents[1] / "docs" / "studies" / "packages_2027"
