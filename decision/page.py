@@ -111,7 +111,10 @@ def _row(target, columns: list[Column], history: pd.DataFrame, study: PackageStu
         cells.append({"value": value, "met": None if pd.isna(met) else bool(met),
                       "p": float(odds.p_met(column.attainment).get(target.id, np.nan))})
     package, flag, reasons = _verdict(target, cells[0]["p"], study, needed, lang, measure_unit)
-    if assumptions is not None and assumptions.share.get(target.id, 0.0) > ASSUMPTIONS_DECIDE:
+    if _flagged(columns[0].attainment, target.id):      # the odds' own grouped study says so (issue 21)
+        flag = "decided by assumptions"
+        reasons.append(TEXT[lang]["reasons"]["flagged"])
+    elif assumptions is not None and assumptions.share.get(target.id, 0.0) > ASSUMPTIONS_DECIDE:
         flag = "decided by assumptions"
         reasons.append(TEXT[lang]["reasons"]["assumptions"].format(
             share=f"{assumptions.share[target.id]:.0%}", study=assumptions.name))
@@ -119,6 +122,14 @@ def _row(target, columns: list[Column], history: pd.DataFrame, study: PackageStu
     wording = wording.removeprefix(f"{target.doc} ").strip()     # the doc is shown beside it
     return Row(target.id, target.doc, wording, plots.describe_target(row, unit, lang), _record(target, history),
                unit, cells, package, flag, reasons)
+
+
+def _flagged(attainment: pd.DataFrame, target_id: str) -> bool:
+    """A `decided_by_assumptions` column of an attainment table, where it has one, flags the target."""
+    if "decided_by_assumptions" not in attainment:
+        return False
+    found = attainment.loc[attainment["id"] == target_id, "decided_by_assumptions"]
+    return bool(len(found) and found.fillna(False).astype(bool).iloc[0])
 
 
 def _record(target, history: pd.DataFrame) -> list[tuple[int, float]]:

@@ -24,6 +24,7 @@ TEXT = {
             "assumptions": "未经数据拟合的假设常数至少解释了该判断{share}的方差（杠杆敏感性研究），"
                            "上面的数字更多反映假设而非数据。",
             "not studied": "当前模型和校准尚无政策组合研究（见本节说明）。",
+            "flagged": "达成概率的分组敏感性分析表明，该判断一半以上的方差来自假设常数。",
         },
         "stale": "已有的政策组合研究基于模型版本 {theirs}，而当前模型版本为 {ours}（或校准不同）：其组合与成本未列入本页，需重新运行该研究。",
         "how": "政策组合研究由下面的命令得到：",
@@ -63,6 +64,7 @@ TEXT = {
             "assumptions": "Assumed constants, which no data fit, explain at least {share} of its variance "
                            "(sensitivity study {study}): the numbers above reflect assumptions more than data.",
             "not studied": "No package study on this model and fit (see this section's note).",
+            "flagged": "The odds' grouped sensitivity study finds more than half of its variance from assumed constants.",
         },
         "stale": "The package study {study} was made on model version {theirs}, the model is now {ours} (or the fit "
                  "differs): its packages and costs are left out until the study is rerun.",

@@ -143,3 +143,11 @@ def test_the_explorer_can_show_the_page_from_its_own_verdicts():
     page = surfaces.explorer_html(TARGETS, verdicts, "zh")
     assert page.count("<tr data-id=") == len(D) and "当前情景" in page and "90%" in page
     assert leaks(page)["snake_case"] == [] and leaks(page)["vensim_units"] == []
+
+
+def test_a_decided_by_assumptions_column_in_the_odds_flags_the_target_whatever_the_sobol_study_says():
+    flagged = attainment({}, probability={t.id: 0.5 for t in D}, decided_by_assumptions={D[3].id: True})
+    built = decision.build(TARGETS, [Column("baseline", "基准情景", flagged)],
+                           Evidence(pd.DataFrame(columns=["indicator", "year", "value"])))
+    flags = {row.id: row.flag for row in built.rows}
+    assert flags[D[3].id] == "decided by assumptions" and flags[D[4].id] == "not studied"
