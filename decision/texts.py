@@ -64,7 +64,8 @@ TEXT = {
             "assumptions": "Assumed constants, which no data fit, explain at least {share} of its variance "
                            "(sensitivity study {study}): the numbers above reflect assumptions more than data.",
             "not studied": "No package study on this model and fit (see this section's note).",
-            "flagged": "The odds' grouped sensitivity study finds more than half of its variance from assumed constants.",
+            "flagged": "The odds' grouped sensitivity study finds more than half of its variance from assumed "
+                       "constants.",
         },
         "stale": "The package study {study} was made on model version {theirs}, the model is now {ours} (or the fit "
                  "differs): its packages and costs are left out until the study is rerun.",
