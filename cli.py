@@ -112,9 +112,11 @@ def inputs_options(command):
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
               help="Language of chart labels (en needs no Chinese font).")
 @click.option("--report", is_flag=True, help="Also write the planner's HTML report (report.html).")
+@click.option("--doc", "docs", multiple=True, metavar="DOC",
+              help="Print only the targets of document DOC (A, B, C, D or your own code; repeatable).")
 @inputs_options
-def simulate(scenario_file: str, out: str | None, lang: str, report: bool, params: str | None,
-             targets: str | None, targets_mode: str) -> None:
+def simulate(scenario_file: str, out: str | None, lang: str, report: bool, docs: tuple[str, ...],
+             params: str | None, targets: str | None, targets_mode: str) -> None:
     """Run SCENARIO (a scenario file, or a shipped one by name: baseline, plan, ...) and print whether the
     plans' targets are met; write results and charts."""
     from nxmfg.api import outputs
@@ -124,18 +126,41 @@ def simulate(scenario_file: str, out: str | None, lang: str, report: bool, param
         if out is not None:
             check_writable(out, "simulate")   # before any work; the default folder needs the scenario's name
         result = outputs.run_for_writing(lang, scenario_file, params, targets, targets_mode)
+        shown = _documents(result.attainment, docs)
         out_dir = result.write(out or Path("out") / result.name, lang=lang, report=report)
     except _user_errors() as error:
         raise _user_error(error) from None
     from nxmfg.scenarios import outcomes
 
     table = result.attainment
-    click.echo(attainment_text(table))
+    click.echo(attainment_text(shown))
+    click.echo("\n" + document_counts(table))
     met, assessed = int(table["met"].sum()), int(table["met"].notna().sum())
     not_assessed = f"; {len(table) - assessed} n/a (years after final_year)" if assessed < len(table) else ""
     click.echo(f"\n{met} of {assessed} modelled targets met in scenario {result.name!r}{not_assessed}. "
                + outcomes.summary_text(outcomes.summary(table), "en", f"scenario {result.name!r}")
                + f"\nWrote results.csv, results.nc, attainment.csv and charts in {out_dir}")
+
+
+def _documents(table, docs: tuple[str, ...]):
+    """The rows of documents `docs` (all without any); a code the table lacks is a one-line error."""
+    if not docs:
+        return table
+    known = list(dict.fromkeys(table["doc"]))
+    unknown = [doc for doc in docs if doc not in known]
+    if unknown:
+        raise ValueError(f"--doc: no modelled target of document {unknown[0]!r}; allowed: {', '.join(known)}")
+    return table[table["doc"].isin(docs)]
+
+
+def document_counts(table) -> str:
+    """One line per document: 'D: 1 / 13 met' (targets the run cannot judge are left out of the count)."""
+    lines = []
+    for doc, rows in table.groupby("doc", sort=False):
+        judged = rows["met"].notna()
+        extra = f" ({int((~judged).sum())} n/a)" if (~judged).any() else ""
+        lines.append(f"{doc}: {int(rows['met'].fillna(False).astype(bool).sum())} / {int(judged.sum())} met{extra}")
+    return "\n".join(lines)
 
 
 ACTUAL = {"met": "met", "missed": "MISSED", "not determinable": "n/d", "different statistic": "other stat.",

@@ -147,13 +147,15 @@ class Comparison:
         return plot_runs({n: r.indicators for n, r in self.results.items()}, names, first.targets, lang, history)
 
     def write(self, out: Path | str, lang: str = "zh", bands: xr.Dataset | Path | str | None = None,
-              reachability: pd.DataFrame | None = None) -> Path:
+              reachability: pd.DataFrame | None = None, study=None) -> Path:
         """Write the planner's report: out/report.html (self-contained), out/charts/*.png|svg, and
         out/metadata.yaml (model version, fit, targets, and each scenario's file and parameters).
 
         bands: indicators of an ensemble (dims run, year; a Dataset or a netCDF file) drawn as a 5-95 %
         band; default: the baseline over the fit's calibrated parameter sets. reachability: an optimisation's
-        table per target (`nxmfg.optimize(...).reachability`), added as a section. Returns report.html's path.
+        table per target (`nxmfg.optimize(...).reachability`), added as a section. study: the package study
+        the decision page reads (nxmfg.decision.studies; default: the shipped one, docs/studies/packages_2027).
+        Returns report.html's path.
         """
         from nxmfg.model import plots
         from nxmfg.model.files import check_writable, staged_output
@@ -161,17 +163,19 @@ class Comparison:
         out = check_writable(out, "compare")
         plots.font_families(lang)        # no CJK font for zh: fail before writing anything
         with staged_output(out, "compare") as stage:   # the files move into out together at the end
-            page = self.write_into(stage, lang, bands, reachability)
+            page = self.write_into(stage, lang, bands, reachability, study)
         return out / page.name
 
     def write_into(self, folder: Path, lang: str = "zh", bands: xr.Dataset | Path | str | None = None,
-                   reachability: pd.DataFrame | None = None) -> Path:
+                   reachability: pd.DataFrame | None = None, study=None) -> Path:
         """The files of `write`, written straight into an existing `folder` (a staging folder of a command
-        that writes more beside them, such as `nxmfg optimize`); returns report.html's path."""
+        that writes more beside them, such as `nxmfg optimize`); returns report.html's path. study: the
+        package study the decision page reads (nxmfg.decision.studies; default: the shipped one)."""
         import yaml
 
         from nxmfg.api import outputs
         from nxmfg.api.inputs import history as recorded
+        from nxmfg.decision import surfaces
         from nxmfg.model.files import write_text
         from nxmfg.scenarios import report
 
@@ -187,7 +191,8 @@ class Comparison:
         baseline = _baseline(self.fit, first.metadata["overrides"])
         page = report.write_report(runs, [r.scenario for r in self.results.values()], first.targets,
                                    recorded(), Path(folder), lang, bands=bands, meta=meta, baseline=baseline,
-                                   reachability=reachability)
+                                   reachability=reachability,
+                                   decision=surfaces.comparison_html(self.results, lang, study))
         write_text(Path(folder) / "metadata.yaml", yaml.safe_dump(self.metadata, allow_unicode=True, sort_keys=False))
         return page
 

@@ -116,11 +116,10 @@ class Optimization:
 
     def package(self, name: str) -> Scenario:
         """A Pareto package (`package_001`, ...) as a scenario: `nxmfg.run(optimization.package(name))`."""
-        setup = self.outcome.setup
+        from nxmfg.optimization import output
+
         row = int(self.pareto.at[name, "archive_row"])
-        return setup.space.scenario(self.outcome.archive["decoded"][row], name,
-                                    f"Pareto package {name} of optimisation study {setup.study.name}",
-                                    setup.references["baseline"])
+        return output.package_scenario(self.outcome, self.outcome.archive["decoded"][row], name)
 
     def plot(self, lang: str = "en") -> Figure:
         """The trade-off chart: expected cost against expected targets met, plan and baseline marked."""
@@ -133,6 +132,7 @@ class Optimization:
         the plan and the headline package, with the reachability table) and the rest into `out` (see
         nxmfg.optimization.output); the files move into `out` together at the end. Returns `out`."""
         from nxmfg.api.comparison import compare
+        from nxmfg.decision import studies
         from nxmfg.model import plots
         from nxmfg.model.files import check_writable, staged_output
         from nxmfg.optimization import output
@@ -144,6 +144,7 @@ class Optimization:
         comparison = compare(compared)   # the report's runs, before anything is written
         with staged_output(out, "optimize", keep=(CHECKPOINT,)) as stage:   # moved into out together
             output.write(self.outcome, stage, lang)
-            comparison.write_into(stage, lang=lang, reachability=reachability)
+            study = studies.from_outcome(self.outcome, stage / "cost_vs_targets.png")
+            comparison.write_into(stage, lang=lang, reachability=reachability, study=study)
             output.finish(self.outcome, stage)
         return out

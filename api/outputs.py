@@ -93,10 +93,13 @@ def write_charts(result: Result, out: Path, lang: str, report: bool, alongside=(
     history = recorded()
     runs, chosen = with_baseline(result)
     if report:
+        from nxmfg.decision import surfaces
+
         planner.write_report(runs, chosen, result.targets, history, out, lang,
                              bands=band(result.fit, list(result.indicators.data_vars)),
                              meta=planner.report_meta([result.metadata["scenario_file"]], result.metadata["fit"]),
-                             headlines=True, alongside=alongside)
+                             headlines=True, alongside=alongside,
+                             decision=surfaces.comparison_html({result.name: result}, lang))
     else:
         planner.write_charts(planner.labelled(runs, chosen, lang), indicators.HEADLINES, history, result.targets,
                              out, lang, headlines=True, alongside=alongside)

@@ -17,7 +17,8 @@ if TYPE_CHECKING:
     from nxmfg.scenarios import Scenario, Target
 
 # What `write` puts in a folder (charts/ and report.html besides).
-FILES = ("results.csv", "variables.csv", "results.nc", "attainment.csv", "metadata.yaml", "headlines.png")
+FILES = ("results.csv", "variables.csv", "results.nc", "attainment.csv", "metadata.yaml", "headlines.png",
+         "headlines_D.png")
 
 
 @dataclass

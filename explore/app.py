@@ -70,9 +70,9 @@ def create_app(explorer: Explorer, given: dict[str, scenarios.Scenario] | None =
 
 
 def _layout(explorer: Explorer, loadable: list[str]) -> html.Div:
-    picked = [{"label": name, "value": name} for name in INDICATORS if name not in HEADLINES]
+    picked = views.picker_options("zh")
     bar = html.Div(className="bar", children=[
-        dcc.Dropdown(id="load", options=loadable, placeholder="…", className="load"),
+        dcc.Dropdown(id="load", options=loadable, placeholder="…", className="load", labels=TEXT["zh"]["dropdown"]),
         html.Span(id="upload-label", className="note"),
         dcc.Upload(id="upload", className="upload", children="⬆ YAML"),
         html.Span(id="load-message", className="message"),
@@ -83,7 +83,7 @@ def _layout(explorer: Explorer, loadable: list[str]) -> html.Div:
     ])
     content = html.Section(className="content", children=[
         bar, html.Div(id="saved-list", className="note"), html.Div(id="summary", className="summary"),
-        dcc.Dropdown(id="picked", options=picked, multi=True, value=[]),
+        dcc.Dropdown(id="picked", options=picked, multi=True, value=[], labels=TEXT["zh"]["dropdown"]),
         html.Div(id="picked-message", className="message"),
         html.Div(id="legend", className="legend"),
         html.Div(id="charts", className="charts", children=views.graphs(HEADLINES)),
@@ -184,7 +184,8 @@ def _text_outputs() -> list[Output]:
     return ([Output(name, "children") for name in ids]
             + [Output({"type": kind, "name": ALL}, "children") for kind in ("lever-label", "lever-help")]
             + [Output(LEVER, "marks"), Output("picked", "placeholder"), Output("load", "placeholder")]
-            + [Output({"type": kind, "name": ALL}, "children") for kind in ("outlook-label", "outlook-help")])
+            + [Output({"type": kind, "name": ALL}, "children") for kind in ("outlook-label", "outlook-help")]
+            + [Output("picked", "options"), Output("picked", "labels"), Output("load", "labels")])
 
 
 def _changed(before: list, after: list) -> list:

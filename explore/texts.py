@@ -26,6 +26,9 @@ TEXT = {
                         "“实际”为统计数据给出的结果（目标年份不晚于2023年时）。",
         "right": "当前情景对已判断的过去目标判断正确 {right} / {judged} 项。",
         "error": "无法计算：{error}",
+        "dropdown": {"select_all": "全选", "deselect_all": "全不选", "selected_count": "已选{num_selected}项",
+                     "search": "搜索", "clear_search": "清除搜索", "clear_selection": "清除选择",
+                     "no_options_found": "没有匹配的选项"},
     },
     "en": {
         "title": "Ningxia manufacturing: scenario explorer",
@@ -54,5 +57,9 @@ TEXT = {
                         "data recorded, for targets up to 2023.",
         "right": "The current scenario calls {right} of the {judged} past targets the data judge right.",
         "error": "cannot compute: {error}",
+        "dropdown": {"select_all": "Select all", "deselect_all": "Deselect all",
+                     "selected_count": "{num_selected} selected",
+                     "search": "Search", "clear_search": "Clear search", "clear_selection": "Clear selection",
+                     "no_options_found": "No options found"},
     },
 }

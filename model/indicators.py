@@ -435,9 +435,11 @@ def industry_energy_intensity_change_pct(run):
     return growth_pct(run["industrial_energy_use"] / run["industry_va_real"])
 
 
-@indicator("万吨标准煤/年", "节能量", "Energy saved per year")
+@indicator("万吨标准煤/年", "强度变化节能量（负值：强度上升、多耗能）",
+           "Energy saved by intensity change (negative: intensity rose)")
 def energy_saved_10k_tce(run):
-    """Energy saved in the year by lower manufacturing intensities."""
+    """Energy saved in the year by lower manufacturing intensities; negative where they rose (new heavy
+    plant), which the name says rather than calling a rise a saving."""
     return run["energy_saved"]
 
 

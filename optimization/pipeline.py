@@ -17,7 +17,7 @@ from nxmfg.scenarios import Scenario, Target
 from . import search as searching
 from .checkpoint import Checkpoint
 from .evaluate import Evaluator, Outcomes, expected_cost, objectives
-from .packages import Space, level_of
+from .packages import Space, level_of, step_of
 from .states import States, sample
 from .study import Study, StudyError, check, read
 
@@ -61,6 +61,7 @@ def prepare(path: Path | str, fit: Fit, references: dict[str, Scenario], schedul
     """
     from nxmfg import model, scenarios
     from nxmfg.calibration.fits import sha256
+    from nxmfg.scenarios import plan_units
     from nxmfg.model.indicators import INDICATORS
 
     path = Path(path)
@@ -81,12 +82,14 @@ def prepare(path: Path | str, fit: Fit, references: dict[str, Scenario], schedul
     states = sample(study, sets, model.outlook_tables())
     window = (study.levers_from, max(t.year for t in targets) + 1)
     evaluator = Evaluator(targets, states, fit.values, baseline, window, scheduler)
-    context = {"model_version": model.version(), "fit": fit.record(),
+    steps = {name: step_of(lever, plan_units.plan_unit(name, model.constants()).step)
+             for name, lever in study.levers.items()}
+    context = {"model_version": model.version(), "fit": fit.record(), "steps": steps,
                "ensemble_sha256": sha256(fit.ensemble) if fit.ensemble else None,
                "targets": [t.model_dump(mode="json") for t in targets],
                "references": {k: s.model_dump(mode="json", by_alias=True) for k, s in references.items()}}
     modelled = [t for t in every if t.kind == "modelled"]
-    return Setup(path, study, fit, targets, modelled, states, Space(study, baseline), references, evaluator,
+    return Setup(path, study, fit, targets, modelled, states, Space(study, baseline, steps), references, evaluator,
                  study.fingerprint(**context), context)
 
 

@@ -46,6 +46,9 @@ class LeverRange(BaseModel):
     """[first, last] start year to search; default: the study's levers_from."""
     ramp: Annotated[list[Annotated[int, Field(ge=0, le=10)]], Field(min_length=2, max_length=2)] | None = None
     """[shortest, longest] ramp in years: from the baseline value at the start to the level."""
+    step: Annotated[float, Field(gt=0, allow_inf_nan=False)] | None = None
+    """The smallest change a programme can make (model units: 1 firm, 0.001 of a share): levels are rounded to
+    it. Default: the lever's plan-unit step (scenarios/plan_units.py) where the range spans ten of them."""
 
     @model_validator(mode="after")
     def _ordered(self) -> LeverRange:
@@ -55,6 +58,8 @@ class LeverRange(BaseModel):
                 raise ValueError(f"{field} {pair}: the first value must not exceed the second")
         if self.range[0] == self.range[1]:
             raise ValueError(f"range {self.range}: low must be below high (leave a fixed lever out)")
+        if self.step is not None and self.step > self.range[1] - self.range[0]:
+            raise ValueError(f"step {self.step:g} is wider than the range {self.range}")
         return self
 
 

@@ -38,7 +38,8 @@ def describe(name: str, lang: str = "zh", constants: pd.DataFrame | None = None)
 
 def title(name: str, lang: str = "zh") -> str:
     """The short name of lever or outlook `name` in `lang` (the .mdl name where levers.yaml has none)."""
-    entry = texts()["levers"].get(name) or texts()["outlooks"].get(name) or {}
+    entry = (texts()["levers"].get(name) or texts()["outlooks"].get(name)
+             or (texts().get("assumptions") or {}).get(name) or {})
     return entry.get("title", {}).get(lang, name)
 
 
@@ -49,3 +50,20 @@ def unit(name: str, lang: str = "zh", constants: pd.DataFrame | None = None) -> 
         return outlook["unit"][lang]
     units = str(constants.at[name, "units"]) if constants is not None and name in constants.index else ""
     return UNITS.get(units, {}).get(lang, units)
+
+
+def package_title(name: str, lang: str = "zh") -> str:
+    """A package's name for people: package_147 -> 组合147 / package 147; reach_003 -> 达标组合3 / reach package 3."""
+    kind, _, number = name.rpartition("_")
+    if not number.isdigit() or kind not in ("package", "reach"):
+        return name
+    if lang == "zh":
+        return f"{'组合' if kind == 'package' else '达标组合'}{int(number)}"
+    return f"{'package' if kind == 'package' else 'reach package'} {int(number)}"
+
+
+def levers_at_bounds(tokens: str, lang: str = "zh") -> dict[str, list[str]]:
+    """An optimiser's `at_bounds` ('interest_subsidy_pp:high reward:low') as short lever names by end."""
+    found = str(tokens or "").split()
+    return {end: [title(token.rpartition(":")[0], lang) for token in found if token.endswith(f":{end}")]
+            for end in ("high", "low")}

@@ -10,7 +10,7 @@ import xarray as xr
 
 from nxmfg import scenarios
 from nxmfg.model import plots
-from nxmfg.scenarios import descriptions, outcomes
+from nxmfg.scenarios import descriptions, outcomes, plan_units
 from nxmfg.scenarios.report_text import TEXT
 
 
@@ -87,7 +87,7 @@ def matrix_html(runs, targets, lang: str, history: pd.DataFrame | None = None,
             scenario_cells.append(f'<td class="{"met" if met else "missed"}" title="{word}; {value}">'
                                   f"{mark} {_number(margin, True)}</td>")
         lines.append(
-            f"<tr><td>{html.escape(str(row.id))}</td><td>{html.escape(str(row.doc))}</td>"
+            f"<tr>{_id_cell(row.id, lang)}<td>{html.escape(str(row.doc))}</td>"
             f'<td class="label" title="{html.escape(wording)}">{html.escape(short)}<br><span class="note">'
             f"{html.escape(label)}</span></td><td>{row.year}</td>"
             f'<td class="num">{symbols.get(row.direction, "")} {_number(row.threshold)} '
@@ -103,16 +103,17 @@ def matrix_html(runs, targets, lang: str, history: pd.DataFrame | None = None,
             + f'<div class="scroll"><table class="grid">{"".join(lines)}</table></div>')
 
 
-def describe_path(path, lang: str) -> str:
-    """A lever's time path as text, '2020起 100' or '2021: 0.06 → 2023: 0.08' (pre-start point dropped)."""
+def describe_path(path, lang: str, scale: float = 1.0) -> str:
+    """A lever's time path as text, '2020起 100' or '2021: 6 → 2023: 8' (pre-start point dropped), its values
+    multiplied by `scale` (to the plan's unit)."""
     if not isinstance(path, pd.Series):
-        return _number(float(path))
+        return _number(scale * float(path))
     points = path[path.index >= np.ceil(path.index.min())] if len(path) > 1 else path
     if len(points) == 1:
-        year, value = points.index[0], points.iloc[0]
+        year, value = points.index[0], scale * points.iloc[0]
         return f"{int(year)}{TEXT[lang]['from']} {_number(value)}" if lang == "zh" else \
             f"{TEXT[lang]['from']} {int(year)}: {_number(value)}"
-    return " → ".join(f"{int(year)}: {_number(value)}" for year, value in points.items())
+    return " → ".join(f"{int(year)}: {_number(scale * value)}" for year, value in points.items())
 
 
 def levers_html(scenario_list, baseline: Mapping[str, float], constants: pd.DataFrame, lang: str) -> str:
@@ -129,18 +130,26 @@ def levers_html(scenario_list, baseline: Mapping[str, float], constants: pd.Data
         outlook = lever in descriptions.texts()["outlooks"]
         description = (descriptions.describe(lever, lang, constants) if known or outlook
                        else text["exogenous"])
-        unit = descriptions.unit(lever, lang, constants) if known or outlook else ""
-        base = _number(baseline[lever]) if lever in baseline else ""
-        cells = "".join(f'<td class="path">{html.escape(describe_path(params[lever], lang))}</td>'
+        planned = plan_units.plan_unit(lever, constants)
+        unit = (planned.zh if lang == "zh" else planned.en) or \
+            (descriptions.unit(lever, lang, constants) if known or outlook else "")
+        base = _number(planned.scale * baseline[lever]) if lever in baseline else ""
+        cells = "".join(f'<td class="path">{html.escape(describe_path(params[lever], lang, planned.scale))}</td>'
                         if lever in params else f'<td class="na">{text["unchanged"]}</td>'
                         for params in changes.values())
         named = descriptions.title(lever, lang)
-        shown = f"{html.escape(named)}<br><code>{html.escape(lever)}</code>" if named != lever else \
-            f"<code>{html.escape(lever)}</code>"
+        code = f'<code class="{"file" if lang == "zh" else "name"}">{html.escape(lever)}</code>'
+        shown = f"{html.escape(named)}<br>{code}" if named != lever else code
         lines.append(f'<tr><td>{shown}</td><td class="label">'
                      f"{html.escape(description)}</td><td>{html.escape(unit)}</td>"
                      f'<td class="num">{base}</td>{cells}</tr>')
     return f'<div class="scroll"><table class="grid">{"".join(lines)}</table></div>'
+
+
+def _id_cell(target_id: str, lang: str) -> str:
+    """A target's id: a name for files (scenarios/targets.yaml), shown as such; the row's clause says what it is."""
+    return f'<td><code class="file">{html.escape(str(target_id))}</code></td>' if lang == "zh" else \
+        f"<td>{html.escape(str(target_id))}</td>"
 
 
 def reachability_html(table: pd.DataFrame, lang: str) -> str:
@@ -155,9 +164,10 @@ def reachability_html(table: pd.DataFrame, lang: str) -> str:
     for row in table.itertuples():
         best = "" if pd.isna(row.best_p_met) else f"{row.best_p_met:.0%}"
         reached = row.flag != "unreachable"
-        package = html.escape(str(row.cheapest_package)) if reached and isinstance(row.cheapest_package, str) else ""
+        named = reached and isinstance(row.cheapest_package, str)
+        package = html.escape(descriptions.package_title(row.cheapest_package, lang)) if named else ""
         cost = _number(row.cheapest_cost_expected) if reached else ""
-        rows.append(f"<tr><td>{html.escape(str(row.id))}</td><td>{row.year}</td>"
+        rows.append(f"<tr>{_id_cell(row.id, lang)}<td>{row.year}</td>"
                     f"<td class=\"num\">{_number(row.threshold)}</td><td class=\"num\">{_number(row.best_value)}</td>"
                     f"<td class=\"num\">{best}</td><td>{package}</td><td class=\"num\">{cost}</td>"
                     f"<td class=\"num\">{row.baseline_p_met:.0%}</td><td class=\"num\">{row.plan_p_met:.0%}</td>"

@@ -13,7 +13,7 @@ from typing import Annotated
 import numpy as np
 import pandas as pd
 import xarray as xr
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
 from nxmfg.scenarios.validation import ScenarioError, from_validation_error, read_yaml
 
@@ -87,13 +87,21 @@ class Title(BaseModel):
     en: str = Field(min_length=1, max_length=80)
 
 
+class Description(BaseModel):
+    """What a scenario is and why, in both languages: the report's scenario list shows the reader's."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+    zh: str = Field(min_length=1, max_length=MAX_DESCRIPTION)
+    en: str = Field(min_length=1, max_length=MAX_DESCRIPTION)
+
+
 class Scenario(BaseModel):
     """A scenario file: levers changed from a start year, and outlook paths for the future."""
 
     model_config = ConfigDict(extra="forbid", strict=True)
     name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     title: Title | None = None
-    description: str = Field(min_length=1, max_length=MAX_DESCRIPTION)
+    description: Description | Annotated[str, Field(min_length=1, max_length=MAX_DESCRIPTION)]
     final_year: int = Field(LAST_YEAR, ge=FIRST_LEVER_YEAR, le=LAST_YEAR)
     levers: dict[str, Lever] = {}
     paths: dict[str, dict[int, Number]] = {}
@@ -103,9 +111,23 @@ class Scenario(BaseModel):
     def source(self) -> Path:
         return self._source
 
+    @field_validator("description", mode="before")
+    @classmethod
+    def _text_or_both_languages(cls, value):
+        """One plain message for a wrong description, instead of one per branch of the union."""
+        if isinstance(value, str) or isinstance(value, Description):
+            return value
+        if isinstance(value, dict) and set(value) == {"zh", "en"} and all(isinstance(v, str) for v in value.values()):
+            return value
+        raise ValueError(f"expected a text, or {{zh: ..., en: ...}} with both texts; got {value!r}"[:200])
+
     def label(self, lang: str = "zh") -> str:
         """The title in `lang` where the file gives one, else the name."""
         return getattr(self.title, lang) if self.title is not None else self.name
+
+    def describe(self, lang: str = "zh") -> str:
+        """The description in `lang` where the file gives both languages, else the one text it gives."""
+        return getattr(self.description, lang) if isinstance(self.description, Description) else self.description
 
     def params(self, baseline: dict[str, float]) -> dict[str, float | pd.Series]:
         """Model params: each lever a time path that keeps `baseline[name]` before its start year;
@@ -143,22 +165,28 @@ def _validated(data, path: Path | str) -> Scenario:
     return scenario
 
 
-def with_changes(scenario: Scenario, name: str, description: str | None = None, levers: dict | None = None,
+def with_changes(scenario: Scenario, name: str, description: str | dict | None = None, levers: dict | None = None,
                  paths: dict | None = None, title: dict | None = None) -> Scenario:
     """A new scenario: `scenario` with `levers` and `paths` added or replaced, checked as a file would be.
 
     levers: {constant: {"from": year, "value": v} or {"from": year, "path": {year: v}}};
     paths: {outlook: {year: v}}; title: {"zh": ..., "en": ...} (the original's title is not kept: it
-    names another scenario). Errors name the new scenario (`<name>`) and the field.
+    names another scenario); description: a text or {"zh": ..., "en": ...}. Errors name the new scenario
+    (`<name>`) and the field.
     """
     data = scenario.model_dump(by_alias=True, exclude_none=True)
-    data |= {"name": name, "description": description or f"{scenario.description} (changed: {name})"}
+    data |= {"name": name, "description": description or _changed(scenario, name)}
     data.pop("title", None)
     if title is not None:
         data["title"] = dict(title)
     data["levers"] = data["levers"] | dict(levers or {})
     data["paths"] = data["paths"] | dict(paths or {})
     return from_mapping(data, f"<{name}>")
+
+
+def _changed(scenario: Scenario, name: str) -> dict[str, str]:
+    """The description of a scenario changed from `scenario`, in both languages."""
+    return {"zh": f"{scenario.describe('zh')}（修改为：{name}）", "en": f"{scenario.describe('en')} (changed: {name})"}
 
 
 def from_mapping(data, source: Path | str) -> Scenario:

@@ -102,16 +102,15 @@ def _analyse(source: Path, out: Path) -> dict:
     else:
         tables = _sobol_tables(study, arrays, labels)
         _write_figure(out / "indices.png", plots.indices_figure(tables["indices"]))
-        heatmap = Figure(figsize=(2 + 0.6 * len(labels), 1.5 + 0.3 * len(study.parameters)),
-                         layout="constrained")
-        plots.plot_heatmap(tables["indices"], heatmap.subplots())
-        _write_figure(out / "st_heatmap.png", heatmap)
+        for lang, name in (("zh", "st_heatmap.png"), ("en", "st_heatmap.en.png")):   # zh: what a planner reads
+            _write_figure(out / name, _heatmap(tables["indices"], len(labels), len(study.parameters), lang))
         if not tables["time_resolved"].empty:
             _write_figure(out / "st_over_time.png", plots.time_resolved_figure(tables["time_resolved"]))
     for name, table in tables.items():
         if not table.empty or name == "unsettled":
             _write_text(out / f"{name}.csv", table.to_csv(index=False))
     _write_text(out / "summary.md", report.summary(study, metadata, tables))
+    _write_text(out / "summary.zh.md", report.summary_zh(study, metadata, tables))
     return tables
 
 
@@ -188,6 +187,15 @@ def _sobol_tables(study: Study, arrays: dict, labels: list[str]) -> dict[str, pd
 def _write_text(path: Path, text: str) -> None:
     with atomic_path(path) as temporary:
         temporary.write_text(text, encoding="utf-8")
+
+
+def _heatmap(indices: pd.DataFrame, outcomes: int, parameters: int, lang: str) -> Figure:
+    from nxmfg.model.plots import style
+
+    with style(lang):
+        figure = Figure(figsize=(3 + 0.6 * outcomes, 2.5 + 0.3 * parameters), layout="constrained")
+        plots.plot_heatmap(indices, figure.subplots(), lang=lang)
+    return figure
 
 
 def _write_figure(path: Path, figure: Figure) -> None:

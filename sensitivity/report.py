@@ -87,3 +87,33 @@ def summary(study: Study, metadata: dict, tables: dict[str, pd.DataFrame]) -> st
     else:
         lines += _sobol_sections(study, tables)
     return "\n".join(lines) + "\n"
+
+
+def summary_zh(study: Study, metadata: dict, tables: dict[str, pd.DataFrame]) -> str:
+    """summary.zh.md: per outcome, the levers and the assumed constants that drive it, and the odds, in Chinese."""
+    from nxmfg.scenarios.descriptions import title
+
+    from .plots import outcome_label
+
+    lines = [f"# 敏感性研究（{'Morris筛选' if metadata['method'] == 'morris' else 'Sobol’指数'}）", "",
+             f"- 模型版本 {metadata.get('model_version', '—')}；基准情景；政策杠杆从{study.levers_from}年起生效",
+             f"- {len(study.levers)}个政策杠杆、{len(study.uncertainties)}个假设常数、{len(study.outcomes)}个结果；"
+             f"共{metadata['runs']}次模拟，随机种子{study.seed}", ""]
+    if "indices" not in tables:
+        return "\n".join(lines + ["Morris筛选的结果见 `morris.csv` 与 `summary.md`。"]) + "\n"
+    odds = tables.get("target_odds", pd.DataFrame(columns=["outcome", "probability_met"]))
+    chances = dict(zip(odds["outcome"], odds["probability_met"], strict=True))
+    assumed = list(study.uncertainties)
+    lines += ["## 各结果的主要驱动因素（总效应指数 ST）", "",
+              "| 结果 | 在全部模拟中达成的比例 | 主要政策杠杆 | 主要假设常数 | 假设常数的一阶指数之和 |", "|---|---:|---|---|---:|"]
+    for outcome, rows in tables["indices"].groupby("outcome", sort=False):
+        def top(names: list[str], n: int = 3) -> str:
+            chosen = rows[rows["parameter"].isin(names)].sort_values("ST", ascending=False).head(n)
+            return "、".join(f"{title(r.parameter, 'zh')} {r.ST:.2f}" for r in chosen.itertuples()) or "—"
+
+        share = rows[rows["parameter"].isin(assumed)]["S1"].sum()
+        chance = _percent(chances[outcome]) if outcome in chances else "—"
+        lines.append(f"| {outcome_label(outcome, 'zh')} | {chance} | {top(list(study.levers))} | {top(assumed, 2)} | "
+                     f"{share:.2f} |")
+    lines += ["", "假设常数的一阶指数之和超过0.5的结果，其判断主要取决于未经数据拟合的假设，决策页将其标为“取决于模型假设”。"]
+    return "\n".join(lines) + "\n"

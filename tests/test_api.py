@@ -130,8 +130,12 @@ def test_write_puts_every_file_in_place_atomically(plan, tmp_path):
     for name in FILES:
         assert (out / name).stat().st_size > 0, name
     assert {p.stem for p in (out / "charts").glob("*.svg")} == {p.stem for p in (out / "charts").glob("*.png")}
-    assert len(list((out / "charts").glob("*.png"))) == 12
-    assert not [p for p in out.rglob(".nxmfg-tmp.*")], "no temporary file left behind"
+    from nxmfg.model.indicators import HEADLINES
+    from nxmfg.scenarios.report import decision_names
+
+    drawn = {p.stem for p in (out / "charts").glob("*.png")}
+    assert drawn == {*HEADLINES, *decision_names(plan.targets), "legend"}   # the headlines, D's, their one legend
+    assert not [p for p in out.rglob("*") if p.name.startswith(".nxmfg-tmp.")], "no temporary file left behind"
     saved = xr.load_dataset(out / "results.nc")
     assert json.loads(saved.attrs["fit"])["sha256"] == sha256(SHIPPED)
     assert json.loads(saved.attrs["targets"])["count"] == len(plan.targets)

@@ -12,6 +12,7 @@ from click.testing import CliRunner
 import nxmfg
 from nxmfg import cli
 from nxmfg.explore import controls, drafts, files, views
+from nxmfg.explore.texts import TEXT
 from nxmfg.explore.evaluation import EDITABLE_OUTLOOKS, OUTLOOK_YEARS, Explorer
 from nxmfg.model.indicators import HEADLINES
 from nxmfg.scenarios import POLICY_LEVERS
@@ -29,8 +30,8 @@ def explorer() -> Explorer:
 def at_rest(explorer: Explorer) -> tuple[list, list]:
     """Slider values and outlook boxes as the page first shows them."""
     levers = [float(explorer.baseline[name]) for name in POLICY_LEVERS]
-    outlooks = [controls.default_at(explorer.outlooks[name], year) for name in EDITABLE_OUTLOOKS
-                for year in OUTLOOK_YEARS]
+    outlooks = [controls.to_shown(name, controls.default_at(explorer.outlooks[name], year))
+                for name in EDITABLE_OUTLOOKS for year in OUTLOOK_YEARS]
     return levers, outlooks
 
 
@@ -78,6 +79,32 @@ def test_a_moved_lever_acts_from_the_start_year_and_an_outlook_at_its_defaults_i
     draft, *_, outlook_messages = read(explorer, (levers, levers, 2024, coal), {}, "en",
                                                     moved("outlook-input", name="coal_price_outlook", year=2024))
     assert draft["paths"] == {} and "[50, 5000]" in outlook_messages[1]
+
+
+def test_the_growth_outlook_is_entered_in_percent_like_every_other_rate(explorer):
+    """The box shows China's industrial growth as 4.6 (%), not 0.046; typing 3 sets 3 % a year."""
+    levers, outlooks = at_rest(explorer)
+    growth = EDITABLE_OUTLOOKS.index("national_industry_growth_outlook") * len(OUTLOOK_YEARS)
+    default = controls.default_at(explorer.outlooks["national_industry_growth_outlook"], OUTLOOK_YEARS[0])
+    assert outlooks[growth] == pytest.approx(100 * default) and outlooks[growth] > 1
+    typed = list(outlooks)
+    typed[growth] = 3.0
+    draft, *_, messages = read(explorer, (levers, levers, 2024, typed), {}, "zh",
+                               moved("outlook-input", name="national_industry_growth_outlook", year=OUTLOOK_YEARS[0]))
+    assert draft["paths"]["national_industry_growth_outlook"][str(OUTLOOK_YEARS[0])] == pytest.approx(0.03)
+    typed[growth] = 80.0                                     # 80 %/yr: beyond the allowed 50
+    *_, messages = read(explorer, (levers, levers, 2024, typed), {}, "en",
+                        moved("outlook-input", name="national_industry_growth_outlook", year=OUTLOOK_YEARS[0]))
+    assert "[-50, 50]" in messages[0]
+
+
+def test_the_indicator_picker_names_indicators_in_the_readers_language_with_no_code_names():
+    from nxmfg.explore import views
+
+    chinese = views.picker_options("zh")
+    assert chinese and all("_" not in option["label"] for option in chinese)
+    assert {"label": "工业投资增速（%）", "value": "industrial_investment_growth_pct", "search": "工业投资增速"} in chinese
+    assert TEXT["zh"]["dropdown"]["select_all"] == "全选" and "Search" not in str(TEXT["zh"]["dropdown"])
 
 
 def test_a_redraw_shows_every_headline_and_every_target_with_its_band_odds(explorer):
@@ -220,16 +247,17 @@ def test_the_report_button_writes_what_nxmfg_compare_writes(explorer):
     assert "more_retrofits" in download["content"] and "Actual (data)" in download["content"]
 
 
-def test_every_control_is_named_in_the_readers_language_beside_its_mdl_name(explorer):
-    """A planner reads 贷款贴息, a modeller interest_subsidy_pp: each lever's and outlook's label holds its
-    short name in the chosen language, its unit, and its .mdl name."""
+def test_every_control_is_named_in_the_readers_language_and_only_english_adds_its_mdl_name(explorer):
+    """A planner reads 贷款贴息 and no code name (issue 22); a modeller reading English sees interest_subsidy_pp
+    beside its short name. Each label holds its unit."""
     cjk = re.compile(r"[\u4e00-\u9fff]")
     for lang in ("zh", "en"):
         shown = views.texts(explorer, lang)
-        lever_labels, outlook_labels = shown[-7], shown[-2]   # see views.texts
+        lever_labels, outlook_labels = shown[-10], shown[-5]   # see views.texts
         for name, label in [*zip(POLICY_LEVERS, lever_labels, strict=True),
                             *zip(EDITABLE_OUTLOOKS, outlook_labels, strict=True)]:
-            assert label.endswith(f" · {name}"), label
+            assert label.endswith(f" · {name}") == (lang == "en"), label
             short = label.removesuffix(f" · {name}")
-            assert name not in short, f"{name}: no short name in levers.yaml"
+            assert name not in short and "_" not in short, f"{name}: no short name in levers.yaml"
             assert bool(cjk.search(short)) == (lang == "zh"), label
+            assert "(" in short or "（" in short, f"{label}: no unit"

@@ -273,7 +273,7 @@ def choose(page, dropdown: str, option: str) -> None:
 
 def test_a_picked_indicator_gets_its_chart_and_a_shipped_scenario_loads(server, browser):
     page = open_page(browser, server)
-    choose(page, "#picked", "cloud_firms_count")
+    choose(page, "#picked", "上云企业数")                     # listed by its name in the reader's language
     line = current_line(page, "cloud_firms_count")
     assert len(line) == 26 and line[-1] > 0
     old = stamp(page)

@@ -199,7 +199,7 @@ def test_every_shipped_scenario_loads_and_fits_the_design_levers():
     for path in SHIPPED:
         scenario = scenarios.load(path)
         scenarios.check(scenario, CONSTANTS, LOOKUPS)
-        assert scenario.description.strip()
+        assert scenario.describe("zh").strip() and scenario.describe("en").strip()
         assert scenario.title is not None, f"{path.name}: give a title {{zh, en}} for the legends"
         assert any("\u4e00" <= c <= "\u9fff" for c in scenario.label("zh")) and scenario.label("en").isascii()
 
@@ -246,3 +246,15 @@ def test_the_plan_sets_every_lever_target_of_the_documents():
     for target in (t for t in scenarios.load_targets() if t.kind == "lever"):
         years = np.arange(max(target.from_year or target.year, scenarios.FIRST_OUTLOOK_YEAR), target.year + 1)
         assert (interpolate(plan[target.lever], years) >= target.threshold).all(), target.id
+
+
+def test_a_description_in_both_languages_is_read_in_the_readers_and_one_language_alone_is_refused(tmp_path):
+    both = scenarios.load(write(tmp_path, "name: case\ndescription: {zh: 中文说明, en: English text}\n"))
+    assert (both.describe("zh"), both.describe("en")) == ("中文说明", "English text")
+    plain = scenarios.load(write(tmp_path, "name: case\ndescription: one text\n"))
+    assert plain.describe("zh") == plain.describe("en") == "one text"
+    with pytest.raises(scenarios.ScenarioError, match=r"case\.yaml: description: expected a text, or \{zh"):
+        scenarios.load(write(tmp_path, "name: case\ndescription: {zh: 只有中文}\n"))
+    shipped = [scenarios.load(path) for path in sorted(Path(scenarios.__file__).parent.glob("*.yaml"))
+               if path.name != "targets.yaml"]
+    assert shipped and all(s.describe("zh") != s.describe("en") for s in shipped)   # each ships both
