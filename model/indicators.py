@@ -210,14 +210,15 @@ def strategic_emerging_va_growth_pct(run):
 
 @indicator("家", "规模以上工业企业数", "Above-scale industrial firms")
 def above_scale_firms_count(run):
-    """All above-scale industrial firms (revenue >= 20 million yuan)."""
-    return run["above_scale_firms_total"]
+    """All above-scale industrial firms (revenue >= 20 million yuan) in the statistics, the firms the 小升规
+    programme reclassified included."""
+    return run["above_scale_firms_reported"]
 
 
 @indicator("家/年", "新增上规企业", "New above-scale firms per year")
 def new_above_scale_firms_count(run):
-    """Gross additions to the above-scale population: 小升规 upgrades plus new plants."""
-    return run["new_above_scale_firms"]
+    """Gross additions to the above-scale statistics: 小升规 upgrades, reclassified firms and new plants."""
+    return run["new_above_scale_firms_reported"]
 
 
 @indicator("家", "百亿级企业(期望数)", "Firms with revenue >= 100亿 (expected number)")
@@ -325,8 +326,9 @@ def firms_with_rd_activity_count(run):
 
 @indicator("%", "有研发活动企业占比", "Share of above-scale firms with R&D")
 def firms_with_rd_activity_share_pct(run):
-    """Share of above-scale industrial firms with R&D activity."""
-    return 100 * run["rd_active_share"]
+    """Share of above-scale industrial firms with R&D activity, over the firms in the statistics (the
+    firms the 小升规 programme reclassified do none)."""
+    return 100 * run["rd_active_share"] * run["reported_firm_share"]
 
 
 @indicator("家", "高新技术企业数", "High-tech enterprises")
@@ -369,20 +371,22 @@ def above_scale_industry_valid_invention_patents_10k(run):
 
 @indicator("%", "数字化研发设计工具普及率", "Digital R&D design tool penetration")
 def digital_rd_tool_penetration_pct(run):
-    """Share of above-scale firms using digital R&D and design tools."""
-    return 100 * run["design_tool_penetration"]
+    """Share of above-scale firms using digital R&D and design tools (over the firms in the statistics)."""
+    return 100 * run["design_tool_penetration"] * run["reported_firm_share"]
 
 
 @indicator("%", "关键工序数控化率", "CNC rate of key processes")
 def cnc_key_process_rate_pct(run):
-    """Proxy: share of above-scale firms whose key processes are numerically controlled."""
-    return 100 * run["cnc_rate"]
+    """Proxy: share of above-scale firms whose key processes are numerically controlled (over the firms in
+    the statistics)."""
+    return 100 * run["cnc_rate"] * run["reported_firm_share"]
 
 
 @indicator("%", "重点生产设备数字化率", "Digitalised key equipment")
 def equipment_digitalisation_rate_pct(run):
-    """Proxy: share of above-scale firms with digitalised key production equipment."""
-    return 100 * run["equipment_digitalisation_rate"]
+    """Proxy: share of above-scale firms with digitalised key production equipment (over the firms in the
+    statistics)."""
+    return 100 * run["equipment_digitalisation_rate"] * run["reported_firm_share"]
 
 
 @indicator("家", "上云企业数", "Firms on the cloud")

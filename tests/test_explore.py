@@ -188,7 +188,7 @@ def test_an_uploaded_file_is_checked_as_a_scenario_file_and_named_in_one_line(ex
         return drafts.load(explorer, {}, None, (name, contents), "en")[-1]
 
     assert upload("name: mine\ndescription: x\nlevers: {key_projects_per_year: {from: 2024, value: 999}}\n") \
-        == "mine.yaml: levers.key_projects_per_year.value: 999 is outside the range [0, 400] projects/Year"
+        == "mine.yaml: levers.key_projects_per_year.value: 999 is outside the range [0, 300] projects/Year"
     assert upload("name: other\ndescription: x\n").startswith("mine.yaml: name: 'other' differs from the file name")
     assert upload("name: mine\ndescription: x\nlevers: {market_elasticity: {from: 2024, value: 1}}\n").startswith(
         "mine.yaml: levers.market_elasticity: the explorer moves the regional policy levers only")

@@ -191,7 +191,7 @@ def test_the_language_switch_turns_every_text_to_english_and_back(server, browse
     page.get_by_label("English").check()
     page.wait_for_function("() => document.querySelector('h1').innerText.startsWith('Ningxia')", timeout=30_000)
     help_text = page.locator(control_id("lever-help", RETROFITS))
-    assert help_text.inner_text().startswith("Lever: firms doing intelligent")
+    assert help_text.inner_text().startswith("Lever: intelligent (digital) retrofit projects")
     page.wait_for_function("() => document.getElementById('verdicts').srcdoc.includes('lang=\"en\"')", timeout=30_000)
     assert "Digital R&D design tools" in page.frame_locator("#verdicts").locator("body").inner_text()
     page.get_by_label("中文").check()

@@ -27,7 +27,7 @@ name: case
 samples: 8
 seed: 1
 levers:
-  cultivation_upgrades_per_year: [0, 300]
+  cultivation_upgrades_per_year: [0, 200]
 outcomes:
   - {indicator: above_scale_firms_count, year: 2025}
 """
@@ -285,7 +285,7 @@ def study(content: str | bytes | Callable[[Path], Path], *options: str) -> Calla
 
 
 def lever(text: str) -> str:
-    return STUDY.replace("cultivation_upgrades_per_year: [0, 300]", f"cultivation_upgrades_per_year: {text}")
+    return STUDY.replace("cultivation_upgrades_per_year: [0, 200]", f"cultivation_upgrades_per_year: {text}")
 
 
 STUDY_CASES = [
@@ -298,16 +298,16 @@ STUDY_CASES = [
                                                               + "second_order: true\n")),
     Case("study", "seed '3'", study(STUDY.replace("seed: 1", "seed: '3'"))),
     Case("study", "second_order 'yes'", study(STUDY + "second_order: 'yes'\n")),
-    Case("study", "normal mean .nan", study(lever("{distribution: normal, mean: .nan, sd: 10, range: [0, 300]}"))),
+    Case("study", "normal mean .nan", study(lever("{distribution: normal, mean: .nan, sd: 10, range: [0, 200]}"))),
     Case("study", "normal without range leaves the constant's", study(lever("{distribution: normal, mean: 150, "
                                                                              "sd: 1000}"))),
     Case("study", "normal range beyond the constant's", study(lever("{distribution: normal, mean: 150, sd: 10, "
                                                                      "range: [-100, 300]}"))),
     Case("study", "normal mean outside its range", study(lever("{distribution: normal, mean: 500, sd: 10, "
-                                                                "range: [0, 300]}"))),
+                                                                "range: [0, 200]}"))),
     Case("study", "uniform range beyond the constant's", study(lever("[0, 3000]"))),
     Case("study", "range [.nan, 1]", study(lever("[.nan, 1]"))),
-    Case("study", "triangular mode '50'", study(lever("{distribution: triangular, range: [0, 300], mode: '50'}"))),
+    Case("study", "triangular mode '50'", study(lever("{distribution: triangular, range: [0, 200], mode: '50'}"))),
     Case("study", "outcome in 2040", study(STUDY.replace("year: 2025", "year: 2040"))),
     Case("study", "levers_from 2040", study(STUDY + "levers_from: 2040\n")),
     Case("study", "levers_from after every outcome", study(STUDY + "levers_from: 2030\n")),

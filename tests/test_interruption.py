@@ -39,10 +39,10 @@ levers_from: 2021
 samples: 128
 seed: 5
 levers:
-  cultivation_upgrades_per_year: [0, 300]
+  cultivation_upgrades_per_year: [0, 200]
   intelligent_retrofit_firms_per_year: [0, 500]
 uncertainties:
-  retrofit_additionality: [0.3, 0.9]
+  retrofit_additionality: [0.0, 0.3]
 outcomes:
   - {indicator: new_above_scale_firms_count, year: 2022}
   - {target: B-cnc-key-processes}

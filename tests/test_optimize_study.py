@@ -63,7 +63,7 @@ BAD = [
     ("too many runs a generation", setting("states", "count", 4096), "", "runs per generation"),
     ("absurd generations", setting("generations", 10**6), "generations", "less than"),
     ("lever range beyond the .mdl's", setting("levers", LEVER, {"range": [0, 0.5]}), f"levers.{LEVER}.range",
-     "[0, 0.3]"),
+     "[0, 0.2]"),
     ("lever range reversed", setting("levers", LEVER, {"range": [0.2, 0.1]}), f"levers.{LEVER}", "must not exceed"),
     ("lever range of one point", setting("levers", LEVER, {"range": [0.1, 0.1]}), f"levers.{LEVER}", "below high"),
     ("misspelt lever", setting("levers", "tech_upgrade_subsidy_rat", {"range": [0, 0.1]}),

@@ -121,7 +121,7 @@ def test_lever_table_shows_each_change_from_the_baseline_with_its_description(co
     page = comparison[0].read_text(encoding="utf-8")
     row = re.search(r'<tr><td>智能化改造企业<br><code class="file">intelligent_retrofit_firms_per_year</code>.*?</tr>',
                     page).group(0)                             # its short name, then the .mdl's as a name
-    assert "每年实施智能化（数字化）改造的企业数" in row and ">30<" in row      # Chinese in the Chinese report
+    assert "每年资助的智能化（数字化）改造项目数" in row and ">30<" in row      # Chinese in the Chinese report
     assert "Firms doing intelligent retrofits" not in row
     assert '<td class="na">—</td>' in row and "2020起 100" in row         # baseline unchanged, plan from 2020
     row = re.search(r'<tr><td>技改补助比例<br><code class="file">tech_upgrade_subsidy_rate</code>.*?</tr>',

@@ -123,13 +123,13 @@ MODEL_ERRORS = {  # body -> (field, words): shape is fine, names or ranges are n
                        "not a model lever (did you mean cloud_voucher_firms_per_year?); allowed: "
                        "tech_upgrade_subsidy_rate, interest_subsidy_pp"),
     "value above its range": (head("key_projects_per_year: {from: 2021, value: 1000}"),
-                              "levers.key_projects_per_year.value", "1000 is outside the range [0, 400]"),
+                              "levers.key_projects_per_year.value", "1000 is outside the range [0, 300]"),
     "negative value": (head("cloud_voucher_firms_per_year: {from: 2021, value: -5}"),
                        "levers.cloud_voucher_firms_per_year.value", "-5 is outside the range [0, 1000]"),
     "path point out of range": (head("tech_upgrade_subsidy_rate: {from: 2021, "
                                      "path: {2021: 0.06, 2025: 0.5}}"),
                                 "levers.tech_upgrade_subsidy_rate.path.2025",
-                                "0.5 is outside the range [0, 0.3]"),
+                                "0.5 is outside the range [0, 0.2]"),
     "path on a history table": (head(paths="coal_price_history: {2025: 600}"), "paths.coal_price_history",
                                 "not an outlook lookup; allowed: coal_price_outlook, national_industry_growth_outlook"),
     "path on an unknown table": (head(paths="oil_price_outlook: {2025: 1.5}"), "paths.oil_price_outlook",
