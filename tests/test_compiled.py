@@ -127,36 +127,11 @@ def test_the_cache_keeps_only_the_newest_builds_and_no_half_build(tmp_path, priv
     assert not dead.exists()
 
 
-SIDE_BY_SIDE = """{UTF-8}
-input = 5 + STEP(10, 3) + Time ^ 1.5
-\t~\t~\t|
-delay time = 2
-\t~\t~\t|
-smooth time = 1.5
-\t~\t~\t|
-growth = 0.5
-\t~\t~\t|
-delayed = DELAY FIXED(input, delay time, 1)
-\t~\t~\t|
-smoothed = SMOOTH3(input, smooth time)
-\t~\t~\t|
-effect table( (0,0),(5,1),(10,3),(20,4) )
-\t~\t~\t|
-effect = effect table(smoothed)
-\t~\t~\t|
-Stock = INTEG(delayed * effect - Stock * 0.1, 1)
-\t~\t~\t|
-shaped = Stock ^ growth
-\t~\t~\t|
-INITIAL TIME = 0
-\t~\t~\t|
-FINAL TIME = 12
-\t~\t~\t|
-TIME STEP = 0.25
-\t~\t~\t|
-SAVEPER = 1
-\t~\t~\t|
-"""
+SIDE_BY_SIDE = ["input = 5 + STEP(10, 3) + Time ^ 1.5", "delay time = 2", "smooth time = 1.5", "growth = 0.5",
+                "delayed = DELAY FIXED(input, delay time, 1)", "smoothed = SMOOTH3(input, smooth time)",
+                "effect table( (0,0),(5,1),(10,3),(20,4) )", "effect = effect table(smoothed)",
+                "Stock = INTEG(delayed * effect - Stock * 0.1, 1)", "shaped = Stock ^ growth",
+                "INITIAL TIME = 0", "FINAL TIME = 12", "TIME STEP = 0.25", "SAVEPER = 1"]
 
 
 def test_runs_side_by_side_in_a_block_each_equal_their_own_pysd_run_to_the_bit(tmp_path):
@@ -164,7 +139,8 @@ def test_runs_side_by_side_in_a_block_each_equal_their_own_pysd_run_to_the_bit(t
     to 20 stages), SMOOTH3 time, lookup table, and exponent: numpy's power takes -1, 0, 0.5, 1 and 2
     of a scalar exponent by a fast path, which a block of differing exponents skips. Every variable of
     every run equals PySD's run of that set alone (powers through numpy, as model.translated writes them)."""
-    (tmp_path / "side.mdl").write_text(SIDE_BY_SIDE, encoding="utf-8")
+    equations = "".join(f"{equation}\n\t~\t~\t|\n" for equation in SIDE_BY_SIDE)
+    (tmp_path / "side.mdl").write_text("{UTF-8}\n" + equations, encoding="utf-8")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         py_file = Path(pysd.read_vensim(tmp_path / "side.mdl").py_model_file)
