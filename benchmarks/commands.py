@@ -12,8 +12,10 @@ may be shared, and the figures are wall times; for the commands, the CPU time (a
 """
 
 import argparse
+import atexit
 import os
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -82,7 +84,9 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="runs of each measurement")
     repeat = parser.parse_args().repeat
     print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}; cores: {os.cpu_count()}")
-    subprocess.run([str(NXMFG), "simulate", "baseline", "--out", tempfile.mkdtemp()], cwd=ROOT, check=True,
+    scratch = Path(tempfile.mkdtemp(prefix="nxmfg-benchmark-"))      # under the system's temporary folder,
+    atexit.register(shutil.rmtree, scratch, ignore_errors=True)       # never the checkout; removed at exit
+    subprocess.run([str(NXMFG), "simulate", "baseline", "--out", str(scratch / "warm")], cwd=ROOT, check=True,
                    stdout=subprocess.DEVNULL)                         # fill the caches once, untimed
     python = sys.executable
     show("python -c 'import nxmfg'", wall([python, "-c", "import nxmfg"], repeat))
@@ -100,11 +104,12 @@ def main() -> None:
     print(f"{'nxmfg.run speed-up on PySD':44s} {pysd / engine:6.1f} x")
     single = single_run_ms(model.fitted() | params)
     result = nxmfg.run("plan")
-    folder = Path(tempfile.mkdtemp())
+    folder = scratch / "files"
+    folder.mkdir()
     in_process("data files (Result.write without charts)", lambda: outputs.write_data(result, folder), repeat)
     in_process("12 charts + headlines.png, zh", lambda: outputs.write_charts(result, folder, "zh", False), repeat)
 
-    out = tempfile.mkdtemp()
+    out = str(scratch / "out")
     simulate = show("nxmfg simulate scenarios/plan.yaml",
                     wall([str(NXMFG), "simulate", "scenarios/plan.yaml", "--out", out], repeat))
     compare = show("nxmfg compare (5 shipped scenarios)",

@@ -69,9 +69,9 @@ def run_translated(py_file: str | Path, params: dict[str, Any], n: int, reduce: 
     `schedule` takes chunk_size, workers, scheduler and progress as in `run`; `resume`: a Snapshot
     (see `snapshot`) to go on from, in this process, in one chunk; its runs' inputs must equal these
     before its time (checked; outlook tables, read only after the last observed year, are not); and
-    `engine`: "auto" (the compiled model for chunks up to facts.COMPILED_MAX_RUNS runs, where it is faster,
-    the numpy path for larger ones), "compiled" or "numpy". The result's attrs say which path ran
-    (`engine`) and, when the compiled path could not, why (`engine_note`).
+    `engine`: "auto" (the compiled model wherever it loads: faster at every chunk size; else the numpy
+    path), "compiled" or "numpy". The result's attrs say which path ran (`engine`) and, when the compiled
+    path could not, why (`engine_note`).
     """
     resume = schedule.get("resume")
     model, inputs, control = _inputs(py_file, params, n, control)
@@ -81,7 +81,7 @@ def run_translated(py_file: str | Path, params: dict[str, Any], n: int, reduce: 
         result.attrs.update(_engine_attrs([result], model))
         return result
     size = schedule.get("chunk_size") or _default_chunk(model, n, control, schedule.get("workers"))
-    engine = model.engine(min(size, n), schedule.get("engine", "auto"))
+    engine = model.engine(schedule.get("engine", "auto"))
     chunks = [Chunk(model.source, start, min(size, n - start), _rows(inputs, start, start + size), control,
                     reduce, engine=engine) for start in range(0, n, size)]
     done = _execute(chunks, schedule.get("workers"), schedule.get("scheduler"),
@@ -106,7 +106,7 @@ def snapshot(py_file: str | Path, params: dict[str, Any], n: int, time: float,
     scenario and its band from the last data year on, about half the steps, with the same numbers.
     """
     model, inputs, control = _inputs(py_file, params, n, control)
-    return pause(Chunk(model.source, 0, n, inputs, control, engine=model.engine(n, engine)), float(time))
+    return pause(Chunk(model.source, 0, n, inputs, control, engine=model.engine(engine)), float(time))
 
 
 def _inputs(py_file: str | Path, params: dict[str, Any], n: int, control: dict | None) -> tuple:
@@ -133,17 +133,18 @@ def _check_resume(resume: Snapshot, inputs: dict[str, Any], n: int, model: Facts
     initial, _, step, _ = model.clock
     before = np.arange(initial, resume.time - step / 2, step)
     for name in sorted(set(inputs) - lookups):
-        if not np.array_equal(_values_at(inputs[name], before, n), _values_at(resume.params[name], before, n)):
+        ours, theirs = _values_at(inputs[name], before), _values_at(resume.params[name], before)
+        if not bool(np.all(ours == theirs)):     # broadcast to [runs x times]; NaN differs, as in array_equal
             raise ValueError(f"resume: {name!r} differs from the snapshot's before {resume.time:g}")
 
 
-def _values_at(value: Any, times: np.ndarray, n: int) -> np.ndarray:
-    """An input's values at `times` for every run: [runs x times]."""
-    if isinstance(value, TimePath):
-        if value.values.ndim == 1:
-            return np.broadcast_to(np.interp(times, value.times, value.values), (n, times.size))
-        return np.stack([value.at(t) for t in times], axis=1)
-    return np.broadcast_to(np.asarray(value, dtype=float).reshape(-1, 1), (n, times.size))
+def _values_at(value: Any, times: np.ndarray) -> np.ndarray:
+    """An input's values at `times`, broadcastable to [runs x times]: a number [1 x 1], one per run
+    [runs x 1], a time path [1 x times] or one per run [runs x times]."""
+    if not isinstance(value, TimePath):
+        return np.asarray(value, dtype=float).reshape(-1, 1)
+    rows = np.atleast_2d(value.values)
+    return np.array([np.interp(times, value.times, row) for row in rows])
 
 
 def _as_input(kinds: dict[str, str], name: str, value: Any, n: int) -> float | np.ndarray | TimePath:

@@ -6,11 +6,15 @@ import shutil
 import warnings
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pysd
 import pytest
+import xarray as xr
 
 from nxmfg.model.engine import cgen, compiled, facts, native
 from nxmfg.model.engine.equations import NotCompilable
+from nxmfg.model.engine.transform import numpy_power
 from nxmfg.model.ensemble import run_translated
 
 CASES = Path(__file__).with_name("sd_models")
@@ -121,3 +125,53 @@ def test_the_cache_keeps_only_the_newest_builds_and_no_half_build(tmp_path, priv
     assert len([p for p in private_cache.iterdir() if p.name != "not-a-build"]) == 1
     assert (private_cache / "not-a-build").is_dir()         # only builds are removed
     assert not dead.exists()
+
+
+SIDE_BY_SIDE = ["input = 5 + STEP(10, 3) + Time ^ 1.5", "delay time = 2", "smooth time = 1.5", "growth = 0.5",
+                "delayed = DELAY FIXED(input, delay time, 1)", "smoothed = SMOOTH3(input, smooth time)",
+                "effect table( (0,0),(5,1),(10,3),(20,4) )", "effect = effect table(smoothed)",
+                "Stock = INTEG(delayed * effect - Stock * 0.1, 1)", "shaped = Stock ^ growth",
+                "INITIAL TIME = 0", "FINAL TIME = 12", "TIME STEP = 0.25", "SAVEPER = 1"]
+
+
+def test_runs_side_by_side_in_a_block_each_equal_their_own_pysd_run_to_the_bit(tmp_path):
+    """11 runs in one block (16 lanes, 5 past the runs), each with its own DELAY FIXED time (pipes of 1
+    to 20 stages), SMOOTH3 time, lookup table, and exponent: numpy's power takes -1, 0, 0.5, 1 and 2
+    of a scalar exponent by a fast path, which a block of differing exponents skips. Every variable of
+    every run equals PySD's run of that set alone (powers through numpy, as model.translated writes them)."""
+    equations = "".join(f"{equation}\n\t~\t~\t|\n" for equation in SIDE_BY_SIDE)
+    (tmp_path / "side.mdl").write_text("{UTF-8}\n" + equations, encoding="utf-8")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        py_file = Path(pysd.read_vensim(tmp_path / "side.mdl").py_model_file)
+    py_file.write_text("import numpy as np\n" + numpy_power(py_file.read_text(encoding="utf-8")), encoding="utf-8")
+    rng = np.random.default_rng(23)
+    delays = np.array([0.3, 1.0, 2.5, 3.7, 0.25, 5.0, 1.1, 2.0, 0.6, 4.2, 3.0])
+    growth = np.array([0.5, 2.0, 1.0, 0.0, -1.0, 1.37, 0.5, 2.0, 0.8, 2.0, 0.5])
+    smooth, scale = rng.uniform(0.5, 3.0, 11), rng.uniform(0.5, 2.0, (11, 1))
+    tables = np.array([[0.0, 1.0, 3.0, 4.0]]) * scale
+    points = [0.0, 5.0, 10.0, 20.0]
+    runs = run_translated(py_file, {"delay_time": delays, "smooth_time": smooth, "growth": growth,
+                                    "effect_table": xr.DataArray(tables, {"year": points}, ("run", "year"))},
+                          11, workers=1, progress=False, engine="compiled")
+    assert runs.attrs["engine"] == "compiled"
+    economy = pysd.load(py_file)
+    for run in range(11):
+        params = {"delay_time": delays[run], "smooth_time": smooth[run], "growth": growth[run],
+                  "effect_table": pd.Series(tables[run], points)}
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            plain = economy.run(params=params, reload=True)
+        for column in plain.columns:
+            name = economy.namespace.get(column)
+            if name in runs:
+                np.testing.assert_array_equal(runs[name].isel(run=run).to_numpy(), plain[column].to_numpy(),
+                                              err_msg=f"run {run}: {column}")
+
+
+def test_numpy_kernels_are_called_once_per_block_and_give_the_scalar_calls_values(tmp_path, private_cache):
+    """The loader checks each kernel's call on a block against numpy's calls on Python floats (PySD's),
+    power's special exponents mixed in, and calls on blocks only those that agree; with this numpy every
+    kernel does (a new fast path in numpy's power would show here, as a kernel called per run)."""
+    library = native.load(facts.rewritten(_translated("samples/teacup", tmp_path)))
+    assert set(library.blocks) == set(library.meta["kernels"])

@@ -43,6 +43,16 @@ def test_every_data_file_of_a_package_is_package_data():
             assert any(fnmatch.fnmatch(name, pattern) for pattern in data.get(package, [])), f"{base}{name}"
 
 
+def test_the_repository_tracks_no_scratch_folder():
+    """Python's tempfile names a folder tmp and 8 characters; one made in the checkout by an ad-hoc run was
+    committed once with its results (efd694e). .gitignore keeps them out."""
+    tracked = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
+    scratch = sorted({path.split("/")[0] for path in tracked if fnmatch.fnmatch(path.split("/")[0], "tmp????????")})
+    assert not scratch, f"scratch folders in the repository: {scratch}"
+    ignored = subprocess.run(["git", "check-ignore", "-q", "tmpabcd1234/results.nc"], cwd=ROOT, check=False)
+    assert ignored.returncode == 0, "a tmp???????? folder at the root is not ignored"
+
+
 def test_no_generic_top_level_module_and_the_console_script_is_nxmfg_cli(tmp_path):
     """Outside the repository, `model` and `cli` are not importable; nxmfg.cli is."""
     code = ("import importlib.util as u, nxmfg.cli; "

@@ -66,10 +66,10 @@ class Snapshot:
     size: int
     states: tuple[dict[str, Any], ...]   # per dynamic stateful element: state (and a delay's pipe, pointer)
     times: np.ndarray                    # save times before `time`
-    saved: np.ndarray                    # [variables x saves x runs], as `_integrate` keeps them
+    saved: np.ndarray                    # [variables x saves x runs], as `_integrate` keeps them (compiled: all)
     params: dict[str, Any]               # the inputs it was made with (checked on resume)
     engine: str = "numpy"                # the path that made it, and resumes it
-    state: np.ndarray | None = None      # compiled: [runs x state] (saved: [variables x runs x saves])
+    state: np.ndarray | None = None      # compiled: [runs x state]
 
 
 def run_chunk(chunk: Chunk) -> xr.Dataset:
@@ -89,7 +89,7 @@ def run_chunk(chunk: Chunk) -> xr.Dataset:
             runs = _numpy_chunk(chunk)
     result = chunk.reduce(runs) if chunk.reduce else runs
     arrays = [result.variables[name].values for name in result.data_vars]  # Variables: no DataArray built
-    reused = _cached("buffer", []) if lib is None else []   # the numpy path's save buffer
+    reused = _cached("buffer", []) if lib is None or chunk.reduce else []   # the save buffer (`reusable`)
     if any(not a.flags.writeable or any(np.shares_memory(a, b) for b in reused) for a in arrays):
         result = result.copy(deep=True)  # the buffer is reused by the next chunk
     result.attrs["engine"] = "compiled" if lib is not None else "numpy"
@@ -152,6 +152,15 @@ def _cached(name: str, default):
     if not hasattr(_LOCAL, name):
         setattr(_LOCAL, name, default)
     return getattr(_LOCAL, name)
+
+
+def reusable(shape: tuple[int, ...]) -> np.ndarray:
+    """The thread's save buffer, of this shape: reused by the next chunk, as first-touching fresh memory
+    is slow (run_chunk copies a result that shares it)."""
+    buffer = _cached("buffer", [])
+    if not buffer or buffer[0].shape != shape:
+        buffer[:] = [np.empty(shape)]
+    return buffer[0]
 
 
 def _prepared(chunk: Chunk):
@@ -270,11 +279,7 @@ def _integrate(economy, size: int, resume: Snapshot | None = None, pause_at: flo
     constants = np.array([np.broadcast_to(getattr(economy.components, name)(), (size,))
                           for name in economy.capture_elements["run"]]).reshape(-1, size)
     span = (clock.final_time() - clock()) / clock.saveper()
-    shape = (len(steps), int(span + 1e-6) + 2, size)
-    buffer = _cached("buffer", [])  # reused: first-touching fresh memory is slow
-    if not buffer or buffer[0].shape != shape:
-        buffer[:] = [np.empty(shape)]
-    saved = buffer[0]
+    saved = reusable((len(steps), int(span + 1e-6) + 2, size))
     times = []
     if resume is not None:
         for element, kept in zip(dynamic, resume.states, strict=True):
@@ -289,7 +294,7 @@ def _integrate(economy, size: int, resume: Snapshot | None = None, pause_at: flo
         nonlocal saved
         if len(times) == saved.shape[1]:  # SAVEPER or FINAL TIME moved during the run
             saved = np.concatenate([saved, np.empty_like(saved)], axis=1)
-            buffer[:] = [saved]
+            _cached("buffer", [])[:] = [saved]
         for i, func in enumerate(steps):
             saved[i, len(times)] = func()
         times.append(clock.round())

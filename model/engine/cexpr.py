@@ -3,8 +3,8 @@
 Every operation keeps Python's order and rounding: fully parenthesised IEEE double arithmetic (the build
 forbids contracting a*b+c into a fused multiply-add); `a ** b` is the C library's pow, as Python's own
 `**` on floats; numpy's transcendental functions (np.power, np.exp, np.log, ...) call numpy's own
-float64 kernels (`KERNELS`, handed to the library at load), because on some CPUs they round differently
-from the C library's and the model's feedback amplifies the last bit (issue 13). np.minimum and
+float64 kernels (`KERNELS`, handed to the library at load) once on a block of runs, because on some CPUs
+they round differently from the C library's and the model's feedback amplifies the last bit (issue 13). np.minimum and
 np.maximum keep numpy's NaN rule; lookups follow np.interp (model/engine/cruntime.h).
 """
 
@@ -25,11 +25,13 @@ OPERATORS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Lt: "<
 
 class Translator:
     """Turns expressions into C; `value(name)` gives the C value of a component or stateful object,
-    `lookup(name, x)` the C call of a lookup at x, and `table(xs, ys)` the name of an inline table."""
+    `lookup(name, x)` the C call of a lookup at x, `table(xs, ys)` the name of an inline table, and
+    `kernel(k, args)` the C value of numpy kernel k on the arguments (the generator computes it on the
+    whole block of runs before the expression's loop)."""
 
     def __init__(self, value: Callable[[str], str], lookup: Callable[[str, str], str | None],
-                 table: Callable[[list, list], str], variable: str = ""):
-        self.value, self.lookup, self.table, self.variable = value, lookup, table, variable
+                 table: Callable[[list, list], str], kernel: Callable[[int, list[str]], str], variable: str = ""):
+        self.value, self.lookup, self.table, self.kernel, self.variable = value, lookup, table, kernel, variable
 
     def refuse(self, what: str) -> NotCompilable:
         return NotCompilable(f"variable {self.variable!r} uses {what}")
@@ -103,7 +105,7 @@ class Translator:
             return f"nx_interp_at({self.c(args[0])}, {self.table(list(xs), list(ys))})"
         values = [self.c(a) for a in args]
         if name in KERNELS:
-            return f"nx_k{len(values)}({KERNELS.index(name)}, {', '.join(values)})"
+            return self.kernel(KERNELS.index(name), values)
         if name in EXACT:
             return f"{EXACT[name]}({', '.join(values)})"
         if name in ("logical_and", "logical_or"):

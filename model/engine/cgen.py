@@ -1,4 +1,4 @@
-"""Generate C from PySD's translation: the same equations, in PySD's order, one run at a time.
+"""Generate C from PySD's translation: the same equations, in PySD's order, on blocks of runs.
 
 `model.engine.plan` derives the order from the translation's dependencies; this module writes it out:
 control variables, then the stateful objects' initialisation, then per time step the variables the
@@ -10,10 +10,11 @@ compile raises NotCompilable, naming the Vensim variable; the engine then runs t
 from dataclasses import dataclass
 from pathlib import Path
 
-from nxmfg.model.engine import cexpr
+from nxmfg.model.engine import cexpr, cloop
 from nxmfg.model.engine.equations import CONTROL, Equations, NotCompilable, read
 from nxmfg.model.engine.plan import Plan, plan
 
+BLOCK = 64          # runs per block: a block's variables stay in the CPU's cache (benchmarks/compiled.py)
 RUNTIME = Path(__file__).with_name("cruntime.h")
 TEMPLATE = Path(__file__).with_name("cmodel.c")
 
@@ -33,22 +34,27 @@ def generate(source: str) -> Generated:
 
 class _Writer:
     def __init__(self, equations: Equations, layout: Plan):
-        self.eq, self.plan, self.inline = equations, layout, []
+        self.eq, self.plan, self.inline, self.functions = equations, layout, [], cloop.Functions()
 
     def source(self) -> str:
-        p = self.plan
-        parts = {"NV": max(len(p.index), 1), "NS": max(p.state_size, 1), "ND": max(len(p.delays), 1),
-                 "NS_USED": p.state_size, "ND_USED": len(p.delays), "CONTROL": self._control(),
-                 "INIT": self._init(), "NEEDED": self._compute(p.needed, True),
-                 "REST": self._compute(p.rest, True), "FLOWS": self._flows(), "UPDATES": self._updates()}
-        body = TEMPLATE.read_text(encoding="utf-8")
-        for key, value in parts.items():
-            body = body.replace(f"/*{key}*/", str(value))
-        return "\n".join([RUNTIME.read_text(encoding="utf-8"), self._tables(), body])
+        p, f = self.plan, self.functions
+        parts = {"CONTROL": f.calls(self._control(), pack=True), "INIT": f.calls(self._init()),
+                 "NEEDED": f.calls(self._compute(p.needed, True)), "REST": f.calls(self._compute(p.rest, True)),
+                 "FLOWS": f.calls(self._flows()), "UPDATES": f.calls(self._updates())}
+        sizes = {"NB": BLOCK, "NV": max(len(p.index), 1), "NS": max(p.state_size, 1), "ND": max(len(p.delays), 1),
+                 "NS_USED": p.state_size, "ND_USED": len(p.delays)}
+        head, body = TEMPLATE.read_text(encoding="utf-8").split("/*FUNCTIONS*/")
+        for key, value in (sizes | parts).items():
+            head, body = head.replace(f"/*{key}*/", str(value)), body.replace(f"/*{key}*/", str(value))
+        return "\n".join([RUNTIME.read_text(encoding="utf-8"), self._tables(), head, *f.definitions, body])
 
-    def _c(self, variable: str, expr) -> str:
-        translator = cexpr.Translator(self._value, self._lookup, self._inline_table, self.eq.variable(variable))
-        return translator.c(expr)
+    def _loop(self, variable: str) -> cloop.Loop:
+        def translator(loop: cloop.Loop) -> cexpr.Translator:
+            def lookup(name: str, x: str) -> str | None:
+                table = self.eq.lookup_of.get(name)
+                return None if table is None else loop.lookup(self.plan.tables.index(table), x)
+            return cexpr.Translator(self._value, lookup, self._inline_table, loop.kernel, self.eq.variable(variable))
+        return cloop.Loop(translator)
 
     def _value(self, name: str) -> str:
         if name == "time":
@@ -58,92 +64,94 @@ class _Writer:
         if name in self.plan.slot:
             slot = self.plan.slot[name]
             if self.eq.statefuls[name].cls == "DelayFixed":
-                return f"PIPE[{slot}][PTR[{slot}]]"
-            return f"S[{slot + self.plan.order.get(name, 1) - 1}]"
+                return f"PIPE[{slot}][r][PTR[{slot}][r]]"
+            return f"S[{slot + self.plan.order.get(name, 1) - 1}*NB+r]"
         if name in self.plan.index:
-            return f"V[{self.plan.index[name]}]"
+            return f"V[{self.plan.index[name]}*NB+r]"
         raise NotCompilable(f"variable {self.eq.variable(name)!r} is read but not defined in the module")
-
-    def _lookup(self, name: str, x: str) -> str | None:
-        table = self.eq.lookup_of.get(name)
-        return None if table is None else f"nx_lookup(c, {self.plan.tables.index(table)}, r, {x})"
 
     def _inline_table(self, xs: list, ys: list) -> str:
         self.inline.append((xs, ys))
         return f"{len(xs)}, IX{len(self.inline) - 1}, IY{len(self.inline) - 1}"
 
     def _assign(self, name: str) -> str:
-        expr = self._c(name, self.eq.components[name].expr)
-        if name in self.plan.inputs:
-            k = self.plan.inputs.index(name)
-            expr = (f"(c->path[{k}].n ? nx_table_at(&c->path[{k}], r, t) : c->value[{k}] ? "
-                    f"c->value[{k}][r * c->stride[{k}]] : {expr})")
-        return f"V[{self.plan.index[name]}] = {expr};"
+        i, loop = self.plan.index[name], self._loop(name)
+        computed = loop.text([f"V[{i}*NB+r] = {loop.c(self.eq.components[name].expr)};"])
+        if name not in self.plan.inputs:
+            return computed
+        k = self.plan.inputs.index(name)    # set by the call (a value, one per run, a time path) or the model's
+        return f"if (c->path[{k}].n || c->value[{k}]) nx_input(c, {k}, R0, n, nb, t, V + {i}*NB);\nelse {computed}"
 
-    def _compute(self, names: list[str], guarded: bool) -> str:
-        lines = []
+    def _compute(self, names: list[str], guarded: bool) -> list[str]:
+        statements = []
         for name in names:
-            line = self._assign(name)
+            text = self._assign(name)
             if guarded and name not in self.plan.static_step:
-                line = f"if (c->dyn[{self.plan.index[name]}]) {line}"
-            lines.append(line)
-        return "\n".join(lines)
+                text = f"if (c->dyn[{self.plan.index[name]}]) {{\n{text}\n}}"
+            statements.append(text)
+        return statements
 
-    def _control(self) -> str:
-        lines = [self._compute(self.plan.control_deps, False)]
+    def _control(self) -> list[str]:
+        """Control variables: one value for all runs (the engine refuses inputs of the time axis that differ)."""
+        statements = self._compute(self.plan.control_deps, False)
         for name in self.plan.control_order:
-            expr, variable = self._c(name, self.eq.control[name]), self.plan.control_names[name]
+            loop, variable = self._loop(name), self.plan.control_names[name]
+            expr = loop.c(self.eq.control[name])
             if name != "initial_time":      # the engine's overrides (PySD's run(final_time=...))
                 expr = f"isnan(c->{name}) ? {expr} : c->{name}"
-            lines.append(f"{variable} = {expr};")
-        lines += [f"V[{self.plan.index[n]}] = {self.plan.control_names[n]};" for n in CONTROL if n in self.plan.index]
-        return "\n".join(lines)
+            statements.append(loop.text([f"{variable} = {expr};"]))
+        statements += [f"for (long r = 0; r < nb; r++) V[{self.plan.index[n]}*NB+r] = {self.plan.control_names[n]};"
+                       for n in CONTROL if n in self.plan.index]
+        return statements
 
-    def _init(self) -> str:
-        lines = []
+    def _init(self) -> list[str]:
+        statements = []
         for obj, before in self.plan.initialization:
-            lines += [self._compute(before, False), self._initialise(obj)]
-        lines.append(self._compute(self.plan.after_init, False))
-        return "\n".join(line for line in lines if line)
+            statements += [*self._compute(before, False), self._initialise(obj)]
+        return statements + self._compute(self.plan.after_init, False)
 
     def _initialise(self, obj: str) -> str:
-        stateful, slot = self.eq.statefuls[obj], self.plan.slot[obj]
-        value = self._c(obj, stateful.args["initial"])
+        stateful, slot, loop = self.eq.statefuls[obj], self.plan.slot[obj], self._loop(obj)
+        value = loop.c(stateful.args["initial"])
         if stateful.cls == "DelayFixed":
-            delay = self._c(obj, stateful.args["delay_time"])
-            return (f"ORDER[{slot}] = nx_delay_order({delay}, dt); PTR[{slot}] = 0;\n"
-                    f"PIPE[{slot}] = malloc(sizeof(double) * ORDER[{slot}]);\n"
-                    f"if (!PIPE[{slot}]) {{ status = -2; goto done; }}\n"
-                    f"{{ double v = {value}; for (long k = 0; k < ORDER[{slot}]; k++) PIPE[{slot}][k] = v; }}")
-        return f"{{ double v = {value}; for (int k = 0; k < {self.plan.order.get(obj, 1)}; k++) S[{slot} + k] = v; }}"
+            delay, start = loop.c(stateful.args["delay_time"]), loop.temporary()
+            return loop.text([f"ORDER[{slot}][r] = nx_delay_order({delay}, dt); PTR[{slot}][r] = 0;",
+                              f"{start}[r] = {value};"],
+                             after=[f"if (nx_pipes(&x->pipes->store[{slot}], PIPE[{slot}], ORDER[{slot}], {start}, "
+                                    "nb)) return -2;"])
+        stages = [f"S[{slot + k}*NB+r] = v;" for k in range(self.plan.order.get(obj, 1))]
+        return loop.text([f"double v = {value};", *stages])
 
-    def _flows(self) -> str:
-        lines = []
+    def _flows(self) -> list[str]:
+        statements = []
         for obj in self.plan.dynamic:
-            stateful, slot = self.eq.statefuls[obj], self.plan.slot[obj]
+            stateful, slot, loop = self.eq.statefuls[obj], self.plan.slot[obj], self._loop(obj)
             if stateful.cls in ("Integ", "NonNegativeInteg"):
-                lines.append(f"F[{slot}] = {self._c(obj, stateful.args['ddt'])};")
+                statements.append(loop.text([f"F[{slot}*NB+r] = {loop.c(stateful.args['ddt'])};"]))
             elif stateful.cls == "Smooth":      # PySD: (targets - state) * order / smooth time
                 order = self.plan.order[obj]
-                lines.append(f"{{ double in = {self._c(obj, stateful.args['input'])}, "
-                             f"st = {self._c(obj, stateful.args['smooth_time'])};")
-                lines += [f"  F[{slot + k}] = (({'in' if k == 0 else f'S[{slot + k - 1}]'} - S[{slot + k}]) "
-                          f"* {order}.0) / st;" for k in range(order)]
-                lines.append("}")
-        return "\n".join(lines)
+                body = [f"double in = {loop.c(stateful.args['input'])}, st = {loop.c(stateful.args['smooth_time'])};"]
+                body += [f"F[{slot + k}*NB+r] = (({'in' if k == 0 else f'S[{slot + k - 1}*NB+r]'} - "
+                         f"S[{slot + k}*NB+r]) * {order}.0) / st;" for k in range(order)]
+                statements.append(loop.text(body))
+        return statements
 
-    def _updates(self) -> str:
-        lines = []
+    def _updates(self) -> list[str]:
+        statements = []
         for obj in self.plan.dynamic:
-            stateful, slot = self.eq.statefuls[obj], self.plan.slot[obj]
+            stateful, slot, loop = self.eq.statefuls[obj], self.plan.slot[obj], self._loop(obj)
             if stateful.cls == "DelayFixed":
-                lines.append(f"PIPE[{slot}][PTR[{slot}]] = {self._c(obj, stateful.args['input'])}; "
-                             f"PTR[{slot}] = (PTR[{slot}] + 1) % ORDER[{slot}];")
+                statements.append(loop.text([
+                    f"PIPE[{slot}][r][PTR[{slot}][r]] = {loop.c(stateful.args['input'])};",
+                    f"PTR[{slot}][r] = (PTR[{slot}][r] + 1) % ORDER[{slot}][r];"]))
                 continue
+            body = []
             for s in range(slot, slot + self.plan.order.get(obj, 1)):
-                new = f"S[{s}] + F[{s}] * dt"
-                lines.append(f"S[{s}] = {f'nx_maximum({new}, 0.0)' if stateful.cls == 'NonNegativeInteg' else new};")
-        return "\n".join(lines)
+                new = f"S[{s}*NB+r] + F[{s}*NB+r] * dt"
+                new = f"nx_maximum({new}, 0.0)" if stateful.cls == "NonNegativeInteg" else new
+                body.append(f"S[{s}*NB+r] = {new};")
+            statements.append(loop.text(body))
+        return statements
 
     def _tables(self) -> str:
         tables = [self.eq.tables[name] for name in self.plan.tables]

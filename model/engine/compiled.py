@@ -14,7 +14,7 @@ import numpy as np
 import xarray as xr
 
 from nxmfg.model.engine import native
-from nxmfg.model.engine.batch import Chunk, Snapshot, TimePath, dataset
+from nxmfg.model.engine.batch import Chunk, Snapshot, TimePath, dataset, reusable
 
 RPREC = 1e-5   # PySD's Time.rprec
 
@@ -81,9 +81,12 @@ class _Call:
         self.lib.lib.nx_clock(self.call, out)
         return tuple(out)
 
-    def outputs(self, step: list[int], fixed: list[int], capacity: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def outputs(self, step: list[int], fixed: list[int], capacity: int,
+                reuse: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Arrays the C code saves into: time-varying variables [variables x saves x runs] (the numpy
+        path's layout; reuse: in the thread's save buffer), run-constant ones [variables x runs], save times."""
         size = self.call.runs
-        step_out = np.empty((len(step), size, capacity))
+        step_out = (reusable if reuse else np.empty)((len(step), capacity, size))
         fixed_out = np.empty((len(fixed), size))
         times = np.empty(capacity)
         for name, array in (("save", np.asarray(step, np.int32)), ("fixed", np.asarray(fixed, np.int32))):
@@ -133,21 +136,20 @@ def run_chunk(chunk: Chunk, lib: native.Library) -> xr.Dataset:
     call = _Call(lib, chunk)
     step, fixed = _split(call)
     clock = call.clock()
-    step_out, fixed_out, times = call.outputs(step, fixed, _capacity(clock))
-    saves = call.run() if chunk.resume is None else _resumed(call, chunk.resume)
-    names = call.meta["variables"]
-    data = {names[i]: step_out[j, :, :saves] for j, i in enumerate(step)}
-    years = times[:saves]
+    step_out, fixed_out, times = call.outputs(step, fixed, _capacity(clock), reuse=chunk.reduce is not None)
     if chunk.resume is not None:
-        data, years = _joined(chunk.resume, data, years, names)
-    shape = (chunk.size, len(years))
+        _resume(call, chunk.resume, step, step_out, times)
+    saves = call.run()
+    names = call.meta["variables"]
+    data = {names[i]: step_out[j, :saves].T for j, i in enumerate(step)}
+    shape = (chunk.size, saves)
     # Run-constants: stored once and broadcast, as PySD's "run" cache, when `reduce` will make its own
     # arrays; spread out (writeable, as a Dataset's arrays usually are) when the Dataset is the result.
     spread = np.broadcast_to(fixed_out[:, :, None], (len(fixed), *shape))
     if chunk.reduce is None:
         spread = np.ascontiguousarray(spread)
     data |= {names[i]: spread[j] for j, i in enumerate(fixed)}
-    return dataset(data, chunk.start, _rounded(years, clock[2]))
+    return dataset(data, chunk.start, _rounded(times[:saves], clock[2]))
 
 
 def pause(chunk: Chunk, time: float, lib: native.Library) -> Snapshot:
@@ -161,21 +163,16 @@ def pause(chunk: Chunk, time: float, lib: native.Library) -> Snapshot:
     call.call.state, call.call.state_stride = call._pointer(state), stride
     call.call.pause = float(time)
     saves = call.run()
-    saved = step_out[:, :, :saves].copy()
-    return Snapshot(float(time), chunk.size, (), times[:saves].copy(), saved, dict(chunk.params),
-                    engine="compiled", state=state)
+    return Snapshot(float(time), chunk.size, (), times[:saves].copy(), step_out[:, :saves].copy(),
+                    dict(chunk.params), engine="compiled", state=state)
 
 
-def _resumed(call: _Call, snapshot: Snapshot) -> int:
-    call.call.resume = 1
+def _resume(call: _Call, snapshot: Snapshot, step: list[int], step_out: np.ndarray, times: np.ndarray) -> None:
+    """Start from the snapshot's state, its saves before its time already in place."""
+    kept = snapshot.times.size
+    for j, i in enumerate(step):
+        step_out[j, :kept] = snapshot.saved[i]
+    times[:kept] = snapshot.times
+    call.call.first_save, call.call.resume = kept, 1
     call.call.state = call._pointer(np.ascontiguousarray(snapshot.state))
     call.call.state_stride = snapshot.state.shape[1]
-    return call.run()
-
-
-def _joined(snapshot: Snapshot, data: dict, times: np.ndarray, names: list[str]):
-    """The snapshot's saves before its time, then the resumed ones, per time-varying variable."""
-    position = {name: i for i, name in enumerate(names)}
-    joined = {name: np.concatenate([snapshot.saved[position[name]], values], axis=1)
-              for name, values in data.items()}
-    return joined, np.concatenate([snapshot.times, times])

@@ -18,7 +18,6 @@ from nxmfg.model.cache import private_folder
 from nxmfg.model.engine import transform as engine_transform
 from nxmfg.model.engine.equations import NotCompilable
 
-COMPILED_MAX_RUNS = 512   # runs per chunk up to which the compiled path is faster (benchmarks/ensemble.py)
 _NOTICE = []              # the one notice that no compiler was found, once per process
 
 
@@ -32,13 +31,12 @@ class Facts:
     compiled: bool                       # the compiled model loads here
     note: str | None                     # why not, when it does not
 
-    def engine(self, runs_per_chunk: int, wanted: str = "auto") -> str:
-        """"compiled" or "numpy" for chunks of this many runs (wanted: auto, compiled or numpy)."""
+    def engine(self, wanted: str = "auto") -> str:
+        """"compiled" or "numpy" (wanted: auto, compiled or numpy). auto takes the compiled path wherever it
+        loads: it is the faster one at every chunk size, from 1 run to 65 536 (benchmarks/compiled.py)."""
         if wanted not in ("auto", "compiled", "numpy"):
             raise ValueError(f"engine: {wanted!r} is not one of auto, compiled, numpy")
-        if not self.compiled or wanted == "numpy":
-            return "numpy"
-        return "compiled" if wanted == "compiled" or runs_per_chunk <= COMPILED_MAX_RUNS else "numpy"
+        return "compiled" if self.compiled and wanted != "numpy" else "numpy"
 
 
 def facts(py_file: str | Path) -> Facts:

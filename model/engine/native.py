@@ -11,6 +11,7 @@ sample values: the compiled path rounds as numpy does, or is not used.
 import hashlib
 import json
 import os
+import platform
 import shutil
 import stat
 import subprocess
@@ -24,8 +25,10 @@ import numpy as np
 from nxmfg.model.engine import cgen
 
 KEPT = 64            # compiled models kept in the cache (the newest builds); a loaded library outlives its file
-FLAGS = ("-O1", "-fPIC", "-shared", "-ffp-contract=off", "-fno-math-errno")   # no FMA, no fast-math
-GENERATOR = ("cgen.py", "plan.py", "cexpr.py", "equations.py", "cruntime.h", "cmodel.c", "native.py")
+# -O2 -march=native: the loops over a block's runs vectorised with this CPU's instructions (the key names the
+# CPU); correctly rounded IEEE operations either way, with no FMA contraction and no fast-math, so no bit moves.
+FLAGS = ("-O2", "-march=native", "-fPIC", "-shared", "-ffp-contract=off", "-fno-math-errno")
+GENERATOR = ("cgen.py", "cloop.py", "plan.py", "cexpr.py", "equations.py", "cruntime.h", "cmodel.c", "native.py")
 CDEF = """
 typedef void (*nx_loop)(char **args, const intptr_t *dimensions, const intptr_t *steps, void *data);
 typedef struct { long n; const double *x; const double *y; long stride; } nx_table;
@@ -33,11 +36,12 @@ typedef struct {
     long runs; const double *const *value; const long *stride; const nx_table *path; const nx_table *table;
     const unsigned char *dyn; double final_time, time_step, saveper;
     const int *save; long n_save; const int *fixed; long n_fixed;
-    double *out_step; long capacity; double *out_fixed; double *times; long n_times;
+    double *out_step; long capacity; long first_save; double *out_fixed; double *times; long n_times;
     double pause; int resume; double *state; long state_stride;
 } nx_call;
-int nx_set_kernel(int k, nx_loop loop, void *data);
+int nx_set_kernel(int k, nx_loop loop, void *data, int vector);
 double nx_kernel_check(int k, double a, double b, int arity);
+void nx_kernel_block(int k, long n, const double *a, const double *b, double *out, int arity);
 int nx_run(nx_call *c);
 long nx_state_size(nx_call *c);
 int nx_clock(nx_call *c, double *out);
@@ -65,6 +69,7 @@ class Library:
     lib: object
     meta: dict
     folder: Path
+    blocks: tuple[str, ...] = ()     # numpy kernels called once per block of runs (the others: per run)
 
 
 def compiled_cache() -> Path:
@@ -115,8 +120,18 @@ def _key(source: str, cc: str) -> str:
     for name in GENERATOR:
         digest.update((here / name).read_bytes())
     info = Path(cc).resolve().stat()   # the compiler's file: a new version is a new file (no subprocess)
-    digest.update(f"{Path(cc).resolve()}\n{info.st_size}\n{info.st_mtime_ns}\n{FLAGS}".encode())
+    digest.update(f"{Path(cc).resolve()}\n{info.st_size}\n{info.st_mtime_ns}\n{FLAGS}\n{_cpu()}".encode())
     return digest.hexdigest()[:24]
+
+
+def _cpu() -> str:
+    """What -march=native compiles for: the machine and its CPU's feature flags (Linux), else the processor."""
+    try:
+        lines = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        lines = []
+    flags = next((line for line in lines if line.startswith(("flags", "Features"))), platform.processor())
+    return f"{platform.machine()} {flags}"
 
 
 def _build(source: str, cc: str, folder: Path) -> None:
@@ -197,12 +212,10 @@ def _sha256(path: Path) -> str:
 
 def _hand_kernels(library: Library) -> None:
     """Give the library numpy's float64 loops, read from the ufunc objects, and check them against
-    numpy's own calls on Python floats (PySD's runs), special exponents included."""
+    numpy's own calls on Python floats (PySD's runs), special exponents included: one element at a time,
+    and on blocks of runs (a block call not equal to them is made element by element instead)."""
     ffi, lib = library.ffi, library.lib
     double = bytes([np.dtype(np.float64).num])
-    rng = np.random.default_rng(0)
-    a = np.concatenate([rng.uniform(0.05, 3.0, 60), [0.0, 1.0, 4.0, 1e-300]])
-    b = np.concatenate([rng.uniform(-2.0, 2.0, 56), [0.5, 2.0, -1.0, 0.0, 1.0, 3.0, -0.5, 0.5]])
     for k, name in enumerate(library.meta["kernels"]):
         ufunc = getattr(np, name)
         raw = ffi.cast("nx_ufunc *", id(ufunc))
@@ -212,10 +225,44 @@ def _hand_kernels(library: Library) -> None:
         found = [i for i in range(raw.ntypes) if types[i * raw.nargs:(i + 1) * raw.nargs] == double * raw.nargs]
         if not found:
             raise Unavailable(f"numpy's {name} has no float64 loop")
-        lib.nx_set_kernel(k, raw.functions[found[0]], raw.data[found[0]])
-        pairs = [(float(x), float(y)) for x, y in zip(a if ufunc.nin == 2 else a / 4, b, strict=True)]
+        lib.nx_set_kernel(k, raw.functions[found[0]], raw.data[found[0]], 0)
+        a, b = _samples(ufunc.nin)
         with np.errstate(all="ignore"):
-            expected = [ufunc(x, y) if ufunc.nin == 2 else ufunc(x) for x, y in pairs]
-        got = [lib.nx_kernel_check(k, x, y, ufunc.nin) for x, y in pairs]
-        if not np.array_equal(np.asarray(got), np.asarray(expected, dtype=float), equal_nan=True):
+            expected = np.array([ufunc(x, y) if ufunc.nin == 2 else ufunc(x) for x, y in zip(a, b, strict=True)])
+        got = np.array([lib.nx_kernel_check(k, x, y, ufunc.nin) for x, y in zip(a, b, strict=True)])
+        if not np.array_equal(got, expected, equal_nan=True):
             raise Unavailable(f"numpy's {name} kernel, called from C, does not give numpy's values")
+        lib.nx_set_kernel(k, raw.functions[found[0]], raw.data[found[0]], 1)
+        if _blocks_agree(library, k, ufunc.nin, a, b, expected):
+            library.blocks += (name,)
+        else:
+            lib.nx_set_kernel(k, raw.functions[found[0]], raw.data[found[0]], 0)
+
+
+def _samples(arity: int) -> tuple[list[float], list[float]]:
+    """Arguments to check a kernel on: random ones, and exponents a loop may treat apart (numpy's power
+    takes -1, 0, 0.5, 1 and 2 of a scalar exponent by a fast path)."""
+    rng = np.random.default_rng(0)
+    a = np.concatenate([rng.uniform(0.05, 3.0, 400), np.exp(rng.uniform(-30, 30, 100)), [0.0, 1.0, 4.0, 1e-300]])
+    if arity == 1:
+        a = np.concatenate([a / 4, -a[:100] / 4, [np.inf, -np.inf, np.nan, -0.0]])
+        return a.tolist(), [0.0] * a.size
+    exponents = [-2.0, -1.0, -0.5, 0.0, 0.25, 1 / 3, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0, -0.0]
+    b = np.concatenate([rng.uniform(-2.0, 2.0, 300), rng.choice(exponents, a.size - 300)])
+    return a.tolist(), b.tolist()
+
+
+def _blocks_agree(library: Library, k: int, arity: int, a: list[float], b: list[float], expected) -> bool:
+    """The block call (nx_v1, nx_v2) gives the scalar calls' values: blocks of several lengths, exponents
+    that differ along the block and exponents one for the block."""
+    ffi, lib = library.ffi, library.lib
+    cases = [(a, b)] + [(a[:n], [x] * n) for n, x in zip((1, 7, 64), (2.0, 0.5, -1.0), strict=True)]
+    cases += [(a[:64], b[:64]), (a[:5], b[:5])]
+    for xs, ys in cases:
+        out = ffi.new("double[]", len(xs))
+        lib.nx_kernel_block(k, len(xs), ffi.new("double[]", xs), ffi.new("double[]", ys), out, arity)
+        with np.errstate(all="ignore"):
+            wanted = expected if xs is a else [lib.nx_kernel_check(k, x, y, arity) for x, y in zip(xs, ys, strict=True)]
+        if not np.array_equal(np.frombuffer(ffi.buffer(out), float), np.asarray(wanted, float), equal_nan=True):
+            return False
+    return True
