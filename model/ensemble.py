@@ -8,6 +8,7 @@ so memory stays bounded whatever the number of runs.
 
 import atexit
 import contextlib
+import dataclasses
 import functools
 import hashlib
 import math
@@ -29,7 +30,7 @@ from nxmfg.model.engine import transform as engine_transform
 from nxmfg.model.engine.transform import UnsupportedFeature, transform
 from nxmfg.model.engine.workers import Pool
 
-__all__ = ["run", "run_translated", "snapshot", "Snapshot", "UnsupportedFeature"]
+__all__ = ["run", "run_translated", "snapshot", "Snapshot", "UnsupportedFeature", "rescaled", "repeated"]
 CHUNK_BYTES = 256 * 2**20  # one chunk's full Dataset before `reduce`
 Reduce = Callable[[xr.Dataset], xr.Dataset]
 
@@ -72,15 +73,18 @@ def run_translated(py_file: str | Path, params: dict[str, Any], n: int, reduce: 
     """`run` for any PySD-translated module; `control` may set final_time, time_step, saveper.
 
     `schedule` takes chunk_size, workers, scheduler and progress as in `run`, and `resume`: a Snapshot
-    (see `snapshot`) to go on from, in this process, in one chunk; its runs' inputs must equal these
-    before its time (checked; outlook tables, read only after the last observed year, are not).
+    (see `snapshot`) to go on from, in one chunk (in this process, or with `scheduler` as one Dask task);
+    its runs' inputs must equal these before its time (checked; outlook tables, read only after the last
+    observed year, are not).
     """
     resume = schedule.get("resume")
     source, economy, inputs, control = _inputs(py_file, params, n, control)
     if resume is not None:
         _check_resume(resume, inputs, n, economy)
-        chunks = [Chunk(source, 0, n, inputs, control, reduce, resume)]
-        return run_chunk(chunks[0])
+        chunk = Chunk(source, 0, n, inputs, control, reduce, resume)
+        if schedule.get("scheduler") is None:
+            return run_chunk(chunk)
+        return _execute([chunk], None, schedule["scheduler"], False)[0]   # the batch as one Dask task
     size = schedule.get("chunk_size") or _default_chunk(economy, n, control, schedule.get("workers"))
     chunks = [Chunk(source, start, min(size, n - start), _rows(inputs, start, start + size), control, reduce)
               for start in range(0, n, size)]
@@ -90,14 +94,50 @@ def run_translated(py_file: str | Path, params: dict[str, Any], n: int, reduce: 
 
 
 def snapshot(py_file: str | Path, params: dict[str, Any], n: int, time: float,
-             control: dict[str, float | None] | None = None) -> Snapshot:
+             control: dict[str, float | None] | None = None, resume: Snapshot | None = None) -> Snapshot:
     """`n` runs of `params` paused at `time` (a multiple of TIME STEP), in this process.
 
     `run_translated(..., resume=snapshot)` then runs only the years after `time`: the explorer redraws a
     scenario and its band from the last data year on, about half the steps, with the same numbers.
+    `resume`: start from an earlier snapshot of these runs instead of INITIAL TIME (checked as in
+    `run_translated`).
     """
-    source, _, inputs, control = _inputs(py_file, params, n, control)
-    return pause(Chunk(source, 0, n, inputs, control), float(time))
+    source, economy, inputs, control = _inputs(py_file, params, n, control)
+    if resume is not None:
+        _check_resume(resume, inputs, n, economy)
+    return pause(Chunk(source, 0, n, inputs, control, resume=resume), float(time))
+
+
+def rescaled(kept: Snapshot, factors: dict[str, np.ndarray | float]) -> Snapshot:
+    """The snapshot with stocks multiplied by `factors` ({stock py name: factor [runs] or one number}): a
+    state update at its time, which the runs resumed from it go on from."""
+    where = {name: i for i, name in enumerate(kept.names)}
+    states = list(kept.states)
+    for stock, factor in factors.items():
+        index = where.get(f"_integ_{stock}")
+        if index is None:
+            raise ValueError(f"factors: {stock!r} is not a stock (INTEG) of the model")
+        states[index] = states[index] | {"state": states[index]["state"] * np.asarray(factor, dtype=float)}
+    return dataclasses.replace(kept, states=tuple(states))
+
+
+def repeated(kept: Snapshot, times: int) -> Snapshot:
+    """The snapshot's runs `times` over (run = copy * size + run): resumed with inputs that are the same up
+    to its time (candidates that differ only after it), one snapshot serves them all."""
+    def tile(value):
+        if isinstance(value, list):
+            return [tile(item) for item in value]
+        if isinstance(value, TimePath):
+            return value if value.values.ndim == 1 else TimePath(value.times, np.tile(value.values, (times, 1)))
+        if isinstance(value, np.ndarray) and value.ndim >= 1 and value.shape[-1] == kept.size:
+            return np.tile(value, (1,) * (value.ndim - 1) + (times,))    # runs are the last axis (SMOOTH: 1 x n)
+        return value
+    states = tuple({name: tile(value) for name, value in element.items()} for element in kept.states)
+    params = {name: value if isinstance(value, TimePath) or not isinstance(value, np.ndarray) else np.tile(value, times)
+              for name, value in kept.params.items()} | {name: tile(value) for name, value in kept.params.items()
+                                                          if isinstance(value, TimePath)}
+    return dataclasses.replace(kept, size=kept.size * times, states=states, saved=np.tile(kept.saved, (1, 1, times)),
+                               params=params)
 
 
 def _inputs(py_file: str | Path, params: dict[str, Any], n: int, control: dict | None) -> tuple:
