@@ -87,13 +87,15 @@ def write_report(runs: Mapping[str, xr.Dataset], scenario_list: Iterable, target
                  bands: xr.Dataset | None = None, meta: Mapping | None = None,
                  baseline: Mapping[str, float] | None = None, constants: pd.DataFrame | None = None,
                  names: Iterable[str] | None = None, headlines: bool = False,
-                 alongside: Sequence[Callable[[], object]] = (), reachability: pd.DataFrame | None = None) -> Path:
+                 alongside: Sequence[Callable[[], object]] = (), reachability: pd.DataFrame | None = None,
+                 odds: Mapping[str, pd.DataFrame] | None = None) -> Path:
     """Write out_dir/report.html (self-contained) and out_dir/charts/*.png|svg; return the HTML's path.
 
     runs: scenario name -> indicators (dims year). bands: indicators with a `run` dim, drawn as 5-95 %.
     baseline / constants default to the model's (`model.constants()`, with `model.fitted()` applied).
     headlines: also write out_dir/headlines.png. alongside: other writes, shared out with the charts.
     reachability: the optimiser's table per target (`nxmfg optimize`), shown after the attainment matrix.
+    odds: each scenario's judged attainment (`Result.attainment`: P(met), record years, assumptions flag).
     """
     if lang not in TEXT:
         raise ValueError(f"lang: unknown language {lang!r}; allowed: {', '.join(TEXT)}")
@@ -114,7 +116,7 @@ def write_report(runs: Mapping[str, xr.Dataset], scenario_list: Iterable, target
                       f'src="{_data_uri(path)}"></figure>' for name, path in charts.items())
     sections = [(text["charts"], text["read_charts"], f'<div class="charts">{figures}</div>'),
                 (text["matrix"], text["read_matrix"] + " " + text["read_actual"],
-                 matrix_html(runs, targets, lang, history, list(shown))),
+                 matrix_html(runs, targets, lang, history, list(shown), odds)),
                 (text["levers"], text["read_levers"], levers_html(scenario_list, baseline, constants, lang))]
     if reachability is not None:
         sections.insert(2, (text["reach"], text["read_reach"], reachability_html(reachability, lang)))
