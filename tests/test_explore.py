@@ -87,8 +87,8 @@ def test_a_redraw_shows_every_headline_and_every_target_with_its_band_odds(explo
     assert [f["layout"]["title"]["text"] for f in figures][-1] == "上云企业数"
     figure = figures[HEADLINES.index("digital_rd_tool_penetration_pct")]
     names = [trace["name"] for trace in figure["data"]]
-    assert "校准区间（5–95 %）" in names and "当前情景" in names and "基准情景（无新政策）" in names
-    assert "校准区间（5–95 %）" in str(legend) and "数据截至 2023" in str(legend)     # one legend for all charts
+    assert "各世界状态的5–95 %区间" in names and "当前情景" in names and "基准情景（无新政策）" in names
+    assert "各世界状态的5–95 %区间" in str(legend) and "数据截至 2023" in str(legend)     # one legend for all charts
     assert {a["text"] for a in figure["layout"]["annotations"]} >= {"A 2020", "B 2022", "D 2027", "数据截至 2023"}
     rows = re.findall(r'<tr data-id="([^"]+)" data-met="(true|false|)">', page)
     assert len(rows) == sum(t.kind == "modelled" for t in explorer.targets)
