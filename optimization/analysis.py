@@ -7,6 +7,8 @@ import numpy as np
 import pandas as pd
 from pymoo.util.nds.non_dominated_sorting import NonDominatedSorting
 
+from nxmfg.calibration.states import decided_by_assumptions
+
 from .packages import level_of
 from .pipeline import Outcome, Setup
 from .study import LAST_DATA_YEAR
@@ -112,11 +114,12 @@ def differences(setup: Setup, row: pd.Series, share: float = 0.1) -> list[tuple[
 def reachability(outcome: Outcome) -> pd.DataFrame:
     """One row per modelled target: best P(met) any evaluated package within the ranges reaches, the cheapest
     package reaching it (archive row, expected cost), the baseline's and the plan's P(met), the best value any
-    package reaches in the central state, and a flag."""
+    package reaches in the central run, a flag, and whether the assumed constants decide it."""
     setup, archive, references = outcome.setup, outcome.archive, outcome.references
     rows = []
     chosen = unique_candidates(archive)
     study_ids = [t.id for t in setup.targets]
+    decided = decided_by_assumptions()
     for k, target in enumerate(setup.modelled):
         row = {"id": target.id, "doc": target.doc, "year": target.year, "target": target.target,
                "baseline_p_met": references["baseline"]["probability_all"][k],
@@ -131,8 +134,9 @@ def reachability(outcome: Outcome) -> pd.DataFrame:
         else:
             row |= _reach(archive, chosen, study_ids.index(target.id), setup.states.count)
         row["threshold"] = target.threshold
+        row["decided_by_assumptions"] = decided.get(target.id, pd.NA)
         rows.append(row)
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows).astype({"decided_by_assumptions": "boolean"})
 
 
 def _reach(archive: dict[str, np.ndarray], chosen: np.ndarray, j: int, states: int) -> dict:

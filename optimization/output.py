@@ -9,7 +9,7 @@ interrupted run leaves the previous results whole; only the checkpoint is writte
   reachability.csv      per modelled target: best P(met), the cheapest package reaching it, baseline, plan, the
                         best value any package reaches (central state), flag
   archive.csv           every distinct package evaluated, with its figures
-  states.csv            the states of the world: parameter set and outlook draws
+  states.csv            the states of the world: the fit's row, the assumed constants, the outlook draws
   cost_vs_targets.png   expected cost against expected targets met, plan and baseline marked
   summary.md            the headline in plain words, reachability, what was run
   report.html, charts/  the planner's report: baseline, plan and the headline package, reachability included
@@ -83,7 +83,7 @@ def write(outcome: Outcome, out: Path, lang: str = "zh") -> Path:
     evaluated = analysis.package_table(setup, outcome.archive, analysis.unique_candidates(outcome.archive))
     evaluated.insert(0, "generation", outcome.archive["generation"][evaluated["archive_row"]])
     _csv(out / "archive.csv", evaluated.drop(columns="archive_row"))
-    _csv(out / "states.csv", setup.states.table)
+    _csv(out / "states.csv", setup.states.table())
     plots.save(tradeoff_figure(outcome, pareto, lang), out / "cost_vs_targets.png", lang)
     write_text(out / "summary.md", summary(outcome, pareto, reach, reach_names))
     return out
@@ -161,5 +161,5 @@ def metadata(outcome: Outcome, pareto_size: int) -> dict:
             "fit": setup.context["fit"], "ensemble_sha256": setup.context["ensemble_sha256"],
             "cost": {"basis": setup.study.cost, "window": window(outcome), "unit": "亿元, current prices"},
             "packages_evaluated": int(len(outcome.archive["F"])), "pareto_packages": pareto_size,
-            "states": setup.states.count, "runs": outcome.runs, "search_seconds": round(outcome.seconds, 1),
+            "states": setup.states.record(), "runs": outcome.runs, "search_seconds": round(outcome.seconds, 1),
             "versions": versions(), "created": datetime.now(UTC).isoformat(timespec="seconds")}
