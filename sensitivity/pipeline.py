@@ -72,7 +72,8 @@ def run_study(study: Study, evaluate: Callable, out: Path, method: str = "sobol"
         save_npz(stage / "samples.npz", arrays)
         metadata = {"study": study.model_dump(mode="json"), "method": method, "fingerprint": fingerprint,
                     "seed": study.seed, "samples": study.samples, "runs": len(X),
-                    "parameters": list(study.parameters), "outcomes": [o.label for o in study.outcomes],
+                    "parameters": list(study.parameters), "factors": study.factors,
+                    "outcomes": [o.label for o in study.outcomes],
                     "evaluation_seconds": round(seconds, 3), "chunk_rows": store.chunk_rows,
                     "salib": version("SALib"), "created": datetime.now(UTC).isoformat(timespec="seconds"),
                     **context}
@@ -101,7 +102,7 @@ def _analyse(source: Path, out: Path) -> dict:
     else:
         tables = _sobol_tables(study, arrays, labels)
         _write_figure(out / "indices.png", plots.indices_figure(tables["indices"]))
-        heatmap = Figure(figsize=(2 + 0.6 * len(labels), 1.5 + 0.3 * len(study.parameters)),
+        heatmap = Figure(figsize=(2 + 0.6 * len(labels), 1.5 + 0.3 * len(study.factors)),
                          layout="constrained")
         plots.plot_heatmap(tables["indices"], heatmap.subplots())
         _write_figure(out / "st_heatmap.png", heatmap)
@@ -172,7 +173,7 @@ def _sobol_tables(study: Study, arrays: dict, labels: list[str]) -> dict[str, pd
     independent = np.sort(np.r_[0:len(arrays["X"]):step, step - 1:len(arrays["X"]):step])   # rows A and B
     X, met, parameters = arrays["X"][independent], arrays["met"][independent], list(study.parameters)
     if np.isfinite(met).any():
-        tables["target_odds"] = odds.probabilities(met, labels)
+        tables["target_odds"] = odds.probabilities(met, labels, odds.label(study, len(X)))
         tables["regional_sensitivity"] = odds.regional_sensitivity(X, met, labels, parameters)
         tables["prim_boxes"] = odds.prim_boxes(X, met, labels, parameters, list(study.levers))
     return tables
