@@ -109,6 +109,39 @@ def _mass(base, low: float, high: float) -> float:
     return float(base.cdf(high) - base.cdf(low))
 
 
+class ScalePrior(BaseModel):
+    """The prior mean of a series' error sd (relative for a level or share, pp for a rate), with its reason."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+    scale: Positive
+    source: Text | None = None
+    judgement: Text | None = None
+
+    @model_validator(mode="after")
+    def _reason(self) -> ScalePrior:
+        if (self.source is None) == (self.judgement is None):
+            raise ValueError("give exactly one of source (where the scale comes from) or judgement (why)")
+        return self
+
+
+class ErrorPriors(BaseModel):
+    """The likelihood's error model (calibration/likelihood.py): priors of each series' scale and rho."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+    variance_shape: Annotated[float, Field(gt=1, allow_inf_nan=False)]
+    rho: Annotated[list[Annotated[float, Field(gt=-1, lt=1)]], Field(min_length=2, max_length=2)]
+    rho_points: Annotated[int, Field(ge=1, le=1000)]
+    level: ScalePrior
+    rate: ScalePrior
+    series: dict[str, ScalePrior] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> ErrorPriors:
+        if not self.rho[0] < self.rho[1]:
+            raise ValueError(f"rho: needs low < high, got {self.rho}")
+        return self
+
+
 class PriorsFile(BaseModel):
     """priors.yaml as a whole."""
 
@@ -116,6 +149,7 @@ class PriorsFile(BaseModel):
     seed: int
     search: dict[str, Annotated[int, Field(ge=1)]]
     sampler: dict[str, Number]
+    errors: ErrorPriors
     parameters: dict[str, Prior]
     fixed: dict[str, Text] = Field(default_factory=dict)
     on_bound: dict[str, Text] = Field(default_factory=dict)
@@ -129,6 +163,7 @@ class Priors:
     seed: int
     search: dict[str, int]
     sampler: dict[str, float]
+    errors: ErrorPriors
     fixed: dict[str, str]
     on_bound: dict[str, str]
     path: Path
@@ -204,7 +239,7 @@ def load(path: Path | str | None = None, constants: pd.DataFrame | None = None,
         spec = PriorsFile.model_validate(data if data is not None else {})
     except ValidationError as error:
         raise PriorError(*_where(path, from_validation_error(path, error, PriorsFile))) from None
-    priors = Priors(dict(spec.parameters), spec.seed, dict(spec.search), dict(spec.sampler), dict(spec.fixed),
+    priors = Priors(dict(spec.parameters), spec.seed, dict(spec.search), dict(spec.sampler), spec.errors, dict(spec.fixed),
                     dict(spec.on_bound), path)
     if constants is not None:
         priors.check(constants, levers)

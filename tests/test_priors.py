@@ -24,6 +24,15 @@ def constants():
     return model.constants()
 
 
+def write_priors(path, parameters: dict) -> None:
+    import yaml
+
+    errors = {"variance_shape": 3, "rho": [-0.5, 0.9], "rho_points": 10, "level": {"scale": 0.05, "judgement": "x"},
+              "rate": {"scale": 2.0, "judgement": "x"}}
+    path.write_text(yaml.safe_dump({"seed": 1, "search": {}, "sampler": {}, "errors": errors,
+                                    "parameters": parameters}), encoding="utf-8")
+
+
 def prior(**entry) -> Prior:
     return Prior.model_validate({"role": "assumed", "judgement": "test", **entry})
 
@@ -81,10 +90,7 @@ def test_joint_logpdf_is_the_sum_of_the_marginals():
 ])
 def test_a_bad_prior_is_refused_with_the_reason(tmp_path, entry, message):
     path = tmp_path / "priors.yaml"
-    import yaml
-
-    path.write_text(yaml.safe_dump({"seed": 1, "search": {}, "sampler": {}, "parameters": {
-        "loan_rate": {"role": "assumed", "judgement": "test", **entry}}}), encoding="utf-8")
+    write_priors(path, {"loan_rate": {"role": "assumed", "judgement": "test", **entry}})
     with pytest.raises(PriorError) as error:
         priors.load(path)
     assert str(error.value).startswith(f"{path}: parameters.loan_rate")
@@ -93,20 +99,17 @@ def test_a_bad_prior_is_refused_with_the_reason(tmp_path, entry, message):
 
 def test_a_prior_needs_a_source_or_a_reason(tmp_path):
     path = tmp_path / "priors.yaml"
-    path.write_text("seed: 1\nsearch: {}\nsampler: {}\nparameters:\n"
-                    "  loan_rate: {role: assumed, distribution: uniform, range: [4, 6]}\n", encoding="utf-8")
+    write_priors(path, {"loan_rate": {"role": "assumed", "distribution": "uniform", "range": [4, 6]}})
     with pytest.raises(PriorError, match="exactly one of source"):
         priors.load(path)
 
 
 def test_a_prior_outside_the_model_range_or_on_a_lever_is_refused(tmp_path, constants):
     path = tmp_path / "priors.yaml"
-    path.write_text("seed: 1\nsearch: {}\nsampler: {}\nparameters:\n"
-                    "  loan_rate: {role: assumed, distribution: uniform, range: [1, 6], judgement: x}\n",
-                    encoding="utf-8")
+    write_priors(path, {"loan_rate": {"role": "assumed", "distribution": "uniform", "range": [1, 6], "judgement": "x"}})
     with pytest.raises(PriorError, match=r"parameters.loan_rate.range: \[1, 6\] leaves the .mdl's \[3, 9\]"):
         priors.load(path, constants)
-    path.write_text("seed: 1\nsearch: {}\nsampler: {}\nparameters:\n  key_projects_per_year: "
-                    "{role: assumed, distribution: uniform, range: [0, 100], judgement: x}\n", encoding="utf-8")
+    write_priors(path, {"key_projects_per_year": {"role": "assumed", "distribution": "uniform", "range": [0, 100],
+                                                  "judgement": "x"}})
     with pytest.raises(PriorError, match="a policy lever"):
         priors.load(path, constants, levers=("key_projects_per_year",))
