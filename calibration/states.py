@@ -257,12 +257,17 @@ def draw(fit, count: int | None = None, seed: int | None = None) -> States:
             raise ScenarioError(fit.path or "params", "", "the fit has no parameter sets (posterior draws) beside "
                                 "it, which the states of the world are drawn from")
         drawn = latin_hypercube(sets, assumed_priors(), count, seed, chosen)
-        _DRAWN[key] = replace(drawn, fit_words="fit" if fit.ensemble.name == POSTERIOR else "sets")
+        _DRAWN[key] = replace(drawn, fit_words=fit_words(fit))
     return _DRAWN[key]
 
 
 _DRAWN: dict[tuple, States] = {}
 POSTERIOR = "posterior.csv"   # the fit's posterior draws (issue 21); other files hold parameter sets
+
+
+def fit_words(fit) -> str:
+    """How a label names the fit's draws: "fit" (its posterior) or "sets" (parameter sets of another kind)."""
+    return "fit" if fit.ensemble is not None and fit.ensemble.name == POSTERIOR else "sets"
 
 
 def assumed_priors():

@@ -19,11 +19,12 @@ def probabilities(met: np.ndarray, labels: list[str], over: str = "") -> pd.Data
 def label(study, runs: int) -> str:
     """What a study's odds are over, e.g. "P(met) over 32768 runs: levers over their study ranges, fit
     posterior, assumptions, outlooks" (the states' words: calibration/states.py)."""
-    from nxmfg.calibration.states import WORDS
+    from nxmfg.calibration.fits import shipped_fit
+    from nxmfg.calibration.states import WORDS, fit_words
 
     parts = ["levers over their study ranges"] if study.levers else []
     parts += [f"`{name}`" for name in study.uncertainties]
-    parts += [WORDS["en"][group] for group in study.state_columns]
+    parts += [WORDS["en"][fit_words(shipped_fit()) if group == "fit" else group] for group in study.state_columns]
     return f"P(met) over {runs} runs: {', '.join(parts)}"
 
 

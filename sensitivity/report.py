@@ -33,7 +33,7 @@ def _header(study: Study, metadata: dict) -> list[str]:
             f"- {len(study.levers)} levers, {len(study.uncertainties)} uncertain constants, "
             f"{len(study.outcomes)} outcomes"
             + (f"; the states of the world as groups ({', '.join(study.state_columns)}; calibration/states.py)"
-               if study.states else "") + (" ; the levers as one group" if study.group_levers else ""), ""]
+               if study.states else "") + ("; the levers as one group" if study.group_levers else ""), ""]
 
 
 def _sobol_sections(study: Study, tables: dict[str, pd.DataFrame]) -> list[str]:
@@ -56,7 +56,7 @@ def _sobol_sections(study: Study, tables: dict[str, pd.DataFrame]) -> list[str]:
         lines += ["", "## Target odds: which levers shift them (KS distance met vs missed runs)", ""]
         boxes = tables["prim_boxes"].set_index("outcome")
         for outcome, rows in tables["regional_sensitivity"].groupby("outcome", sort=False):
-            movers = rows[rows["parameter"].isin(levers or list(study.parameters))].dropna(subset=["ks"])
+            movers = rows[rows["parameter"].isin(list(study.levers) or list(study.parameters))].dropna(subset=["ks"])
             movers = movers.sort_values("ks", ascending=False).head(3)
             chance, box = chances[outcome], boxes.loc[outcome]
             if movers.empty:
