@@ -57,8 +57,9 @@ def start(fit, states: States, control: dict, overrides: dict[str, float] | None
     from nxmfg.calibration.fits import sha256
     from nxmfg.scenarios import from_mapping
 
-    key = (model.version(), str(fit.path), fit.sha256, sha256(fit.ensemble) if fit.ensemble else None,
-           tuple(sorted((overrides or {}).items())), states.count, states.seed, tuple(sorted(control.items())))
+    key = (model.version(), str(fit.path), tuple(sorted(fit.values.items())),
+           sha256(fit.ensemble) if fit.ensemble else None, tuple(sorted((overrides or {}).items())),
+           states.count, states.seed, tuple(sorted(control.items())))
     if key not in _STARTS:
         untouched = from_mapping({"name": "untouched", "description": "x"}, "<untouched>")
         _STARTS[key] = seam.reconciled(inputs(untouched, fit, states, overrides), states.count + 1, control, history)
