@@ -100,6 +100,6 @@ def reconciled(params: dict, n: int, control: dict, history: pd.DataFrame | None
 
 
 def applies(scenario) -> bool:
-    """Whether `scenario`'s runs start from the record: none of its levers acts before the year after the
-    seam (outlook paths start after it by the schema)."""
-    return all(lever.start > YEAR for lever in scenario.levers.values())
+    """Whether `scenario`'s runs start from the record: they reach the seam, and none of its levers acts
+    before the year after it (outlook paths start after it by the schema)."""
+    return scenario.final_year >= YEAR and all(lever.start > YEAR for lever in scenario.levers.values())
