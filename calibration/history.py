@@ -260,7 +260,8 @@ def differences(rows: list[Row], chosen: dict[tuple[str, int], Row]) -> list[Row
     figures only where both terms have one, else both unrevised: the data's README warns against mixing)."""
     out = []
     for name, (first, second) in (indicator_map().get("derived") or {}).items():
-        for year in sorted({r.year for r in rows if r.indicator == first} & {r.year for r in rows if r.indicator == second}):
+        years = {r.year for r in rows if r.indicator == first} & {r.year for r in rows if r.indicator == second}
+        for year in sorted(years):
             terms = [chosen[(first, year)], chosen[(second, year)]]
             if any(t.rank <= 1 for t in terms) and not all(t.rank <= 1 for t in terms):
                 terms = [min((r for r in rows if (r.indicator, r.year) == (t.indicator, year) and r.rank >= 2),

@@ -94,7 +94,8 @@ def reconciled(params: dict, n: int, control: dict, history: pd.DataFrame | None
     for pin in chosen:
         value = probe[pin.indicator].sel(year=YEAR).to_numpy().astype(float)
         moved = np.prod([factors[other] for other in pin.moves_with if other in factors], axis=0)
-        factor = np.where(np.isfinite(value) & (value > 0), record[pin.indicator] / np.where(value > 0, value, 1.0), 1.0)
+        usable = np.isfinite(value) & (value > 0)
+        factor = np.where(usable, record[pin.indicator] / np.where(usable, value, 1.0), 1.0)
         factors[pin.stock] = factor / moved
     return Start(ensemble.rescaled(kept, factors), factors, {pin.indicator: record[pin.indicator] for pin in chosen})
 

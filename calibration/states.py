@@ -53,10 +53,12 @@ class Draw(BaseModel):
         given = {key for key in ("mode", "mean", "sd") if getattr(self, key) is not None}
         if given != wanted:
             need = ", ".join(sorted(wanted)) or "no mode, mean or sd"
-            raise ValueError(f"a {self.distribution} distribution takes {need}; got {', '.join(sorted(given)) or 'none'}")
+            got = ", ".join(sorted(given)) or "none"
+            raise ValueError(f"a {self.distribution} distribution takes {need}; got {got}")
         centre = self.mode if self.mode is not None else self.mean
         if centre is not None and not low <= centre <= high:
-            raise ValueError(f"{'mode' if self.mode is not None else 'mean'} {centre:g} lies outside range {self.range}")
+            which = "mode" if self.mode is not None else "mean"
+            raise ValueError(f"{which} {centre:g} lies outside range {self.range}")
         return self
 
     def ppf(self, unit: np.ndarray) -> np.ndarray:
@@ -236,7 +238,8 @@ def from_unit(sets: pd.DataFrame, unit: dict[str, np.ndarray], priors=None, chos
     outlooks = {}
     if chosen.outlooks and "outlooks" in unit:
         U = np.asarray(unit["outlooks"], float)
-        outlooks = {name: np.asarray(spec.draw.ppf(U[:, j]), float) for j, (name, spec) in enumerate(chosen.outlooks.items())}
+        outlooks = {name: np.asarray(spec.draw.ppf(U[:, j]), float)
+                    for j, (name, spec) in enumerate(chosen.outlooks.items())}
         parts.append("outlooks")
     else:
         outlooks = {name: np.full(len(rows), spec.neutral) for name, spec in chosen.outlooks.items()}

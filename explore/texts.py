@@ -31,7 +31,7 @@ TEXT = {
     },
     "en": {
         "title": "Ningxia manufacturing: scenario explorer",
-        "subtitle": "Move the policy levers and see the indicators, their uncertainty band and the plans' targets at once",
+        "subtitle": "Move the policy levers and see the indicators, their band and the plans' targets at once",
         "levers": "Policy levers", "start": "Levers act from", "start_help": "Levers act from this year on "
         "(default 2024, the first year after the data); before it they keep the baseline value.",
         "outlooks": "Outlooks", "outlook_help": "Set year by year (linear in between); a change replaces the "

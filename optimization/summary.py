@@ -179,7 +179,8 @@ def summary(outcome: Outcome, pareto: pd.DataFrame, reach: pd.DataFrame, reach_n
              f"- {len(setup.targets)} targets ({study.objective}, weights in the study file); budget cap: "
              + (_money(study.budget_cap) if study.budget_cap is not None else "none"),
              f"- NSGA-II (pymoo), population {study.population}, {study.generations} generations, seed {study.seed}: "
-             f"{len(outcome.archive['F'])} packages x ({states.count} states + the central run), {outcome.runs} runs in "
+             f"{len(outcome.archive['F'])} packages x ({states.count} states + the central run), {outcome.runs} runs "
+             f"in "
              f"{outcome.seconds:.0f} s; {len(pareto)} Pareto packages (pareto.csv, packages/*.yaml)",
              f"- convergence: {_convergence(outcome)}",
              f"- model version {setup.context['model_version']}; fit {shown(setup.fit.path)}; "

@@ -154,21 +154,3 @@ def load_ensemble(path: Path) -> xr.Dataset:
     if "run" not in bands.dims or "year" not in bands.dims:
         raise ValueError(f"{path}: dims are {tuple(bands.dims)}; an ensemble needs dims (run, year)")
     return bands
-
-
-def calibration_band(names: list[str], sets: pd.DataFrame | None = None,
-                     fit: Mapping[str, float] | None = None) -> xr.Dataset | None:
-    """The baseline run over every calibrated parameter set: the band shows how far the data leave the
-    baseline uncertain. sets / fit default to the shipped calibration (model.parameter_ensemble(),
-    model.fitted()); None when there are no parameter sets."""
-    from functools import partial
-
-    from nxmfg import model
-    from nxmfg.model import ensemble, indicators
-
-    sets = model.parameter_ensemble() if sets is None else sets
-    if sets is None or sets.empty:
-        return None
-    params = dict(model.fitted() if fit is None else fit) | {name: sets[name].to_numpy(float) for name in sets}
-    return ensemble.run_translated(model.translated(), params, len(sets), workers=1, progress=False,
-                                   reduce=partial(indicators.compute, names=names), control={"saveper": 1})
