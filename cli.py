@@ -276,7 +276,7 @@ def optimize_command(study_file: str, out: str, resume: bool, scheduler: str | N
               help="A scenario file to offer for loading (repeatable); shipped scenarios are offered anyway.")
 @click.option("--params", type=click.Path(dir_okay=False), default=None, help=PARAMS_HELP)
 def explore_command(port: int, host: str, scenario_files: tuple[str, ...], params: str | None) -> None:
-    """Serve the scenario explorer: move the levers and see the indicators, their calibrated band and the
+    """Serve the scenario explorer: move the levers and see the indicators, their band of states and the
     plans' targets redrawn at once. Open the printed address in a browser; Ctrl-C stops it."""
     from nxmfg.explore import server
 

@@ -104,3 +104,15 @@ def applies(scenario) -> bool:
     """Whether `scenario`'s runs start from the record: they reach the seam, and none of its levers acts
     before the year after it (outlook paths start after it by the schema)."""
     return scenario.final_year >= YEAR and all(lever.start > YEAR for lever in scenario.levers.values())
+
+
+def run_batch(task: tuple) -> object:
+    """One reconciled batch, in whatever process runs it (model.ensemble.map_calls): task = (params, n,
+    reduce, control, history); returns the runs from the seam on (dims run, year; run 0..n-1)."""
+    from nxmfg import model
+    from nxmfg.model import ensemble
+
+    params, n, reduce, control, history = task
+    start = reconciled(params, n, control, history)
+    return ensemble.run_translated(model.translated(), params, n, reduce=reduce, control=control,
+                                   resume=start.snapshot)

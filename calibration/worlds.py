@@ -93,3 +93,15 @@ def p_met(judged: xr.Dataset) -> np.ndarray:
     margin = judged["margin"].isel(run=slice(1, None))
     met = judged["met"].isel(run=slice(1, None)).where(margin.notnull())  # noqa: PD004 (xarray has no notna)
     return met.mean("run").to_numpy()
+
+
+def run_repeated(task: tuple) -> xr.Dataset:
+    """`count` copies of a batch, resumed from its reconciled start (candidates that differ only after the
+    seam), in whatever process runs it (model.ensemble.map_calls): task = (params, count, start snapshot,
+    reduce, control)."""
+    from nxmfg import model
+    from nxmfg.model import ensemble
+
+    params, count, snapshot, reduce, control = task
+    return ensemble.run_translated(model.translated(), params, count * snapshot.size, reduce=reduce,
+                                   control=control, resume=ensemble.repeated(snapshot, count))

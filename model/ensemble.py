@@ -30,7 +30,8 @@ from nxmfg.model.engine import transform as engine_transform
 from nxmfg.model.engine.transform import UnsupportedFeature, transform
 from nxmfg.model.engine.workers import Pool
 
-__all__ = ["run", "run_translated", "snapshot", "Snapshot", "UnsupportedFeature", "rescaled", "repeated"]
+__all__ = ["run", "run_translated", "snapshot", "Snapshot", "UnsupportedFeature", "rescaled", "repeated",
+           "map_calls"]
 CHUNK_BYTES = 256 * 2**20  # one chunk's full Dataset before `reduce`
 Reduce = Callable[[xr.Dataset], xr.Dataset]
 
@@ -300,7 +301,28 @@ def _close_pools() -> None:
     _POOLS.clear()
 
 
-def _on_dask(chunks: list[Chunk], scheduler: Any) -> Iterator[tuple[int, xr.Dataset]]:
+def map_calls(function: Callable, items: list, workers: int | None = None, scheduler: Any = None) -> list:
+    """[function(item) for item in items] on the kept worker processes (default: all cores), on a Dask
+    scheduler, or in this process (one worker or one item): for batches that make their own engine calls,
+    such as the reconciled batches of calibration/seam.py. `function` is a module-level function."""
+    if scheduler is not None:
+        found = dict(_on_dask(items, scheduler, function))
+        return [found[i] for i in range(len(items))]
+    workers = min(workers or os.cpu_count() or 1, len(items))
+    if workers <= 1:
+        return [function(item) for item in items]
+    pool, found = _pool(workers), {}
+    try:
+        for index, value in pool.map_unordered(function, items):
+            found[index] = value
+    except BaseException:  # Ctrl-C or a failed call: stop the workers now, leave no orphans
+        _POOLS.pop(workers, None)
+        pool.close(now=True)
+        raise
+    return [found[i] for i in range(len(items))]
+
+
+def _on_dask(chunks: list, scheduler: Any, function: Callable = run_chunk) -> Iterator[tuple[int, Any]]:
     try:
         from distributed import Client
         from distributed import as_completed as dask_completed
@@ -308,7 +330,7 @@ def _on_dask(chunks: list[Chunk], scheduler: Any) -> Iterator[tuple[int, xr.Data
         raise ValueError("scheduler: Dask is not installed; install it with pip install 'nxmfg[cluster]'") from None
 
     client = Client(scheduler) if isinstance(scheduler, str) else scheduler
-    futures = client.map(run_chunk, chunks, pure=False)
+    futures = client.map(function, chunks, pure=False)
     index = {future.key: i for i, future in enumerate(futures)}
     try:
         for future in dask_completed(futures):

@@ -77,25 +77,28 @@ class Evaluator:
         return {"final_time": max(self.cost_window[1], *(t.year for t in self.targets)), "saveper": 1}
 
     def __call__(self, packages: list[Scenario]) -> Outcomes:
-        per = max(1, CHUNK_RUNS // (self.states.count + 1))
-        parts = [self._chunk(packages[i:i + per]) for i in range(0, len(packages), per)]
+        """Batches of <= CHUNK_RUNS runs, len(packages) x (states + 1) in all (run = package * (states + 1) + s),
+        on the worker processes (or Dask), each resumed from the reconciled start."""
+        from nxmfg.scenarios import from_mapping
+
+        per, runs_each = max(1, CHUNK_RUNS // (self.states.count + 1)), self.states.count + 1
+        untouched = from_mapping({"name": "untouched", "description": "x"}, "<untouched>")
+        start = worlds.start(self.fit, self.states, self.control, history=self.history)
+        reduce = partial(model_indicators.compute, names=sorted({t.indicator for t in self.targets} | {COST}))
+        tasks = []
+        for first in range(0, len(packages), per):
+            chosen = packages[first:first + per]
+            params = worlds.inputs(untouched, self.fit, self.states, repeat=len(chosen))
+            params |= lever_paths(chosen, self.baseline, runs_each)
+            tasks.append((params, len(chosen), start.snapshot, reduce, self.control))
+        done = ensemble.map_calls(worlds.run_repeated, tasks, scheduler=self.scheduler)
+        parts = [self._judged(runs, task[1]) for runs, task in zip(done, tasks, strict=True)]
         return Outcomes(*(np.concatenate([getattr(part, name) for part in parts])
                           for name in ("margin", "met", "cost", "value")))
 
-    def _chunk(self, packages: list[Scenario]) -> Outcomes:
-        """ONE model.ensemble call for len(packages) x (states + 1) runs (run = package * (states + 1) + s)."""
-        from nxmfg import model
-        from nxmfg.scenarios import from_mapping
-
-        count, runs_each = len(packages), self.states.count + 1
-        untouched = from_mapping({"name": "untouched", "description": "x"}, "<untouched>")
-        params = worlds.inputs(untouched, self.fit, self.states, repeat=count)
-        params |= lever_paths(packages, self.baseline, runs_each)
-        start = worlds.start(self.fit, self.states, self.control, history=self.history)
-        names = sorted({t.indicator for t in self.targets} | {COST})
-        runs = ensemble.run_translated(
-            model.translated(), params, count * runs_each, reduce=partial(model_indicators.compute, names=names),
-            control=self.control, resume=ensemble.repeated(start.snapshot, count), scheduler=self.scheduler)
+    def _judged(self, runs, count: int) -> Outcomes:
+        """Outcomes of `count` packages' batch (dims run, year)."""
+        runs_each = self.states.count + 1
         attained = scenarios.attainment_by_run(runs, self.targets, self.history)
         shape = (count, runs_each, -1)
         margin = attained["margin"].transpose("run", "target").to_numpy().reshape(shape)

@@ -42,7 +42,7 @@ def _check_outcomes(path: Path, study: Study, targets: dict[str, scenarios.Targe
         raise ValueError(f"{path}: {error}") from None
 
 
-SEAM_RUNS = 2048   # runs per reconciled batch (calibration/seam.py: one process, its saved values ~150 MB)
+SEAM_RUNS = 2048   # runs per reconciled batch (calibration/seam.py), one per worker: its saved values ~150 MB
 
 
 class ModelEvaluator:
@@ -114,14 +114,11 @@ class ModelEvaluator:
         from nxmfg.calibration import seam
 
         control = {"final_time": self.final_year, "saveper": 1}
-        parts = []
-        for first in range(0, len(X), SEAM_RUNS):
-            rows = X[first:first + SEAM_RUNS]
-            params = model.fitted() | self.params(rows)
-            start = seam.reconciled(params, len(rows), control, self.history)
-            parts.append(ensemble.run_translated(model.translated(), params, len(rows), reduce=self.reduce,
-                                                 control=control, resume=start.snapshot, scheduler=self.scheduler)
-                         .assign_coords(run=np.arange(first, first + len(rows))))
+        firsts = range(0, len(X), SEAM_RUNS)
+        tasks = [(model.fitted() | self.params(X[first:first + SEAM_RUNS]), len(X[first:first + SEAM_RUNS]),
+                  self.reduce, control, self.history) for first in firsts]
+        parts = [part.assign_coords(run=np.arange(first, first + part.sizes["run"])) for first, part in
+                 zip(firsts, ensemble.map_calls(seam.run_batch, tasks, scheduler=self.scheduler), strict=True)]
         return xr.concat(parts, dim="run") if len(parts) > 1 else parts[0]
 
     def __call__(self, X: np.ndarray) -> dict[str, np.ndarray]:
