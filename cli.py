@@ -118,14 +118,17 @@ ACTUAL = {"met": "met", "missed": "MISSED", "not determinable": "n/d", "differen
 
 def attainment_text(table) -> str:
     """The attainment table as text; `actual` is what the data say for past targets (n/d: not
-    determinable from the data; other stat.: the data hold a different statistic)."""
+    determinable from the data; other stat.: the data hold a different statistic; A after P(met): decided
+    by assumptions)."""
+    import pandas as pd
+
     rows = table.assign(
         value=table["value"].map("{:.4g}".format), threshold=table["threshold"].map("{:.4g}".format),
         margin=table["margin"].map("{:+.3g}".format),
         met=table["met"].map({True: "met", False: "MISSED"}).fillna("n/a"),
         actual=[ACTUAL.get(status, "") + (f" ({value:.4g})" if value == value else "")
                 for status, value in zip(table["actual_status"], table["actual_value"], strict=True)],
-        p_met=[("" if p != p else f"{p:.0%}") + (" A" if flag is True else "")
+        p_met=[("" if p != p else f"{p:.0%}") + (" A" if pd.notna(flag) and bool(flag) else "")
                for p, flag in zip(table["p_met"], table["decided_by_assumptions"], strict=True)])
     columns = ["id", "target", "year", "value", "threshold", "direction", "met", "margin", "p_met", "actual"]
     text = rows[columns].to_string(index=False)

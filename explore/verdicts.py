@@ -84,7 +84,8 @@ def _odds_note(row: dict, lang: str) -> str:
     from nxmfg.calibration.states import DECIDED_WORDS
 
     notes = [f"{TEXT[lang]['recorded']} {row['record_years']}"] if row.get("record_years") else []
-    if row.get("decided_by_assumptions") is True:
+    flagged = row.get("decided_by_assumptions")
+    if flagged is not None and pd.notna(flagged) and bool(flagged):
         notes.append(f'<b class="assumed">{DECIDED_WORDS[lang]}</b>')
     return f"<br><small>{' · '.join(notes)}</small>" if notes else ""
 

@@ -200,4 +200,5 @@ def _assumed(row, lang: str) -> str:
     from nxmfg.calibration.states import DECIDED_WORDS
 
     flagged = getattr(row, "decided_by_assumptions", None)
-    return f'<br><b class="assumed">{DECIDED_WORDS[lang]}</b>' if flagged is True else ""
+    return f'<br><b class="assumed">{DECIDED_WORDS[lang]}</b>' if flagged is not None and pd.notna(flagged) \
+        and bool(flagged) else ""

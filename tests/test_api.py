@@ -207,6 +207,7 @@ def test_compare_writes_the_report_and_what_made_it(tmp_path):
     assert set(bands["scenario"]) == {"baseline", "plan"} and meta["states"]["count"] == 256
     page = page.read_text(encoding="utf-8")
     assert "P(met) over 256 states: fit parameter sets, assumptions, outlooks" in page and "P(met) " in page
+    assert "decided by assumptions" in page and "recorded 2023" in page
 
 
 def test_compare_writes_its_report_without_runtime_warnings(tmp_path):
