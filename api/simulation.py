@@ -100,6 +100,7 @@ def judge(result: Result, targets: inputs.TargetSet) -> Result:
     record, the verdicts decided by assumptions), its targets, and their record in its metadata."""
     from nxmfg import scenarios
     from nxmfg.calibration import seam, states
+    from nxmfg.calibration.verdict_shares import decided_by_assumptions
     from nxmfg.scenarios import outcomes
 
     record = inputs.history() if seam.applies(result.scenario) else None
@@ -110,7 +111,7 @@ def judge(result: Result, targets: inputs.TargetSet) -> Result:
         table["p_met"] = float("nan")
     chosen = result.states if result.states is not None else states.none()
     table["p_met_over"] = chosen.label("en")
-    table["decided_by_assumptions"] = table["id"].map(states.decided_by_assumptions()).astype("boolean")
+    table["decided_by_assumptions"] = table["id"].map(decided_by_assumptions()).astype("boolean")
     judged = outcomes.with_actuals(table, targets.rows, inputs.history())
     return replace(result, attainment=judged, targets=list(targets.rows),
                    metadata=result.metadata | {"targets": targets.record()})

@@ -304,26 +304,3 @@ def none() -> States:
     """No states: the central run alone (a fit without draws); P(met) is then not known."""
     chosen = settings()
     return States({}, {name: np.empty(0) for name in chosen.outlooks}, np.empty(0, dtype=int), (), chosen)
-
-
-SHARES = Path(__file__).with_name("assumption_shares.csv")
-DECIDED = 0.5   # a verdict is decided by assumptions when they carry more than half its variance (ST)
-
-
-@cache
-def assumption_shares(path: Path = SHARES) -> pd.DataFrame:
-    """Per target, the share of its margin's variance carried by each group of the states of the world and by
-    the levers (total-order Sobol' indices of a grouped study, tools/assumption_shares.py); empty if absent.
-    Index target id; columns fit, assumptions, outlooks, levers (ST) and `decided_by_assumptions`."""
-    if not path.is_file():
-        return pd.DataFrame(columns=["fit", "assumptions", "outlooks", "levers", "decided_by_assumptions"])
-    table = pd.read_csv(path, comment="#", index_col="target")
-    return table.assign(decided_by_assumptions=table["assumptions"] > DECIDED)
-
-
-def decided_by_assumptions() -> dict[str, bool]:
-    """{target id: True where the assumed constants carry more than half the verdict's variance}."""
-    return assumption_shares()["decided_by_assumptions"].astype(bool).to_dict()
-
-
-DECIDED_WORDS = {"en": "decided by assumptions", "zh": "由假设决定"}

@@ -227,7 +227,8 @@ class Explorer:
         """Each modelled target of `targets`: the scenario's value, margin and verdict, P(met) over the
         states, whether assumptions decide it, the years read from the record (`recorded`: the draft
         starts from it), and the actual outcome where the data give one."""
-        from nxmfg.calibration import states, worlds
+        from nxmfg.calibration import worlds
+        from nxmfg.calibration.verdict_shares import decided_by_assumptions
 
         judged = scenarios.attainment_by_run(runs, targets, self.history if recorded else None)
         table = pd.DataFrame({"id": judged["target"].values,
@@ -235,7 +236,7 @@ class Explorer:
                               "margin": judged["margin"].isel(run=0).values,
                               "probability": worlds.p_met(judged) if runs.sizes["run"] > 1 else np.nan,
                               "record_years": judged["record_years"].values})
-        table["decided_by_assumptions"] = table["id"].map(states.decided_by_assumptions()).astype("boolean")
+        table["decided_by_assumptions"] = table["id"].map(decided_by_assumptions()).astype("boolean")
         table["met"] = pd.array(np.where(np.isnan(table["margin"]), pd.NA, judged["met"].isel(run=0).values),
                                 dtype="boolean")
         about = pd.DataFrame([{"id": t.id, "doc": t.doc, "target": t.target, "clause": t.clause, "year": t.year,

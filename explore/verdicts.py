@@ -81,7 +81,7 @@ def _actual(row: dict, lang: str) -> str:
 
 def _odds_note(row: dict, lang: str) -> str:
     """Under P(met): the years read from the record, and the flag of a verdict decided by assumptions."""
-    from nxmfg.calibration.states import DECIDED_WORDS
+    from nxmfg.calibration.verdict_shares import DECIDED_WORDS
 
     notes = [f"{TEXT[lang]['recorded']} {row['record_years']}"] if row.get("record_years") else []
     flagged = row.get("decided_by_assumptions")

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 from pymoo.util.nds.non_dominated_sorting import NonDominatedSorting
 
-from nxmfg.calibration.states import decided_by_assumptions
+from nxmfg.calibration.verdict_shares import decided_by_assumptions
 
 from .packages import level_of
 from .pipeline import Outcome, Setup

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from nxmfg.calibration.states import decided_by_assumptions
+from nxmfg.calibration.verdict_shares import decided_by_assumptions
 
 from . import analysis
 from .pipeline import Outcome

@@ -127,7 +127,7 @@ def _odds_html(cell: pd.Series, name: str, lang: str) -> str:
         parts.append(f"{text['recorded']} {cell[(name, 'record_years')]}")
     flag = cell.get((name, "decided_by_assumptions"))
     if flag is not None and pd.notna(flag) and bool(flag):
-        from nxmfg.calibration.states import DECIDED_WORDS
+        from nxmfg.calibration.verdict_shares import DECIDED_WORDS
 
         parts.append(f'<b class="assumed">{DECIDED_WORDS[lang]}</b>')
     return f'<br><span class="note">{" · ".join(parts)}</span>' if parts else ""
@@ -197,7 +197,7 @@ def reachability_html(table: pd.DataFrame, lang: str) -> str:
 
 def _assumed(row, lang: str) -> str:
     """The flag of a verdict decided by assumptions, after a reachability row's own flag."""
-    from nxmfg.calibration.states import DECIDED_WORDS
+    from nxmfg.calibration.verdict_shares import DECIDED_WORDS
 
     flagged = getattr(row, "decided_by_assumptions", None)
     return f'<br><b class="assumed">{DECIDED_WORDS[lang]}</b>' if flagged is not None and pd.notna(flagged) \

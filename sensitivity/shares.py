@@ -3,7 +3,7 @@
 `python -m nxmfg.sensitivity.shares OUT` reads a finished grouped Sobol' study in OUT (its indices.csv over the
 factors fit, assumptions, outlooks and levers; sensitivity/verdicts_2027.yaml) and writes
 calibration/assumption_shares.csv, from which every surface flags a verdict decided by assumptions
-(calibration.states.decided_by_assumptions).
+(calibration.verdict_shares.decided_by_assumptions).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from nxmfg.calibration.states import SHARES
+from nxmfg.calibration.verdict_shares import SHARES
 
 GROUPS = ("fit", "assumptions", "outlooks", "levers")
 

@@ -163,3 +163,33 @@ def test_the_growth_gap_target_reads_2023_from_the_record(plan_odds):
     run = nxmfg.run("plan")
     model_years = run.indicators["above_scale_industry_minus_gdp_growth_pp"].sel(year=slice(2024, 2027))
     assert row["value"] == pytest.approx((12.4 - 6.6 + float(model_years.sum())) / 5)
+
+
+def test_the_shipped_shares_cover_ds_targets_and_flag_those_the_assumptions_decide():
+    from nxmfg.calibration import verdict_shares
+
+    shares = verdict_shares.assumption_shares()
+    ahead = [t.id for t in scenarios.load_targets() if t.doc == "D" and t.kind == "modelled"]
+    assert sorted(shares.index) == sorted(ahead)
+    assert shares["decided_by_assumptions"].equals(shares["assumptions"] > 0.5)
+
+
+def test_a_grouped_studys_indices_become_the_shares_every_surface_reads(tmp_path):
+    import json
+
+    from nxmfg.calibration import verdict_shares
+    from nxmfg.sensitivity import shares
+
+    rows = [{"outcome": f"target:D-{name}", "parameter": group, "S1": 0.0, "S1_conf": 0.0, "ST": st, "ST_conf": 0.01}
+            for name, values in {"a": (0.1, 0.7, 0.1, 0.2), "b": (0.1, 0.3, 0.2, 0.5)}.items()
+            for group, st in zip(shares.GROUPS, values, strict=True)]
+    pd.DataFrame(rows).to_csv(tmp_path / "indices.csv", index=False)
+    (tmp_path / "metadata.json").write_text(json.dumps({"study": {"name": "toy"}, "samples": 8, "runs": 48,
+                                                        "seed": 1, "fingerprint": "x", "model_version": "y"}))
+    written = shares.write(tmp_path, tmp_path / "shares.csv")
+    read = verdict_shares.assumption_shares(written)
+    assert read["decided_by_assumptions"].to_dict() == {"D-a": True, "D-b": False}
+    assert read.at["D-b", "levers"] == pytest.approx(0.5)
+    pd.DataFrame(rows[:2]).to_csv(tmp_path / "indices.csv", index=False)
+    with pytest.raises(ValueError, match="no factor 'levers'"):
+        shares.table(tmp_path)
