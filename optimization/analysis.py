@@ -68,7 +68,7 @@ def package_table(setup: Setup, archive: dict[str, np.ndarray], index: np.ndarra
 
 
 def central_table(outcome: Outcome, pareto: pd.DataFrame) -> pd.DataFrame:
-    """Per Pareto package and target, the central state's value, margin and met: what `nxmfg simulate` prints."""
+    """Per Pareto package and target, the central run's value, margin and met: what `nxmfg simulate` prints."""
     archive, targets = outcome.archive, outcome.setup.targets
     rows = []
     for package, row in zip(pareto.index, pareto["archive_row"], strict=True):
@@ -144,7 +144,7 @@ def _reach(archive: dict[str, np.ndarray], chosen: np.ndarray, j: int, states: i
     best, lowest = probability.max(), probability.min()
     reaching = chosen[probability >= best - 1e-12]
     cheapest = reaching[np.argmin(archive["cost"][reaching])]
-    # The best value any package gives in the central state: what makes an unreachable target's gap concrete.
+    # The best value any package gives in the central run: what makes an unreachable target's gap concrete.
     margin = archive["central_margin"][chosen, j]
     leader = chosen[np.nanargmax(margin)] if np.isfinite(margin).any() else chosen[0]
     if best == 0:

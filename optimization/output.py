@@ -4,10 +4,10 @@ Folder layout (the results are staged and moved in together at the end, model.fi
 interrupted run leaves the previous results whole; only the checkpoint is written in place, atomically):
   checkpoint.pkl        the search's state after the last finished generation (for --resume)
   pareto.csv            one row per Pareto package: lever values, costs, targets met, P(met) per target
-  pareto_central.csv    per package and target, the central state's value, margin, met (`nxmfg simulate`'s figures)
+  pareto_central.csv    per package and target, the central run's value, margin, met (`nxmfg simulate`'s figures)
   packages/*.yaml       every Pareto package (and the cheapest package reaching each target) as a scenario file
   reachability.csv      per modelled target: best P(met), the cheapest package reaching it, baseline, plan, the
-                        best value any package reaches (central state), flag
+                        best value any package reaches (central run), flag
   archive.csv           every distinct package evaluated, with its figures
   states.csv            the states of the world: the fit's row, the assumed constants, the outlook draws
   cost_vs_targets.png   expected cost against expected targets met, plan and baseline marked
@@ -59,7 +59,7 @@ def package_yaml(outcome: Outcome, row: pd.Series, name: str, why: str) -> str:
               f"# Expected over {setup.states.count} states of the world: cost {row['cost_expected']:.6g} 亿元 "
               f"({setup.study.cost}, {window(outcome)}), {row['targets_met_expected']:.3g} targets met, "
               f"{int(row[f'targets_met_with_{odds:.0%}_odds'])} with >= {odds:.0%} odds.",
-              f"# Central state (what `nxmfg simulate` runs): {int(row['central_targets_met'])} of "
+              f"# Central run (what `nxmfg simulate` runs): {int(row['central_targets_met'])} of "
               f"{len(setup.targets)} targets met; cumulative fiscal cost {window(outcome)} "
               f"{row['central_cost_total']:.6g} 亿元 (total).", f"# Run it: nxmfg simulate {name}.yaml"]
     body = scenario.model_dump(by_alias=True, exclude_none=True, exclude={"paths"})
