@@ -139,7 +139,7 @@ def simulate(scenario_file: str, out: str | None, lang: str, report: bool, docs:
     not_assessed = f"; {len(table) - assessed} n/a (years after final_year)" if assessed < len(table) else ""
     click.echo(f"\n{met} of {assessed} modelled targets met in scenario {result.name!r}{not_assessed}. "
                + outcomes.summary_text(outcomes.summary(table), "en", f"scenario {result.name!r}")
-               + f"\nWrote results.csv, results.nc, attainment.csv and charts in {out_dir}")
+               + f"\nWrote results.csv, results.nc, attainment.csv, bands.csv and charts in {out_dir}")
 
 
 def _documents(table, docs: tuple[str, ...]):
@@ -169,15 +169,23 @@ ACTUAL = {"met": "met", "missed": "MISSED", "not determinable": "n/d", "differen
 
 def attainment_text(table) -> str:
     """The attainment table as text; `actual` is what the data say for past targets (n/d: not
-    determinable from the data; other stat.: the data hold a different statistic)."""
+    determinable from the data; other stat.: the data hold a different statistic; A after P(met): decided
+    by assumptions)."""
+    import pandas as pd
+
     rows = table.assign(
         value=table["value"].map("{:.4g}".format), threshold=table["threshold"].map("{:.4g}".format),
         margin=table["margin"].map("{:+.3g}".format),
         met=table["met"].map({True: "met", False: "MISSED"}).fillna("n/a"),
         actual=[ACTUAL.get(status, "") + (f" ({value:.4g})" if value == value else "")
-                for status, value in zip(table["actual_status"], table["actual_value"], strict=True)])
-    columns = ["id", "target", "year", "value", "threshold", "direction", "met", "margin", "actual"]
-    return printable(rows[columns].to_string(index=False))     # a --targets file's labels are the user's text
+                for status, value in zip(table["actual_status"], table["actual_value"], strict=True)],
+        p_met=[("" if p != p else f"{p:.0%}") + (" A" if pd.notna(flag) and bool(flag) else "")
+               for p, flag in zip(table["p_met"], table["decided_by_assumptions"], strict=True)])
+    columns = ["id", "target", "year", "value", "threshold", "direction", "met", "margin", "p_met", "actual"]
+    text = printable(rows[columns].to_string(index=False))     # a --targets file's labels are the user's text
+    over = table["p_met_over"].iloc[0] if len(table) else ""
+    flagged = table["decided_by_assumptions"].fillna(False).astype(bool).any()
+    return text + f"\n{over}" + ("; A: decided by assumptions (they carry over half its variance)" if flagged else "")
 
 
 @main.command(name="compare")
@@ -188,7 +196,7 @@ def attainment_text(table) -> str:
               help="Language of the report's labels (en needs no Chinese font).")
 @click.option("--ensemble", type=click.Path(exists=True, dir_okay=False), default=None, show_default=True,
               help="netCDF of indicators with dims (run, year), drawn as a 5-95 % band on the charts "
-                   "[default: the baseline over the fit's calibrated parameter sets].")
+                   "[default: the first scenario over its states of the world, as in bands.csv].")
 @inputs_options
 def compare_command(files: tuple[str, ...], out: str, lang: str, ensemble: str | None, params: str | None,
                     targets: str | None, targets_mode: str) -> None:
@@ -322,7 +330,7 @@ def optimize_command(study_file: str, out: str, resume: bool, scheduler: str | N
               help="A scenario file to offer for loading (repeatable); shipped scenarios are offered anyway.")
 @click.option("--params", type=click.Path(dir_okay=False), default=None, help=PARAMS_HELP)
 def explore_command(port: int, host: str, scenario_files: tuple[str, ...], params: str | None) -> None:
-    """Serve the scenario explorer: move the levers and see the indicators, their calibrated band and the
+    """Serve the scenario explorer: move the levers and see the indicators, their band of states and the
     plans' targets redrawn at once. Open the printed address in a browser; Ctrl-C stops it."""
     from nxmfg.explore import server
 

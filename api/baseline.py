@@ -26,7 +26,10 @@ if TYPE_CHECKING:
     from nxmfg.calibration.fits import Fit
 
 KEPT = 32                              # entries kept; older ones are removed when one is added
-CODE = ("api", "model")               # packages whose code makes a run's indicators from its inputs
+CODE = ("api", "model", "calibration")   # packages whose code makes a run's indicators from its inputs
+# what else does: the states' settings (the batch the run is made in) and the record at the seam
+SETTINGS = ("calibration/states.yaml", "calibration/seam.yaml", "calibration/data/ningxia_history.csv",
+            "calibration/indicator_map.yaml")
 
 
 def indicators(fit: Fit, overrides: dict[str, float]) -> xr.Dataset:
@@ -97,10 +100,12 @@ def _prune(folder: Path) -> None:
 
 @cache
 def _code_version() -> str:
-    """Hash of the Python files of `CODE` (1 ms): an edited engine or indicator misses the cache."""
+    """Hash of the Python files of `CODE` and of `SETTINGS` (1 ms): an edited engine, indicator, seam or
+    record misses the cache."""
     root = Path(__file__).parents[1]
     digest = hashlib.sha256()
-    for path in sorted(p for package in CODE for p in (root / package).rglob("*.py")):
+    paths = [p for package in CODE for p in (root / package).rglob("*.py")] + [root / name for name in SETTINGS]
+    for path in sorted(paths):
         digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()
 

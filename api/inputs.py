@@ -109,8 +109,9 @@ def targets(given: Targets = None, mode: str = "extend") -> TargetSet:
 
 
 def history():
-    """The recorded history (calibration.observations()): the charts' dots, the actual outcomes. Read and
-    checked once per process (0.35 s a time); each caller gets its own copy to change."""
+    """The recorded history (calibration.observations(), with the differences of recorded rates that
+    targets read): the charts' dots, the actual outcomes, the record of later targets' observed years.
+    Read and checked once per process (0.35 s a time); each caller gets its own copy to change."""
     return _history().copy()
 
 
@@ -118,7 +119,7 @@ def history():
 def _history():
     from nxmfg.calibration import observations
 
-    return observations()
+    return observations(derived=True)
 
 
 def _constant_names() -> list[str]:

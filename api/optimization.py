@@ -28,15 +28,16 @@ def optimize(study: Path | str, out: Path | str | None = None, *, resume: bool =
     Parameters
     ----------
     study
-        A study file (e.g. optimization/packages_2027.yaml): levers and ranges, targets and weights, states
-        of the world, budget cap, seed, population, generations.
+        A study file (e.g. optimization/packages_2027.yaml): levers and ranges, targets and weights, how many
+        states of the world (calibration/states.py), budget cap, seed, population, generations.
     out
         Folder for the checkpoint (written after every generation) and, when the search ends, every output
         (`Optimization.write`). None: a temporary folder, and nothing is kept unless you `write`.
     resume
         Continue from the checkpoint in `out` (refused if it belongs to another study, model, fit or targets).
     scheduler
-        Address of a Dask scheduler for the model runs; local worker processes if None.
+        Address of a Dask scheduler for the model runs (each batch of about 2048 runs one task); this
+        process if None.
     progress
         Show a progress bar over the generations, with the time left.
 

@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING
 from nxmfg.api.result import netcdf_attributes
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from nxmfg.api.inputs import Params, Targets
     from nxmfg.api.result import Result
 
@@ -65,7 +67,7 @@ def write_result(result: Result, out: Path, lang: str, report: bool) -> Path:
 
 
 def write_data(result: Result, out: Path) -> None:
-    """results.csv, variables.csv, results.nc, attainment.csv, metadata.yaml."""
+    """results.csv, variables.csv, results.nc, attainment.csv, bands.csv, metadata.yaml."""
     import xarray as xr
     import yaml
 
@@ -78,6 +80,7 @@ def write_data(result: Result, out: Path) -> None:
     atomic_write(out / "results.csv", lambda p: result.indicators.to_dataframe().to_csv(p, float_format="%.6g"))
     atomic_write(out / "variables.csv", lambda p: result.variables.to_dataframe().to_csv(p, float_format="%.6g"))
     atomic_write(out / "attainment.csv", lambda p: result.attainment.to_csv(p, index=False, float_format="%.6g"))
+    atomic_write(out / "bands.csv", lambda p: result.bands().to_csv(p, index=False, float_format="%.6g"))
     write_text(out / "metadata.yaml", yaml.safe_dump(result.metadata, allow_unicode=True, sort_keys=False))
 
 
@@ -92,17 +95,19 @@ def write_charts(result: Result, out: Path, lang: str, report: bool, alongside=(
 
     history = recorded()
     runs, chosen = with_baseline(result)
+    bands = pairs(result.bands())
     if report:
         from nxmfg.decision import surfaces
 
-        planner.write_report(runs, chosen, result.targets, history, out, lang,
-                             bands=band(result.fit, list(result.indicators.data_vars)),
-                             meta=planner.report_meta([result.metadata["scenario_file"]], result.metadata["fit"]),
-                             headlines=True, alongside=alongside,
+        meta = planner.report_meta([result.metadata["scenario_file"]], result.metadata["fit"])
+        states = result.states.label(lang) if result.states is not None else ""
+        planner.write_report(runs, chosen, result.targets, history, out, lang, bands=bands,
+                             meta=meta | {"states": states}, headlines=True, alongside=alongside,
+                             odds={result.name: result.attainment},
                              decision=surfaces.comparison_html({result.name: result}, lang))
     else:
         planner.write_charts(planner.labelled(runs, chosen, lang), indicators.HEADLINES, history, result.targets,
-                             out, lang, headlines=True, alongside=alongside)
+                             out, lang, bands=bands, headlines=True, alongside=alongside)
 
 
 def with_baseline(result: Result) -> tuple[dict, list]:
@@ -117,9 +122,31 @@ def with_baseline(result: Result) -> tuple[dict, list]:
     return {"baseline": drawn, scenario.name: result.indicators}, [inputs.scenario("baseline"), scenario]
 
 
-def band(fit, names: list[str]):
-    """The baseline over the fit's calibrated parameter sets (None without them): the report's grey band."""
-    from nxmfg.scenarios import report as planner
+QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
+BAND_COLUMNS = ["indicator", "year", "q05", "q25", "q50", "q75", "q95"]
 
-    sets = fit.parameter_sets() if fit is not None else None
-    return None if sets is None else planner.calibration_band(names, sets, fit.values)
+
+def quantiles(band) -> pd.DataFrame:
+    """bands.csv of an ensemble's indicators (dims run, year): indicator, year, q05, q25, q50, q75, q95 (empty
+    without an ensemble; NaN where no run has a value, as a growth rate in the first year)."""
+    import numpy as np
+    import pandas as pd
+
+    if band is None or band.sizes.get("run", 0) == 0:
+        return pd.DataFrame(columns=BAND_COLUMNS)
+    frames = []
+    for name in band.data_vars:
+        values = band[name].transpose("run", "year").to_numpy().astype(float)
+        with np.errstate(all="ignore"):
+            q = np.full((len(QUANTILES), values.shape[1]), np.nan)
+            known = np.isfinite(values).any(axis=0)
+            q[:, known] = np.nanquantile(values[:, known], QUANTILES, axis=0)
+        frames.append(pd.DataFrame({"indicator": name, "year": band["year"].to_numpy(), **{
+            column: q[i] for i, column in enumerate(BAND_COLUMNS[2:])}}))
+    return pd.concat(frames, ignore_index=True)
+
+
+def pairs(table: pd.DataFrame) -> dict[str, tuple[pd.Series, pd.Series]]:
+    """The charts' bands from a bands.csv table: {indicator: (q05, q95) by year}."""
+    return {name: (rows.set_index("year")["q05"], rows.set_index("year")["q95"])
+            for name, rows in table.groupby("indicator", sort=False)}

@@ -289,7 +289,7 @@ def choose_vintage(rows: list[Row], path: Path) -> list[Row]:
 
 
 def observations(path: str | Path | None = None, until: int | None = None,
-                 extra: str | Path | None = None) -> pd.DataFrame:
+                 extra: str | Path | None = None, derived: bool = False) -> pd.DataFrame:
     """The historical record, one row per (model indicator, year) of the chosen vintage.
 
     Parameters
@@ -297,19 +297,41 @@ def observations(path: str | Path | None = None, until: int | None = None,
     path : the long data file (default: the shipped calibration/data/ningxia_history.csv).
     until : keep years <= until.
     extra : a user's file in the same format; its rows extend ours or override them per (indicator, year).
+    derived : also the indicators of indicator_map.yaml `derived` (differences of recorded rates), for
+        judging targets and drawing history; the calibration fits their terms, never them.
 
     Returns columns indicator, year, value, unit, source; values in the model indicator's unit.
     """
     path = Path(path) if path else DATA
-    shipped = read_rows(path)
-    chosen = {(r.indicator, r.year): r for r in choose_vintage(shipped, path)}
+    rows = read_rows(path)
+    chosen = {(r.indicator, r.year): r for r in choose_vintage(rows, path)}
     if extra is not None:
         extra = Path(extra)
-        own = read_rows(extra, user_file=True)
-        check_plausible(own, shipped, extra)
-        chosen |= {(r.indicator, r.year): r for r in choose_vintage(own, extra)}
+        mine = read_rows(extra, user_file=True)
+        check_plausible(mine, rows, extra)
+        chosen |= {(r.indicator, r.year): r for r in choose_vintage(mine, extra)}
+        rows = [r for r in rows if (r.indicator, r.year) not in {(m.indicator, m.year) for m in mine}] + mine
+    if derived:
+        chosen |= {(r.indicator, r.year): r for r in differences(rows, chosen)}
     frame = pd.DataFrame([{"indicator": r.indicator, "year": r.year, "value": r.value, "unit": r.unit,
                            "source": r.source} for r in chosen.values()], columns=COLUMNS)
     if until is not None:
         frame = frame[frame["year"] <= until]
     return frame.sort_values(["indicator", "year"], ignore_index=True)
+
+
+def differences(rows: list[Row], chosen: dict[tuple[str, int], Row]) -> list[Row]:
+    """Rows of the `derived` indicators: first term minus second, year by year, within one vintage (revised
+    figures only where both terms have one, else both unrevised: the data's README warns against mixing)."""
+    out = []
+    for name, (first, second) in (indicator_map().get("derived") or {}).items():
+        years = {r.year for r in rows if r.indicator == first} & {r.year for r in rows if r.indicator == second}
+        for year in sorted(years):
+            terms = [chosen[(first, year)], chosen[(second, year)]]
+            if any(t.rank <= 1 for t in terms) and not all(t.rank <= 1 for t in terms):
+                terms = [min((r for r in rows if (r.indicator, r.year) == (t.indicator, year) and r.rank >= 2),
+                             key=lambda r: (r.rank, r.line), default=t) for t in terms]
+            value = terms[0].value - terms[1].value
+            out.append(Row(terms[0].line, name, year, value, f"pp (= {first} {terms[0].value:g} - {second} "
+                           f"{terms[1].value:g})", f"{terms[0].source}; {terms[1].source}", max(t.rank for t in terms)))
+    return out

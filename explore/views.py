@@ -65,7 +65,8 @@ def texts(explorer: Explorer, lang: str) -> list:
     text = TEXT[lang]
     constants = explorer.constants
     fixed = [text[key] for key in ("title", "subtitle", "levers", "start", "start_help", "outlooks", "outlook_help",
-                                   "upload", "save", "report", "verdicts", "read_verdicts")]
+                                   "upload", "save", "report", "verdicts")]
+    fixed.append(text["read_verdicts"].format(states=explorer.states.label(lang)))
     labels, helps, marks = [], [], []
     for name in POLICY_LEVERS:
         row = constants.loc[name]

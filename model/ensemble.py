@@ -7,6 +7,7 @@ so memory stays bounded whatever the number of runs.
 """
 
 import atexit
+import dataclasses
 import math
 import os
 import pickle
@@ -24,7 +25,8 @@ from nxmfg.model.engine.facts import Facts, facts
 from nxmfg.model.engine.transform import UnsupportedFeature
 from nxmfg.model.engine.workers import Pool
 
-__all__ = ["run", "run_translated", "snapshot", "Snapshot", "UnsupportedFeature"]
+__all__ = ["run", "run_translated", "snapshot", "Snapshot", "UnsupportedFeature", "rescaled", "repeated",
+           "map_calls"]
 CHUNK_BYTES = 256 * 2**20  # one chunk's full Dataset before `reduce`
 Reduce = Callable[[xr.Dataset], xr.Dataset]
 
@@ -67,17 +69,22 @@ def run_translated(py_file: str | Path, params: dict[str, Any], n: int, reduce: 
     """`run` for any PySD-translated module; `control` may set final_time, time_step, saveper.
 
     `schedule` takes chunk_size, workers, scheduler and progress as in `run`; `resume`: a Snapshot
-    (see `snapshot`) to go on from, in this process, in one chunk; its runs' inputs must equal these
-    before its time (checked; outlook tables, read only after the last observed year, are not); and
-    `engine`: "auto" (the compiled model wherever it loads: faster at every chunk size; else the numpy
-    path), "compiled" or "numpy". The result's attrs say which path ran (`engine`) and, when the compiled
-    path could not, why (`engine_note`).
+    (see `snapshot`) to go on from, in one chunk (in this process, or with `scheduler` as one Dask task);
+    its runs' inputs must equal these before its time (checked; outlook tables, read only after the last
+    observed year, are not); and `engine`: "auto" (the compiled model wherever it loads: faster at every
+    chunk size; else the numpy path), "compiled" or "numpy" (a resumed run takes its snapshot's path).
+    The result's attrs say which path ran (`engine`) and, when the compiled path could not, why
+    (`engine_note`).
     """
     resume = schedule.get("resume")
     model, inputs, control = _inputs(py_file, params, n, control)
     if resume is not None:
         _check_resume(resume, inputs, n, model)
-        result = run_chunk(Chunk(model.source, 0, n, inputs, control, reduce, resume))
+        chunk = Chunk(model.source, 0, n, inputs, control, reduce, resume)
+        if schedule.get("scheduler") is None:
+            result = run_chunk(chunk)
+        else:
+            result = _execute([chunk], None, schedule["scheduler"], False)[0]   # the batch as one Dask task
         result.attrs.update(_engine_attrs([result], model))
         return result
     size = schedule.get("chunk_size") or _default_chunk(model, n, control, schedule.get("workers"))
@@ -99,14 +106,56 @@ def _engine_attrs(done: list[xr.Dataset], model: Facts) -> dict[str, str]:
 
 
 def snapshot(py_file: str | Path, params: dict[str, Any], n: int, time: float,
-             control: dict[str, float | None] | None = None, engine: str = "auto") -> Snapshot:
+             control: dict[str, float | None] | None = None, resume: Snapshot | None = None,
+             engine: str = "auto") -> Snapshot:
     """`n` runs of `params` paused at `time` (a multiple of TIME STEP), in this process.
 
     `run_translated(..., resume=snapshot)` then runs only the years after `time`: the explorer redraws a
     scenario and its band from the last data year on, about half the steps, with the same numbers.
+    `resume`: start from an earlier snapshot of these runs instead of INITIAL TIME (checked as in
+    `run_translated`).
     """
     model, inputs, control = _inputs(py_file, params, n, control)
-    return pause(Chunk(model.source, 0, n, inputs, control, engine=model.engine(engine)), float(time))
+    if resume is not None:
+        _check_resume(resume, inputs, n, model)
+    return pause(Chunk(model.source, 0, n, inputs, control, resume=resume, engine=model.engine(engine)),
+                 float(time))
+
+
+def rescaled(kept: Snapshot, factors: dict[str, np.ndarray | float]) -> Snapshot:
+    """The snapshot with stocks multiplied by `factors` ({stock py name: factor [runs] or one number}): a
+    state update at its time, which the runs resumed from it go on from."""
+    where = {name: i for i, name in enumerate(kept.names)}
+    states, state = list(kept.states), None if kept.state is None else kept.state.copy()
+    for stock, factor in factors.items():
+        index = where.get(f"_integ_{stock}")
+        if index is None:
+            raise ValueError(f"factors: {stock!r} is not a stock (INTEG) of the model")
+        if state is not None:     # compiled: [runs x state], the stock's column
+            state[:, index] *= np.asarray(factor, dtype=float)
+        else:
+            states[index] = states[index] | {"state": states[index]["state"] * np.asarray(factor, dtype=float)}
+    return dataclasses.replace(kept, states=tuple(states), state=state)
+
+
+def repeated(kept: Snapshot, times: int) -> Snapshot:
+    """The snapshot's runs `times` over (run = copy * size + run): resumed with inputs that are the same up
+    to its time (candidates that differ only after it), one snapshot serves them all."""
+    def tile(value):
+        if isinstance(value, list):
+            return [tile(item) for item in value]
+        if isinstance(value, TimePath):
+            return value if value.values.ndim == 1 else TimePath(value.times, np.tile(value.values, (times, 1)))
+        if isinstance(value, np.ndarray) and value.ndim >= 1 and value.shape[-1] == kept.size:
+            return np.tile(value, (1,) * (value.ndim - 1) + (times,))    # runs are the last axis (SMOOTH: 1 x n)
+        return value
+    states = tuple({name: tile(value) for name, value in element.items()} for element in kept.states)
+    params = {name: value if isinstance(value, TimePath) or not isinstance(value, np.ndarray) else np.tile(value, times)
+              for name, value in kept.params.items()} | {name: tile(value) for name, value in kept.params.items()
+                                                          if isinstance(value, TimePath)}
+    state = None if kept.state is None else np.tile(kept.state, (times, 1))     # compiled: runs are rows
+    return dataclasses.replace(kept, size=kept.size * times, states=states, saved=np.tile(kept.saved, (1, 1, times)),
+                               params=params, state=state)
 
 
 def _inputs(py_file: str | Path, params: dict[str, Any], n: int, control: dict | None) -> tuple:
@@ -241,7 +290,28 @@ def _close_pools() -> None:
     _POOLS.clear()
 
 
-def _on_dask(chunks: list[Chunk], scheduler: Any) -> Iterator[tuple[int, xr.Dataset]]:
+def map_calls(function: Callable, items: list, workers: int | None = None, scheduler: Any = None) -> list:
+    """[function(item) for item in items] on the kept worker processes (default: all cores), on a Dask
+    scheduler, or in this process (one worker or one item): for batches that make their own engine calls,
+    such as the reconciled batches of calibration/seam.py. `function` is a module-level function."""
+    if scheduler is not None:
+        found = dict(_on_dask(items, scheduler, function))
+        return [found[i] for i in range(len(items))]
+    workers = min(workers or os.cpu_count() or 1, len(items))
+    if workers <= 1:
+        return [function(item) for item in items]
+    pool, found = _pool(workers), {}
+    try:
+        for index, value in pool.map_unordered(function, items):
+            found[index] = value
+    except BaseException:  # Ctrl-C or a failed call: stop the workers now, leave no orphans
+        _POOLS.pop(workers, None)
+        pool.close(now=True)
+        raise
+    return [found[i] for i in range(len(items))]
+
+
+def _on_dask(chunks: list, scheduler: Any, function: Callable = run_chunk) -> Iterator[tuple[int, Any]]:
     try:
         from distributed import Client
         from distributed import as_completed as dask_completed
@@ -249,7 +319,7 @@ def _on_dask(chunks: list[Chunk], scheduler: Any) -> Iterator[tuple[int, xr.Data
         raise ValueError("scheduler: Dask is not installed; install it with pip install 'nxmfg[cluster]'") from None
 
     client = Client(scheduler) if isinstance(scheduler, str) else scheduler
-    futures = client.map(run_chunk, chunks, pure=False)
+    futures = client.map(function, chunks, pure=False)
     index = {future.key: i for i, future in enumerate(futures)}
     try:
         for future in dask_completed(futures):

@@ -7,6 +7,8 @@ import numpy as np
 import pandas as pd
 from pymoo.util.nds.non_dominated_sorting import NonDominatedSorting
 
+from nxmfg.calibration.verdict_shares import decided_by_assumptions
+
 from .packages import at_bounds, level_of
 from .pipeline import Outcome, Setup
 from .study import LAST_DATA_YEAR
@@ -67,7 +69,7 @@ def package_table(setup: Setup, archive: dict[str, np.ndarray], index: np.ndarra
 
 
 def central_table(outcome: Outcome, pareto: pd.DataFrame) -> pd.DataFrame:
-    """Per Pareto package and target, the central state's value, margin and met: what `nxmfg simulate` prints."""
+    """Per Pareto package and target, the central run's value, margin and met: what `nxmfg simulate` prints."""
     archive, targets = outcome.archive, outcome.setup.targets
     rows = []
     for package, row in zip(pareto.index, pareto["archive_row"], strict=True):
@@ -115,11 +117,12 @@ def reachability(outcome: Outcome) -> pd.DataFrame:
     package reaching it (archive row, expected cost), the cheapest package meeting it with the study's odds
     (`robust_row`, `robust_cost_expected`, and `robust_targets`: how many of the study's targets that package
     meets with those odds), the baseline's and the plan's P(met), the best value any package reaches in the
-    central state, and a flag."""
+    central run, a flag, and whether the assumed constants decide it."""
     setup, archive, references = outcome.setup, outcome.archive, outcome.references
     rows = []
     chosen = unique_candidates(archive)
     study_ids = [t.id for t in setup.targets]
+    decided = decided_by_assumptions()
     for k, target in enumerate(setup.modelled):
         row = {"id": target.id, "doc": target.doc, "year": target.year, "target": target.target,
                "baseline_p_met": references["baseline"]["probability_all"][k],
@@ -138,8 +141,9 @@ def reachability(outcome: Outcome) -> pd.DataFrame:
         row["threshold"] = target.threshold
         cap = setup.study.budget_cap     # the cheapest package reaching the best odds may cost more than the cap
         row["within_budget_cap"] = bool(cap is None or not row["cheapest_cost_expected"] > cap)
+        row["decided_by_assumptions"] = decided.get(target.id, pd.NA)
         rows.append(row)
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows).astype({"decided_by_assumptions": "boolean"})
 
 
 def _reach(archive: dict[str, np.ndarray], chosen: np.ndarray, j: int, states: int) -> dict:
@@ -147,7 +151,7 @@ def _reach(archive: dict[str, np.ndarray], chosen: np.ndarray, j: int, states: i
     best, lowest = probability.max(), probability.min()
     reaching = chosen[probability >= best - 1e-12]
     cheapest = reaching[np.argmin(archive["cost"][reaching])]
-    # The best value any package gives in the central state: what makes an unreachable target's gap concrete.
+    # The best value any package gives in the central run: what makes an unreachable target's gap concrete.
     margin = archive["central_margin"][chosen, j]
     leader = chosen[np.nanargmax(margin)] if np.isfinite(margin).any() else chosen[0]
     if best == 0:

@@ -4,12 +4,12 @@ Folder layout (the results are staged and moved in together at the end, model.fi
 interrupted run leaves the previous results whole; only the checkpoint is written in place, atomically):
   checkpoint.npz        the search's state after the last finished generation (for --resume)
   pareto.csv            one row per Pareto package: lever values, costs, targets met, P(met) per target
-  pareto_central.csv    per package and target, the central state's value, margin, met (`nxmfg simulate`'s figures)
+  pareto_central.csv    per package and target, the central run's value, margin, met (`nxmfg simulate`'s figures)
   packages/*.yaml       every Pareto package (and the cheapest package reaching each target) as a scenario file
   reachability.csv      per modelled target: best P(met), the cheapest package reaching it, baseline, plan, the
-                        best value any package reaches (central state), flag
+                        best value any package reaches (central run), flag
   archive.csv           every distinct package evaluated, with its figures
-  states.csv            the states of the world: parameter set and outlook draws
+  states.csv            the states of the world: the fit's row, the assumed constants, the outlook draws
   cost_vs_targets.png   expected cost against expected targets met, plan and baseline marked
   summary.md            the headline in plain words, reachability, what was run (summary.zh.md: in Chinese)
   report.html, charts/  the planner's report: baseline, plan and the headline package, reachability included
@@ -76,7 +76,7 @@ def package_yaml(outcome: Outcome, row: pd.Series, name: str) -> str:
               f"# Expected over {setup.states.count} states of the world: cost {row['cost_expected']:.1f} 亿元 "
               f"({setup.study.cost}, {window(outcome)}), {row['targets_met_expected']:.2f} targets met, "
               f"{int(row[f'targets_met_with_{odds:.0%}_odds'])} with >= {odds:.0%} odds.{bounds}",
-              f"# Central state (what `nxmfg simulate` runs): {int(row['central_targets_met'])} of "
+              f"# Central run (what `nxmfg simulate` runs): {int(row['central_targets_met'])} of "
               f"{len(setup.targets)} targets met; cumulative fiscal cost {window(outcome)} "
               f"{row['central_cost_total']:.1f} 亿元 (total).", f"# Run it: nxmfg simulate {name}.yaml"]
     body = scenario.model_dump(by_alias=True, exclude_none=True, exclude={"paths"})
@@ -121,7 +121,7 @@ def write(outcome: Outcome, out: Path, lang: str = "zh") -> Path:
     evaluated = analysis.package_table(setup, outcome.archive, analysis.unique_candidates(outcome.archive))
     evaluated.insert(0, "generation", outcome.archive["generation"][evaluated["archive_row"]])
     _csv(out / "archive.csv", evaluated.drop(columns="archive_row"))
-    _csv(out / "states.csv", setup.states.table)
+    _csv(out / "states.csv", setup.states.table())
     plots.save(tradeoff_figure(outcome, pareto, lang), out / "cost_vs_targets.png", lang)
     write_text(out / "summary.md", summary(outcome, pareto, reach, reach_names))
     write_text(out / "summary.zh.md", summary_zh(outcome, pareto, reach, reach_names))
@@ -201,5 +201,5 @@ def metadata(outcome: Outcome, pareto_size: int) -> dict:
                                   "cost_total_expected": float(figures["cost_total"]),
                                   "robust": int(analysis.robust_count(figures["probability"], setup.study.met_odds))}
                            for name, figures in outcome.references.items()},
-            "states": setup.states.count, "runs": outcome.runs, "search_seconds": round(outcome.seconds, 1),
+            "states": setup.states.record(), "runs": outcome.runs, "search_seconds": round(outcome.seconds, 1),
             "versions": versions(), "created": datetime.now(UTC).isoformat(timespec="seconds")}

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from nxmfg.calibration.verdict_shares import decided_by_assumptions
 from nxmfg.scenarios.descriptions import levers_at_bounds, title
 from nxmfg.scenarios.plan_units import shown as in_plan_units
 
@@ -114,6 +115,7 @@ def _reachability_section(outcome: Outcome, reach: pd.DataFrame, names: dict[int
     ahead, cap = reach[reach["flag"] != "decided by history"], outcome.setup.study.budget_cap
     lines = ["| target | year | threshold | best value reached | best P(met) | cheapest package reaching it "
              "| its expected cost | baseline | plan | flag |", "|---|---:|---:|---:|---:|---|---:|---:|---:|---|"]
+    decided = decided_by_assumptions()
     for row in ahead.itertuples():
         shown = row.archive_row >= 0 and row.flag != "unreachable"     # no package "reaches" 0 %
         package = names.get(row.archive_row, "") if shown else ""
@@ -123,7 +125,8 @@ def _reachability_section(outcome: Outcome, reach: pd.DataFrame, names: dict[int
         best = f"{row.best_p_met:.0%}" if pd.notna(row.best_p_met) else ""
         value = f"{row.best_value:.4g}" if pd.notna(row.best_value) else ""
         lines.append(f"| {row.id} | {row.year} | {row.threshold:.4g} | {value} | {best} | {package} | {cost} | "
-                     f"{row.baseline_p_met:.0%} | {row.plan_p_met:.0%} | {row.flag} |")
+                     f"{row.baseline_p_met:.0%} | {row.plan_p_met:.0%} | {row.flag}"
+                     + ("; *decided by assumptions*" if decided.get(row.id) else "") + " |")
     history = reach[reach["flag"] == "decided by history"]
     if len(history):
         likely = int((history["baseline_p_met"] >= 0.5).sum())
@@ -149,21 +152,25 @@ def summary(outcome: Outcome, pareto: pd.DataFrame, reach: pd.DataFrame, reach_n
     setup, study = outcome.setup, outcome.setup.study
     states, odds = setup.states, study.met_odds
     outlooks = ", ".join(f"`{name}` ({'shift' if o.shift is not None else 'scale'} {o.draw.distribution} "
-                         f"{o.draw.range})" for name, o in study.states.outlooks.items()) or "default outlooks"
+                         f"{o.draw.range} from {o.start})" for name, o in states.settings.outlooks.items())
     lines = [f"# Lever packages for the targets ahead: `{study.name}`", "",
              *([study.description.strip(), ""] if study.description.strip() else []),
              "## Headline", "", headline(outcome, pareto), "", *_references(outcome), "",
              f"Cost: the expected cumulative fiscal cost {window(outcome)} at current prices, {basis_words(outcome)} "
              f"(the model's `Cumulative Fiscal Cost`; every unit cost is the .mdl's documented assumption). "
-             f"Odds: the share of {states.count} states of the world (state 0 the fit's estimate with the default "
-             f"outlooks; the others cycle through {study.states.parameter_sets} calibrated parameter sets and draw "
-             f"{outlooks}) in which a target is met.", "",
+             f"Odds: {states.label('en')} (calibration/states.py, seed {states.seed}): each state draws a row of the "
+             f"fit's parameter sets, the assumed constants from their priors and {outlooks or 'no outlook'}; the "
+             "central run (the fit's estimate, the default outlooks: what `nxmfg simulate` shows) is not one of "
+             "them. Every run goes on from the recorded state of 2023 (calibration/seam.py), and a target's "
+             "observed years (2023, or a 2022 base) come from the record. A target marked *decided by "
+             "assumptions* owes more than half its variance to the assumed constants "
+             "(calibration/assumption_shares.csv).", "",
              f"## Cheapest package per number of targets met with >= {odds:.0%} odds", "",
              *_cheapest_section(outcome, pareto), "",
              "## Reachability per target", "",
              "Best P(met) that any evaluated package within the lever ranges reaches (a lower bound on the best "
              "possible), the cheapest package reaching it, and the baseline's and the plan's odds. The best value "
-             "reached is the best that any package gives in the central state (state 0): for an unreachable target, "
+             "reached is the best that any package gives in the central run: for an unreachable target, "
              "how far the economy stays from it.", "",
              *_reachability_section(outcome, reach, reach_names), "",
              "## What was run", "",
@@ -173,7 +180,8 @@ def summary(outcome: Outcome, pareto: pd.DataFrame, reach: pd.DataFrame, reach_n
              f"- {len(setup.targets)} targets ({study.objective}, weights in the study file); budget cap: "
              + (_money(study.budget_cap) if study.budget_cap is not None else "none"),
              f"- NSGA-II (pymoo), population {study.population}, {study.generations} generations, seed {study.seed}: "
-             f"{len(outcome.archive['F'])} packages x {states.count} states, {outcome.runs} runs in "
+             f"{len(outcome.archive['F'])} packages x ({states.count} states + the central run), {outcome.runs} runs "
+             f"in "
              f"{outcome.seconds:.0f} s; {len(pareto)} Pareto packages (pareto.csv, packages/*.yaml)",
              f"- convergence: {_convergence(outcome)}",
              f"- model version {setup.context['model_version']}; fit {shown(setup.fit.path)}; "

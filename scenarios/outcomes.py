@@ -16,7 +16,8 @@ import pandas as pd
 import xarray as xr
 
 from nxmfg.model.yaml_reader import read_shipped
-from nxmfg.scenarios.measures import BASE_MEASURES, COUNT_MEASURES, SPAN_MEASURES
+from nxmfg.scenarios.measures import COUNT_MEASURES
+from nxmfg.scenarios.record import years_read
 from nxmfg.scenarios.schema import FIRST_OUTLOOK_YEAR
 from nxmfg.scenarios.targets import MET_SLACK, Target
 
@@ -39,15 +40,6 @@ def different_statistics() -> dict:
     """ex_post.yaml: {"indicators": {name: {zh, en}}, "targets": {id: {zh, en}}}."""
     data = read_shipped(EX_POST) or {}
     return {"indicators": data.get("indicators") or {}, "targets": data.get("targets") or {}}
-
-
-def years_read(target: Target) -> list[int]:
-    """The years a target's measure reads."""
-    if target.measure in SPAN_MEASURES:
-        return list(range(target.from_year, target.year + 1))
-    if target.measure in BASE_MEASURES:
-        return [target.base_year, target.year]
-    return [target.year]
 
 
 def actual_outcomes(targets: Sequence[Target], history: pd.DataFrame,

@@ -115,13 +115,14 @@ def write_report(runs: Mapping[str, xr.Dataset], scenario_list: Iterable, target
                  baseline: Mapping[str, float] | None = None, constants: pd.DataFrame | None = None,
                  names: Iterable[str] | None = None, headlines: bool = False,
                  alongside: Sequence[Callable[[], object]] = (), reachability: pd.DataFrame | None = None,
-                 decision: str | None = None) -> Path:
+                 odds: Mapping[str, pd.DataFrame] | None = None, decision: str | None = None) -> Path:
     """Write out_dir/report.html (self-contained) and out_dir/charts/*.png|svg; return the HTML's path.
 
     runs: scenario name -> indicators (dims year). bands: indicators with a `run` dim, drawn as 5-95 %.
     baseline / constants default to the model's (`model.constants()`, with `model.fitted()` applied).
     headlines: also write out_dir/headlines.png. alongside: other writes, shared out with the charts.
     reachability: the optimiser's table per target (`nxmfg optimize`), shown after the attainment matrix.
+    odds: each scenario's judged attainment (`Result.attainment`: P(met), record years, assumptions flag).
     decision: the decision page (nxmfg.decision.render), shown first.
     """
     if lang not in TEXT:
@@ -148,7 +149,7 @@ def write_report(runs: Mapping[str, xr.Dataset], scenario_list: Iterable, target
     legend = f'<img class="legend" alt="{text["legend"]}" src="{_data_uri(out_dir / "charts" / "legend.png")}">'
     sections = [(text["charts"], text["read_charts"], Markup(f'{legend}<div class="charts">{figures}</div>')),
                 (text["matrix"], text["read_matrix"] + " " + text["read_actual"],
-                 Markup(matrix_html(runs, targets, lang, history, list(shown)))),
+                 Markup(matrix_html(runs, targets, lang, history, list(shown), odds))),
                 (text["levers"], text["read_levers"], Markup(levers_html(scenario_list, baseline, constants, lang)))]
     if reachability is not None:
         sections.insert(2, (text["reach"], text["read_reach"], Markup(reachability_html(reachability, lang))))
@@ -188,21 +189,3 @@ def load_ensemble(path: Path) -> xr.Dataset:
     if "run" not in bands.dims or "year" not in bands.dims:
         raise ValueError(f"{path}: dims are {tuple(bands.dims)}; an ensemble needs dims (run, year)")
     return bands
-
-
-def calibration_band(names: list[str], sets: pd.DataFrame | None = None,
-                     fit: Mapping[str, float] | None = None) -> xr.Dataset | None:
-    """The baseline run over every calibrated parameter set: the band shows how far the data leave the
-    baseline uncertain. sets / fit default to the shipped calibration (model.parameter_ensemble(),
-    model.fitted()); None when there are no parameter sets."""
-    from functools import partial
-
-    from nxmfg import model
-    from nxmfg.model import ensemble, indicators
-
-    sets = model.parameter_ensemble() if sets is None else sets
-    if sets is None or sets.empty:
-        return None
-    params = dict(model.fitted() if fit is None else fit) | {name: sets[name].to_numpy(float) for name in sets}
-    return ensemble.run_translated(model.translated(), params, len(sets), workers=1, progress=False,
-                                   reduce=partial(indicators.compute, names=names), control={"saveper": 1})

@@ -11,8 +11,11 @@ TEXT = {
            "read_charts": "各情景的线型见图例（规划情景为宽红线，其余情景为虚线叠在其上），圆点为统计历史值，"
                           "空心三角为规划目标（▲不低于，▼不高于，◆约为），黑色虚线为多年平均目标或年均增长路径；"
                           "其他目标写在图题下方，并标注文件和年份。纵轴不一定从零开始，以显示差别。"
-                          "灰色阴影为集合模拟的5–95 %区间（默认：基准情景在校准参数不确定性下的区间）。",
-           "read_matrix": "每格为 达成与否 及 余量（模拟值与目标值之差，正值表示优于目标，单位同目标）。",
+                          "灰色阴影为第一个情景在各世界状态下的5–95 %区间（数据见 bands.csv）。",
+           "read_matrix": "每格为 达成与否 及 余量（模拟值与目标值之差，正值表示优于目标，单位同目标），"
+                          "以及达成概率（各世界状态中达成的比例）；2023年后的目标中已有统计的年份按统计数据计算"
+                          "（标“据统计”）；“由假设决定”表示其不确定性一半以上来自未经数据拟合的假设参数。",
+           "meta_states": "达成概率的依据", "p_met": "达成概率", "recorded": "据统计",
            "read_levers": "表中只列出至少一个情景改变了的杠杆；“—”表示该情景保持基准值。",
            "meta_baseline": "基准参数", "meta_files": "情景文件",
            "actual": "实际（数据）", "right": "模型判断正确",
@@ -38,10 +41,13 @@ TEXT = {
                           "it), dots the recorded history, hollow triangles the plans' targets (▲ at least, "
                           "▼ at most, ◆ about), black dashes a target's mean over years or its growth path; other "
                           "targets are written under the chart's title, with document and year. Y-axes need not "
-                          "start at zero, so that differences show. Grey shading is the ensemble's 5–95 % range "
-                          "(by default: the baseline under the calibrated parameters' uncertainty).",
-           "read_matrix": "Each cell: met or missed, and the margin (model minus target, positive = better "
-                          "than the target, in the target's unit).",
+                          "start at zero, so that differences show. Grey shading is the first scenario's 5–95 % "
+                          "range over the states of the world (the data are in bands.csv).",
+           "read_matrix": "Each cell: met or missed, the margin (model minus target, positive = better "
+                          "than the target, in the target's unit) and P(met), the share of the states of the world "
+                          "that meet it. Targets after 2023 read their observed years from the record ('recorded'); "
+                          "'decided by assumptions': unfitted assumed constants carry over half its variance.",
+           "meta_states": "Odds over", "p_met": "P(met)", "recorded": "recorded",
            "read_levers": "Only levers that at least one scenario changes are listed; '—' keeps the "
                           "baseline.",
            "meta_baseline": "Baseline parameters", "meta_files": "Scenario files",
@@ -65,7 +71,7 @@ body { font-family: "Noto Sans CJK SC", "WenQuanYi Micro Hei", "Microsoft YaHei"
 h1 { font-size: 1.6em; margin-bottom: .2em; }
 h2 { border-bottom: 2px solid #ccc; margin-top: 1.6em; break-after: avoid; }
 .meta { color: #555; } .meta td { padding: 0 1em 0 0; vertical-align: top; }
-.note { color: #555; font-size: .9em; }
+.note { color: #555; font-size: .9em; } .assumed { color: #8a4b00; }
 .charts { display: grid; grid-template-columns: repeat(auto-fill, minmax(560px, 1fr)); gap: 1em; }
 figure { margin: 0; break-inside: avoid; } figure img { width: 100%; height: auto; }
 img.legend { display: block; max-width: 100%; margin: .3em auto; position: sticky; top: 0; background: white;

@@ -73,7 +73,8 @@ def run_study(study: Study, evaluate: Callable, out: Path, method: str = "sobol"
         save_npz(stage / "samples.npz", arrays)
         metadata = {"study": study.model_dump(mode="json"), "method": method, "fingerprint": fingerprint,
                     "seed": study.seed, "samples": study.samples, "runs": len(X),
-                    "parameters": list(study.parameters), "outcomes": [o.label for o in study.outcomes],
+                    "parameters": list(study.parameters), "factors": study.factors,
+                    "outcomes": [o.label for o in study.outcomes],
                     "evaluation_seconds": round(seconds, 3), "chunk_rows": store.chunk_rows,
                     "salib": version("SALib"), "created": datetime.now(UTC).isoformat(timespec="seconds"),
                     **context}
@@ -103,7 +104,7 @@ def _analyse(source: Path, out: Path) -> dict:
         tables = _sobol_tables(study, arrays, labels)
         _write_figure(out / "indices.png", plots.indices_figure(tables["indices"]))
         for lang, name in (("zh", "st_heatmap.png"), ("en", "st_heatmap.en.png")):   # zh: what a planner reads
-            _write_figure(out / name, _heatmap(tables["indices"], len(labels), len(study.parameters), lang))
+            _write_figure(out / name, _heatmap(tables["indices"], len(labels), len(study.factors), lang))
         if not tables["time_resolved"].empty:
             _write_figure(out / "st_over_time.png", plots.time_resolved_figure(tables["time_resolved"]))
     for name, table in tables.items():
@@ -178,7 +179,7 @@ def _sobol_tables(study: Study, arrays: dict, labels: list[str]) -> dict[str, pd
     independent = np.sort(np.r_[0:len(arrays["X"]):step, step - 1:len(arrays["X"]):step])   # rows A and B
     X, met, parameters = arrays["X"][independent], arrays["met"][independent], list(study.parameters)
     if np.isfinite(met).any():
-        tables["target_odds"] = odds.probabilities(met, labels)
+        tables["target_odds"] = odds.probabilities(met, labels, odds.label(study, len(X)))
         tables["regional_sensitivity"] = odds.regional_sensitivity(X, met, labels, parameters)
         tables["prim_boxes"] = odds.prim_boxes(X, met, labels, parameters, list(study.levers))
     return tables

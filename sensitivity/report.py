@@ -31,13 +31,19 @@ def _header(study: Study, metadata: dict) -> list[str]:
             f"- {design}, seed = {study.seed}; {metadata['runs']} runs in "
             f"{metadata['evaluation_seconds']:.1f} s; fingerprint {metadata['fingerprint']}",
             f"- {len(study.levers)} levers, {len(study.uncertainties)} uncertain constants, "
-            f"{len(study.outcomes)} outcomes", ""]
+            f"{len(study.outcomes)} outcomes"
+            + (f"; the states of the world as groups ({', '.join(study.state_columns)}; calibration/states.py)"
+               if study.states else "") + ("; the levers as one group" if study.group_levers else ""), ""]
 
 
 def _sobol_sections(study: Study, tables: dict[str, pd.DataFrame]) -> list[str]:
-    indices, levers, uncertain = tables["indices"], list(study.levers), list(study.uncertainties)
+    indices = tables["indices"]
+    levers = [f for f in study.factors if f in study.levers or f == "levers"]
+    uncertain = [f for f in study.factors if f not in levers]
     lines = ["## Top levers per outcome (total-order index ST ± 95 % CI)", ""]
-    odds = tables.get("target_odds", pd.DataFrame(columns=["outcome", "probability_met"]))
+    odds = tables.get("target_odds", pd.DataFrame(columns=["outcome", "probability_met", "over"]))
+    if len(odds):
+        lines += [f"Odds: {odds['over'].iloc[0]} (the independent rows A and B of the Sobol' design).", ""]
     chances = dict(zip(odds["outcome"], odds["probability_met"], strict=True))
     for outcome, rows in indices.groupby("outcome", sort=False):
         chance = f" (met in {_percent(chances[outcome])} of runs)" if outcome in chances else ""
@@ -50,7 +56,7 @@ def _sobol_sections(study: Study, tables: dict[str, pd.DataFrame]) -> list[str]:
         lines += ["", "## Target odds: which levers shift them (KS distance met vs missed runs)", ""]
         boxes = tables["prim_boxes"].set_index("outcome")
         for outcome, rows in tables["regional_sensitivity"].groupby("outcome", sort=False):
-            movers = rows[rows["parameter"].isin(levers or list(study.parameters))].dropna(subset=["ks"])
+            movers = rows[rows["parameter"].isin(list(study.levers) or list(study.parameters))].dropna(subset=["ks"])
             movers = movers.sort_values("ks", ascending=False).head(3)
             chance, box = chances[outcome], boxes.loc[outcome]
             if movers.empty:
@@ -83,7 +89,7 @@ def summary(study: Study, metadata: dict, tables: dict[str, pd.DataFrame]) -> st
     if "morris" in tables:
         lines += ["## Screening: largest mu* per outcome", ""]
         for outcome, rows in tables["morris"].groupby("outcome", sort=False):
-            lines.append(f"- **{outcome}**: {_ranked(rows, list(study.parameters), 'mu_star', 5)}")
+            lines.append(f"- **{outcome}**: {_ranked(rows, study.factors, 'mu_star', 5)}")
     else:
         lines += _sobol_sections(study, tables)
     return "\n".join(lines) + "\n"

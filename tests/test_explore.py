@@ -114,13 +114,16 @@ def test_a_redraw_shows_every_headline_and_every_target_with_its_band_odds(explo
     assert [f["layout"]["title"]["text"] for f in figures][-1] == "上云企业数"
     figure = figures[HEADLINES.index("digital_rd_tool_penetration_pct")]
     names = [trace["name"] for trace in figure["data"]]
-    assert "校准区间（5–95 %）" in names and "当前情景" in names and "基准情景（无新政策）" in names
-    assert "校准区间（5–95 %）" in str(legend) and "数据截至 2023" in str(legend)     # one legend for all charts
+    assert "各世界状态的5–95 %区间" in names and "当前情景" in names and "基准情景（无新政策）" in names
+    assert "各世界状态的5–95 %区间" in str(legend) and "数据截至 2023" in str(legend)     # one legend for all charts
     assert {a["text"] for a in figure["layout"]["annotations"]} >= {"A 2020", "B 2022", "D 2027", "数据截至 2023"}
     rows = re.findall(r'<tr data-id="([^"]+)" data-met="(true|false|)">', page)
     assert len(rows) == sum(t.kind == "modelled" for t in explorer.targets)
-    odds = [float(p) for p in re.findall(r'<td class="num probability">(\d+) %</td>', page)]
-    assert odds and all(0 <= p <= 100 for p in odds)
+    odds = [float(p) for p in re.findall(r'<td class="num probability">(\d+) %', page)]
+    assert len(odds) == len(rows) and all(0 <= p <= 100 for p in odds)
+    assert "由假设决定" in page and "据统计 2023" in page                  # the flag, the record's years
+    notes = [text for text in views.texts(explorer, "zh") if isinstance(text, str)]
+    assert any("达成概率基于 256 个世界状态：拟合参数集、假设参数、外部展望" in text for text in notes)
     assert "实际达成 6 项" in summary and stamp == drafts.key(draft)
     patches = views.redraw(explorer, draft, views.View("zh", list(HEADLINES), []), patch=True)[0]
     moved = patches[HEADLINES.index("digital_rd_tool_penetration_pct")].to_plotly_json()["operations"]
@@ -138,8 +141,8 @@ def test_more_retrofits_raise_the_2027_cnc_rate_and_can_turn_its_verdict(explore
 
 
 def test_a_saved_scenario_simulates_to_the_numbers_the_explorer_shows(explorer, tmp_path):
-    """The saved YAML through `nxmfg simulate` (one scalar run) against the explorer's run 0 (a run among
-    61 vectorised ones): equal to 1e-9. Not bit for bit: numpy's SIMD exp and pow may round an ULP
+    """The saved YAML through `nxmfg simulate` against the explorer's run 0 (both run 0 of a batch with the
+    256 states, resumed differently): equal to 1e-9. Not bit for bit: numpy's SIMD exp and pow may round an ULP
     differently from the scalar ones (see tests/test_ensemble.py), and the model carries it on."""
     draft = {"levers": {RETROFITS: {"from": 2024, "value": 250.0}, "tech_upgrade_subsidy_rate": {"from": 2024,
                                                                                                   "value": 0.08}},

@@ -215,18 +215,3 @@ def test_report_of_the_real_baseline_has_a_row_for_every_modelled_target(baselin
     assert f'alt="{INDICATORS[GDP].zh}"' in page and not re.search(r"\bnan\b", text, re.IGNORECASE)
     met = int(re.search(r"<th>(\d+) / \d+</th>", page).group(1))
     assert met == int(scenarios.attainment(baseline_indicators, targets)["met"].sum())
-
-
-def test_the_default_band_is_the_baseline_over_the_calibrated_parameter_sets(baseline_indicators):
-    """calibration/ensemble.csv holds the estimate first, then sets inside the joint 95 % region."""
-    from nxmfg import model
-    from nxmfg.scenarios.report import calibration_band
-
-    sets = model.parameter_ensemble()
-    assert sets is not None and len(sets) > 10, "nxmfg calibrate writes calibration/ensemble.csv"
-    band = calibration_band(["gdp_100m_yuan", "high_tech_firms_count"])
-    assert band.sizes["run"] == len(sets)
-    np.testing.assert_allclose(band["gdp_100m_yuan"].isel(run=0), baseline_indicators["gdp_100m_yuan"],
-                               rtol=1e-6)  # the estimate (printed to 10 digits) is the fitted baseline
-    spread = band["high_tech_firms_count"].sel(year=2030).quantile([0.05, 0.95], dim="run")
-    assert float(spread[1] - spread[0]) > 0

@@ -68,6 +68,8 @@ class Snapshot:
     times: np.ndarray                    # save times before `time`
     saved: np.ndarray                    # [variables x saves x runs], as `_integrate` keeps them (compiled: all)
     params: dict[str, Any]               # the inputs it was made with (checked on resume)
+    names: tuple[str, ...] = ()          # each stateful element's py name (`_integ_physical_capital`);
+                                         # compiled: each state column's object ("" for time and delays)
     engine: str = "numpy"                # the path that made it, and resumes it
     state: np.ndarray | None = None      # compiled: [runs x state]
 
@@ -254,7 +256,7 @@ def pause(chunk: Chunk, time: float) -> Snapshot:
             return compiled.pause(chunk, time, lib)
         try:
             economy = _prepared(chunk)
-            return _integrate(economy, chunk.size, pause_at=time, params=chunk.params)
+            return _integrate(economy, chunk.size, resume=chunk.resume, pause_at=time, params=chunk.params)
         except BaseException:
             _cached("prepared", {}).clear()
             raise
@@ -303,7 +305,7 @@ def _integrate(economy, size: int, resume: Snapshot | None = None, pause_at: flo
         states = tuple({name: _copy(getattr(element, name)) for name in STATE_ATTRIBUTES
                         if hasattr(element, name)} for element in dynamic)
         return Snapshot(float(clock()), size, states, np.asarray(times), saved[:, :len(times)].copy(),
-                        dict(params or {}))
+                        dict(params or {}), tuple(getattr(element, "py_name", "") for element in dynamic))
 
     while clock.in_bounds():
         if pause_at is not None and clock() >= pause_at - clock.time_step() * clock.rprec:

@@ -153,18 +153,26 @@ def run_chunk(chunk: Chunk, lib: native.Library) -> xr.Dataset:
 
 
 def pause(chunk: Chunk, time: float, lib: native.Library) -> Snapshot:
-    """Run the chunk up to `time` and keep every run's state and everything saved before it."""
+    """Run the chunk (from its start or its snapshot) up to `time` and keep every run's state and
+    everything saved before it."""
     call = _Call(lib, chunk)
     clock = call.clock()
     every = list(range(len(call.meta["variables"])))
     step_out, _, times = call.outputs(every, [], _capacity(clock))
     stride = int(lib.lib.nx_state_size(call.call))
-    state = np.empty((chunk.size, max(stride, 1)))
-    call.call.state, call.call.state_stride = call._pointer(state), stride
+    if chunk.resume is not None:
+        _resume(call, chunk.resume, every, step_out, times)
+        state = np.array(chunk.resume.state, dtype=float, order="C")    # loaded, then stored over
+    else:
+        state = np.empty((chunk.size, max(stride, 1)))
+    call.call.state, call.call.state_stride = call._pointer(state), state.shape[1]
     call.call.pause = float(time)
     saves = call.run()
+    names = [""] * state.shape[1]       # the state's columns by stateful object (ensemble.rescaled)
+    for obj, column in call.meta.get("columns", {}).items():
+        names[column] = obj
     return Snapshot(float(time), chunk.size, (), times[:saves].copy(), step_out[:, :saves].copy(),
-                    dict(chunk.params), engine="compiled", state=state)
+                    dict(chunk.params), tuple(names), engine="compiled", state=state)
 
 
 def _resume(call: _Call, snapshot: Snapshot, step: list[int], step_out: np.ndarray, times: np.ndarray) -> None:

@@ -54,7 +54,9 @@ class Plan:
                 "lookups": {py: self.tables.index(t) for py, t in equations.lookup_of.items()},
                 "kinds": kinds, "static_step": sorted(self.index[n] for n in self.static_step),
                 "dependents": {k: [self.index[n] for n in v] for k, v in self.dependents.items()},
-                "time_axis_inputs": sorted(equations.time_axis_inputs()), "kernels": list(KERNELS)}
+                "time_axis_inputs": sorted(equations.time_axis_inputs()), "kernels": list(KERNELS),
+                # a stock's or smooth's first column in a run's state (time first; delays after: cmodel.c)
+                "columns": {obj: 1 + k for obj, k in self.slot.items() if obj not in self.delays}}
 
 
 def plan(eq: Equations) -> Plan:
