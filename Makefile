@@ -1,7 +1,8 @@
 # Two commands set up a fresh machine:  `make baseline`  and  `make test`.
 VENV := .venv
 STAMP := $(VENV)/.installed
-# Extras of pyproject.toml to install; CI adds `cluster` (Dask) so that the Dask test runs too.
+# Extras of pyproject.toml to install: `test` brings pytest, the notebook and browser tools, and Dask
+# (the `cluster` extra), so that every test runs on a fresh machine as in CI.
 EXTRAS ?= test
 HAS_CJK := $(VENV)/bin/python -c "from nxmfg.model.fonts import cjk_family; cjk_family()" 2>/dev/null
 

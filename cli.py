@@ -19,6 +19,14 @@ PARAMS_HELP = "A fit file written by `nxmfg calibrate --out DIR` (DIR/fitted.yam
 class Program(click.Group):
     """The command group; run as the `nxmfg` program (no `args`), it ends without Python's teardown."""
 
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except MemoryError:
+            raise click.ClickException("out of memory: the machine's or this process's limit (ulimit -v) was "
+                                       "reached; free memory, raise the limit, or ask for less work (fewer "
+                                       "scenarios, samples or states)") from None
+
     def main(self, args=None, **extra):
         if args is not None:            # called from Python (CliRunner, tests): return or raise as click does
             return super().main(args, **extra)
@@ -59,7 +67,13 @@ def main() -> None:
 
 def _user_error(error: Exception) -> click.ClickException:
     """One line, no traceback: the message already names the file and the field."""
-    return click.ClickException(" ".join(str(error).split()))
+    return click.ClickException(printable(" ".join(str(error).split())))
+
+
+def printable(text: str) -> str:
+    """`text` with control characters written as escapes: a file's key holding terminal escape codes must
+    not recolour, move or clear the user's terminal when a message quotes it."""
+    return "".join(c if c.isprintable() or c in "\n\t" else c.encode("unicode_escape").decode("ascii") for c in text)
 
 
 def _user_errors():
@@ -67,6 +81,18 @@ def _user_errors():
     from nxmfg.model.fonts import MissingFontError
 
     return ValueError, OSError, MissingFontError
+
+
+class OutputFolder(click.Path):
+    """--out: a folder path, never the empty one (Path('') is the current folder: --out '' would write there)."""
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, str) and not value.strip():
+            self.fail(f"{value!r} is an empty path; name the output folder (e.g. --out out/plan)", param, ctx)
+        return super().convert(value, param, ctx)
+
+
+OUT = OutputFolder(file_okay=False)
 
 
 def inputs_options(command):
@@ -81,14 +107,16 @@ def inputs_options(command):
 
 @main.command()
 @click.argument("scenario_file", metavar="SCENARIO")
-@click.option("--out", type=click.Path(file_okay=False), default=None,
+@click.option("--out", type=OUT, default=None,
               help="Folder for results and charts [default: out/SCENARIO].")
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
               help="Language of chart labels (en needs no Chinese font).")
 @click.option("--report", is_flag=True, help="Also write the planner's HTML report (report.html).")
+@click.option("--doc", "docs", multiple=True, metavar="DOC",
+              help="Print only the targets of document DOC (A, B, C, D or your own code; repeatable).")
 @inputs_options
-def simulate(scenario_file: str, out: str | None, lang: str, report: bool, params: str | None,
-             targets: str | None, targets_mode: str) -> None:
+def simulate(scenario_file: str, out: str | None, lang: str, report: bool, docs: tuple[str, ...],
+             params: str | None, targets: str | None, targets_mode: str) -> None:
     """Run SCENARIO (a scenario file, or a shipped one by name: baseline, plan, ...) and print whether the
     plans' targets are met; write results and charts."""
     from nxmfg.api import outputs
@@ -96,20 +124,43 @@ def simulate(scenario_file: str, out: str | None, lang: str, report: bool, param
 
     try:
         if out is not None:
-            check_writable(out)   # before any work; the default folder needs the scenario's name
+            check_writable(out, "simulate")   # before any work; the default folder needs the scenario's name
         result = outputs.run_for_writing(lang, scenario_file, params, targets, targets_mode)
+        shown = _documents(result.attainment, docs)
         out_dir = result.write(out or Path("out") / result.name, lang=lang, report=report)
     except _user_errors() as error:
         raise _user_error(error) from None
     from nxmfg.scenarios import outcomes
 
     table = result.attainment
-    click.echo(attainment_text(table))
+    click.echo(attainment_text(shown))
+    click.echo("\n" + document_counts(table))
     met, assessed = int(table["met"].sum()), int(table["met"].notna().sum())
     not_assessed = f"; {len(table) - assessed} n/a (years after final_year)" if assessed < len(table) else ""
     click.echo(f"\n{met} of {assessed} modelled targets met in scenario {result.name!r}{not_assessed}. "
                + outcomes.summary_text(outcomes.summary(table), "en", f"scenario {result.name!r}")
-               + f"\nWrote results.csv, results.nc, attainment.csv and charts in {out_dir}")
+               + f"\nWrote results.csv, results.nc, attainment.csv, bands.csv and charts in {out_dir}")
+
+
+def _documents(table, docs: tuple[str, ...]):
+    """The rows of documents `docs` (all without any); a code the table lacks is a one-line error."""
+    if not docs:
+        return table
+    known = list(dict.fromkeys(table["doc"]))
+    unknown = [doc for doc in docs if doc not in known]
+    if unknown:
+        raise ValueError(f"--doc: no modelled target of document {unknown[0]!r}; allowed: {', '.join(known)}")
+    return table[table["doc"].isin(docs)]
+
+
+def document_counts(table) -> str:
+    """One line per document: 'D: 1 / 13 met' (targets the run cannot judge are left out of the count)."""
+    lines = []
+    for doc, rows in table.groupby("doc", sort=False):
+        judged = rows["met"].notna()
+        extra = f" ({int((~judged).sum())} n/a)" if (~judged).any() else ""
+        lines.append(f"{doc}: {int(rows['met'].fillna(False).astype(bool).sum())} / {int(judged.sum())} met{extra}")
+    return "\n".join(lines)
 
 
 ACTUAL = {"met": "met", "missed": "MISSED", "not determinable": "n/d", "different statistic": "other stat.",
@@ -118,26 +169,34 @@ ACTUAL = {"met": "met", "missed": "MISSED", "not determinable": "n/d", "differen
 
 def attainment_text(table) -> str:
     """The attainment table as text; `actual` is what the data say for past targets (n/d: not
-    determinable from the data; other stat.: the data hold a different statistic)."""
+    determinable from the data; other stat.: the data hold a different statistic; A after P(met): decided
+    by assumptions)."""
+    import pandas as pd
+
     rows = table.assign(
         value=table["value"].map("{:.4g}".format), threshold=table["threshold"].map("{:.4g}".format),
         margin=table["margin"].map("{:+.3g}".format),
         met=table["met"].map({True: "met", False: "MISSED"}).fillna("n/a"),
         actual=[ACTUAL.get(status, "") + (f" ({value:.4g})" if value == value else "")
-                for status, value in zip(table["actual_status"], table["actual_value"], strict=True)])
-    columns = ["id", "target", "year", "value", "threshold", "direction", "met", "margin", "actual"]
-    return rows[columns].to_string(index=False)
+                for status, value in zip(table["actual_status"], table["actual_value"], strict=True)],
+        p_met=[("" if p != p else f"{p:.0%}") + (" A" if pd.notna(flag) and bool(flag) else "")
+               for p, flag in zip(table["p_met"], table["decided_by_assumptions"], strict=True)])
+    columns = ["id", "target", "year", "value", "threshold", "direction", "met", "margin", "p_met", "actual"]
+    text = printable(rows[columns].to_string(index=False))     # a --targets file's labels are the user's text
+    over = table["p_met_over"].iloc[0] if len(table) else ""
+    flagged = table["decided_by_assumptions"].fillna(False).astype(bool).any()
+    return text + f"\n{over}" + ("; A: decided by assumptions (they carry over half its variance)" if flagged else "")
 
 
 @main.command(name="compare")
 @click.argument("files", nargs=-1, required=True, metavar="SCENARIO...")
-@click.option("--out", type=click.Path(file_okay=False), default="out/compare", show_default=True,
+@click.option("--out", type=OUT, default="out/compare", show_default=True,
               help="Folder for report.html, charts/*.png|svg and metadata.yaml.")
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
               help="Language of the report's labels (en needs no Chinese font).")
 @click.option("--ensemble", type=click.Path(exists=True, dir_okay=False), default=None, show_default=True,
               help="netCDF of indicators with dims (run, year), drawn as a 5-95 % band on the charts "
-                   "[default: the baseline over the fit's calibrated parameter sets].")
+                   "[default: the first scenario over its states of the world, as in bands.csv].")
 @inputs_options
 def compare_command(files: tuple[str, ...], out: str, lang: str, ensemble: str | None, params: str | None,
                     targets: str | None, targets_mode: str) -> None:
@@ -147,7 +206,7 @@ def compare_command(files: tuple[str, ...], out: str, lang: str, ensemble: str |
     from nxmfg.model.files import check_writable
 
     try:
-        check_writable(out)   # before any run
+        check_writable(out, "compare")   # before any run
         comparison = compare_for_writing(files, lang, params, targets, targets_mode)
         path = comparison.write(out, lang=lang, bands=ensemble)
     except _user_errors() as error:
@@ -161,7 +220,7 @@ def compare_command(files: tuple[str, ...], out: str, lang: str, ensemble: str |
 @click.option("--data", type=click.Path(exists=True, dir_okay=False), default=None,
               help="Your own long CSV (indicator,year,value,unit,source_title,source_url,quote); "
                    "it extends or overrides the shipped data.")
-@click.option("--out", type=click.Path(file_okay=False), default="out/calibration", show_default=True,
+@click.option("--out", type=OUT, default="out/calibration", show_default=True,
               help="Folder for fitted.yaml, ensemble.csv and the fit report (report.md, fit.csv, params.csv, "
                    "fit.png). Run with this fit: nxmfg simulate ... --params OUT/fitted.yaml")
 @click.option("--save", is_flag=True, default=False,
@@ -175,7 +234,7 @@ def calibrate_command(until: int | None, data: str | None, out: str, save: bool)
     from nxmfg.model.files import check_writable
 
     try:
-        check_writable(out)   # before the fit, which takes a minute
+        check_writable(out, "calibrate")   # before the fit, which takes a minute
         calibration = nxmfg.calibrate(until=until, data=data)
         calibration.write(out)
         saved = calibration.save() if save else []
@@ -192,7 +251,7 @@ def calibrate_command(until: int | None, data: str | None, out: str, save: bool)
 
 @main.command(name="sensitivity")
 @click.argument("study_file", type=click.Path(exists=True, dir_okay=False))
-@click.option("--out", type=click.Path(file_okay=False), default="out/sensitivity", show_default=True,
+@click.option("--out", type=OUT, default="out/sensitivity", show_default=True,
               help="Folder for chunks, samples, indices, charts and summary.md.")
 @click.option("--scheduler", default=None, show_default=True,
               help="Dask scheduler ADDRESS to hand chunks to; local worker processes if not given.")
@@ -230,7 +289,7 @@ def sensitivity_command(study_file: str, out: str, scheduler: str | None, resume
 
 @main.command(name="optimize")
 @click.argument("study_file", metavar="STUDY.yaml")
-@click.option("--out", type=click.Path(file_okay=False), default="out/optimize", show_default=True,
+@click.option("--out", type=OUT, default="out/optimize", show_default=True,
               help="Folder for the checkpoint, pareto.csv, packages/*.yaml, reachability.csv, the chart, "
                    "summary.md and report.html.")
 @click.option("--resume", is_flag=True, default=False, show_default=True,
@@ -251,14 +310,14 @@ def optimize_command(study_file: str, out: str, resume: bool, scheduler: str | N
     except _user_errors() as error:
         raise _user_error(error) from None
     except KeyboardInterrupt:
-        click.echo(f"interrupted: finished generations are kept in {Path(out) / 'checkpoint.pkl'}; rerun with "
+        click.echo(f"interrupted: finished generations are kept in {Path(out) / 'checkpoint.npz'}; rerun with "
                    "--resume", err=True)
         raise click.exceptions.Exit(130) from None
     click.echo(optimization.headline)
     table = optimization.reachability
     ahead = table[table["flag"] != "decided by history"]
-    click.echo(ahead[["id", "best_p_met", "cheapest_cost_expected", "baseline_p_met", "plan_p_met", "flag"]]
-               .to_string(index=False, float_format="{:.3g}".format))
+    click.echo(ahead[["id", "best_p_met", "cheapest_cost_expected", "within_budget_cap", "baseline_p_met",
+                      "plan_p_met", "flag"]].to_string(index=False, float_format="{:.3g}".format))
     click.echo(f"wrote {Path(out) / 'summary.md'}, pareto.csv, packages/*.yaml and report.html")
 
 
@@ -271,7 +330,7 @@ def optimize_command(study_file: str, out: str, resume: bool, scheduler: str | N
               help="A scenario file to offer for loading (repeatable); shipped scenarios are offered anyway.")
 @click.option("--params", type=click.Path(dir_okay=False), default=None, help=PARAMS_HELP)
 def explore_command(port: int, host: str, scenario_files: tuple[str, ...], params: str | None) -> None:
-    """Serve the scenario explorer: move the levers and see the indicators, their calibrated band and the
+    """Serve the scenario explorer: move the levers and see the indicators, their band of states and the
     plans' targets redrawn at once. Open the printed address in a browser; Ctrl-C stops it."""
     from nxmfg.explore import server
 

@@ -4,7 +4,7 @@
 indicators follow from what the engine is given (every parameter value and the final year), the .mdl,
 our code that translates, runs and reduces it, and the libraries that compute; the cache key is a hash
 of all of these, so a change to any of them misses. Entries are small JSON files in the model's cache
-folder (model.CACHE), written atomically: concurrent runs write the same bytes, and a reader sees a
+folder (model.cache.private_folder), written atomically: concurrent runs write the same bytes, and a reader sees a
 whole file or none. An entry that cannot be read counts as missing and is written again.
 """
 
@@ -26,7 +26,10 @@ if TYPE_CHECKING:
     from nxmfg.calibration.fits import Fit
 
 KEPT = 32                              # entries kept; older ones are removed when one is added
-CODE = ("api", "model")               # packages whose code makes a run's indicators from its inputs
+CODE = ("api", "model", "calibration")   # packages whose code makes a run's indicators from its inputs
+# what else does: the states' settings (the batch the run is made in) and the record at the seam
+SETTINGS = ("calibration/states.yaml", "calibration/seam.yaml", "calibration/data/ningxia_history.csv",
+            "calibration/indicator_map.yaml")
 
 
 def indicators(fit: Fit, overrides: dict[str, float]) -> xr.Dataset:
@@ -59,17 +62,20 @@ def _entry(parameters: dict, final_year: int) -> Path:
 
 
 def folder() -> Path:
-    """Where the entries are: beside the translation of this version of the .mdl."""
+    """Where the entries are: beside the translation of this version of the .mdl, in the private folder."""
     from nxmfg import model
+    from nxmfg.model.cache import private_folder
 
-    return model.CACHE / model.version() / "baselines"
+    return private_folder(model.version(), "baselines")
 
 
 def _read(path: Path) -> xr.Dataset | None:
     import xarray as xr
 
+    from nxmfg.model.input_files import read_text
+
     try:
-        return xr.Dataset.from_dict(json.loads(path.read_text(encoding="utf-8")))
+        return xr.Dataset.from_dict(json.loads(read_text(path, "cache")))
     except (OSError, ValueError, KeyError, TypeError):   # missing, removed meanwhile, or not ours
         return None
 
@@ -94,10 +100,12 @@ def _prune(folder: Path) -> None:
 
 @cache
 def _code_version() -> str:
-    """Hash of the Python files of `CODE` (1 ms): an edited engine or indicator misses the cache."""
+    """Hash of the Python files of `CODE` and of `SETTINGS` (1 ms): an edited engine, indicator, seam or
+    record misses the cache."""
     root = Path(__file__).parents[1]
     digest = hashlib.sha256()
-    for path in sorted(p for package in CODE for p in (root / package).rglob("*.py")):
+    paths = [p for package in CODE for p in (root / package).rglob("*.py")] + [root / name for name in SETTINGS]
+    for path in sorted(paths):
         digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()
 

@@ -55,21 +55,20 @@ def compare(scenarios: Sequence[Scenario | str | Path], params: inputs.Params = 
 def compare_for_writing(scenarios: Sequence[Scenario | str | Path], lang: str, params: inputs.Params = None,
                         targets: inputs.Targets = None, targets_mode: str = "extend") -> Comparison:
     """`compare`, with the engine runs made in a forked child (model/background.py) while this process
-    reads the targets, gets ready to write in `lang` (outputs.prepare) and runs the report's default band
-    (`Comparison.band`): one core each. Errors come in `compare`'s order."""
+    reads the targets and gets ready to write in `lang` (outputs.prepare): one core each. Errors come in
+    `compare`'s order."""
     from nxmfg.api import outputs
     from nxmfg.api.simulation import judge
     from nxmfg.model import background
-    from nxmfg.model.indicators import INDICATORS
 
     def here():
         fit, _ = inputs.fit_and_overrides(params)
         target_set = inputs.targets(targets, targets_mode)
         outputs.prepare(lang)
-        return fit, target_set, outputs.band(fit, list(INDICATORS))     # the names of every run's indicators
+        return fit, target_set
 
-    runs, (fit, target_set, band) = background.alongside(partial(_engine_runs, scenarios, params), here)
-    return Comparison({name: judge(run, target_set) for name, run in runs.items()}, fit, band)
+    runs, (fit, target_set) = background.alongside(partial(_engine_runs, scenarios, params), here)
+    return Comparison({name: judge(run, target_set) for name, run in runs.items()}, fit)
 
 
 def _engine_runs(scenarios: Sequence[Scenario | str | Path], params: inputs.Params) -> dict[str, Result]:
@@ -106,21 +105,17 @@ class Comparison:
         Scenario name -> its `Result`.
     fit
         The fit every run started from.
-    band
-        The report's default band (the baseline over the fit's parameter sets), where it was run ahead
-        (`compare_for_writing`); else `write` runs it.
     """
 
     results: dict[str, Result]
     fit: Fit | None = field(default=None, repr=False)
-    band: xr.Dataset | None = field(default=None, repr=False)
 
     @property
     def attainment(self) -> pd.DataFrame:
         """One row per modelled target (index: id): columns ("target", doc | target | year | indicator |
         threshold | direction), ("actual", actual_value | actual_met | actual_status | actual_note): what
         happened, for targets at or before the last data year; then (scenario, met | margin | value |
-        model_right) for each scenario."""
+        model_right | p_met | record_years | decided_by_assumptions) for each scenario."""
         import pandas as pd
 
         tables = {name: r.attainment.set_index("id") for name, r in self.results.items()}
@@ -128,15 +123,16 @@ class Comparison:
         about = first[["doc", "target", "year", "indicator", "threshold", "direction"]]
         actual = first[["actual_value", "actual_met", "actual_status", "actual_note"]]
         return pd.concat({"target": about, "actual": actual}
-                         | {name: t[["met", "margin", "value", "model_right"]] for name, t in tables.items()}, axis=1)
+                         | {name: t[["met", "margin", "value", "model_right", "p_met", "record_years",
+                                    "decided_by_assumptions"]] for name, t in tables.items()}, axis=1)
 
     @property
     def metadata(self) -> dict:
         """Model version, fit, overrides and targets (shared), and each scenario's own record."""
         first = next(iter(self.results.values())).metadata
         shared = {key: first[key] for key in ("model_version", "model_file", "nxmfg_version", "fit",
-                                              "overrides", "targets")}
-        scenario_keys = ("scenario", "scenario_file", "scenario_yaml", "parameters")
+                                              "overrides", "targets", "states") if key in first}
+        scenario_keys = ("scenario", "scenario_file", "scenario_yaml", "parameters", "seam")
         return shared | {"scenarios": {name: {key: r.metadata[key] for key in scenario_keys}
                                        for name, r in self.results.items()}}
 
@@ -145,49 +141,64 @@ class Comparison:
         first = next(iter(self.results.values()))
         return plot_runs({n: r.indicators for n, r in self.results.items()}, names, first.targets, lang, history)
 
+    def bands(self) -> pd.DataFrame:
+        """bands.csv: scenario, indicator, year, q05, q25, q50, q75, q95 (each scenario over its states)."""
+        import pandas as pd
+
+        return pd.concat({name: r.bands() for name, r in self.results.items()}, names=["scenario", None]
+                         ).reset_index(level=0).reset_index(drop=True)
+
     def write(self, out: Path | str, lang: str = "zh", bands: xr.Dataset | Path | str | None = None,
-              reachability: pd.DataFrame | None = None) -> Path:
-        """Write the planner's report: out/report.html (self-contained), out/charts/*.png|svg, and
-        out/metadata.yaml (model version, fit, targets, and each scenario's file and parameters).
+              reachability: pd.DataFrame | None = None, study=None) -> Path:
+        """Write the planner's report: out/report.html (self-contained), out/charts/*.png|svg, out/bands.csv
+        and out/metadata.yaml (model version, fit, targets, states, and each scenario's file and parameters).
 
         bands: indicators of an ensemble (dims run, year; a Dataset or a netCDF file) drawn as a 5-95 %
-        band; default: the baseline over the fit's calibrated parameter sets. reachability: an optimisation's
-        table per target (`nxmfg.optimize(...).reachability`), added as a section. Returns report.html's path.
+        band instead of the default, the first scenario's band over its states of the world (bands.csv).
+        reachability: an optimisation's table per target (`nxmfg.optimize(...).reachability`), added as a
+        section. study: the package study the decision page reads (nxmfg.decision.studies; default: the
+        shipped one, docs/studies/packages_2027). Returns report.html's path.
         """
         from nxmfg.model import plots
         from nxmfg.model.files import check_writable, staged_output
 
-        out = check_writable(out)
+        out = check_writable(out, "compare")
         plots.font_families(lang)        # no CJK font for zh: fail before writing anything
         with staged_output(out, "compare") as stage:   # the files move into out together at the end
-            page = self.write_into(stage, lang, bands, reachability)
+            page = self.write_into(stage, lang, bands, reachability, study)
         return out / page.name
 
     def write_into(self, folder: Path, lang: str = "zh", bands: xr.Dataset | Path | str | None = None,
-                   reachability: pd.DataFrame | None = None) -> Path:
+                   reachability: pd.DataFrame | None = None, study=None) -> Path:
         """The files of `write`, written straight into an existing `folder` (a staging folder of a command
-        that writes more beside them, such as `nxmfg optimize`); returns report.html's path."""
+        that writes more beside them, such as `nxmfg optimize`); returns report.html's path. study: the
+        package study the decision page reads (nxmfg.decision.studies; default: the shipped one)."""
         import yaml
 
         from nxmfg.api import outputs
         from nxmfg.api.inputs import history as recorded
+        from nxmfg.decision import surfaces
         from nxmfg.model.files import write_text
         from nxmfg.scenarios import report
 
         runs = {name: r.indicators for name, r in self.results.items()}
+        table = self.bands()
+        first = next(iter(self.results.values()))
         if isinstance(bands, str | Path):
             bands = report.load_ensemble(Path(bands))
         elif bands is None:
-            names = list(next(iter(runs.values())).data_vars)
-            bands = self.band if self.band is not None else outputs.band(self.fit, names)
-        first = next(iter(self.results.values()))
+            bands = outputs.pairs(first.bands())
         meta = report.report_meta([r.metadata["scenario_file"] for r in self.results.values()],
                                   first.metadata["fit"])
+        meta |= {"states": first.states.label(lang)} if first.states is not None else {}
         baseline = _baseline(self.fit, first.metadata["overrides"])
         page = report.write_report(runs, [r.scenario for r in self.results.values()], first.targets,
                                    recorded(), Path(folder), lang, bands=bands, meta=meta, baseline=baseline,
-                                   reachability=reachability)
+                                   reachability=reachability,
+                                   odds={name: r.attainment for name, r in self.results.items()},
+                                   decision=surfaces.comparison_html(self.results, lang, study))
         write_text(Path(folder) / "metadata.yaml", yaml.safe_dump(self.metadata, allow_unicode=True, sort_keys=False))
+        write_text(Path(folder) / "bands.csv", table.to_csv(index=False, float_format="%.6g"))
         return page
 
 

@@ -99,6 +99,9 @@ def targets(given: Targets = None, mode: str = "extend") -> TargetSet:
             raise ScenarioError(given, "", "no such targets file")
         rows = scenarios.load_own_targets(given, mode)
         scenarios.check_targets(rows, INDICATORS, _constant_names(), given)  # shipped rows always pass
+        if mode == "replace" and not any(row.kind == "modelled" for row in rows):
+            raise ScenarioError(given, "", "no row of kind `modelled`: with --targets-mode replace no target "
+                                "would be judged; add one, or use --targets-mode extend")
         return TargetSet(rows, scenarios.TARGETS if mode == "extend" else None, Path(given), mode)
     rows = list(given)
     scenarios.check_targets(rows, INDICATORS, _constant_names(), "targets")
@@ -106,8 +109,9 @@ def targets(given: Targets = None, mode: str = "extend") -> TargetSet:
 
 
 def history():
-    """The recorded history (calibration.observations()): the charts' dots, the actual outcomes. Read and
-    checked once per process (0.35 s a time); each caller gets its own copy to change."""
+    """The recorded history (calibration.observations(), with the differences of recorded rates that
+    targets read): the charts' dots, the actual outcomes, the record of later targets' observed years.
+    Read and checked once per process (0.35 s a time); each caller gets its own copy to change."""
     return _history().copy()
 
 
@@ -115,7 +119,7 @@ def history():
 def _history():
     from nxmfg.calibration import observations
 
-    return observations()
+    return observations(derived=True)
 
 
 def _constant_names() -> list[str]:

@@ -28,15 +28,16 @@ def optimize(study: Path | str, out: Path | str | None = None, *, resume: bool =
     Parameters
     ----------
     study
-        A study file (e.g. optimization/packages_2027.yaml): levers and ranges, targets and weights, states
-        of the world, budget cap, seed, population, generations.
+        A study file (e.g. optimization/packages_2027.yaml): levers and ranges, targets and weights, how many
+        states of the world (calibration/states.py), budget cap, seed, population, generations.
     out
         Folder for the checkpoint (written after every generation) and, when the search ends, every output
         (`Optimization.write`). None: a temporary folder, and nothing is kept unless you `write`.
     resume
         Continue from the checkpoint in `out` (refused if it belongs to another study, model, fit or targets).
     scheduler
-        Address of a Dask scheduler for the model runs; local worker processes if None.
+        Address of a Dask scheduler for the model runs (each batch of about 2048 runs one task); this
+        process if None.
     progress
         Show a progress bar over the generations, with the time left.
 
@@ -116,11 +117,10 @@ class Optimization:
 
     def package(self, name: str) -> Scenario:
         """A Pareto package (`package_001`, ...) as a scenario: `nxmfg.run(optimization.package(name))`."""
-        setup = self.outcome.setup
+        from nxmfg.optimization import output
+
         row = int(self.pareto.at[name, "archive_row"])
-        return setup.space.scenario(self.outcome.archive["decoded"][row], name,
-                                    f"Pareto package {name} of optimisation study {setup.study.name}",
-                                    setup.references["baseline"])
+        return output.package_scenario(self.outcome, self.outcome.archive["decoded"][row], name)
 
     def plot(self, lang: str = "en") -> Figure:
         """The trade-off chart: expected cost against expected targets met, plan and baseline marked."""
@@ -133,17 +133,19 @@ class Optimization:
         the plan and the headline package, with the reachability table) and the rest into `out` (see
         nxmfg.optimization.output); the files move into `out` together at the end. Returns `out`."""
         from nxmfg.api.comparison import compare
+        from nxmfg.decision import studies
         from nxmfg.model import plots
         from nxmfg.model.files import check_writable, staged_output
         from nxmfg.optimization import output
         from nxmfg.optimization.checkpoint import NAME as CHECKPOINT
 
-        out = check_writable(out)
+        out = check_writable(out, "optimize")
         plots.font_families(lang)        # no CJK font for zh: fail before writing anything
         compared, reachability = output.report_inputs(self.outcome)
         comparison = compare(compared)   # the report's runs, before anything is written
         with staged_output(out, "optimize", keep=(CHECKPOINT,)) as stage:   # moved into out together
             output.write(self.outcome, stage, lang)
-            comparison.write_into(stage, lang=lang, reachability=reachability)
+            study = studies.from_outcome(self.outcome, stage / "cost_vs_targets.png")
+            comparison.write_into(stage, lang=lang, reachability=reachability, study=study)
             output.finish(self.outcome, stage)
         return out

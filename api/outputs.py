@@ -10,38 +10,36 @@ from typing import TYPE_CHECKING
 from nxmfg.api.result import netcdf_attributes
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from nxmfg.api.inputs import Params, Targets
     from nxmfg.api.result import Result
 
 
 def run_for_writing(lang: str, scenario_or_path, params: Params = None, targets: Targets = None,
                     targets_mode: str = "extend") -> Result:
-    """`nxmfg.run`, with its engine run made in a forked child (model/background.py) while this process
-    reads the targets and gets ready to judge and write the result in `lang` (`prepare`): one core each,
-    about half a second sooner than one after the other. The child also runs the baseline the charts
-    draw beside the scenario, for the cache (api/baseline.py) to hold. Errors come in `nxmfg.run`'s
-    order: the scenario's and the fit's first."""
-    from nxmfg.api import inputs
-    from nxmfg.api.simulation import judge
+    """`nxmfg.run`, made in a forked child (model/background.py) while this process gets ready to write the
+    result in `lang` (`prepare`: the chart stack, the fonts, the history): one core each. The child also
+    reads the targets and judges the run (the engine's run takes milliseconds, so it has the time), and
+    runs the baseline the charts draw beside the scenario, for the cache (api/baseline.py) to hold. Errors
+    come in `nxmfg.run`'s order: the scenario's, the fit's, then the targets'."""
     from nxmfg.model import background
 
-    def here():
-        target_set = inputs.targets(targets, targets_mode)
-        prepare(lang)
-        return target_set
-
-    result, target_set = background.alongside(partial(_engine_run, scenario_or_path, params), here)
-    return judge(result, target_set)
+    call = partial(_judged_run, scenario_or_path, params, targets, targets_mode)
+    result, _ = background.alongside(call, partial(prepare, lang))
+    return result
 
 
-def _engine_run(scenario_or_path, params: Params) -> Result:
+def _judged_run(scenario_or_path, params: Params, targets: Targets, targets_mode: str) -> Result:
     from nxmfg.api import inputs
-    from nxmfg.api.simulation import engine_run
+    from nxmfg.api.simulation import engine_run, judge
 
     scenario = inputs.scenario(scenario_or_path)
-    result = engine_run(scenario, *inputs.fit_and_overrides(params))
+    fit, overrides = inputs.fit_and_overrides(params)
+    target_set = inputs.targets(targets, targets_mode)
+    result = engine_run(scenario, fit, overrides)
     with_baseline(result)
-    return result
+    return judge(result, target_set)
 
 
 def prepare(lang: str) -> None:
@@ -61,7 +59,7 @@ def write_result(result: Result, out: Path, lang: str, report: bool) -> Path:
     from nxmfg.model import plots
     from nxmfg.model.files import check_writable, staged_output
 
-    check_writable(out)
+    check_writable(out, "simulate")
     plots.font_families(lang)           # no CJK font for zh: fail before writing anything
     with staged_output(out, "simulate") as stage:
         write_charts(result, stage, lang, report, alongside=[partial(write_data, result, stage)])
@@ -69,7 +67,7 @@ def write_result(result: Result, out: Path, lang: str, report: bool) -> Path:
 
 
 def write_data(result: Result, out: Path) -> None:
-    """results.csv, variables.csv, results.nc, attainment.csv, metadata.yaml."""
+    """results.csv, variables.csv, results.nc, attainment.csv, bands.csv, metadata.yaml."""
     import xarray as xr
     import yaml
 
@@ -82,6 +80,7 @@ def write_data(result: Result, out: Path) -> None:
     atomic_write(out / "results.csv", lambda p: result.indicators.to_dataframe().to_csv(p, float_format="%.6g"))
     atomic_write(out / "variables.csv", lambda p: result.variables.to_dataframe().to_csv(p, float_format="%.6g"))
     atomic_write(out / "attainment.csv", lambda p: result.attainment.to_csv(p, index=False, float_format="%.6g"))
+    atomic_write(out / "bands.csv", lambda p: result.bands().to_csv(p, index=False, float_format="%.6g"))
     write_text(out / "metadata.yaml", yaml.safe_dump(result.metadata, allow_unicode=True, sort_keys=False))
 
 
@@ -96,14 +95,19 @@ def write_charts(result: Result, out: Path, lang: str, report: bool, alongside=(
 
     history = recorded()
     runs, chosen = with_baseline(result)
+    bands = pairs(result.bands())
     if report:
-        planner.write_report(runs, chosen, result.targets, history, out, lang,
-                             bands=band(result.fit, list(result.indicators.data_vars)),
-                             meta=planner.report_meta([result.metadata["scenario_file"]], result.metadata["fit"]),
-                             headlines=True, alongside=alongside)
+        from nxmfg.decision import surfaces
+
+        meta = planner.report_meta([result.metadata["scenario_file"]], result.metadata["fit"])
+        states = result.states.label(lang) if result.states is not None else ""
+        planner.write_report(runs, chosen, result.targets, history, out, lang, bands=bands,
+                             meta=meta | {"states": states}, headlines=True, alongside=alongside,
+                             odds={result.name: result.attainment},
+                             decision=surfaces.comparison_html({result.name: result}, lang))
     else:
         planner.write_charts(planner.labelled(runs, chosen, lang), indicators.HEADLINES, history, result.targets,
-                             out, lang, headlines=True, alongside=alongside)
+                             out, lang, bands=bands, headlines=True, alongside=alongside)
 
 
 def with_baseline(result: Result) -> tuple[dict, list]:
@@ -118,9 +122,31 @@ def with_baseline(result: Result) -> tuple[dict, list]:
     return {"baseline": drawn, scenario.name: result.indicators}, [inputs.scenario("baseline"), scenario]
 
 
-def band(fit, names: list[str]):
-    """The baseline over the fit's calibrated parameter sets (None without them): the report's grey band."""
-    from nxmfg.scenarios import report as planner
+QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
+BAND_COLUMNS = ["indicator", "year", "q05", "q25", "q50", "q75", "q95"]
 
-    sets = fit.parameter_sets() if fit is not None else None
-    return None if sets is None else planner.calibration_band(names, sets, fit.values)
+
+def quantiles(band) -> pd.DataFrame:
+    """bands.csv of an ensemble's indicators (dims run, year): indicator, year, q05, q25, q50, q75, q95 (empty
+    without an ensemble; NaN where no run has a value, as a growth rate in the first year)."""
+    import numpy as np
+    import pandas as pd
+
+    if band is None or band.sizes.get("run", 0) == 0:
+        return pd.DataFrame(columns=BAND_COLUMNS)
+    frames = []
+    for name in band.data_vars:
+        values = band[name].transpose("run", "year").to_numpy().astype(float)
+        with np.errstate(all="ignore"):
+            q = np.full((len(QUANTILES), values.shape[1]), np.nan)
+            known = np.isfinite(values).any(axis=0)
+            q[:, known] = np.nanquantile(values[:, known], QUANTILES, axis=0)
+        frames.append(pd.DataFrame({"indicator": name, "year": band["year"].to_numpy(), **{
+            column: q[i] for i, column in enumerate(BAND_COLUMNS[2:])}}))
+    return pd.concat(frames, ignore_index=True)
+
+
+def pairs(table: pd.DataFrame) -> dict[str, tuple[pd.Series, pd.Series]]:
+    """The charts' bands from a bands.csv table: {indicator: (q05, q95) by year}."""
+    return {name: (rows.set_index("year")["q05"], rows.set_index("year")["q95"])
+            for name, rows in table.groupby("indicator", sort=False)}

@@ -14,10 +14,12 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
     from nxmfg.calibration.fits import Fit
+    from nxmfg.calibration.states import States
     from nxmfg.scenarios import Scenario, Target
 
 # What `write` puts in a folder (charts/ and report.html besides).
-FILES = ("results.csv", "variables.csv", "results.nc", "attainment.csv", "metadata.yaml", "headlines.png")
+FILES = ("results.csv", "variables.csv", "results.nc", "attainment.csv", "bands.csv", "metadata.yaml", "headlines.png",
+         "headlines_D.png")
 
 
 @dataclass
@@ -37,13 +39,20 @@ class Result:
         margin (positive = beaten by that much, in the threshold's unit); for targets at or before the last
         data year, what happened: actual_value, actual_met, actual_status (met, missed, not determinable,
         different statistic; future after the data), actual_note, and model_right (met equals actual_met).
+        p_met: the share of the states of the world meeting it (p_met_over names them); record_years: the
+        years of a later target's window read from the record; decided_by_assumptions: the assumed
+        constants carry more than half its variance (calibration/assumption_shares.csv).
     metadata
         Model version, scenario (name, file, YAML), fit (path, hash), overrides, targets (files, hashes,
         mode) and every parameter value.
     targets
         The targets the run was judged on (drawn as markers by `plot`).
     fit
-        The fit the run started from (its parameter sets give the report's uncertainty band).
+        The fit the run started from.
+    band
+        The indicators in every state of the world (dims run, year; calibration/states.py), or None.
+    states
+        Those states (count, seed, composition: `states.label(lang)` names them), or None.
     """
 
     scenario: Scenario
@@ -53,6 +62,14 @@ class Result:
     metadata: dict
     targets: list[Target] = field(default_factory=list, repr=False)
     fit: Fit | None = field(default=None, repr=False)
+    band: xr.Dataset | None = field(default=None, repr=False)
+    states: States | None = field(default=None, repr=False)
+
+    def bands(self) -> pd.DataFrame:
+        """The indicators' quantiles over the states (bands.csv): indicator, year, q05, q25, q50, q75, q95."""
+        from nxmfg.api.outputs import quantiles
+
+        return quantiles(self.band)
 
     @property
     def name(self) -> str:
@@ -66,7 +83,8 @@ class Result:
         """Write every output file into `out` (created if needed), each atomically; return `out`.
 
         results.csv (indicators by year), variables.csv, results.nc (both, with the metadata as
-        attributes), attainment.csv, metadata.yaml, charts/NAME.png and .svg, headlines.png; with
+        attributes), attainment.csv, bands.csv (the indicators' quantiles over the states of the world, which
+        the charts draw), metadata.yaml, charts/NAME.png and .svg, headlines.png; with
         `report`, also the planner's report.html. Raises MissingFontError before writing anything if
         `lang` is "zh" and no Chinese font is installed.
         """

@@ -62,33 +62,59 @@ def simulate(scenario: Scenario, fit: Fit, overrides: dict[str, float], targets:
 
 
 def engine_run(scenario: Scenario, fit: Fit, overrides: dict[str, float]) -> Result:
-    """The run of resolved inputs, not judged yet (no targets, an empty attainment): see `judge`."""
+    """The run of resolved inputs, not judged yet (no targets, an empty attainment): see `judge`.
+
+    One engine batch: the central run (run 0) and the states of the world of `fit` (calibration/states.py),
+    from the recorded state of the last data year (calibration/seam.py) unless the scenario changes the past.
+    """
     import pandas as pd
 
-    from nxmfg import model
     from nxmfg.api import baseline
-    from nxmfg.model import ensemble, indicators
+    from nxmfg.calibration import worlds
+    from nxmfg.model import indicators
 
-    params = engine_inputs(scenario, fit, overrides)
-    # One run with scalar inputs: the engine evaluates PySD's own expressions on Python floats, so the
-    # result is PySD's (tests/test_api.py), in a fraction of PySD's time.
-    runs = ensemble.run_translated(model.translated(), params, 1, workers=1, progress=False,
-                                   control={"final_time": scenario.final_year, "saveper": 1})
+    chosen = states_of(fit)
+    runs, seam = worlds.run(scenario, fit, chosen, {"final_time": scenario.final_year, "saveper": 1}, overrides,
+                            history=inputs.history())
+    computed = indicators.compute(runs)
     variables = runs.isel(run=0, drop=True)
-    result = Result(scenario, indicators.compute(variables), variables, pd.DataFrame(),
-                    metadata(scenario, fit, overrides, None, params), [], fit)
+    variables.attrs = {}
+    band = computed.isel(run=slice(1, None)) if chosen.count else None
+    meta = metadata(scenario, fit, overrides, None, engine_inputs(scenario, fit, overrides))
+    # engine: which path ran (compiled or numpy), with its note
+    meta |= {"states": chosen.record(), "seam": seam} | {k: v for k, v in runs.attrs.items() if k.startswith("engine")}
+    result = Result(scenario, computed.isel(run=0, drop=True), variables, pd.DataFrame(), meta, [], fit, band,
+                    chosen)
     if scenario.name == "baseline" or not (scenario.levers or scenario.paths):
         baseline.keep(result)     # drawn beside later scenarios on their charts (api/baseline.py)
     return result
 
 
+def states_of(fit: Fit):
+    """The states of the world of `fit` (calibration.states.draw), none where the fit has no draws."""
+    from nxmfg.calibration import states
+
+    return states.draw(fit) if fit.ensemble is not None else states.none()
+
+
 def judge(result: Result, targets: inputs.TargetSet) -> Result:
-    """`result` judged on `targets`: its attainment, its targets, and their record in its metadata."""
+    """`result` judged on `targets`: its attainment (with P(met) over its states, the years read from the
+    record, the verdicts decided by assumptions), its targets, and their record in its metadata."""
     from nxmfg import scenarios
+    from nxmfg.calibration import seam, states
+    from nxmfg.calibration.verdict_shares import decided_by_assumptions
     from nxmfg.scenarios import outcomes
 
-    judged = outcomes.with_actuals(scenarios.attainment(result.indicators, targets.rows), targets.rows,
-                                   inputs.history())
+    record = inputs.history() if seam.applies(result.scenario) else None
+    table = scenarios.attainment(result.indicators, targets.rows, record)
+    if result.band is not None:
+        table["p_met"] = scenarios.attainment_by_run(result.band, targets.rows, record)["probability"].to_numpy()
+    else:
+        table["p_met"] = float("nan")
+    chosen = result.states if result.states is not None else states.none()
+    table["p_met_over"] = chosen.label("en")
+    table["decided_by_assumptions"] = table["id"].map(decided_by_assumptions()).astype("boolean")
+    judged = outcomes.with_actuals(table, targets.rows, inputs.history())
     return replace(result, attainment=judged, targets=list(targets.rows),
                    metadata=result.metadata | {"targets": targets.record()})
 

@@ -62,7 +62,23 @@ def ensemble_path(params: dict[str, np.ndarray], n: int, chunk_size: int | None,
           f"cold rate including it: {n / (elapsed + setup):.1f} runs/s")
     final = runs.isel(year=-1).to_array()
     failed = int((~np.isfinite(final)).any("variable").sum())
-    print(f"{'ensemble':28s} {n:7d} runs  {rate:10.2f} runs/s  ({failed} runs with NaN/inf outcomes)")
+    print(f"{'ensemble':28s} {n:7d} runs  {rate:10.2f} runs/s  ({failed} runs with NaN/inf outcomes; "
+          f"path: {runs.attrs['engine']})")
+    return rate
+
+
+def numpy_path(params: dict[str, np.ndarray], n: int, chunk_size: int | None, workers: int | None) -> float:
+    """Runs/s of the numpy path alone (`auto` takes the compiled path wherever it loads)."""
+    reduce = functools.partial(indicators.compute, names=OUTCOMES)
+    few = {name: values[:n] for name, values in params.items()}
+    call = functools.partial(ensemble.run_translated, model.translated(), model.fitted() | few, n, reduce=reduce,
+                             control={"final_time": 2035, "saveper": 1}, chunk_size=chunk_size, workers=workers,
+                             progress=False, engine="numpy")
+    call()
+    start = time.perf_counter()
+    runs = call()
+    rate = n / (time.perf_counter() - start)
+    print(f"{'numpy path alone':28s} {n:7d} runs  {rate:10.2f} runs/s  (path: {runs.attrs['engine']})")
     return rate
 
 
@@ -98,6 +114,7 @@ def main() -> None:
         rates["PySD as shipped"] = pysd_loop(params, args.shipped_runs, interp_lookups=False)
         rates["PySD + np.interp"] = pysd_loop(params, args.pysd_runs, interp_lookups=True)
     rates["ensemble"] = ensemble_path(params, args.runs, args.chunk_size, args.workers)
+    numpy_path(params, min(args.runs, 4096), args.chunk_size, args.workers)
     peak_rss(sampled)
     sobol_projection(rates)
     if args.pysd_runs:

@@ -1,7 +1,8 @@
 """Time the shipped optimisation study end to end: optimization/packages_2027.yaml.
 
 Loads and checks the study, evaluates the baseline and the plan, runs 60 generations of 64 candidates in
-64 states of the world through the ensemble engine (one call per generation), then writes every output
+the tool's 256 states of the world and the central run through the ensemble engine (from the reconciled
+state of 2023, in calls of about 2048 runs), then writes every output
 (Pareto set, packages, reachability, chart, summary.md, report.html) to OUT (default out/packages_2027).
 Target: under 10 minutes with peak memory under 2 GiB on the project's 2-core machine. The figures are
 wall times: the load average is printed beside them, since other jobs on the machine stretch them.

@@ -25,11 +25,13 @@ class FitError(ScenarioError):
 
 @dataclass(frozen=True)
 class Fit:
-    """Calibrated constants, and the file they came from (None: given in Python, or no fit at all)."""
+    """Calibrated constants, and the file they came from (None: given in Python, or no fit at all);
+    `sets`: its parameter sets, where they were read and checked with the fit (a user's fit file)."""
 
     values: dict[str, float] = field(default_factory=dict)
     path: Path | None = None
     sha256: str | None = None
+    sets: pd.DataFrame | None = field(default=None, compare=False, repr=False)
 
     @property
     def ensemble(self) -> Path | None:
@@ -39,8 +41,15 @@ class Fit:
         return self.path.with_name(ENSEMBLE_NAME)
 
     def parameter_sets(self) -> pd.DataFrame | None:
-        """The fit's calibrated parameter sets (one row each, the estimate first), or None."""
-        return None if self.ensemble is None else pd.read_csv(self.ensemble, comment="#")
+        """The fit's calibrated parameter sets (one row each, the estimate first), or None; checked as
+        `read_parameter_sets` does."""
+        if self.sets is not None:
+            return self.sets.copy()
+        if self.ensemble is None:
+            return None
+        from nxmfg import model
+
+        return read_parameter_sets(self.ensemble, model.constants())
 
     def record(self) -> dict:
         """What an output records about the fit it was run with."""
@@ -57,10 +66,46 @@ def sha256(path: Path) -> str:
 def read_fit(path: Path | str, constants: pd.DataFrame) -> Fit:
     """Read a fit file and check it against the model's constants (names, numbers, [min,max] ranges)."""
     path = Path(path)
-    data = read_yaml(path) or {}
+    data = read_yaml(path)
+    if data is None or data == {}:
+        raise FitError(path, "", "no constant in it (empty or only comments); a fit file maps the calibrated "
+                       "constants to values, as `nxmfg calibrate` writes (its fitted.yaml)")
     if not isinstance(data, dict):
         raise FitError(path, "", "expected a mapping of model constants to values, as `nxmfg calibrate` writes")
-    return Fit(check_values(data, constants, path), path, sha256(path))
+    values = check_values(data, constants, path)
+    sets = path.with_name(ENSEMBLE_NAME)
+    return Fit(values, path, sha256(path), read_parameter_sets(sets, constants) if sets.exists() else None)
+
+
+def read_parameter_sets(path: Path, constants: pd.DataFrame) -> pd.DataFrame:
+    """A fit's ensemble.csv: a regular UTF-8 file within its size limit, a header of model constants and
+    at least one row, every value a finite number inside its constant's [min,max]. FitError names the
+    file, the row and the column."""
+    import io
+
+    from nxmfg.model.input_files import InputFileError, read_text
+
+    try:
+        text = read_text(path, "parameter sets")
+    except InputFileError as error:
+        raise FitError(path, "", error.problem) from None
+    try:
+        table = pd.read_csv(io.StringIO(text), comment="#", dtype=str, keep_default_na=False)
+    except (ValueError, pd.errors.ParserError) as error:
+        raise FitError(path, "", f"not a CSV table of parameter sets ({' '.join(str(error).split())})") from None
+    if table.empty:
+        raise FitError(path, "", "no parameter set in it; `nxmfg calibrate` writes one row per set")
+    sets = {}
+    for column in table.columns:
+        numbers = pd.to_numeric(table[column].str.strip(), errors="coerce").astype(float)
+        for row, (text_value, value) in enumerate(zip(table[column], numbers, strict=True), start=1):
+            if not math.isfinite(value):
+                raise FitError(path, f"row {row}, column {column}", f"expected a finite number, got {text_value!r}")
+        sets[column] = numbers
+    frame = pd.DataFrame(sets)
+    for row, values in enumerate(frame.to_dict("records"), start=1):
+        check_values(values, constants, path, prefix=f"row {row}, column ")
+    return frame
 
 
 def shipped_fit() -> Fit:

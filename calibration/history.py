@@ -5,14 +5,15 @@ import datetime as dt
 import io
 import math
 import re
+from collections import Counter
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
 import pandas as pd
-import yaml
 
 from nxmfg.model.input_files import InputFileError, read_text
+from nxmfg.model.yaml_reader import read_shipped
 
 HERE = Path(__file__).parent
 DATA = HERE / "data" / "ningxia_history.csv"
@@ -27,6 +28,14 @@ NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 # No Ningxia statistic in the data's units comes near (GDP is 4e3 亿元, energy use 8e3 万tce); a larger
 # value is a typo, and its square would overflow the fit's cost (1e300 gave `rmse inf`).
 MAX_MAGNITUDE = 1e9
+# A user's level or share must lie within this factor of the shipped series of the same indicator (its
+# lowest / FACTOR to its highest x FACTOR): a unit slip (GDP in 万元, 10^4 too large; a share as the
+# fraction 0.25 for 25 %) lands far outside, a genuine revision or a later year well inside.
+LEVEL_FACTOR = 10.0
+# Yearly growth and change rates [%/yr]: -100 % would leave nothing, and above +500 %/yr (six times in a
+# year) no regional aggregate of these series has moved (the shipped ones lie within -17..+32).
+GROWTH_BOUNDS = (-100.0, 500.0)
+PP_BOUNDS = (-100.0, 100.0)   # a change in percentage points of a share
 
 
 def last_historical_year() -> int:
@@ -52,7 +61,7 @@ class Row:
 @cache
 def indicator_map() -> dict:
     """calibration/indicator_map.yaml, parsed."""
-    return yaml.safe_load(INDICATOR_MAP.read_text(encoding="utf-8"))
+    return read_shipped(INDICATOR_MAP)
 
 
 def model_indicator_names() -> set[str]:
@@ -120,8 +129,8 @@ def _mapping(name: str, user_file: bool) -> dict | str:
                      f"(see {INDICATOR_MAP.name})")
 
 
-def _parse(path: Path, line: int, record: dict, user_file: bool) -> Row | None:
-    """One CSV record -> Row (None when excluded by rule); DataError names the field."""
+def _parse(path: Path, line: int, record: dict, user_file: bool) -> Row | str:
+    """One CSV record -> Row, or why it is not used (excluded by rule); DataError names the field."""
     def fail(field: str, message: str) -> DataError:
         return DataError(f"{path}:{line}: field '{field}': {message}")
 
@@ -139,13 +148,13 @@ def _parse(path: Path, line: int, record: dict, user_file: bool) -> Row | None:
         raise fail("value", f"{raw_value} is larger than any statistic in these units ({MAX_MAGNITUDE:g})")
     year = int(raw_year)
     if name.startswith("national_"):
-        return None
+        return "all-China comparison value (national_*)"
     try:
         entry = _mapping(name, user_file)
     except ValueError as error:
         raise fail("indicator", str(error)) from None
     if isinstance(entry, str) or excluded(name, year, unit):
-        return None
+        return entry if isinstance(entry, str) else excluded(name, year, unit)
     rank = vintage_rank(unit, record.get("source_title") or "")
     if _approximate(raw_value, unit, record.get("quote") or ""):
         unit = f"{unit}; approximate"
@@ -162,9 +171,14 @@ def _parse(path: Path, line: int, record: dict, user_file: bool) -> Row | None:
 
 def value_problem(indicator: str, value: float) -> str | None:
     """Why `value` cannot be a value of the model indicator, or None: the sign of counts and levels, the
-    range of shares. Kinds follow the names: rates end in RATE_SUFFIXES, shares in `_pct`."""
+    range of shares, the bounds of rates. Kinds follow the names: rates end in RATE_SUFFIXES, shares in `_pct`."""
+    if indicator.endswith("_pp"):
+        low, high = PP_BOUNDS
+        return None if low <= value <= high else f"a change of a share lies within {low:g} to {high:g} pp"
     if indicator.endswith(RATE_SUFFIXES):
-        return None
+        low, high = GROWTH_BOUNDS
+        return None if low < value <= high else (f"a yearly rate lies above {low:g} % (nothing left) and at most "
+                                                 f"{high:g} %/yr; is this a level, or a share, in a rate's column?")
     if indicator.endswith("_pct"):
         return None if 0 <= value <= 100 else "a share must lie in 0-100 %"
     return None if value >= 0 else "a count or level cannot be negative"
@@ -181,7 +195,7 @@ def read_rows(path: Path, user_file: bool = False) -> list[Row]:
     except InputFileError as error:
         raise DataError(str(error)) from None
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    rows, start = [], 1
+    rows, start, unused = [], 1, Counter()
     try:
         header = [name.strip() for name in next(reader, [])]
         duplicated = sorted({name for name in header if header.count(name) > 1})
@@ -195,12 +209,62 @@ def read_rows(path: Path, user_file: bool = False) -> list[Row]:
             if record and len(record) != len(header):
                 raise DataError(f"{path}:{start}: {len(record)} fields, but the header has {len(header)}")
             row = _parse(path, start, dict(zip(header, record, strict=True)), user_file) if record else None
-            if row is not None:
+            if isinstance(row, Row):
                 rows.append(row)
+            elif row is not None:
+                unused[row] += 1
             start = reader.line_num + 1     # a quoted field may span lines: name the record's first
     except csv.Error as error:
         raise DataError(f"{path}:{start}: not well-formed CSV ({error}); check the quotes") from None
+    if user_file and not rows:
+        why = "; ".join(f"{count} {'row' if count == 1 else 'rows'}: {reason}" for reason, count in unused.items())
+        raise DataError(f"{path}: no usable row ({why or 'no data under the header'}); the fit reads annual "
+                        f"Ningxia values of model indicators from {FIRST_MODEL_YEAR} on")
     return rows
+
+
+def _unit_of(indicator: str) -> str:
+    try:
+        from nxmfg.model.indicators import INDICATORS
+    except ImportError:
+        return "?"
+    return INDICATORS[indicator].unit if indicator in INDICATORS else "?"
+
+
+def check_plausible(rows: list[Row], shipped: list[Row], path: Path) -> None:
+    """A user's level or share within LEVEL_FACTOR of the shipped series of its indicator, or, where the
+    data have none, of the calibrated baseline's values over the data years: DataError naming the line
+    otherwise (a unit slip, not a revision)."""
+    reference: dict[str, list[float]] = {}
+    for row in shipped:
+        reference.setdefault(row.indicator, []).append(row.value)
+    levels = {row.indicator for row in rows if not row.indicator.endswith(RATE_SUFFIXES)}
+    missing = sorted(levels - set(reference))
+    if missing:
+        reference |= _baseline_values(missing)
+    for row in rows:
+        known = [value for value in reference.get(row.indicator, []) if math.isfinite(value)]
+        if row.indicator not in levels or not known or max(known) <= 0:
+            continue
+        low, high = min(known) / LEVEL_FACTOR, max(known) * LEVEL_FACTOR
+        if not low <= row.value <= high:
+            where = "the shipped series" if row.indicator in {r.indicator for r in shipped} else "the baseline"
+            raise DataError(f"{path}:{row.line}: field 'value': {row.value:g} for {row.indicator} is not within a "
+                            f"factor {LEVEL_FACTOR:g} of {where} ({min(known):.4g} to {max(known):.4g} "
+                            f"{_unit_of(row.indicator)}); check the unit (亿元, not 万元; a share in %, not a "
+                            "fraction)")
+
+
+def _baseline_values(names: list[str]) -> dict[str, list[float]]:
+    """The calibrated baseline's values of model indicators over the data years (one engine run)."""
+    from functools import partial
+
+    from nxmfg import model
+    from nxmfg.model import ensemble, indicators
+
+    run = ensemble.run({}, 1, reduce=partial(indicators.compute, names=names), final_year=last_historical_year(),
+                       progress=False, workers=1)
+    return {name: [float(v) for v in run[name].isel(run=0).values] for name in names if name in run}
 
 
 def choose_vintage(rows: list[Row], path: Path) -> list[Row]:
@@ -225,7 +289,7 @@ def choose_vintage(rows: list[Row], path: Path) -> list[Row]:
 
 
 def observations(path: str | Path | None = None, until: int | None = None,
-                 extra: str | Path | None = None) -> pd.DataFrame:
+                 extra: str | Path | None = None, derived: bool = False) -> pd.DataFrame:
     """The historical record, one row per (model indicator, year) of the chosen vintage.
 
     Parameters
@@ -233,16 +297,41 @@ def observations(path: str | Path | None = None, until: int | None = None,
     path : the long data file (default: the shipped calibration/data/ningxia_history.csv).
     until : keep years <= until.
     extra : a user's file in the same format; its rows extend ours or override them per (indicator, year).
+    derived : also the indicators of indicator_map.yaml `derived` (differences of recorded rates), for
+        judging targets and drawing history; the calibration fits their terms, never them.
 
     Returns columns indicator, year, value, unit, source; values in the model indicator's unit.
     """
     path = Path(path) if path else DATA
-    chosen = {(r.indicator, r.year): r for r in choose_vintage(read_rows(path), path)}
+    rows = read_rows(path)
+    chosen = {(r.indicator, r.year): r for r in choose_vintage(rows, path)}
     if extra is not None:
         extra = Path(extra)
-        chosen |= {(r.indicator, r.year): r for r in choose_vintage(read_rows(extra, user_file=True), extra)}
+        mine = read_rows(extra, user_file=True)
+        check_plausible(mine, rows, extra)
+        chosen |= {(r.indicator, r.year): r for r in choose_vintage(mine, extra)}
+        rows = [r for r in rows if (r.indicator, r.year) not in {(m.indicator, m.year) for m in mine}] + mine
+    if derived:
+        chosen |= {(r.indicator, r.year): r for r in differences(rows, chosen)}
     frame = pd.DataFrame([{"indicator": r.indicator, "year": r.year, "value": r.value, "unit": r.unit,
                            "source": r.source} for r in chosen.values()], columns=COLUMNS)
     if until is not None:
         frame = frame[frame["year"] <= until]
     return frame.sort_values(["indicator", "year"], ignore_index=True)
+
+
+def differences(rows: list[Row], chosen: dict[tuple[str, int], Row]) -> list[Row]:
+    """Rows of the `derived` indicators: first term minus second, year by year, within one vintage (revised
+    figures only where both terms have one, else both unrevised: the data's README warns against mixing)."""
+    out = []
+    for name, (first, second) in (indicator_map().get("derived") or {}).items():
+        years = {r.year for r in rows if r.indicator == first} & {r.year for r in rows if r.indicator == second}
+        for year in sorted(years):
+            terms = [chosen[(first, year)], chosen[(second, year)]]
+            if any(t.rank <= 1 for t in terms) and not all(t.rank <= 1 for t in terms):
+                terms = [min((r for r in rows if (r.indicator, r.year) == (t.indicator, year) and r.rank >= 2),
+                             key=lambda r: (r.rank, r.line), default=t) for t in terms]
+            value = terms[0].value - terms[1].value
+            out.append(Row(terms[0].line, name, year, value, f"pp (= {first} {terms[0].value:g} - {second} "
+                           f"{terms[1].value:g})", f"{terms[0].source}; {terms[1].source}", max(t.rank for t in terms)))
+    return out

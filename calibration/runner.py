@@ -13,6 +13,7 @@ import yaml
 from nxmfg.calibration.fit import Evaluate, Problem, target_table
 from nxmfg.calibration.history import HERE, DataError, indicator_map
 from nxmfg.calibration.report import write_text
+from nxmfg.model.yaml_reader import read_shipped
 
 FREE_PARAMETERS = HERE / "free_parameters.yaml"
 FITTED = HERE / "fitted.yaml"
@@ -25,7 +26,7 @@ PARALLEL_FROM = 20_000   # runs per call from which worker processes pay off (me
 
 def read_free_parameters(path: Path = FREE_PARAMETERS) -> dict:
     """free_parameters.yaml: {seed, search: {...}, parameters: {name: {low, high, prior, note}}}."""
-    spec = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    spec = read_shipped(path) or {}
     for key in ("seed", "parameters"):
         if key not in spec:
             raise DataError(f"{path}: field '{key}': missing")

@@ -16,7 +16,7 @@ from __future__ import annotations
 from dash import ALL, Dash, Input, Output, State, ctx, dcc, html, no_update
 
 from nxmfg import scenarios
-from nxmfg.explore import controls, drafts, views
+from nxmfg.explore import controls, drafts, requests, views
 from nxmfg.explore.evaluation import Explorer
 from nxmfg.explore.texts import TEXT
 from nxmfg.model.indicators import HEADLINES, INDICATORS
@@ -62,6 +62,7 @@ def create_app(explorer: Explorer, given: dict[str, scenarios.Scenario] | None =
     from nxmfg.api.inputs import shipped_scenarios
 
     app = Dash(__name__, title="nxmfg explore", update_title=None, index_string=INDEX)
+    requests.limit(app.server)
     loadable = {name: None for name in shipped_scenarios()} | dict(given or {})
     app.layout = _layout(explorer, list(loadable))
     _callbacks(app, explorer, loadable)
@@ -69,9 +70,9 @@ def create_app(explorer: Explorer, given: dict[str, scenarios.Scenario] | None =
 
 
 def _layout(explorer: Explorer, loadable: list[str]) -> html.Div:
-    picked = [{"label": name, "value": name} for name in INDICATORS if name not in HEADLINES]
+    picked = views.picker_options("zh")
     bar = html.Div(className="bar", children=[
-        dcc.Dropdown(id="load", options=loadable, placeholder="…", className="load"),
+        dcc.Dropdown(id="load", options=loadable, placeholder="…", className="load", labels=TEXT["zh"]["dropdown"]),
         html.Span(id="upload-label", className="note"),
         dcc.Upload(id="upload", className="upload", children="⬆ YAML"),
         html.Span(id="load-message", className="message"),
@@ -82,7 +83,8 @@ def _layout(explorer: Explorer, loadable: list[str]) -> html.Div:
     ])
     content = html.Section(className="content", children=[
         bar, html.Div(id="saved-list", className="note"), html.Div(id="summary", className="summary"),
-        dcc.Dropdown(id="picked", options=picked, multi=True, value=[]),
+        dcc.Dropdown(id="picked", options=picked, multi=True, value=[], labels=TEXT["zh"]["dropdown"]),
+        html.Div(id="picked-message", className="message"),
         html.Div(id="legend", className="legend"),
         html.Div(id="charts", className="charts", children=views.graphs(HEADLINES)),
         dcc.Store(id="chart-names", data=list(HEADLINES)),
@@ -109,9 +111,13 @@ def _callbacks(app: Dash, explorer: Explorer, loadable: dict) -> None:
                   Input(LEVER, "value"), Input(BOX, "value"), Input("start", "value"), Input(OUTLOOK, "value"),
                   Input("lang", "value"), Input("saved", "data"), Input("chart-names", "data"),
                   State("fixed", "data"), State("draft", "data"))
+    @requests.guarded(message_at=9)
     def on_change(slid, typed, start, outlook_values, lang, saved, names, fixed, draft):
         """Any change of the page's numbers, in one round trip: the controls read into a draft, then the
         charts (only the lines that move, when only a control moved) and the verdicts."""
+        slid, typed, start, outlook_values = requests.controls(slid, typed, start, outlook_values)
+        lang, saved, names = requests.language(lang), requests.saved(saved), requests.chart_names(names)
+        fixed, draft = requests.fixed(fixed), requests.draft(draft)
         triggered = {str(t["prop_id"]) for t in ctx.triggered}
         shown = drafts.Controls(slid, typed, start, outlook_values)
         new, fixed, new_slid, new_typed, *messages = drafts.read_controls(explorer, shown, fixed or {}, lang,
@@ -125,42 +131,51 @@ def _callbacks(app: Dash, explorer: Explorer, loadable: dict) -> None:
         view = views.View(lang, names or [], saved or [])
         return (*head, *views.redraw(explorer, new, view, patch=controls_only and bool(draft)))
 
-    @app.callback(Output("charts", "children"), Output("chart-names", "data"), Input("picked", "value"),
-                  prevent_initial_call=True)
+    @app.callback(Output("charts", "children"), Output("chart-names", "data"), Output("picked-message", "children"),
+                  Input("picked", "value"), prevent_initial_call=True)
+    @requests.guarded(message_at=2)
     def on_picked(picked):
-        names = list(dict.fromkeys([*HEADLINES, *(name for name in picked or [] if name in INDICATORS)]))
-        return views.graphs(names), names
+        names = list(dict.fromkeys([*HEADLINES, *requests.chart_names(picked, "picked")]))
+        return views.graphs(names), names, ""
 
     @app.callback(*_text_outputs(), Input("lang", "value"))
+    @requests.guarded(message_at=1)      # a refusal shows under the title
     def on_language(lang):
-        return views.texts(explorer, lang)
+        return views.texts(explorer, requests.language(lang))
 
     @app.callback(Output(LEVER, "value", allow_duplicate=True), Output(BOX, "value", allow_duplicate=True),
                   Output("start", "value"), Output(OUTLOOK, "value"), Output("fixed", "data", allow_duplicate=True),
                   Output("name", "value"), Output("load-message", "children"),
                   Input("load", "value"), Input("upload", "contents"), State("upload", "filename"),
                   State("lang", "value"), prevent_initial_call=True)
+    @requests.guarded(message_at=6)
     def on_load(name, contents, filename, lang):
+        lang = requests.language(lang)
         if ctx.triggered_id == "load":
-            return drafts.load(explorer, loadable, name, None, lang)
-        return drafts.load(explorer, loadable, None, (filename, contents), lang)
+            return drafts.load(explorer, loadable, requests.offered(name, loadable), None, lang)
+        return drafts.load(explorer, loadable, None, requests.upload(filename, contents), lang)
 
     @app.callback(Output("download-yaml", "data"), Output("saved", "data"), Output("save-message", "children"),
                   Input("save", "n_clicks"), State("name", "value"), State("draft", "data"), State("saved", "data"),
                   State("lang", "value"), prevent_initial_call=True)
+    @requests.guarded(message_at=2)
     def on_save(_, name, draft, saved, lang):
-        return drafts.save(explorer, name, draft or {}, saved or [], lang)
+        name = requests.text(name, "name", empty=True)
+        return drafts.save(explorer, name, requests.draft(draft), requests.saved(saved), requests.language(lang))
 
     @app.callback(Output("saved-list", "children"), Input("saved", "data"), Input("lang", "value"))
+    @requests.guarded(message_at=0)
     def on_saved(saved, lang):
-        names = [entry["name"] for entry in saved or []]
-        return f"{TEXT[lang]['saved']}: {', '.join(names)}" if names else ""
+        names = [entry["name"] for entry in requests.saved(saved)]
+        return f"{TEXT[requests.language(lang)]['saved']}: {', '.join(names)}" if names else ""
 
     @app.callback(Output("download-report", "data"), Output("report-message", "children"),
                   Input("report", "n_clicks"), State("name", "value"), State("draft", "data"),
                   State("saved", "data"), State("lang", "value"), prevent_initial_call=True)
+    @requests.guarded(message_at=1)
     def on_report(_, name, draft, saved, lang):
-        return views.report(explorer, name, draft or {}, saved or [], lang)
+        name = requests.text(name, "name", empty=True)
+        return views.report(explorer, name, requests.draft(draft), requests.saved(saved), requests.language(lang))
 
 
 def _text_outputs() -> list[Output]:
@@ -169,7 +184,8 @@ def _text_outputs() -> list[Output]:
     return ([Output(name, "children") for name in ids]
             + [Output({"type": kind, "name": ALL}, "children") for kind in ("lever-label", "lever-help")]
             + [Output(LEVER, "marks"), Output("picked", "placeholder"), Output("load", "placeholder")]
-            + [Output({"type": kind, "name": ALL}, "children") for kind in ("outlook-label", "outlook-help")])
+            + [Output({"type": kind, "name": ALL}, "children") for kind in ("outlook-label", "outlook-help")]
+            + [Output("picked", "options"), Output("picked", "labels"), Output("load", "labels")])
 
 
 def _changed(before: list, after: list) -> list:

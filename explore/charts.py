@@ -1,7 +1,7 @@
 """The explorer's charts as Plotly figure dicts (no plotly.graph_objects: building and validating those
 would take a good part of the 300 ms a redraw has).
 
-Each chart of an indicator holds the calibrated band (5-95 % of the parameter sets), the baseline, the
+Each chart of an indicator holds the band (5-95 % over the states of the world), the baseline, the
 saved scenarios and the current one, history as dots, a line at the last data year, and the plans'
 targets: `level` targets as markers labelled with document and year, the others as a note in the corner.
 """

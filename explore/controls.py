@@ -62,11 +62,28 @@ def start_control() -> html.Div:
     ])
 
 
+def shown_scale(name: str) -> float:
+    """An outlook's box shows its value in the plans' unit: a growth of 0.046 as 4.6 (%), the coal price as is."""
+    from nxmfg.scenarios.plan_units import plan_unit
+
+    return plan_unit(name).scale
+
+
+def to_shown(name: str, value: float) -> float:
+    """A model value as the box shows it (rounded, so 0.046 shows as 4.6, not 4.6000000000000005)."""
+    return round(value * shown_scale(name), 6)
+
+
+def to_model(name: str, value):
+    """A box's value in the model's unit; anything but a number is passed on for the check to refuse."""
+    return value / shown_scale(name) if isinstance(value, int | float) and not isinstance(value, bool) else value
+
+
 def outlook_control(name: str, defaults: pd.Series) -> html.Div:
     boxes = [html.Label(className="outlook-year", children=[
         html.Span(str(year)),
         dcc.Input(id={"type": "outlook-input", "name": name, "year": year}, type="number", step="any",
-                  value=default_at(defaults, year), debounce=True, className="outlook-input")])
+                  value=to_shown(name, default_at(defaults, year)), debounce=True, className="outlook-input")])
         for year in OUTLOOK_YEARS]
     return html.Div(className="lever", children=[
         html.Span(id={"type": "outlook-label", "name": name}, className="lever-label"),

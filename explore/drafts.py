@@ -87,12 +87,14 @@ def _outlook_paths(explorer: Explorer, values: list, lang: str, fixed: dict, tri
             messages.append("")
             continue
         low, high = OUTLOOK_BOUNDS[name]
-        points = dict(zip(OUTLOOK_YEARS, values[index * len(OUTLOOK_YEARS):(index + 1) * len(OUTLOOK_YEARS)],
-                          strict=True))
+        shown = values[index * len(OUTLOOK_YEARS):(index + 1) * len(OUTLOOK_YEARS)]   # in the plans' unit (%)
+        points = dict(zip(OUTLOOK_YEARS, [controls.to_model(name, v) for v in shown], strict=True))
         bad = [v for v in points.values() if not isinstance(v, int | float) or not low <= v <= high]
         if bad:
             template = TEXT[lang]["refused"] if isinstance(bad[0], int | float) else TEXT[lang]["not_number"]
-            messages.append(template.format(value=bad[0], low=f"{low:g}", high=f"{high:g}"))
+            value = controls.to_shown(name, bad[0]) if isinstance(bad[0], int | float) else bad[0]
+            messages.append(template.format(value=value, low=f"{controls.to_shown(name, low):g}",
+                                            high=f"{controls.to_shown(name, high):g}"))
             continue
         messages.append("")
         defaults = [controls.default_at(explorer.outlooks[name], year) for year in OUTLOOK_YEARS]
@@ -111,8 +113,10 @@ def load(explorer: Explorer, loadable: dict, name: str | None, upload: tuple[str
         scenarios.check(scenario, explorer.constants, explorer.lookups)   # names and ranges, naming the file
         check_loadable(scenario)
         draft = draft_of(scenario)
-    except ValueError as error:
-        return (no_update,) * 6 + (" ".join(str(error).split()),)
+    except ValueError as error:        # a list's outputs get a list each: Dash refuses a bare no_update there
+        unchanged = [no_update] * len(POLICY_LEVERS)
+        return (unchanged, unchanged, no_update, [no_update] * len(EDITABLE_OUTLOOKS) * len(OUTLOOK_YEARS),
+                no_update, no_update, " ".join(str(error).split()))
     starts = [spec.start for spec in scenario.levers.values()]
     start = min(starts) if starts else controls.DEFAULT_START
     values, fixed = [], {}
@@ -128,7 +132,7 @@ def load(explorer: Explorer, loadable: dict, name: str | None, upload: tuple[str
     for outlook in EDITABLE_OUTLOOKS:
         points = scenario.paths.get(outlook)
         table = explorer.outlooks[outlook] if points is None else _series(points)
-        outlooks += [controls.default_at(table, year) for year in OUTLOOK_YEARS]
+        outlooks += [controls.to_shown(outlook, controls.default_at(table, year)) for year in OUTLOOK_YEARS]
         if points is not None and set(points) != set(OUTLOOK_YEARS):   # the boxes cannot hold it exactly
             fixed[f"paths.{outlook}"] = draft["paths"][outlook]
     return values, values, start, outlooks, fixed, scenario.name, TEXT[lang]["loaded"].format(name=scenario.name)
@@ -163,7 +167,7 @@ def save(explorer: Explorer, name: str, draft: dict, saved: list[dict], lang: st
     if not isinstance(name, str) or not re.fullmatch(NAME_PATTERN, name or ""):
         return no_update, no_update, text["bad_name"]
     entry = draft | {"name": name, "title": {"zh": name, "en": name},
-                     "description": f"Saved from nxmfg explore ({name})."}
+                     "description": {"zh": f"由情景探索页面保存（{name}）。", "en": f"Saved from nxmfg explore ({name})."}}
     try:
         scenario = explorer.scenario(entry)
     except ValueError as error:

@@ -1,11 +1,13 @@
-"""The explorer's model side: a session's draft scenario, run with its calibrated band in one engine call.
+"""The explorer's model side: a session's draft scenario, run with its band in one engine call.
 
-Everything a redraw needs but the draft is loaded once (`Explorer`): the fit and its parameter sets, the
-constants, the targets, the history and what it says about past targets. A draft's scenario and the 60
-parameter sets go through `model.ensemble` together (run 0 is the scenario at the fit, runs 1.. its band),
-resumed from a snapshot at the last data year: levers act from the start year and outlooks from the year
-after the data, so the years before are the same for every draft and are not run again. The engine and
-its model belong to one thread (`EngineThread`), whatever thread the web server answers in.
+Everything a redraw needs but the draft is loaded once (`Explorer`): the fit and its states of the world
+(calibration/states.py), the constants, the targets, the history and what it says about past targets. A
+draft's batch (calibration/worlds.py: run 0 the scenario at the fit, runs 1.. its states) goes through
+`model.ensemble` resumed from a snapshot at the first year the draft changes, made from the reconciled start
+at the last data year (calibration/seam.py): the years before are the same for every draft and are not run
+again. A draft whose levers act before the data end is a counterfactual of the past and starts from no
+record. The engine and its model belong to one thread (`EngineThread`), whatever thread the web server
+answers in.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import pandas as pd
 import xarray as xr
 
 from nxmfg import scenarios
+from nxmfg.calibration import seam
 from nxmfg.model.plots import LAST_DATA_YEAR
 from nxmfg.scenarios import POLICY_LEVERS
 from nxmfg.scenarios.schema import FIRST_LEVER_YEAR, LAST_YEAR
@@ -32,6 +35,7 @@ from nxmfg.scenarios.schema import FIRST_LEVER_YEAR, LAST_YEAR
 EDITABLE_OUTLOOKS = ("national_industry_growth_outlook", "coal_price_outlook")
 OUTLOOK_YEARS = (2024, 2025, 2027, 2030, 2035)   # the points an outlook is edited at
 CACHED = 64    # evaluations kept (a draft seen again, a saved scenario overlaid, a language switch)
+CONTROL = {"final_time": LAST_YEAR, "saveper": 1}
 
 
 @dataclass(frozen=True)
@@ -79,7 +83,7 @@ class Explorer:
 
     def __init__(self, params: str | Path | None = None) -> None:
         from nxmfg import model
-        from nxmfg.api import inputs
+        from nxmfg.api import inputs, simulation
         from nxmfg.scenarios import outcomes
 
         self.params = params
@@ -93,10 +97,10 @@ class Explorer:
         self.actual = outcomes.actual_outcomes(self.targets, self.history)
         self.plan = {name: lever.value for name, lever in inputs.scenario("plan").levers.items()
                      if lever.value is not None}
-        self.sets = self.fit.parameter_sets()
+        self.states = simulation.states_of(self.fit)
         self.names = list(dict.fromkeys([*_headlines(), *(t.indicator for t in self.targets if t.kind == "modelled")]))
         self.engine = EngineThread()
-        self._snapshots: dict[float, object] = {}
+        self._snapshots: dict[tuple[float, bool], object] = {}
         self._evaluations: OrderedDict[str, Evaluation] = OrderedDict()
         self._lock = threading.Lock()
         self._baseline: Evaluation | None = None
@@ -172,44 +176,42 @@ class Explorer:
 
         changed = _first_changed_year(scenario)
         runs = ensemble.run_translated(model.translated(), self._params(scenario), self._runs(),
-                                       reduce=partial(indicators.compute, names=names),
-                                       control={"final_time": LAST_YEAR, "saveper": 1},
-                                       resume=self._snapshot(min(changed, LAST_YEAR)))
+                                       reduce=partial(indicators.compute, names=names), control=CONTROL,
+                                       resume=self._snapshot(min(changed, LAST_YEAR), seam.applies(scenario)))
         if self._baseline is None or changed <= FIRST_LEVER_YEAR:
-            return Evaluation(scenario, runs, self._verdicts(runs, self.targets))
+            return Evaluation(scenario, runs, self._verdicts(runs, self.targets, seam.applies(scenario)))
         # A target read only in years before the first changed one keeps the baseline's verdict (the same
         # numbers): 55 of the 68 shipped targets lie in the past.
         later = [t for t in self.targets if t.kind == "modelled" and t.year >= changed]
         kept = self._baseline.verdicts[self._baseline.verdicts["year"] < changed]
-        verdicts = pd.concat([kept, self._verdicts(runs, later)]) if later else kept
+        verdicts = pd.concat([kept, self._verdicts(runs, later, seam.applies(scenario))]) if later else kept
         order = {t.id: i for i, t in enumerate(t for t in self.targets if t.kind == "modelled")}
         return Evaluation(scenario, runs, verdicts.sort_values("id", key=lambda ids: ids.map(order),
                                                                ignore_index=True))
 
     def _runs(self) -> int:
-        return 1 + (0 if self.sets is None else len(self.sets))
+        return 1 + self.states.count
 
     def _params(self, scenario: scenarios.Scenario) -> dict:
-        """The fit (run 0) and its parameter sets (runs 1..), every policy lever as a time path and every
-        outlook as a table: the same inputs for every draft, as a snapshot needs."""
-        params: dict = dict(self.fit.values)
-        if self.sets is not None:
-            params |= {name: np.concatenate([[self.baseline[name]], self.sets[name].to_numpy(float)])
-                       for name in self.sets}
-        params |= {name: pd.Series({2010.0: float(self.baseline[name])}) for name in POLICY_LEVERS}
-        params |= dict(self.outlooks)
-        return params | scenario.params(self.baseline)
+        """The batch's inputs (calibration/worlds.py): the same names for every draft, as a snapshot needs."""
+        from nxmfg.calibration import worlds
 
-    def _snapshot(self, time: float):
-        """The band paused at `time` with no lever moved (made once per time, on the engine thread)."""
+        return worlds.inputs(scenario, self.fit, self.states)
+
+    def _snapshot(self, time: float, reconciled: bool = True):
+        """The batch paused at `time` with no lever moved (made once per time, on the engine thread): from
+        the reconciled start at the last data year, or, for a counterfactual of the past, from the start."""
         from nxmfg import model
+        from nxmfg.calibration import worlds
         from nxmfg.model import ensemble
 
-        if time not in self._snapshots:
+        key = (time, reconciled and time >= seam.YEAR)
+        if key not in self._snapshots:
             untouched = scenarios.from_mapping({"name": "untouched", "description": "x"}, "<untouched>")
-            self._snapshots[time] = ensemble.snapshot(model.translated(), self._params(untouched), self._runs(),
-                                                      time, {"final_time": LAST_YEAR, "saveper": 1})
-        return self._snapshots[time]
+            start = worlds.start(self.fit, self.states, CONTROL, history=self.history).snapshot if key[1] else None
+            self._snapshots[key] = start if key[1] and time == seam.YEAR else ensemble.snapshot(
+                model.translated(), self._params(untouched), self._runs(), time, CONTROL, resume=start)
+        return self._snapshots[key]
 
     def warm(self) -> Evaluation:
         """Load the model, make the snapshots at the last data year and the default start year, and run
@@ -221,15 +223,20 @@ class Explorer:
         self.engine.call(self._snapshot, float(LAST_DATA_YEAR))      # for outlooks
         return self._baseline
 
-    def _verdicts(self, runs: xr.Dataset, targets: list) -> pd.DataFrame:
+    def _verdicts(self, runs: xr.Dataset, targets: list, recorded: bool) -> pd.DataFrame:
         """Each modelled target of `targets`: the scenario's value, margin and verdict, P(met) over the
-        band, and the actual outcome where the data give one."""
-        judged = scenarios.attainment_by_run(runs, targets)
-        band = judged["met"].isel(run=slice(1, None)).where(judged["margin"].isel(run=slice(1, None)).notnull())  # noqa: PD004
+        states, whether assumptions decide it, the years read from the record (`recorded`: the draft
+        starts from it), and the actual outcome where the data give one."""
+        from nxmfg.calibration import worlds
+        from nxmfg.calibration.verdict_shares import decided_by_assumptions
+
+        judged = scenarios.attainment_by_run(runs, targets, self.history if recorded else None)
         table = pd.DataFrame({"id": judged["target"].values,
                               "value": judged["value"].isel(run=0).values,
                               "margin": judged["margin"].isel(run=0).values,
-                              "probability": band.mean("run").values if runs.sizes["run"] > 1 else np.nan})
+                              "probability": worlds.p_met(judged) if runs.sizes["run"] > 1 else np.nan,
+                              "record_years": judged["record_years"].values})
+        table["decided_by_assumptions"] = table["id"].map(decided_by_assumptions()).astype("boolean")
         table["met"] = pd.array(np.where(np.isnan(table["margin"]), pd.NA, judged["met"].isel(run=0).values),
                                 dtype="boolean")
         about = pd.DataFrame([{"id": t.id, "doc": t.doc, "target": t.target, "clause": t.clause, "year": t.year,

@@ -37,7 +37,8 @@ def table(verdicts: pd.DataFrame, lang: str) -> str:
             f'<td class="num">{plots.SYMBOLS.get(row["direction"], "")} {_number(row["threshold"])} '
             f"{html.escape(unit)}</td>"
             f'<td class="num value">{_number(row["value"])}</td><td class="num">{_number(row["margin"], True)}</td>'
-            f'<td class="num probability">{_percent(row["probability"])}</td>{verdict}{_actual(row, lang)}</tr>')
+            f'<td class="num probability">{_percent(row["probability"])}{_odds_note(row, lang)}</td>'
+            f"{verdict}{_actual(row, lang)}</tr>")
     return f'<table class="verdicts">{"".join(rows)}</table>'
 
 
@@ -50,7 +51,7 @@ table.verdicts th { background: #f0f0f0; position: sticky; top: 0; } td.label { 
 td.num { text-align: right; white-space: nowrap; } td.met { background: #d7efd9; color: #1a5e20; white-space: nowrap; }
 td.missed { background: #f7d4d4; color: #8a1c1c; white-space: nowrap; } td.na { background: #eee; color: #777; }
 td.actual { white-space: normal; }
-td.actual { max-width: 18em; }
+td.actual { max-width: 18em; } .assumed { color: #8a4b00; }
 """
 
 
@@ -66,7 +67,7 @@ def summary(verdicts: pd.DataFrame, baseline: pd.DataFrame, lang: str) -> str:
     counts = outcomes.summary(baseline)
     mine = outcomes.summary(verdicts)
     return outcomes.summary_text(counts, lang) + " " + TEXT[lang]["right"].format(right=mine["model_right"],
-                                                                                  judged=mine["judged"])
+                                                                                  judged=mine["compared"])
 
 
 def _actual(row: dict, lang: str) -> str:
@@ -76,6 +77,17 @@ def _actual(row: dict, lang: str) -> str:
                 f'<br><small>{html.escape(outcomes.describe(row, lang))}</small></td>')
     described = outcomes.describe(row, lang) if isinstance(status, str) else ""
     return f'<td class="actual na"><small>{html.escape(described)}</small></td>' if described else "<td></td>"
+
+
+def _odds_note(row: dict, lang: str) -> str:
+    """Under P(met): the years read from the record, and the flag of a verdict decided by assumptions."""
+    from nxmfg.calibration.verdict_shares import DECIDED_WORDS
+
+    notes = [f"{TEXT[lang]['recorded']} {row['record_years']}"] if row.get("record_years") else []
+    flagged = row.get("decided_by_assumptions")
+    if flagged is not None and pd.notna(flagged) and bool(flagged):
+        notes.append(f'<b class="assumed">{DECIDED_WORDS[lang]}</b>')
+    return f"<br><small>{' · '.join(notes)}</small>" if notes else ""
 
 
 def _number(value, signed: bool = False) -> str:

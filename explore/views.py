@@ -65,29 +65,66 @@ def texts(explorer: Explorer, lang: str) -> list:
     text = TEXT[lang]
     constants = explorer.constants
     fixed = [text[key] for key in ("title", "subtitle", "levers", "start", "start_help", "outlooks", "outlook_help",
-                                   "upload", "save", "report", "verdicts", "read_verdicts")]
+                                   "upload", "save", "report", "verdicts")]
+    fixed.append(text["read_verdicts"].format(states=explorer.states.label(lang)))
     labels, helps, marks = [], [], []
     for name in POLICY_LEVERS:
         row = constants.loc[name]
         low, high = float(row["low"]), float(row["high"])
-        unit = descriptions.unit(name, lang, constants)
-        labels.append(f"{descriptions.title(name, lang)} ({unit}) · {name}")
+        unit = _lever_unit(name, lang, constants)
+        labels.append(f"{descriptions.title(name, lang)}（{unit}）" if lang == "zh" else
+                      f"{descriptions.title(name, lang)} ({unit}) · {name}")
         plan = explorer.plan.get(name)
         helps.append(f"{descriptions.describe(name, lang, constants)} {text['range']}: [{low:g}, {high:g}]; "
                      f"{text['baseline']} {explorer.baseline[name]:g}"
                      + (f"; {text['plan']} {plan:g}" if plan is not None else ""))
         marks.append(controls.marks(low, high, float(explorer.baseline[name]), plan, lang))
-    outlook_labels = [f"{descriptions.title(name, lang)} ({descriptions.unit(name, lang)}) · {name}"
+    outlook_labels = [f"{descriptions.title(name, lang)}（{_outlook_unit(name, lang)}）" if lang == "zh" else
+                      f"{descriptions.title(name, lang)} ({_outlook_unit(name, lang)}) · {name}"
                       for name in EDITABLE_OUTLOOKS]
     outlook_helps = [f"{descriptions.describe(name, lang)} {text['range']}: "
-                     f"[{OUTLOOK_BOUNDS[name][0]:g}, {OUTLOOK_BOUNDS[name][1]:g}]" for name in EDITABLE_OUTLOOKS]
-    return [*fixed, labels, helps, marks, text["indicators"], text["load"], outlook_labels, outlook_helps]
+                     f"[{controls.to_shown(name, OUTLOOK_BOUNDS[name][0]):g}, "
+                     f"{controls.to_shown(name, OUTLOOK_BOUNDS[name][1]):g}]" for name in EDITABLE_OUTLOOKS]
+    return [*fixed, labels, helps, marks, text["indicators"], text["load"], outlook_labels, outlook_helps,
+            picker_options(lang), text["dropdown"], text["dropdown"]]
+
+
+def picker_options(lang: str) -> list[dict]:
+    """The indicators a chart can be added for, by their names in `lang` with their units (no code names)."""
+    from nxmfg.model.indicators import HEADLINES, INDICATORS
+    from nxmfg.model.plots import indicator_label
+
+    options = []
+    for name in INDICATORS:
+        if name not in HEADLINES:
+            title, unit = indicator_label(name, lang)
+            options.append({"label": f"{title}（{unit}）" if unit and lang == "zh" else
+                            f"{title} ({unit})" if unit else title, "value": name, "search": title})
+    return options
+
+
+def _lever_unit(name: str, lang: str, constants) -> str:
+    """A lever's unit as its slider moves it: the plans' unit where it is the model's, else the model's
+    share with its reading in % (the slider moves 0.05, which is 5 %)."""
+    from nxmfg.scenarios.plan_units import plan_unit
+
+    unit = plan_unit(name, constants)
+    if unit.scale == 1 and unit.zh:
+        return unit.zh if lang == "zh" else unit.en
+    return "比例，0.05 即 5%" if lang == "zh" else "share: 0.05 is 5 %"
+
+
+def _outlook_unit(name: str, lang: str) -> str:
+    from nxmfg.scenarios.plan_units import plan_unit
+
+    unit = plan_unit(name)
+    return unit.zh if lang == "zh" else unit.en
 
 
 def report(explorer: Explorer, name: str, draft: dict, saved: list[dict], lang: str) -> tuple:
     """The report `nxmfg compare` writes, of the baseline, the saved scenarios and the current one."""
     current = draft | {"name": name if isinstance(name, str) and re.fullmatch(NAME_PATTERN, name) else "explored",
-                       "description": "The scenario on screen in nxmfg explore."}
+                       "description": {"zh": "情景探索页面上当前的情景。", "en": "The scenario on screen in nxmfg explore."}}
     try:
         chosen = [explorer.shipped("baseline")]
         changed = bool(current.get("levers") or current.get("paths"))

@@ -7,23 +7,24 @@ translation to Python is cached by content hash outside the repository and never
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
 import shutil
 import tempfile
 import warnings
-from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 import xarray as xr
-import yaml
 
 from nxmfg.model import files, lazy_xarray
+from nxmfg.model.cache import private_folder
 from nxmfg.model.engine.transform import numpy_power
+from nxmfg.model.yaml_reader import read_shipped
 
 if TYPE_CHECKING:
     from pysd.py_backend.model import Model
@@ -32,11 +33,10 @@ lazy_xarray.install()   # before PySD makes its first DataArray
 
 MDL = Path(__file__).with_name("nxmfg.mdl")
 FITTED = Path(__file__).parents[1] / "calibration" / "fitted.yaml"
-# Not "nxmfg": a folder of that name in the working directory would shadow an editable install.
-CACHE = Path(os.environ.get("NXMFG_CACHE", Path(tempfile.gettempdir()) / "nxmfg-cache"))
+NAMES_LAYOUT = 2   # of names.json: bump when _names() records more (2: `initial_only`)
 
 
-@cache
+@functools.cache
 def version() -> str:
     """Content hash of the .mdl: every output records it."""
     return hashlib.sha256(MDL.read_bytes()).hexdigest()[:12]
@@ -48,11 +48,11 @@ def translated() -> Path:
     Its powers go through numpy (`model.engine.transform.numpy_power`), so that plain runs and
     ensemble runs round alike on every CPU; the cache folder's name says so, apart from plain ones.
     """
-    py_file = CACHE / f"{version()}-numpy-power" / "nxmfg.py"
+    py_file = private_folder(f"{version()}-numpy-power") / "nxmfg.py"
     if not py_file.exists():
         import pysd
 
-        work = Path(tempfile.mkdtemp(dir=CACHE.parent if CACHE.parent.exists() else None))
+        work = Path(tempfile.mkdtemp(dir=private_folder()))   # same file system: os.replace is atomic
         try:
             pysd.read_vensim(shutil.copy(MDL, work / "nxmfg.mdl"))  # writes nxmfg.py beside its input
             source = numpy_power((work / "nxmfg.py").read_text(encoding="utf-8"))
@@ -81,55 +81,93 @@ def lookups() -> list[str]:
     return list(_names()["lookups"])
 
 
-@cache
+@functools.cache
 def _names() -> dict:
     """Constants and lookups of this version of the .mdl, kept beside its translation.
 
-    Reading them needs a loaded model (0.4 s); the cache lets a scenario be checked without one.
+    Reading them needs a loaded model (0.4 s); the cache lets a scenario be checked without one. An entry
+    that cannot be read (cut short, edited) is made again.
     """
-    path = CACHE / version() / "names.json"
-    if path.exists():
-        return json.loads(path.read_text(encoding="utf-8"))
+    path = private_folder(version()) / f"names-{NAMES_LAYOUT}.json"
+    found = _read_json(path)
+    if isinstance(found, dict) and set(found) == {"constants", "lookups"}:
+        return found
     economy = load()
     doc = economy.doc.set_index("Py Name")
+    start_only = read_only_at_start(economy)
     rows = {}
     for name, row in doc[(doc["Type"] == "Constant") & (doc["Subtype"] == "Normal")].iterrows():
         if name in ("initial_time", "final_time", "time_step", "saveper"):
             continue
         low, high = (row["Limits"] if isinstance(row["Limits"], tuple) else (None, None))[:2]
         rows[name] = {"value": float(getattr(economy.components, name)()), "low": low, "high": high,
-                      "units": row["Units"], "comment": row["Comment"], "real_name": row["Real Name"]}
+                      "units": row["Units"], "comment": row["Comment"], "real_name": row["Real Name"],
+                      "initial_only": name in start_only}
     names = {"constants": rows, "lookups": sorted(doc.index[doc["Type"] == "Lookup"])}
-    path.parent.mkdir(parents=True, exist_ok=True)
     files.write_text(path, json.dumps(names, ensure_ascii=False))
     return names
 
 
-@cache
+def _read_json(path: Path):
+    """A cache entry's content, or None where it is missing or unreadable (it is then made again)."""
+    from nxmfg.model.input_files import read_text
+
+    try:
+        return json.loads(read_text(path, "cache"))     # a regular file within its limit, UTF-8
+    except (OSError, ValueError):
+        return None
+
+
+def read_only_at_start(economy: Model) -> set[str]:
+    """Constants the run reads only to set initial values (an INTEG's or SMOOTHI's start, INITIAL()).
+
+    A lever on one of them from a later year changes nothing, so scenarios and studies refuse it. What is
+    read after the start: the step dependencies of every stock, smooth and delay, and whatever a variable
+    evaluated at every step reads, followed through auxiliaries (not through initial values).
+    """
+    deps = economy._dependencies
+
+    def reached(todo: list[str]) -> set[str]:
+        found = set()
+        while todo:
+            name = todo.pop()
+            if name not in found and not name.startswith("__"):
+                found.add(name)
+                needs = deps.get(name, {})
+                todo += list(needs["step"] if "step" in needs else needs)
+        return found
+
+    stepped = [n for name, needs in deps.items() for n in (
+        needs["step"] if "step" in needs else needs if economy.cache_type.get(name) == "step" else ())]
+    initial = [n for needs in deps.values() if "initial" in needs for n in needs["initial"]]
+    return {name for name in reached(initial) - reached(stepped) if deps.get(name) == {}}
+
+
+@functools.cache
 def outlook_tables() -> dict[str, pd.Series]:
     """Default table of every `*_outlook` lookup in the .mdl: {name: Series of values indexed by year}.
 
     Kept beside the translation, like the constants: an optimisation study draws its states of the world
     around these tables and should not load a model to read them.
     """
-    path = CACHE / version() / "outlooks.json"
-    if not path.exists():
+    path = private_folder(version()) / "outlooks.json"
+    tables = _read_json(path)
+    if not isinstance(tables, dict):
         economy = load()
         tables = {}
         for name in (n for n in lookups() if n.endswith("_outlook")):
             data = getattr(economy.components, f"_hardcodedlookup_{name}").data
             tables[name] = {"x": [float(x) for x in data["lookup_dim"].values], "y": [float(y) for y in data.values]}
         files.write_text(path, json.dumps(tables))
-    tables = json.loads(path.read_text(encoding="utf-8"))
     return {name: pd.Series(t["y"], index=pd.Index(t["x"], name="year"), name=name) for name, t in tables.items()}
 
 
-@cache
+@functools.cache
 def fitted() -> dict[str, float]:
     """Calibrated constants: the baseline every run starts from (empty when not calibrated yet)."""
     if not FITTED.exists():
         return {}
-    return {k: float(v) for k, v in (yaml.safe_load(FITTED.read_text(encoding="utf-8")) or {}).items()}
+    return {k: float(v) for k, v in (read_shipped(FITTED) or {}).items()}
 
 
 def parameter_ensemble() -> pd.DataFrame | None:

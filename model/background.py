@@ -25,9 +25,11 @@ class Pending:
         if not drawing.fork_is_safe():
             return
         reader, writer = os.pipe()
+        parent = os.getpid()
         pid = os.fork()
         if pid == 0:                                   # the child: never returns
             os.close(reader)
+            drawing.die_with_parent(parent)
             _answer(call, writer)
         os.close(writer)
         self._pid, self._pipe = pid, os.fdopen(reader, "rb")

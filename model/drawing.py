@@ -41,7 +41,7 @@ def draw_all(tasks: Sequence[Task], helpers: int | None = None, alongside: Seque
     lock = context.Lock()
     cursor = context.Value("i", 0, lock=False)      # next task to take, guarded by `lock`
     done = context.Array("b", len(work), lock=False)   # 1: done, -1: a helper failed on it
-    processes = [context.Process(target=partial(_take, work, lock, cursor, done), daemon=True)
+    processes = [context.Process(target=partial(_take, work, lock, cursor, done, parent=os.getpid()), daemon=True)
                  for _ in range(helpers)]
     with warnings.catch_warnings():
         # Python >= 3.12 warns on fork while threads run (numpy's BLAS pool, idle here): the helpers
@@ -61,7 +61,23 @@ def draw_all(tasks: Sequence[Task], helpers: int | None = None, alongside: Seque
     _redo(work, done)
 
 
-def _take(tasks, lock, cursor, done, quiet: bool = True, stop: int | None = None) -> None:
+def die_with_parent(parent: int) -> None:
+    """In a forked child: be killed as soon as process `parent` ends (Linux PR_SET_PDEATHSIG), even by
+    SIGKILL, rather than draw on for seconds with nobody to take the charts (issue 19)."""
+    if sys.platform == "linux":
+        try:
+            import ctypes
+
+            ctypes.CDLL(None, use_errno=True).prctl(1, 9, 0, 0, 0)   # PR_SET_PDEATHSIG, SIGKILL
+        except (OSError, AttributeError):
+            pass
+    if os.getppid() != parent:     # the parent died before the request took effect
+        os._exit(1)
+
+
+def _take(tasks, lock, cursor, done, quiet: bool = True, stop: int | None = None, parent: int | None = None) -> None:
+    if parent is not None:
+        die_with_parent(parent)
     stop = len(tasks) if stop is None else stop
     while True:
         with lock:

@@ -7,9 +7,7 @@ so memory stays bounded whatever the number of runs.
 """
 
 import atexit
-import contextlib
-import functools
-import hashlib
+import dataclasses
 import math
 import os
 import pickle
@@ -19,17 +17,16 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import pysd
 import xarray as xr
 from tqdm import tqdm  # not tqdm.auto: in a notebook without ipywidgets it warns on import
 
-from nxmfg.model.engine.batch import CONTROL, Chunk, Snapshot, TimePath, pause, run_chunk, time_axis_inputs
-from nxmfg.model import files
-from nxmfg.model.engine import transform as engine_transform
-from nxmfg.model.engine.transform import UnsupportedFeature, transform
+from nxmfg.model.engine.batch import CONTROL, Chunk, Snapshot, TimePath, pause, run_chunk
+from nxmfg.model.engine.facts import Facts, facts
+from nxmfg.model.engine.transform import UnsupportedFeature
 from nxmfg.model.engine.workers import Pool
 
-__all__ = ["run", "run_translated", "snapshot", "Snapshot", "UnsupportedFeature"]
+__all__ = ["run", "run_translated", "snapshot", "Snapshot", "UnsupportedFeature", "rescaled", "repeated",
+           "map_calls"]
 CHUNK_BYTES = 256 * 2**20  # one chunk's full Dataset before `reduce`
 Reduce = Callable[[xr.Dataset], xr.Dataset]
 
@@ -71,107 +68,140 @@ def run_translated(py_file: str | Path, params: dict[str, Any], n: int, reduce: 
                    control: dict[str, float | None] | None = None, **schedule: Any) -> xr.Dataset:
     """`run` for any PySD-translated module; `control` may set final_time, time_step, saveper.
 
-    `schedule` takes chunk_size, workers, scheduler and progress as in `run`, and `resume`: a Snapshot
-    (see `snapshot`) to go on from, in this process, in one chunk; its runs' inputs must equal these
-    before its time (checked; outlook tables, read only after the last observed year, are not).
+    `schedule` takes chunk_size, workers, scheduler and progress as in `run`; `resume`: a Snapshot
+    (see `snapshot`) to go on from, in one chunk (in this process, or with `scheduler` as one Dask task);
+    its runs' inputs must equal these before its time (checked; outlook tables, read only after the last
+    observed year, are not); and `engine`: "auto" (the compiled model wherever it loads: faster at every
+    chunk size; else the numpy path), "compiled" or "numpy" (a resumed run takes its snapshot's path).
+    The result's attrs say which path ran (`engine`) and, when the compiled path could not, why
+    (`engine_note`).
     """
     resume = schedule.get("resume")
-    source, economy, inputs, control = _inputs(py_file, params, n, control)
+    model, inputs, control = _inputs(py_file, params, n, control)
     if resume is not None:
-        _check_resume(resume, inputs, n, economy)
-        chunks = [Chunk(source, 0, n, inputs, control, reduce, resume)]
-        return run_chunk(chunks[0])
-    size = schedule.get("chunk_size") or _default_chunk(economy, n, control, schedule.get("workers"))
-    chunks = [Chunk(source, start, min(size, n - start), _rows(inputs, start, start + size), control, reduce)
-              for start in range(0, n, size)]
+        _check_resume(resume, inputs, n, model)
+        chunk = Chunk(model.source, 0, n, inputs, control, reduce, resume)
+        if schedule.get("scheduler") is None:
+            result = run_chunk(chunk)
+        else:
+            result = _execute([chunk], None, schedule["scheduler"], False)[0]   # the batch as one Dask task
+        result.attrs.update(_engine_attrs([result], model))
+        return result
+    size = schedule.get("chunk_size") or _default_chunk(model, n, control, schedule.get("workers"))
+    engine = model.engine(schedule.get("engine", "auto"))
+    chunks = [Chunk(model.source, start, min(size, n - start), _rows(inputs, start, start + size), control,
+                    reduce, engine=engine) for start in range(0, n, size)]
     done = _execute(chunks, schedule.get("workers"), schedule.get("scheduler"),
                     schedule.get("progress", True))
-    return xr.concat(done, dim="run") if len(done) > 1 else done[0]
+    result = xr.concat(done, dim="run") if len(done) > 1 else done[0]
+    result.attrs.update(_engine_attrs(done, model))
+    return result
+
+
+def _engine_attrs(done: list[xr.Dataset], model: Facts) -> dict[str, str]:
+    """Which path ran the chunks (compiled, numpy, or compiled+numpy) and why the compiled path did not."""
+    engines = sorted({d.attrs.get("engine", "numpy") for d in done})
+    notes = sorted({d.attrs["engine_note"] for d in done if "engine_note" in d.attrs} | {model.note} - {None})
+    return {"engine": "+".join(engines)} | ({"engine_note": "; ".join(notes)} if notes else {})
 
 
 def snapshot(py_file: str | Path, params: dict[str, Any], n: int, time: float,
-             control: dict[str, float | None] | None = None) -> Snapshot:
+             control: dict[str, float | None] | None = None, resume: Snapshot | None = None,
+             engine: str = "auto") -> Snapshot:
     """`n` runs of `params` paused at `time` (a multiple of TIME STEP), in this process.
 
     `run_translated(..., resume=snapshot)` then runs only the years after `time`: the explorer redraws a
     scenario and its band from the last data year on, about half the steps, with the same numbers.
+    `resume`: start from an earlier snapshot of these runs instead of INITIAL TIME (checked as in
+    `run_translated`).
     """
-    source, _, inputs, control = _inputs(py_file, params, n, control)
-    return pause(Chunk(source, 0, n, inputs, control), float(time))
+    model, inputs, control = _inputs(py_file, params, n, control)
+    if resume is not None:
+        _check_resume(resume, inputs, n, model)
+    return pause(Chunk(model.source, 0, n, inputs, control, resume=resume, engine=model.engine(engine)),
+                 float(time))
+
+
+def rescaled(kept: Snapshot, factors: dict[str, np.ndarray | float]) -> Snapshot:
+    """The snapshot with stocks multiplied by `factors` ({stock py name: factor [runs] or one number}): a
+    state update at its time, which the runs resumed from it go on from."""
+    where = {name: i for i, name in enumerate(kept.names)}
+    states, state = list(kept.states), None if kept.state is None else kept.state.copy()
+    for stock, factor in factors.items():
+        index = where.get(f"_integ_{stock}")
+        if index is None:
+            raise ValueError(f"factors: {stock!r} is not a stock (INTEG) of the model")
+        if state is not None:     # compiled: [runs x state], the stock's column
+            state[:, index] *= np.asarray(factor, dtype=float)
+        else:
+            states[index] = states[index] | {"state": states[index]["state"] * np.asarray(factor, dtype=float)}
+    return dataclasses.replace(kept, states=tuple(states), state=state)
+
+
+def repeated(kept: Snapshot, times: int) -> Snapshot:
+    """The snapshot's runs `times` over (run = copy * size + run): resumed with inputs that are the same up
+    to its time (candidates that differ only after it), one snapshot serves them all."""
+    def tile(value):
+        if isinstance(value, list):
+            return [tile(item) for item in value]
+        if isinstance(value, TimePath):
+            return value if value.values.ndim == 1 else TimePath(value.times, np.tile(value.values, (times, 1)))
+        if isinstance(value, np.ndarray) and value.ndim >= 1 and value.shape[-1] == kept.size:
+            return np.tile(value, (1,) * (value.ndim - 1) + (times,))    # runs are the last axis (SMOOTH: 1 x n)
+        return value
+    states = tuple({name: tile(value) for name, value in element.items()} for element in kept.states)
+    params = {name: value if isinstance(value, TimePath) or not isinstance(value, np.ndarray) else np.tile(value, times)
+              for name, value in kept.params.items()} | {name: tile(value) for name, value in kept.params.items()
+                                                          if isinstance(value, TimePath)}
+    state = None if kept.state is None else np.tile(kept.state, (times, 1))     # compiled: runs are rows
+    return dataclasses.replace(kept, size=kept.size * times, states=states, saved=np.tile(kept.saved, (1, 1, times)),
+                               params=params, state=state)
 
 
 def _inputs(py_file: str | Path, params: dict[str, Any], n: int, control: dict | None) -> tuple:
-    """(rewritten source, plain model, checked inputs, control without Nones)."""
+    """(the model's facts, checked inputs, control without Nones)."""
     if n < 1:
         raise ValueError(f"n: the number of runs must be at least 1, got {n}")
-    stat = Path(py_file).stat()
-    source, economy = _translated(str(py_file), stat.st_mtime_ns, stat.st_size)
-    inputs = {name: _as_input(economy, name, value, n) for name, value in params.items()}
-    varying = sorted(k for k in time_axis_inputs(economy) & set(inputs) if not isinstance(inputs[k], float))
+    model = facts(py_file)
+    inputs = {name: _as_input(model.kinds, name, value, n) for name, value in params.items()}
+    varying = sorted(k for k in model.time_axis & set(inputs) if not isinstance(inputs[k], float))
     if varying:
         raise ValueError(f"params: {', '.join(varying)} set the time axis (FINAL TIME, TIME STEP, "
                          "SAVEPER): give one number for all runs")
-    return source, economy, inputs, {key: value for key, value in (control or {}).items() if value is not None}
+    return model, inputs, {key: value for key, value in (control or {}).items() if value is not None}
 
 
-def _check_resume(resume: Snapshot, inputs: dict[str, Any], n: int, economy) -> None:
+def _check_resume(resume: Snapshot, inputs: dict[str, Any], n: int, model: Facts) -> None:
     """The runs must be the snapshot's up to its time: same runs, same inputs before it."""
     if resume.size != n:
         raise ValueError(f"resume: the snapshot holds {resume.size} runs, not {n}")
     if set(inputs) != set(resume.params):
         raise ValueError(f"resume: the inputs differ from the snapshot's: "
                          f"{', '.join(sorted(set(inputs) ^ set(resume.params)))}")
-    lookups = set(_kinds(economy).index[_kinds(economy) == "Lookup"])
-    step = float(economy.time.time_step())
-    before = np.arange(float(economy.time.initial_time()), resume.time - step / 2, step)
+    lookups = {name for name, kind in model.kinds.items() if kind == "Lookup"}
+    initial, _, step, _ = model.clock
+    before = np.arange(initial, resume.time - step / 2, step)
     for name in sorted(set(inputs) - lookups):
-        if not np.array_equal(_values_at(inputs[name], before, n), _values_at(resume.params[name], before, n)):
+        ours, theirs = _values_at(inputs[name], before), _values_at(resume.params[name], before)
+        if not bool(np.all(ours == theirs)):     # broadcast to [runs x times]; NaN differs, as in array_equal
             raise ValueError(f"resume: {name!r} differs from the snapshot's before {resume.time:g}")
 
 
-def _values_at(value: Any, times: np.ndarray, n: int) -> np.ndarray:
-    """An input's values at `times` for every run: [runs x times]."""
-    if isinstance(value, TimePath):
-        if value.values.ndim == 1:
-            return np.broadcast_to(np.interp(times, value.times, value.values), (n, times.size))
-        return np.stack([value.at(t) for t in times], axis=1)
-    return np.broadcast_to(np.asarray(value, dtype=float).reshape(-1, 1), (n, times.size))
+def _values_at(value: Any, times: np.ndarray) -> np.ndarray:
+    """An input's values at `times`, broadcastable to [runs x times]: a number [1 x 1], one per run
+    [runs x 1], a time path [1 x times] or one per run [runs x times]."""
+    if not isinstance(value, TimePath):
+        return np.asarray(value, dtype=float).reshape(-1, 1)
+    rows = np.atleast_2d(value.values)
+    return np.array([np.interp(times, value.times, row) for row in rows])
 
 
-@functools.lru_cache(maxsize=4)
-def _kinds(economy) -> pd.Series:
-    """Py name -> Type (Constant, Lookup, ...) of a loaded model."""
-    return economy.doc.set_index("Py Name")["Type"]
-
-
-@functools.lru_cache(maxsize=4)
-def _translated(py_file: str, mtime_ns: int, size: int) -> tuple[str, Any]:
-    """The rewritten module and the plain PySD model (for names and kinds), once per file version."""
-    return _rewritten(Path(py_file)), pysd.load(py_file)
-
-
-def _rewritten(py_file: Path) -> str:
-    """`transform` of the translated module, kept beside it: rewriting takes 0.15 s of every single run,
-    and its result changes only with the translation or with the rewriting code."""
-    source = py_file.read_text(encoding="utf-8")
-    rules = Path(engine_transform.__file__).read_bytes()
-    key = hashlib.sha256(source.encode() + rules).hexdigest()[:16]
-    kept = py_file.with_name(f".{py_file.stem}.engine-{key}.py")
-    if kept.exists():
-        return kept.read_text(encoding="utf-8")
-    rewritten = transform(source, py_file.name)
-    with contextlib.suppress(OSError):       # a read-only folder: rewrite again next time
-        files.write_text(kept, rewritten)
-    return rewritten
-
-
-def _as_input(economy, name: str, value: Any, n: int) -> float | np.ndarray | TimePath:
+def _as_input(kinds: dict[str, str], name: str, value: Any, n: int) -> float | np.ndarray | TimePath:
     """Check one parameter against the model and bring it to a chunkable form."""
     if name in CONTROL:
         raise ValueError(f"params: {name!r} is a control variable; set final_year / time_step instead")
-    kinds = _kinds(economy)   # set_index per parameter would cost a millisecond each
     if kinds.get(name) not in ("Constant", "Lookup"):
-        settable = sorted(set(kinds.index[kinds.isin(["Constant", "Lookup"])]) - set(CONTROL))
+        settable = sorted({k for k, kind in kinds.items() if kind in ("Constant", "Lookup")} - set(CONTROL))
         raise ValueError(f"params: {name!r} is not a model constant or lookup table "
                          f"(settable: {', '.join(settable)})")
     if isinstance(value, pd.Series):
@@ -200,12 +230,12 @@ def _rows(inputs: dict[str, Any], start: int, stop: int) -> dict[str, Any]:
     return {name: part(value) for name, value in inputs.items()}
 
 
-def _default_chunk(economy, n: int, control: dict, workers: int | None) -> int:
+def _default_chunk(model: Facts, n: int, control: dict, workers: int | None) -> int:
     """As many runs as fit CHUNK_BYTES of results, but enough chunks to keep every worker busy."""
-    clock = economy.time
-    span = control.get("final_time", clock.final_time()) - clock.initial_time()
-    saves = span / control.get("saveper", clock.saveper()) + 1
-    per_run = 8 * sum(kind == "step" for kind in economy.cache_type.values()) * saves  # run-constants: once
+    initial, final, _, saveper = model.clock
+    span = control.get("final_time", final) - initial
+    saves = span / control.get("saveper", saveper) + 1
+    per_run = 8 * model.step_variables * saves  # run-constants: once
     fits = max(256, int(CHUNK_BYTES // max(per_run, 1)))
     return max(1, min(fits, math.ceil(n / (workers or os.cpu_count() or 1))))
 
@@ -260,7 +290,28 @@ def _close_pools() -> None:
     _POOLS.clear()
 
 
-def _on_dask(chunks: list[Chunk], scheduler: Any) -> Iterator[tuple[int, xr.Dataset]]:
+def map_calls(function: Callable, items: list, workers: int | None = None, scheduler: Any = None) -> list:
+    """[function(item) for item in items] on the kept worker processes (default: all cores), on a Dask
+    scheduler, or in this process (one worker or one item): for batches that make their own engine calls,
+    such as the reconciled batches of calibration/seam.py. `function` is a module-level function."""
+    if scheduler is not None:
+        found = dict(_on_dask(items, scheduler, function))
+        return [found[i] for i in range(len(items))]
+    workers = min(workers or os.cpu_count() or 1, len(items))
+    if workers <= 1:
+        return [function(item) for item in items]
+    pool, found = _pool(workers), {}
+    try:
+        for index, value in pool.map_unordered(function, items):
+            found[index] = value
+    except BaseException:  # Ctrl-C or a failed call: stop the workers now, leave no orphans
+        _POOLS.pop(workers, None)
+        pool.close(now=True)
+        raise
+    return [found[i] for i in range(len(items))]
+
+
+def _on_dask(chunks: list, scheduler: Any, function: Callable = run_chunk) -> Iterator[tuple[int, Any]]:
     try:
         from distributed import Client
         from distributed import as_completed as dask_completed
@@ -268,7 +319,7 @@ def _on_dask(chunks: list[Chunk], scheduler: Any) -> Iterator[tuple[int, xr.Data
         raise ValueError("scheduler: Dask is not installed; install it with pip install 'nxmfg[cluster]'") from None
 
     client = Client(scheduler) if isinstance(scheduler, str) else scheduler
-    futures = client.map(run_chunk, chunks, pure=False)
+    futures = client.map(function, chunks, pure=False)
     index = {future.key: i for i, future in enumerate(futures)}
     try:
         for future in dask_completed(futures):

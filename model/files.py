@@ -6,16 +6,22 @@
 - `staged_output(folder, command)`: a command writes into a hidden staging folder inside `folder`; at
   the end the files move in, while `folder/INCOMPLETE` says that the folder is being rewritten.
 - `remove_stale(folder)`: temporaries and staging folders of processes that are no longer running
-  (a SIGKILL, a power cut) are removed by the next run.
+  (a SIGKILL, a power cut) are removed by the next run: only names of our own prefix (`.nxmfg-`), owned
+  by this user, whose process is gone.
+- The manifest a command leaves in its folder lists the files it wrote; it is ours only if it carries
+  this user's signature (model.cache.signature) for that very folder, and it names only plain files
+  inside it (no link, no `..`). A folder holds one command's outputs: another command's is refused.
 - `interrupts_deferred()`: Ctrl-C waits until a library call that must not be interrupted returns.
 """
 
 import datetime as dt
+import errno
 import json
 import os
 import re
 import shutil
 import signal
+import stat
 import tempfile
 import threading
 from collections.abc import Callable, Iterable, Iterator
@@ -25,8 +31,9 @@ from pathlib import Path
 MARKER = "INCOMPLETE"
 MANIFEST = ".nxmfg-manifest.json"   # the files the last complete run of a command wrote
 NAME_MAX = 255                       # bytes in one path component (Linux, macOS, Windows)
-# Our temporaries carry the writer's process id: `.results.csv.1234.k2j4h1x0.tmp`, `.nxmfg-staging.1234.x8f1`
-_TEMPORARY = re.compile(r"^\..+?(?:\.(?P<pid>\d+))?\.[a-z0-9_]+\.tmp$")
+# Our temporaries carry our prefix and the writer's process id: `.nxmfg-tmp.1234.k2j4h1x0`,
+# `.nxmfg-staging.1234.x8f1`; nothing else is ever swept.
+_TEMPORARY = re.compile(r"^\.nxmfg-tmp\.(?P<pid>\d+)\.[a-z0-9_]+$")
 _STAGING = re.compile(r"^\.nxmfg-(?:staging|probe)\.(?P<pid>\d+)\.[a-z0-9_]+$")
 
 
@@ -35,6 +42,13 @@ class OutputError(ValueError):
 
     def __init__(self, folder: Path | str, problem: str):
         super().__init__(f"{folder}: {problem}")
+
+
+class WriteError(OSError):
+    """A file that could not be written (a full disk, `ulimit -f`, a quota): one line naming it."""
+
+    def __str__(self) -> str:
+        return f"{self.filename}: cannot write the file ({self.strerror})"
 
 
 def _umask() -> int:
@@ -48,15 +62,23 @@ def atomic_path(path: Path | str) -> Iterator[Path]:
     """Yield a temporary path beside `path`; move it into place only if the block succeeds.
 
     The file gets the usual permissions (mkstemp's own are 0600, unreadable to others). Its name
-    carries our process id, so that `remove_stale` knows when it is left over.
+    carries our prefix and process id, so that `remove_stale` knows when it is left over. A write that
+    fails for want of room (a full disk, `ulimit -f`, a quota) raises WriteError naming `path`.
     """
     path = Path(path)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp")
+    try:
+        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".nxmfg-tmp.{os.getpid()}.", suffix="")
+    except OSError as error:
+        raise WriteError(error.errno, error.strerror, str(path)) from None
     os.close(handle)
     os.chmod(temporary, 0o666 & ~_umask())
     try:
         yield Path(temporary)
         os.replace(temporary, path)
+    except OSError as error:
+        if error.errno in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT, errno.EROFS, errno.EIO):
+            raise WriteError(error.errno, error.strerror, str(path)) from None
+        raise
     finally:
         if os.path.exists(temporary):
             os.unlink(temporary)
@@ -102,12 +124,15 @@ def interrupts_deferred() -> Iterator[None]:
             os.kill(os.getpid(), signal.SIGINT)
 
 
-def check_writable(folder: Path | str) -> Path:
-    """Raise OutputError unless `folder` is a folder we can write in, or one we can create.
+def check_writable(folder: Path | str, command: str | None = None) -> Path:
+    """Raise OutputError unless `folder` is a folder we can write in, or one we can create, and (given
+    `command`) holds no other command's outputs.
 
     Nothing is left behind: the probe is an empty folder made and removed in the nearest existing
     ancestor. Call it before any work, so a bad `--out` costs nothing.
     """
+    if not str(folder).strip():
+        raise OutputError(repr(str(folder)), "an empty path; name the output folder (e.g. --out out/plan)")
     folder = Path(folder)
     for part in folder.parts:
         if len(os.fsencode(part)) > NAME_MAX:
@@ -122,6 +147,10 @@ def check_writable(folder: Path | str) -> Path:
         os.rmdir(tempfile.mkdtemp(dir=existing, prefix=f".nxmfg-probe.{os.getpid()}."))
     except OSError as error:
         raise OutputError(folder, f"cannot write in {existing} ({error.strerror})") from None
+    other = _manifest(folder).get("command") if command else None
+    if other and other != command:
+        raise OutputError(folder, f"holds the outputs of `nxmfg {other}` ({MANIFEST}); one folder holds one "
+                          f"command's outputs: give `nxmfg {command}` another --out")
     return folder
 
 
@@ -140,23 +169,29 @@ def _alive(pid: int) -> bool:
 def remove_stale(folder: Path | str, depth: int = 2) -> list[Path]:
     """Remove our temporaries and staging folders whose writer is no longer running; return them.
 
-    Looks `depth` levels deep (outputs have charts/ and chunks/ subfolders), not through a whole tree
-    that a user may have pointed --out at. A temporary without a process id (an older version's) is stale.
+    Only names of our own prefix (`.nxmfg-tmp.PID.`, `.nxmfg-staging.PID.`), owned by this user, whose
+    process PID is gone: never a user's own file. Looks `depth` levels deep (outputs have charts/ and
+    chunks/ subfolders), not through a whole tree that a user may have pointed --out at.
     """
     removed = []
     folder = Path(folder)
     if not folder.is_dir():
         return removed
     for entry in os.scandir(folder):
-        staging, temporary = _STAGING.match(entry.name), _TEMPORARY.match(entry.name)
-        if staging and entry.is_dir(follow_symlinks=False) and not _alive(int(staging["pid"])):
-            shutil.rmtree(entry.path, ignore_errors=True)
+        found = _STAGING.match(entry.name) or _TEMPORARY.match(entry.name)
+        try:
+            ours = entry.stat(follow_symlinks=False).st_uid == os.geteuid()
+        except OSError:
+            continue
+        if found and ours and not _alive(int(found["pid"])):
+            if entry.is_dir(follow_symlinks=False):
+                shutil.rmtree(entry.path, ignore_errors=True)
+            elif entry.is_file(follow_symlinks=False):
+                Path(entry.path).unlink(missing_ok=True)
+            else:
+                continue
             removed.append(Path(entry.path))
-        elif temporary and entry.is_file(follow_symlinks=False) and not (
-                temporary["pid"] and _alive(int(temporary["pid"]))):
-            Path(entry.path).unlink(missing_ok=True)
-            removed.append(Path(entry.path))
-        elif depth > 1 and not staging and entry.is_dir(follow_symlinks=False):
+        elif depth > 1 and not found and entry.is_dir(follow_symlinks=False):
             removed += remove_stale(entry.path, depth - 1)
     return removed
 
@@ -202,7 +237,7 @@ def staged_output(folder: Path | str, command: str, keep: Iterable[str] = (),
     or is interrupted before leaves `folder` as it was, and removes it if it made it. Staging folders and
     temporaries that killed runs left are removed first.
     """
-    folder = check_writable(folder)
+    folder = check_writable(folder, command)
     created = _make_folder(folder)
     remove_stale(folder)
     if created or incomplete_from_start:
@@ -230,19 +265,53 @@ def _commit(stage: Path, folder: Path, command: str, keep: tuple[str, ...]) -> N
         os.replace(stage / relative, folder / relative)
     previous = _manifest(folder)
     if previous.get("command") == command:
-        for relative in set(previous.get("files", [])) - set(written):
+        for relative in set(previous["files"]) - set(written):
             if not any(relative == k or relative.startswith(f"{k}/") for k in keep):
-                (folder / relative).unlink(missing_ok=True)
-    write_text(folder / MANIFEST, json.dumps({"command": command, "files": written}, indent=1) + "\n")
+                _remove_plain_file(folder, relative)
+    write_text(folder / MANIFEST, json.dumps(_signed(folder, command, written), indent=1) + "\n")
     (folder / MARKER).unlink()
 
 
+def _signed(folder: Path, command: str, written: list[str]) -> dict:
+    from nxmfg.model.cache import signature
+
+    body = {"command": command, "files": written, "folder": str(folder.resolve())}
+    return body | {"signature": signature(json.dumps(body, sort_keys=True).encode())}
+
+
 def _manifest(folder: Path) -> dict:
-    """The previous run's manifest; only plain relative paths inside `folder` are taken from it."""
+    """The previous run's manifest if this user wrote it for this folder (its signature), else {}.
+
+    A manifest found without our signature (planted, copied from another folder, written by another
+    user or an older version) is not ours: nothing it lists is removed, and it does not bind the folder.
+    """
+    from nxmfg.model.cache import CacheError, signed_by_us
+    from nxmfg.model.input_files import read_text
+
     try:
-        found = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
-        files = [f for f in found["files"] if isinstance(f, str) and ".." not in Path(f).parts
-                 and not Path(f).is_absolute()]
-        return {"command": found["command"], "files": files}
-    except (OSError, ValueError, KeyError, TypeError):
+        found = json.loads(read_text(folder / MANIFEST, "manifest"))
+        body = {"command": found["command"], "files": found["files"], "folder": found["folder"]}
+        if body["folder"] != str(folder.resolve()) or not signed_by_us(
+                json.dumps(body, sort_keys=True).encode(), found.get("signature")):
+            return {}
+        return {"command": str(body["command"]), "files": [f for f in body["files"] if isinstance(f, str)]}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, CacheError):
         return {}
+
+
+def _remove_plain_file(folder: Path, relative: str) -> None:
+    """Remove folder/relative if it is a plain file reached through plain folders inside `folder` only."""
+    parts = Path(relative).parts
+    if not parts or Path(relative).is_absolute() or any(part in ("", ".", "..") for part in parts):
+        return
+    path = folder
+    for index, part in enumerate(parts, start=1):
+        path = path / part
+        try:
+            info = path.lstat()
+        except OSError:
+            return
+        if stat.S_ISLNK(info.st_mode) or (index < len(parts) and not stat.S_ISDIR(info.st_mode)):
+            return
+    if stat.S_ISREG(info.st_mode) and info.st_uid == os.geteuid():
+        path.unlink(missing_ok=True)

@@ -29,6 +29,12 @@ class Indicator:
 
 
 INDICATORS: dict[str, Indicator] = {}
+# Yearly rates (growth, change, percentage points): each compares a year with the one before, so none has a
+# value in the model's first year, 2010.
+RATE_SUFFIXES = ("_growth_pct", "_change_pct", "_pp")
+# Expected numbers of rare firms (the Pareto tail): only these are read as a Poisson count by targets
+# (measure probability_at_least).
+POISSON_COUNTS = ("firms_revenue_over_10bn_count", "firms_revenue_over_50bn_count")
 
 
 def indicator(unit: str, zh: str, en: str):
@@ -204,14 +210,15 @@ def strategic_emerging_va_growth_pct(run):
 
 @indicator("家", "规模以上工业企业数", "Above-scale industrial firms")
 def above_scale_firms_count(run):
-    """All above-scale industrial firms (revenue >= 20 million yuan)."""
-    return run["above_scale_firms_total"]
+    """All above-scale industrial firms (revenue >= 20 million yuan) in the statistics, the firms the 小升规
+    programme reclassified included."""
+    return run["above_scale_firms_reported"]
 
 
 @indicator("家/年", "新增上规企业", "New above-scale firms per year")
 def new_above_scale_firms_count(run):
-    """Gross additions to the above-scale population: 小升规 upgrades plus new plants."""
-    return run["new_above_scale_firms"]
+    """Gross additions to the above-scale statistics: 小升规 upgrades, reclassified firms and new plants."""
+    return run["new_above_scale_firms_reported"]
 
 
 @indicator("家", "百亿级企业(期望数)", "Firms with revenue >= 100亿 (expected number)")
@@ -319,8 +326,9 @@ def firms_with_rd_activity_count(run):
 
 @indicator("%", "有研发活动企业占比", "Share of above-scale firms with R&D")
 def firms_with_rd_activity_share_pct(run):
-    """Share of above-scale industrial firms with R&D activity."""
-    return 100 * run["rd_active_share"]
+    """Share of above-scale industrial firms with R&D activity, over the firms in the statistics (the
+    firms the 小升规 programme reclassified do none)."""
+    return 100 * run["rd_active_share"] * run["reported_firm_share"]
 
 
 @indicator("家", "高新技术企业数", "High-tech enterprises")
@@ -363,20 +371,22 @@ def above_scale_industry_valid_invention_patents_10k(run):
 
 @indicator("%", "数字化研发设计工具普及率", "Digital R&D design tool penetration")
 def digital_rd_tool_penetration_pct(run):
-    """Share of above-scale firms using digital R&D and design tools."""
-    return 100 * run["design_tool_penetration"]
+    """Share of above-scale firms using digital R&D and design tools (over the firms in the statistics)."""
+    return 100 * run["design_tool_penetration"] * run["reported_firm_share"]
 
 
 @indicator("%", "关键工序数控化率", "CNC rate of key processes")
 def cnc_key_process_rate_pct(run):
-    """Proxy: share of above-scale firms whose key processes are numerically controlled."""
-    return 100 * run["cnc_rate"]
+    """Proxy: share of above-scale firms whose key processes are numerically controlled (over the firms in
+    the statistics)."""
+    return 100 * run["cnc_rate"] * run["reported_firm_share"]
 
 
 @indicator("%", "重点生产设备数字化率", "Digitalised key equipment")
 def equipment_digitalisation_rate_pct(run):
-    """Proxy: share of above-scale firms with digitalised key production equipment."""
-    return 100 * run["equipment_digitalisation_rate"]
+    """Proxy: share of above-scale firms with digitalised key production equipment (over the firms in the
+    statistics)."""
+    return 100 * run["equipment_digitalisation_rate"] * run["reported_firm_share"]
 
 
 @indicator("家", "上云企业数", "Firms on the cloud")
@@ -429,9 +439,11 @@ def industry_energy_intensity_change_pct(run):
     return growth_pct(run["industrial_energy_use"] / run["industry_va_real"])
 
 
-@indicator("万吨标准煤/年", "节能量", "Energy saved per year")
+@indicator("万吨标准煤/年", "强度变化节能量（负值：强度上升、多耗能）",
+           "Energy saved by intensity change (negative: intensity rose)")
 def energy_saved_10k_tce(run):
-    """Energy saved in the year by lower manufacturing intensities."""
+    """Energy saved in the year by lower manufacturing intensities; negative where they rose (new heavy
+    plant), which the name says rather than calling a rise a saving."""
     return run["energy_saved"]
 
 

@@ -16,9 +16,12 @@ import xarray as xr
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
-from matplotlib.lines import Line2D
-from matplotlib.patches import Patch
 
+from nxmfg.model import plot_targets
+from nxmfg.model.plot_legend import WORDS as LEGEND_WORDS
+from nxmfg.model.plot_legend import colours, legend_handles, line_styles  # noqa: F401 (part of plots' API)
+from nxmfg.model.plot_targets import (  # noqa: F401 (part of plots' API)
+    CHANGE_UNITS, MEASURES, SYMBOLS, describe_target, target_rows)
 from nxmfg.model.files import atomic_path
 from nxmfg.model.fonts import font_families
 from nxmfg.model.indicators import HEADLINES, INDICATORS
@@ -29,30 +32,17 @@ BAND_QUANTILES = (0.05, 0.95)
 LAST_DATA_YEAR = 2023   # `last observed year` of model/nxmfg.mdl: history before it, outlooks after
 LAST_DATA_GID = "last-data-year"   # the boundary line's id, to tell it from the data's lines
 RATE_SUFFIXES = ("_growth_pct", "_change_pct", "_pp")   # indicators that may be negative: no zero baseline
-SYMBOLS = {"at_least": "≥", "at_most": "≤", "about": "≈"}
-MARKERS = {"at_least": "^", "at_most": "v", "about": "D"}
 UNITS_EN = {"亿元": "100 million yuan", "家": "firms", "家/年": "firms per year", "百分点": "pp",
             "万吨标准煤": "10k tce", "万吨标准煤/年": "10k tce per year", "吨标准煤/万元": "tce per 10k yuan",
             "立方米/万元": "m³ per 10k yuan", "万元/人": "10k yuan per worker", "件/年": "patents per year"}
 WORDS = {
-    "zh": {"year": "年份", "history": "历史", "target": "目标", "band": "5–95 % 区间", "last_data": "数据截至"},
-    "en": {"year": "year", "history": "history", "target": "target", "band": "5–95 % range",
-           "last_data": "data to"},
+    "zh": {"year": "年份", "last_data": "数据截至", "no_history": "无历史统计数据",
+           "swings": "2020–22年的起伏：全国工业增速的疫情波动（模型的外生输入）"} | LEGEND_WORDS["zh"],
+    "en": {"year": "year", "last_data": "data to", "no_history": "no recorded history",
+           "swings": "2020–22 swings: China's industrial growth in the pandemic (an input of the model)"}
+    | LEGEND_WORDS["en"],
 }
-# How a non-`level` target reads; {start} is its base_year or from_year.
-MEASURES = {
-    "zh": {"change_vs": "较{start}年变化", "pp_change_vs": "较{start}年变化",
-           "cagr": "{start}–{year}年年均增长", "mean": "{start}–{year}年平均",
-           "every_year": "{start}–{year}年每年",
-           "cumulative": "{start}–{year}年累计", "mean_growth": "{start}–{year}年年均",
-           "increase_vs": "较{start}年增加"},
-    "en": {"change_vs": "change vs {start}", "pp_change_vs": "pp change vs {start}",
-           "cagr": "avg growth {start}–{year}", "mean": "mean {start}–{year}",
-           "every_year": "every year {start}–{year}", "cumulative": "total {start}–{year}",
-           "mean_growth": "avg {start}–{year}", "increase_vs": "increase vs {start}"},
-}
-CHANGE_UNITS = {"zh": {"change_vs": "%", "cagr": "%", "pp_change_vs": "百分点"},
-                "en": {"change_vs": "%", "cagr": "%", "pp_change_vs": "pp"}}
+SWING_YEARS = (2020, 2022)   # China's industrial growth 2.5, 8.7, 2.6 % (model inputs): every growth rate follows
 
 
 @contextmanager
@@ -114,7 +104,7 @@ def save_chart(figure: Figure, stem: Path, lang: str = "zh") -> Path:
         figure.canvas.draw()
         with atomic_path(stem.with_suffix(".png")) as temporary:
             mpl.image.imsave(temporary, figure.canvas.buffer_rgba(), format="png", origin="upper",
-                             dpi=figure.dpi)
+                             dpi=figure.dpi, pil_kwargs={"compress_level": 3})   # as tile(): same pixels
         # With the engine removed, and the rc not naming one, savefig neither lays out again nor, when
         # it restores the figure's (absent) engine, makes a new one.
         with mpl.rc_context({"figure.autolayout": False, "figure.constrained_layout.use": False}):
@@ -124,26 +114,24 @@ def save_chart(figure: Figure, stem: Path, lang: str = "zh") -> Path:
     return stem.with_suffix(".png")
 
 
-def tile(pictures: Sequence[Path], path: Path, columns: int = 2) -> Path:
-    """One PNG of `pictures` (PNG files) in a grid, row by row, on white; written atomically."""
+def tile(pictures: Sequence[Path], path: Path, columns: int = 2, legend: Path | None = None) -> Path:
+    """One PNG of `pictures` (PNG files) in a grid, row by row, on white, with the `legend` picture centred
+    below; written atomically."""
     from PIL import Image
 
     images = [Image.open(picture).convert("RGB") for picture in pictures]
+    key = Image.open(legend).convert("RGB") if legend is not None else None
     width, height = max(i.width for i in images), max(i.height for i in images)
     rows = -(-len(images) // columns)
-    sheet = Image.new("RGB", (columns * width, rows * height), "white")
+    sheet = Image.new("RGB", (max(columns * width, key.width if key else 0),
+                              rows * height + (key.height if key else 0)), "white")
     for index, image in enumerate(images):
         sheet.paste(image, ((index % columns) * width, (index // columns) * height))
+    if key is not None:
+        sheet.paste(key, ((sheet.width - key.width) // 2, rows * height))
     with atomic_path(path) as temporary:
         sheet.save(temporary, format="png", compress_level=3)   # level 6 takes three times as long, 10 % smaller
     return path
-
-
-def colours(n: int) -> list:
-    """Distinct colours for n scenarios: tab10 up to 10, evenly spaced viridis beyond."""
-    if n <= 10:
-        return [mpl.colormaps["tab10"](i) for i in range(n)]
-    return [mpl.colormaps["viridis"](x) for x in np.linspace(0, 0.95, n)]
 
 
 def indicator_label(name: str, lang: str = "zh") -> tuple[str, str]:
@@ -155,36 +143,6 @@ def indicator_label(name: str, lang: str = "zh") -> tuple[str, str]:
     if lang == "en":
         return meta.en, UNITS_EN.get(unit, unit)
     return meta.zh, unit
-
-
-def target_rows(targets) -> list[dict]:
-    """Targets as plain dicts, from a DataFrame, dicts, pydantic models or plain objects."""
-    if isinstance(targets, pd.DataFrame):
-        return targets.to_dict("records")
-    rows = []
-    for target in targets or ():
-        if isinstance(target, Mapping):
-            rows.append(dict(target))
-        elif hasattr(target, "model_dump"):
-            rows.append(target.model_dump())
-        else:
-            rows.append(vars(target))
-    return rows
-
-
-def describe_target(target: dict, unit: str, lang: str = "zh") -> str:
-    """One-line reading of a target, e.g. '2022 ≥ 900 亿元' or '2020–2022年年均增长 ≥ 7 %'."""
-    measure = target.get("measure", "level")
-    symbol = SYMBOLS.get(target.get("direction"), "")
-    threshold = f"{target['threshold']:g}"
-    if measure == "level":
-        return f"{target['year']} {symbol} {threshold} {unit}".strip()
-    start = target.get("base_year") or target.get("from_year") or ""
-    start = int(start) if isinstance(start, (int, float)) and not pd.isna(start) else start
-    text = MEASURES[lang].get(measure, measure).format(start=start, year=target["year"])
-    if "{year}" not in MEASURES[lang].get(measure, ""):
-        text = f"{target['year']} {text}"
-    return f"{text} {symbol} {threshold} {CHANGE_UNITS[lang].get(measure, unit)}".strip()
 
 
 @contextmanager
@@ -205,31 +163,11 @@ def _band(values) -> tuple[pd.Series, pd.Series]:
     return pd.Series(low), pd.Series(high)
 
 
-def _draw_targets(ax: Axes, rows: list[dict], unit: str, lang: str, font: dict) -> None:
-    """`level` targets as markers at (year, threshold), each labelled with its document and year (B's 65 %
-    and C's 28-30 % tell apart); the other measures as notes in the corner."""
-    notes = []
-    for row in rows:
-        if row.get("measure", "level") == "level":
-            ax.plot(row["year"], row["threshold"], linestyle="none", color="black", markersize=8,
-                    marker=MARKERS.get(row.get("direction"), "D"), markerfacecolor="white", zorder=5)
-            below = row.get("direction") == "at_most"
-            ax.annotate(f"{row.get('doc', '')} {row['year']}".strip(), (row["year"], row["threshold"]), gid="target",
-                        xytext=(0, -7 if below else 7), textcoords="offset points", rotation=90, fontsize=6.5,
-                        ha="center", va="top" if below else "bottom", color="#333333", zorder=6,
-                        annotation_clip=False, **font)
-        else:
-            notes.append(f"{WORDS[lang]['target']}: {describe_target(row, unit, lang)}")
-    if notes:
-        shown = notes[:4] + (["…"] if len(notes) > 4 else [])
-        ax.text(0.01, 0.98, "\n".join(shown), transform=ax.transAxes, va="top", ha="left", fontsize=7.5,
-                bbox={"boxstyle": "round", "facecolor": "white", "edgecolor": "#bbbbbb", "alpha": 0.85},
-                zorder=6, **font)
-
-
-def _has_level_target(rows: list[dict]) -> bool:
-    """Only `level` targets are drawn as markers: the legend shows a triangle only for them."""
-    return any(row.get("measure", "level") == "level" for row in rows)
+def _target_marks(ax: Axes) -> tuple[bool, bool]:
+    """(a target marker, a target line) drawn on `ax`: the legend shows only what the chart has."""
+    artists = [*ax.get_lines(), *ax.collections]
+    gids = {artist.get_gid() for artist in artists}
+    return "target-marker" in gids, bool({"target-span", "target-path"} & gids)
 
 
 def _mark_last_data_year(ax: Axes, lang: str, font: dict) -> None:
@@ -243,92 +181,100 @@ def _mark_last_data_year(ax: Axes, lang: str, font: dict) -> None:
                 **font)
 
 
-def _room_for_labels(ax: Axes, rows: list[dict]) -> None:
-    """Keep the labels of the highest and lowest target markers inside the axes."""
-    levels = [row for row in rows if row.get("measure", "level") == "level"]
-    above = [row["threshold"] for row in levels if row.get("direction") != "at_most"]   # labels above the marker
-    below = [row["threshold"] for row in levels if row.get("direction") == "at_most"]
-    low, high = ax.get_ylim()
-    room = 0.15 * (high - low)
-    ax.set_ylim(min([low] + [value - room for value in below]), max([high] + [value + room for value in above]))
-
-
-def _from_zero(ax: Axes) -> None:
-    """Levels start at zero, so that a small change does not look like a large one."""
-    low, high = ax.get_ylim()
-    if low > 0:
-        ax.set_ylim(0, high)
-
-
-def _legend_handles(ax: Axes, with_history: bool, with_targets: bool, with_band: bool, lang: str) -> list:
-    handles = [line for line in ax.get_lines() if not line.get_label().startswith("_")
-               and line.get_gid() != LAST_DATA_GID]
-    if with_band:
-        handles.append(Patch(color="grey", alpha=0.25, label=WORDS[lang]["band"]))
-    if with_history:
-        handles.append(Line2D([], [], linestyle="none", marker="o", color="#333333",
-                              label=WORDS[lang]["history"]))
-    if with_targets:
-        handles.append(Line2D([], [], linestyle="none", marker="^", color="black", markerfacecolor="white",
-                              label=WORDS[lang]["target"]))
-    return handles
+def legend_figure(runs: Mapping[str, xr.Dataset], with_history: bool, with_targets: tuple[bool, bool], with_band: bool,
+                  lang: str = "zh", width: float = 12.0) -> Figure:
+    """A figure holding only the legend: the one legend of a set of charts (the report, headlines.png)."""
+    with style(lang):
+        figure = Figure(figsize=(width, 0.5), layout="none")
+        FigureCanvasAgg(figure)
+        handles = legend_handles(runs, with_history, with_targets, with_band, lang)
+        figure.legend(handles=handles, loc="center", ncol=min(len(handles), 5), prop={"family": font_families(lang)})
+        rows = -(-len(handles) // 5)
+        figure.set_size_inches(width, 0.35 + 0.28 * rows)
+    return figure
 
 
 def plot_indicator(runs: Mapping[str, xr.Dataset], name: str, ax: Axes | None = None,
                    history: pd.DataFrame | None = None, targets: Iterable = (), band=None,
                    lang: str = "zh", legend: bool = True) -> Axes:
-    """One line per scenario for indicator `name`, with history dots, target markers and a band.
+    """One line per scenario for indicator `name`, with history dots, the targets and a band.
 
-    A run with a `run` dim (an ensemble) is drawn as its median with a shaded 5-95 % range.
-    Without `ax`, draws on a new pyplot figure in the house style (shown in a notebook).
+    A run with a `run` dim (an ensemble) is drawn as its median with a shaded 5-95 % range. The legend (if
+    any) goes below the chart. Without `ax`, draws on a new pyplot figure in the house style (shown in a
+    notebook).
     """
     with style(lang):       # the title, legend and text take their look from rcParams when made
         if ax is None:
             import matplotlib.pyplot as plt
 
             ax = plt.figure().add_subplot()
-        _draw_indicator(runs, name, ax, history, targets, band, lang, legend)
+        shown = _draw_indicator(runs, name, ax, history, targets, band, lang)
+        if legend:
+            handles = legend_handles(runs, *shown, band is not None, lang)
+            ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.16), borderaxespad=0,
+                      ncol=min(len(handles), 3), prop={"family": font_families(lang)})
+        _settle_labels([ax])
     return ax
 
 
-def _draw_indicator(runs, name, ax, history, targets, band, lang, legend) -> None:
+def _settle_labels(axes: list[Axes]) -> None:
+    """Lay the figure out, then move target labels apart (they need the final positions to be measured)."""
+    if not any(t.get_gid() == "target" for ax in axes for t in ax.texts):
+        return
+    axes[0].figure.draw_without_rendering()
+    for ax in axes:
+        plot_targets.declutter(ax)
+
+
+def _draw_indicator(runs, name, ax, history, targets, band, lang) -> tuple[bool, tuple[bool, bool]]:
+    """Draw everything but the legend; returns (history shown, (target markers, target lines) shown)."""
     families = font_families(lang)
     font = {"fontfamily": families}
     title, unit = indicator_label(name, lang)
-    first_year = np.inf
-    for colour, (scenario, run) in zip(colours(len(runs)), runs.items(), strict=True):
-        values = run[name]
+    first_year, first = np.inf, None
+    for label, style_ in line_styles(runs).items():
+        values = runs[label][name]
         if "run" in values.dims:
             low, high = _band(values)
-            ax.fill_between(low.index, low, high, color=colour, alpha=0.15, linewidth=0)
+            ax.fill_between(low.index, low, high, color=style_["color"], alpha=0.15, linewidth=0)
             with _no_all_nan_warning():
                 values = values.median("run")
         series = values.to_series()
+        first = series if first is None else first
         first_year = min(first_year, series.index.min())
-        ax.plot(series.index, series.to_numpy(), color=colour, label=str(scenario))
+        ax.plot(series.index, series.to_numpy(), label=str(label), **style_)
     if band is not None:
         low, high = _band(band)
         ax.fill_between(low.index, low, high, color="grey", alpha=0.25, linewidth=0, zorder=0)
     observed = pd.DataFrame(columns=["year", "value"])
     if history is not None and len(history):
         observed = history[(history["indicator"] == name) & (history["year"] >= first_year)]
-        ax.plot(observed["year"], observed["value"], linestyle="none", marker="o", markersize=4,
-                color="#333333", zorder=4)
+        ax.plot(observed["year"], observed["value"], linestyle="none", marker="o", markersize=4.5,
+                color="#222222", markeredgecolor="white", markeredgewidth=0.6, zorder=7)
     rows = [row for row in target_rows(targets)
             if row.get("indicator") == name and row.get("kind", "modelled") != "out_of_scope"]
-    _draw_targets(ax, rows, unit, lang, font)
-    _room_for_labels(ax, rows)
+    notes = plot_targets.draw(ax, rows, first, history, lambda row: describe_target(row, unit, lang), font)
+    notes = [f"{WORDS[lang]['target']}: {note}" for note in notes]
+    if name.endswith(RATE_SUFFIXES) and first is not None and first.index.min() < SWING_YEARS[0] \
+            and first.index.max() > SWING_YEARS[1]:
+        notes.append(WORDS[lang]["swings"])
+    if history is not None and observed.empty:
+        notes.append(WORDS[lang]["no_history"])
     _mark_last_data_year(ax, lang, font)
-    if not name.endswith(RATE_SUFFIXES):
-        _from_zero(ax)
-    ax.set_title(title, **font)
+    _title(ax, title, notes, font)
     ax.set_ylabel(unit, **font)
     ax.set_xlabel(WORDS[lang]["year"], **font)
     ax.xaxis.set_major_locator(mpl.ticker.MaxNLocator(integer=True))
-    if legend:
-        handles = _legend_handles(ax, len(observed) > 0, _has_level_target(rows), band is not None, lang)
-        ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0,
-                  ncol=1 if len(handles) <= 14 else 2, prop={"family": families})
+    return len(observed) > 0, _target_marks(ax)
+
+
+def _title(ax: Axes, title: str, notes: list[str], font: dict) -> None:
+    """The title, with the notes in small type between it and the chart (they cover no data there)."""
+    shown = notes[:3] + (["…"] if len(notes) > 3 else [])
+    if shown:
+        ax.text(0, 1.015, "\n".join(shown), transform=ax.transAxes, va="bottom", ha="left", fontsize=7,
+                color="#444444", gid="notes", linespacing=1.25, **font)
+    ax.set_title(title, pad=6 + 11 * len(shown), **font)
 
 
 def plot_headlines(runs: Mapping[str, xr.Dataset], names: Iterable[str] = HEADLINES,
@@ -339,20 +285,25 @@ def plot_headlines(runs: Mapping[str, xr.Dataset], names: Iterable[str] = HEADLI
     if not names:
         raise ValueError("none of the requested indicators is in the runs")
     targets = [row for row in target_rows(targets) if row.get("indicator") in names]
-    shown_history = history is not None and history["indicator"].isin(names).any()
     nrows = -(-len(names) // ncols)
     import matplotlib.pyplot as plt
 
     with style(lang):
-        figure, axes = plt.subplots(nrows, ncols, figsize=(6.2 * ncols, 3.4 * nrows), squeeze=False,
+        figure, axes = plt.subplots(nrows, ncols, figsize=(6.2 * ncols, 3.6 * nrows), squeeze=False,
                                     layout="constrained")
+        found = []
         for ax, name in zip(axes.flat, names, strict=False):
             band = bands[name] if bands is not None and name in bands else None
-            plot_indicator(runs, name, ax=ax, history=history, targets=targets, band=band, lang=lang,
-                           legend=False)
+            found.append(_draw_indicator(runs, name, ax, history, targets, band, lang))
         for ax in axes.flat[len(names):]:
             ax.set_visible(False)
-        handles = _legend_handles(axes.flat[0], shown_history, _has_level_target(targets), bands is not None, lang)
-        figure.legend(handles=handles, loc="outside lower center", ncol=min(len(handles), 6),
+        handles = legend_handles(runs, *shown_in(found), bands is not None, lang)
+        figure.legend(handles=handles, loc="outside lower center", ncol=min(len(handles), 5),
                       prop={"family": font_families(lang)})
+        _settle_labels(list(axes.flat[:len(names)]))
     return figure
+
+
+def shown_in(found: list[tuple[bool, tuple[bool, bool]]]) -> tuple[bool, tuple[bool, bool]]:
+    """What any of several charts shows (their `_draw_indicator` results): for their one legend."""
+    return (any(f[0] for f in found), (any(f[1][0] for f in found), any(f[1][1] for f in found)))

@@ -1,9 +1,9 @@
 """Lever packages that reach the targets: a many-objective search (NSGA-II, pymoo) over the regional levers,
-each candidate run in the same states of the world (calibrated parameter sets x outlook draws).
+each candidate run in the same states of the world (calibration/states.py: fit draws x assumptions x outlooks).
 
-- study.py: the study file (levers, targets, states, sizes) and its checks.
-- states.py: the states of the world.  packages.py: decision vectors <-> scenarios, per-run lever paths.
-- evaluate.py: candidates x states in one ensemble call; the objectives.
+- study.py: the study file (levers, targets, how many states, sizes) and its checks.
+- packages.py: decision vectors <-> scenarios, per-run lever paths.
+- evaluate.py: candidates x states from the reconciled seam (calibration/worlds.py); the objectives.
 - search.py: ask and tell, a checkpoint per generation (checkpoint.py).  pipeline.py: file to finished search.
 - analysis.py: Pareto set, cheapest packages, reachability.  summary.py, chart.py, output.py: what is written.
 

@@ -7,7 +7,9 @@ import numpy as np
 import pandas as pd
 from pymoo.util.nds.non_dominated_sorting import NonDominatedSorting
 
-from .packages import level_of
+from nxmfg.calibration.verdict_shares import decided_by_assumptions
+
+from .packages import at_bounds, level_of
 from .pipeline import Outcome, Setup
 from .study import LAST_DATA_YEAR
 
@@ -61,12 +63,13 @@ def package_table(setup: Setup, archive: dict[str, np.ndarray], index: np.ndarra
         "objective": -archive["F"][index, 0],
         "central_targets_met": archive["central_met"][index].sum(axis=1),
         "central_cost_total": archive["central_cost"][index]})
+    figures["at_bounds"] = [" ".join(at_bounds(setup.study, row)) for _, row in levers.iterrows()]
     odds = pd.DataFrame(probability, columns=[f"p_met:{t.id}" for t in setup.targets])
     return pd.concat([levers, figures, odds], axis=1)
 
 
 def central_table(outcome: Outcome, pareto: pd.DataFrame) -> pd.DataFrame:
-    """Per Pareto package and target, the central state's value, margin and met: what `nxmfg simulate` prints."""
+    """Per Pareto package and target, the central run's value, margin and met: what `nxmfg simulate` prints."""
     archive, targets = outcome.archive, outcome.setup.targets
     rows = []
     for package, row in zip(pareto.index, pareto["archive_row"], strict=True):
@@ -111,18 +114,22 @@ def differences(setup: Setup, row: pd.Series, share: float = 0.1) -> list[tuple[
 
 def reachability(outcome: Outcome) -> pd.DataFrame:
     """One row per modelled target: best P(met) any evaluated package within the ranges reaches, the cheapest
-    package reaching it (archive row, expected cost), the baseline's and the plan's P(met), the best value any
-    package reaches in the central state, and a flag."""
+    package reaching it (archive row, expected cost), the cheapest package meeting it with the study's odds
+    (`robust_row`, `robust_cost_expected`, and `robust_targets`: how many of the study's targets that package
+    meets with those odds), the baseline's and the plan's P(met), the best value any package reaches in the
+    central run, a flag, and whether the assumed constants decide it."""
     setup, archive, references = outcome.setup, outcome.archive, outcome.references
     rows = []
     chosen = unique_candidates(archive)
     study_ids = [t.id for t in setup.targets]
+    decided = decided_by_assumptions()
     for k, target in enumerate(setup.modelled):
         row = {"id": target.id, "doc": target.doc, "year": target.year, "target": target.target,
                "baseline_p_met": references["baseline"]["probability_all"][k],
                "plan_p_met": references["plan"]["probability_all"][k],
                "best_p_met": np.nan, "lowest_p_met": np.nan, "cheapest_cost_expected": np.nan,
-               "best_value": np.nan, "archive_row": -1}
+               "best_value": np.nan, "archive_row": -1, "robust_row": -1, "robust_cost_expected": np.nan,
+               "robust_targets": np.nan}
         if target.year <= LAST_DATA_YEAR:
             row |= {"flag": "decided by history", "best_p_met": row["baseline_p_met"],
                     "lowest_p_met": row["baseline_p_met"]}
@@ -130,9 +137,13 @@ def reachability(outcome: Outcome) -> pd.DataFrame:
             row["flag"] = "not in the study"
         else:
             row |= _reach(archive, chosen, study_ids.index(target.id), setup.states.count)
+            row |= _robust(archive, chosen, study_ids.index(target.id), setup.study.met_odds)
         row["threshold"] = target.threshold
+        cap = setup.study.budget_cap     # the cheapest package reaching the best odds may cost more than the cap
+        row["within_budget_cap"] = bool(cap is None or not row["cheapest_cost_expected"] > cap)
+        row["decided_by_assumptions"] = decided.get(target.id, pd.NA)
         rows.append(row)
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows).astype({"decided_by_assumptions": "boolean"})
 
 
 def _reach(archive: dict[str, np.ndarray], chosen: np.ndarray, j: int, states: int) -> dict:
@@ -140,7 +151,7 @@ def _reach(archive: dict[str, np.ndarray], chosen: np.ndarray, j: int, states: i
     best, lowest = probability.max(), probability.min()
     reaching = chosen[probability >= best - 1e-12]
     cheapest = reaching[np.argmin(archive["cost"][reaching])]
-    # The best value any package gives in the central state: what makes an unreachable target's gap concrete.
+    # The best value any package gives in the central run: what makes an unreachable target's gap concrete.
     margin = archive["central_margin"][chosen, j]
     leader = chosen[np.nanargmax(margin)] if np.isfinite(margin).any() else chosen[0]
     if best == 0:
@@ -154,6 +165,16 @@ def _reach(archive: dict[str, np.ndarray], chosen: np.ndarray, j: int, states: i
     return {"best_p_met": best, "lowest_p_met": lowest, "flag": flag, "archive_row": int(cheapest),
             "cheapest_cost_expected": archive["cost"][cheapest],
             "best_value": archive["central_value"][leader, j]}
+
+
+def _robust(archive: dict[str, np.ndarray], chosen: np.ndarray, j: int, odds: float) -> dict:
+    """The cheapest package meeting target j with >= `odds`, and how many targets it meets so."""
+    meeting = chosen[archive["probability"][chosen, j] >= odds - 1e-12]
+    if not len(meeting):
+        return {}
+    cheapest = meeting[np.argmin(archive["cost"][meeting])]
+    return {"robust_row": int(cheapest), "robust_cost_expected": archive["cost"][cheapest],
+            "robust_targets": int(robust_count(archive["probability"][cheapest], odds))}
 
 
 def convergence(archive: dict[str, np.ndarray], every: int = 10) -> pd.DataFrame:

@@ -17,7 +17,7 @@ TEXT = {
     "zh": {"x": "预期累计财政投入 {window}，{basis}［亿元］", "y": "预期达成目标数",
            "evaluated": "全部评估的政策组合", "pareto": "帕累托最优组合（颜色：以≥{odds}概率达成的目标数）",
            "plan": "规划方案（scenarios/plan.yaml）", "baseline": "基准情景", "incremental": "相对基准的增量",
-           "total": "总额", "title": "政策组合：财政投入与目标达成（{study}）", "robust": "以≥{odds}概率达成的目标数"},
+           "total": "总额", "title": "政策组合：财政投入与目标达成", "robust": "以≥{odds}概率达成的目标数"},
 }
 
 

@@ -1,14 +1,15 @@
 """Lever packages: the search's decision vectors, decoded to scenarios, and scenarios to per-run lever paths.
 
 A decision vector holds, per lever, its level and, where the study searches them, its start year and ramp
-(years from the baseline value at the start to the level). Decoding rounds a level to the decimal place of
-a ten-thousandth of its range, and start and ramp to whole years, so the package that is evaluated is
+(years from the baseline value at the start to the level). Decoding rounds a level to its lever's `step`
+(what a programme can set: whole firms, 0.1 pp of a share) or, without one, to the decimal place of a
+ten-thousandth of its range, and start and ramp to whole years, so the package that is evaluated is
 exactly the one written as a scenario file: `nxmfg simulate` then runs the same numbers.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -17,10 +18,11 @@ import xarray as xr
 from nxmfg import scenarios
 from nxmfg.scenarios import Scenario
 
-from .study import Study
+from .study import LeverRange, Study
 
 WHOLE = 1 - 1e-9   # an integer variable k in [a, b] is searched as x in [a, b + WHOLE] and floored
-LEVEL_STEP = 1e-4  # a level is rounded to the decimal place of a ten-thousandth of its range (0.5 stays 0.5)
+LEVEL_STEP = 1e-4  # without a step, a level is rounded to the decimal place of a ten-thousandth of its range
+BOUND_SHARE = 0.02  # a level within 2 % of its range's width of an end sits at a search bound
 
 
 @dataclass(frozen=True)
@@ -29,6 +31,7 @@ class Space:
 
     study: Study
     baseline: dict[str, float]
+    steps: dict[str, float] = field(default_factory=dict)   # lever -> step; default: `step_of` without units
 
     @property
     def columns(self) -> list[tuple[str, str]]:
@@ -54,9 +57,9 @@ class Space:
         low, high = self.bounds
         for j, (name, part) in enumerate(self.columns):
             if part == "level":
-                first, last = self.study.levers[name].range
-                digits = -int(np.floor(np.log10((last - first) * LEVEL_STEP)))
-                X[:, j] = np.clip([round(float(x), digits) for x in X[:, j]], first, last)
+                lever = self.study.levers[name]
+                step = self.steps.get(name) or step_of(lever)
+                X[:, j] = [round_level(lever.range, step, float(x)) for x in X[:, j]]
             else:
                 X[:, j] = np.clip(np.floor(X[:, j]), low[j], np.floor(high[j]))
         return X
@@ -95,6 +98,40 @@ class Space:
         """Decoded vectors as a table: one column per lever level (named by the lever), start and ramp."""
         names = [name if part == "level" else f"{name}.{part}" for name, part in self.columns]
         return pd.DataFrame(X, columns=names)
+
+
+def step_of(lever: LeverRange, plan_step: float | None = None) -> float:
+    """A lever's rounding step: the study's `step`; else what a programme can set (`plan_step`, from the
+    lever's plan unit: scenarios/plan_units.py) where the range spans at least ten such steps; else the
+    decimal place of a ten-thousandth of the range."""
+    first, last = lever.range
+    if lever.step is not None:
+        return lever.step
+    if plan_step and (last - first) >= 10 * plan_step:
+        return plan_step
+    return float(10.0 ** np.floor(np.log10((last - first) * LEVEL_STEP)))
+
+
+def round_level(bounds: list[float], step: float, x: float) -> float:
+    """A level rounded to the nearest multiple of `step`, kept within `bounds`."""
+    digits = max(0, -int(np.floor(np.log10(step))))
+    level = round(np.floor(x / step + 0.5) * step, digits)
+    return float(min(max(level, bounds[0]), bounds[1]))
+
+
+def at_bounds(study: Study, levels: pd.Series, share: float = BOUND_SHARE) -> list[str]:
+    """'lever:high' or 'lever:low' for each lever whose level lies within `share` of its range's width of that
+    end of the searched range: at the high end the search may have wanted more than the study allows; at the
+    low end the package drops the programme (or most of it)."""
+    found = []
+    for name, lever in study.levers.items():
+        first, last = lever.range
+        margin = share * (last - first)
+        if levels[name] >= last - margin:
+            found.append(f"{name}:high")
+        elif levels[name] <= first + margin:
+            found.append(f"{name}:low")
+    return found
 
 
 def level_of(lever: scenarios.Lever) -> float:

@@ -12,13 +12,13 @@ import numpy as np
 from scipy.stats import qmc
 
 from nxmfg.calibration.fits import Fit
+from nxmfg.calibration.states import States
 from nxmfg.scenarios import Scenario, Target
 
 from . import search as searching
 from .checkpoint import Checkpoint
 from .evaluate import Evaluator, Outcomes, expected_cost, objectives
-from .packages import Space, level_of
-from .states import States, sample
+from .packages import Space, level_of, step_of
 from .study import Study, StudyError, check, read
 
 REFERENCES = ("baseline", "plan")   # evaluated in every state beside the candidates, for comparison
@@ -56,37 +56,41 @@ class Outcome:
 def prepare(path: Path | str, fit: Fit, references: dict[str, Scenario], scheduler: str | None = None) -> Setup:
     """Read, check and resolve the study file `path` (StudyError or ScenarioError naming file and field).
 
-    fit: the fit every run starts from (its ensemble.csv gives the states' parameter sets); references:
+    fit: the fit every run starts from (its draws give the states of the world); references:
     {"baseline": ..., "plan": ...}, evaluated in every state for comparison.
     """
     from nxmfg import model, scenarios
+    from nxmfg.api import inputs
+    from nxmfg.calibration import states as worlds_states
     from nxmfg.calibration.fits import sha256
+    from nxmfg.scenarios import plan_units
     from nxmfg.model.indicators import INDICATORS
 
     path = Path(path)
     study = read(path)                              # shape first: a typo needs no model
-    sets = fit.parameter_sets()
-    if sets is None or sets.empty:
-        raise StudyError(path, "states.parameter_sets", f"the fit {fit.path} has no calibrated parameter sets "
-                         "(ensemble.csv beside it)")
+    if fit.ensemble is None:
+        raise StudyError(path, "states", f"the fit {fit.path} has no parameter sets (posterior draws) beside it "
+                         "to draw the states of the world from")
     own = (path.parent / study.targets_file) if study.targets_file else None
     if own is not None and not own.exists():
         raise StudyError(path, "targets_file", f"no such targets file {own}")
     every = scenarios.load_own_targets(own, "extend") if own else scenarios.load_targets()
     scenarios.check_targets(every, INDICATORS, model.constants().index, own or scenarios.TARGETS)
-    check(path, study, model.constants(), model.outlook_tables(), {t.id: t for t in every}, len(sets))
+    check(path, study, model.constants(), {t.id: t for t in every})
     by_id = {t.id: t for t in every}
     targets = [by_id[target_id] for target_id in study.targets]
     baseline = model.constants()["value"].to_dict() | fit.values
-    states = sample(study, sets, model.outlook_tables())
+    states = worlds_states.draw(fit, count=study.state_count)
     window = (study.levers_from, max(t.year for t in targets) + 1)
-    evaluator = Evaluator(targets, states, fit.values, baseline, window, scheduler)
-    context = {"model_version": model.version(), "fit": fit.record(),
-               "ensemble_sha256": sha256(fit.ensemble) if fit.ensemble else None,
+    evaluator = Evaluator(targets, fit, states, baseline, window, inputs.history(), scheduler)
+    steps = {name: step_of(lever, plan_units.plan_unit(name, model.constants()).step)
+             for name, lever in study.levers.items()}
+    context = {"model_version": model.version(), "fit": fit.record(), "steps": steps,
+               "ensemble_sha256": sha256(fit.ensemble) if fit.ensemble else None, "states": states.record(),
                "targets": [t.model_dump(mode="json") for t in targets],
                "references": {k: s.model_dump(mode="json", by_alias=True) for k, s in references.items()}}
     modelled = [t for t in every if t.kind == "modelled"]
-    return Setup(path, study, fit, targets, modelled, states, Space(study, baseline), references, evaluator,
+    return Setup(path, study, fit, targets, modelled, states, Space(study, baseline, steps), references, evaluator,
                  study.fingerprint(**context), context)
 
 
@@ -108,7 +112,7 @@ def run(setup: Setup, folder: Path, resume: bool = False, progress: bool = True)
     low, high = space.bounds
     problem = searching.DecisionSpace(low, high, 3, 0 if study.budget_cap is None else 1)
     archive = searching.search(problem, evaluate, settings, Checkpoint(folder, setup.fingerprint, resume), progress)
-    runs = (len(archive.arrays()["F"]) + len(REFERENCES)) * setup.states.count
+    runs = (len(archive.arrays()["F"]) + len(REFERENCES)) * (setup.states.count + 1)
     return Outcome(setup, archive.arrays(), references, runs, time.perf_counter() - started)
 
 
@@ -121,11 +125,11 @@ def _progress(archive: dict[str, np.ndarray]) -> dict[str, str]:
 
 def figures(outcomes: Outcomes, study: Study, targets: list[Target], baseline_cost: np.ndarray) -> dict:
     """What the archive keeps per candidate: objectives, constraint, P(met) per target, expected costs, and the
-    central state's (state 0) margins, values and cost, which `nxmfg simulate` of the package reproduces."""
+    central run's (run 0) margins, values and cost, which `nxmfg simulate` of the package reproduces."""
     F, G = objectives(outcomes, study, targets, baseline_cost)
     return {"F": F, "G": G, "probability": outcomes.probability,
             "cost": expected_cost(outcomes.cost, baseline_cost, study.cost),
-            "cost_total": outcomes.cost.mean(axis=1),
+            "cost_total": expected_cost(outcomes.cost, baseline_cost, "total"),
             "cost_incremental": expected_cost(outcomes.cost, baseline_cost, "incremental"),
             "central_margin": outcomes.margin[:, 0, :], "central_value": outcomes.value[:, 0, :],
             "central_met": outcomes.met[:, 0, :], "central_cost": outcomes.cost[:, 0]}
@@ -134,8 +138,8 @@ def figures(outcomes: Outcomes, study: Study, targets: list[Target], baseline_co
 def _references(setup: Setup) -> dict[str, dict[str, np.ndarray]]:
     """The baseline and the plan in every state, judged on every modelled target (history included)."""
     evaluator = setup.evaluator
-    every = Evaluator(setup.modelled, setup.states, evaluator.fit_values, evaluator.baseline,
-                      evaluator.cost_window, evaluator.scheduler)
+    every = Evaluator(setup.modelled, evaluator.fit, setup.states, evaluator.baseline, evaluator.cost_window,
+                      evaluator.history, evaluator.scheduler)
     outcomes = every([setup.references[name] for name in REFERENCES])
     chosen = [setup.modelled.index(t) for t in setup.targets]
     study_only = Outcomes(outcomes.margin[..., chosen], outcomes.met[..., chosen], outcomes.cost,

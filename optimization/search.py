@@ -1,13 +1,16 @@
 """The many-objective search: pymoo's NSGA-II through ask and tell, one evaluation call per generation,
 with a checkpoint after every generation so that a killed search resumes without losing one.
 
-The checkpoint holds the pickled algorithm (its population and its random generator) and the archive of
-every candidate evaluated. Evaluation is deterministic, so a resumed search makes the same choices as an
-uninterrupted one and ends with the same front.
+The checkpoint holds the algorithm's state as arrays (`_state`: the population's decisions, objectives,
+constraints, ranks and crowding distances, the random generator's state, the generation count) and the
+archive of every candidate evaluated; `_restore` rebuilds the algorithm from them, with pymoo's own
+evaluator setting what it derives (violations, feasibility). Evaluation is deterministic, so a resumed
+search makes the same choices as an uninterrupted one and ends with the same front (tested bit for bit).
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -18,7 +21,7 @@ from pymoo.core.problem import Problem
 from pymoo.problems.static import StaticProblem
 from tqdm import tqdm
 
-from .checkpoint import Checkpoint
+from .checkpoint import Checkpoint, CheckpointError
 
 Evaluation = dict[str, np.ndarray]
 """Arrays with one row per candidate: `F` [c, objectives], `G` [c, constraints] (<= 0 feasible), and any
@@ -69,12 +72,13 @@ def search(space: DecisionSpace, evaluate: Callable[[np.ndarray], Evaluation], s
     evaluate: candidates' decision vectors [c, variables] -> Evaluation (one call per generation).
     """
     saved = checkpoint.load() if checkpoint is not None else None
-    if saved is None:
-        algorithm = NSGA2(pop_size=settings.population, sampling=settings.initial, eliminate_duplicates=True)
-        algorithm.setup(space, termination=("n_gen", settings.generations), seed=settings.seed, verbose=False)
-        archive = Archive()
-    else:
-        algorithm, archive = saved
+    algorithm = NSGA2(pop_size=settings.population, sampling=settings.initial, eliminate_duplicates=True)
+    algorithm.setup(space, termination=("n_gen", settings.generations), seed=settings.seed, verbose=False)
+    try:
+        archive = Archive() if saved is None else _restore(algorithm, space, *saved)
+    except (KeyError, ValueError, TypeError, IndexError) as error:
+        raise CheckpointError(f"{checkpoint.path}: the search state in it does not fit this study "
+                              f"({type(error).__name__}: {error}); rerun without --resume") from None
     with tqdm(total=settings.generations, initial=len(archive), unit="gen", desc="optimize",
               disable=not progress, dynamic_ncols=True) as bar:
         while algorithm.has_next():
@@ -85,8 +89,45 @@ def search(space: DecisionSpace, evaluate: Callable[[np.ndarray], Evaluation], s
             algorithm.tell(infills=population)
             archive.add(len(archive), X, evaluation)
             if checkpoint is not None:
-                checkpoint.save(algorithm, archive)
+                checkpoint.save(*_state(algorithm, archive))
             if settings.progress is not None:
                 bar.set_postfix(settings.progress(archive.arrays()), refresh=False)
             bar.update(1)
+    return archive
+
+
+POPULATION = ("X", "F", "G")                  # what the population is rebuilt from
+PER_MEMBER = ("rank", "crowding", "n_gen", "n_iter")   # what NSGA-II's selection and survival read
+
+
+def _state(algorithm: NSGA2, archive: Archive) -> tuple[dict, dict[str, np.ndarray]]:
+    """(JSON meta, arrays) from which `_restore` rebuilds the algorithm and the archive exactly."""
+    population = algorithm.pop
+    arrays = {f"pop/{key}": np.asarray(population.get(key), dtype=float) for key in POPULATION + PER_MEMBER}
+    for index, generation in enumerate(archive.generations):
+        arrays |= {f"archive/{index}/{key}": np.asarray(value) for key, value in generation.items()}
+    meta = {"n_iter": int(algorithm.n_iter), "random_state": algorithm.random_state.bit_generator.state,
+            "force_termination": bool(algorithm.termination.force_termination),
+            "archive_keys": [list(g) for g in archive.generations]}
+    return meta, arrays
+
+
+def _restore(algorithm: NSGA2, space: DecisionSpace, meta: dict, arrays: dict[str, np.ndarray]) -> Archive:
+    """Set a freshly set-up `algorithm` to the saved state; return the saved archive."""
+    from pymoo.core.population import Population
+
+    population = Population.new(X=arrays["pop/X"])
+    Evaluator().eval(StaticProblem(space, F=arrays["pop/F"], G=arrays["pop/G"]), population)
+    for key in PER_MEMBER:
+        values = arrays[f"pop/{key}"]
+        population.set(key, values.astype(int) if key != "crowding" else values)
+    archive = Archive([{key: arrays[f"archive/{index}/{key}"] for key in keys}
+                       for index, keys in enumerate(meta["archive_keys"])])
+    algorithm.random_state.bit_generator.state = meta["random_state"]
+    algorithm.pop, algorithm.is_initialized, algorithm.start_time = population, True, time.time()
+    algorithm.n_iter = int(meta["n_iter"]) - 1          # as pymoo's _post_advance left it, before its +1
+    algorithm._set_optimum()
+    algorithm.termination.force_termination = bool(meta["force_termination"])
+    algorithm.termination.update(algorithm)
+    algorithm.n_iter += 1
     return archive

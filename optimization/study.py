@@ -1,7 +1,7 @@
-"""Optimisation study files: levers and their ranges, targets and weights, states of the world, sizes.
+"""Optimisation study files: levers and their ranges, targets and weights, how many states of the world, sizes.
 
 Shape is checked by `read` (no model needed); names, ranges and years by `check` against the model's
-constants, outlook tables, targets and the fit's parameter sets. Every mistake is a StudyError whose one
+constants and targets. Every mistake is a StudyError whose one
 line names the file and the field, and nothing is coerced: "8" is not a number, NaN is not a value.
 """
 
@@ -16,7 +16,8 @@ from typing import Annotated, Literal
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from nxmfg.scenarios.schema import FIRST_OUTLOOK_YEAR, LAST_YEAR, OUTLOOK_BOUNDS
+from nxmfg.scenarios.schema import (FIRST_OUTLOOK_YEAR, LAST_YEAR, initial_only_problem,
+                                    read_only_at_start)
 from nxmfg.scenarios.validation import ScenarioError, from_validation_error, read_yaml
 
 LAST_DATA_YEAR = FIRST_OUTLOOK_YEAR - 1     # a target up to here is decided by history, not by a package
@@ -45,6 +46,9 @@ class LeverRange(BaseModel):
     """[first, last] start year to search; default: the study's levers_from."""
     ramp: Annotated[list[Annotated[int, Field(ge=0, le=10)]], Field(min_length=2, max_length=2)] | None = None
     """[shortest, longest] ramp in years: from the baseline value at the start to the level."""
+    step: Annotated[float, Field(gt=0, allow_inf_nan=False)] | None = None
+    """The smallest change a programme can make (model units: 1 firm, 0.001 of a share): levels are rounded to
+    it. Default: the lever's plan-unit step (scenarios/plan_units.py) where the range spans ten of them."""
 
     @model_validator(mode="after")
     def _ordered(self) -> LeverRange:
@@ -54,64 +58,18 @@ class LeverRange(BaseModel):
                 raise ValueError(f"{field} {pair}: the first value must not exceed the second")
         if self.range[0] == self.range[1]:
             raise ValueError(f"range {self.range}: low must be below high (leave a fixed lever out)")
+        if self.step is not None and self.step > self.range[1] - self.range[0]:
+            raise ValueError(f"step {self.step:g} is wider than the range {self.range}")
         return self
-
-
-class Draw(BaseModel):
-    """One number per state of the world, drawn from a distribution truncated to `range`."""
-
-    model_config = _STRICT
-    distribution: Literal["uniform", "triangular", "normal"] = "uniform"
-    range: Pair
-    mode: Number | None = None
-    mean: Number | None = None
-    sd: Annotated[float, Field(gt=0, allow_inf_nan=False)] | None = None
-
-    @model_validator(mode="after")
-    def _consistent(self) -> Draw:
-        low, high = self.range
-        if not low < high:
-            raise ValueError(f"range {self.range}: low must be below high")
-        wanted = {"uniform": set(), "triangular": {"mode"}, "normal": {"mean", "sd"}}[self.distribution]
-        given = {key for key in ("mode", "mean", "sd") if getattr(self, key) is not None}
-        if given != wanted:
-            need = ", ".join(sorted(wanted)) or "no mode, mean or sd"
-            got = ", ".join(sorted(given)) or "none"
-            raise ValueError(f"a {self.distribution} distribution takes {need}; got {got}")
-        centre = self.mode if self.mode is not None else self.mean
-        if centre is not None and not low <= centre <= high:
-            which = "mode" if self.mode is not None else "mean"
-            raise ValueError(f"{which} {centre:g} lies outside range {self.range}")
-        return self
-
-
-class OutlookDraw(BaseModel):
-    """An outlook's default table, shifted (added to every point) or scaled (every point multiplied)."""
-
-    model_config = _STRICT
-    shift: Draw | None = None
-    scale: Draw | None = None
-
-    @model_validator(mode="after")
-    def _one(self) -> OutlookDraw:
-        if (self.shift is None) == (self.scale is None):
-            raise ValueError("give exactly one of `shift` or `scale`")
-        return self
-
-    @property
-    def draw(self) -> Draw:
-        return self.shift if self.shift is not None else self.scale
 
 
 class States(BaseModel):
-    """The states of the world every candidate is evaluated in: calibrated parameter sets and outlooks."""
+    """How many states of the world every candidate is evaluated in (calibration/states.py defines them)."""
 
     model_config = _STRICT
     count: Annotated[int, Field(ge=1, le=4096)]
-    """States; state 0 is the central one (the fit's estimate, default outlooks): what `nxmfg simulate` runs."""
-    parameter_sets: Annotated[int, Field(ge=1, le=10000)]
-    """How many of the fit's calibrated parameter sets (ensemble.csv, the estimate first) the states cycle through."""
-    outlooks: dict[Name, OutlookDraw] = Field(default_factory=dict, max_length=20)
+    """States besides the central run (the fit's estimate, the default outlooks: what `nxmfg simulate` shows);
+    default: calibration/states.yaml's count, the number every other surface uses."""
 
 
 class Study(BaseModel):
@@ -132,18 +90,25 @@ class Study(BaseModel):
     cost: Literal["incremental", "total"] = "incremental"
     budget_cap: Annotated[float, Field(ge=-1e6, le=1e6, allow_inf_nan=False)] | None = None
     """[亿元] upper bound on the expected cost (on the `cost` basis) over levers_from..the last target year."""
-    states: States
+    states: States | None = None
     seed: Annotated[int, Field(ge=0, lt=2**32)]
     population: Annotated[int, Field(ge=4, le=1024)]
     generations: Annotated[int, Field(ge=1, le=1000)]
 
     @model_validator(mode="after")
     def _sizes(self) -> Study:
-        runs = self.population * self.states.count
+        runs = self.population * (self.state_count + 1)
         if runs > MAX_RUNS_PER_GENERATION:
-            raise ValueError(f"population x states.count = {runs} runs per generation; at most "
+            raise ValueError(f"population x (states.count + 1) = {runs} runs per generation; at most "
                              f"{MAX_RUNS_PER_GENERATION}")
         return self
+
+    @property
+    def state_count(self) -> int:
+        """The states every candidate is evaluated in (states.count, else calibration/states.yaml's)."""
+        from nxmfg.calibration.states import settings
+
+        return self.states.count if self.states is not None else settings().count
 
     def fingerprint(self, **context: object) -> str:
         """sha256 of the study and what its results depend on (model version, fit, targets)."""
@@ -177,30 +142,20 @@ def read(path: Path | str) -> Study:
         raise StudyError(path, found.field, found.problem) from None
 
 
-def check(path: Path | str, study: Study, constants: pd.DataFrame, outlooks: dict[str, pd.Series],
-          targets: dict, parameter_sets: int) -> None:
+def check(path: Path | str, study: Study, constants: pd.DataFrame, targets: dict) -> None:
     """Names, ranges and years against the model.
 
     Parameters
     ----------
     constants
         model.constants(): index py name; columns low, high.
-    outlooks
-        model.outlook_tables(): the outlooks a state may move, with their default tables.
     targets
         id -> scenarios.Target (the shipped ones, extended by `targets_file`).
-    parameter_sets
-        Rows of the fit's ensemble.csv.
     """
     for name, lever in study.levers.items():
         _check_lever(path, study, name, lever, constants)
     for target_id in study.targets:
         _check_target(path, study, target_id, targets)
-    for name, outlook in study.states.outlooks.items():
-        _check_outlook(path, name, outlook, outlooks)
-    if study.states.parameter_sets > parameter_sets:
-        raise StudyError(path, "states.parameter_sets", f"{study.states.parameter_sets} exceeds the "
-                         f"{parameter_sets} calibrated parameter sets of the fit (calibration/ensemble.csv)")
 
 
 def _did_you_mean(name: str, known) -> str:
@@ -214,6 +169,8 @@ def _check_lever(path, study: Study, name: str, lever: LeverRange, constants: pd
     if name not in constants.index:
         raise StudyError(path, f"levers.{name}", "not a model constant" + _did_you_mean(name, constants.index)
                          + f"; the regional levers: {', '.join(POLICY_LEVERS)}")
+    if read_only_at_start(constants, name):
+        raise StudyError(path, f"levers.{name}", initial_only_problem(name))
     low, high = constants.at[name, "low"], constants.at[name, "high"]
     if (pd.notna(low) and lever.range[0] < low) or (pd.notna(high) and lever.range[1] > high):
         raise StudyError(path, f"levers.{name}.range", f"{lever.range} leaves the constant's range "
@@ -238,16 +195,3 @@ def _check_target(path, study: Study, target_id: str, targets: dict) -> None:
     if target.year < study.levers_from:
         raise StudyError(path, f"targets.{target_id}", f"year {target.year} is before levers_from "
                          f"({study.levers_from}): no package acts in time")
-
-
-def _check_outlook(path, name: str, outlook: OutlookDraw, outlooks: dict[str, pd.Series]) -> None:
-    if name not in outlooks:
-        raise StudyError(path, f"states.outlooks.{name}", "not an outlook" + _did_you_mean(name, outlooks)
-                         + f"; allowed: {', '.join(sorted(outlooks))}")
-    table, (low, high) = outlooks[name], OUTLOOK_BOUNDS.get(name, (float("-inf"), float("inf")))
-    how = "shift" if outlook.shift is not None else "scale"
-    ends = [(table + d) if how == "shift" else (table * d) for d in outlook.draw.range]
-    worst = min(float(e.min()) for e in ends), max(float(e.max()) for e in ends)
-    if worst[0] < low or worst[1] > high:
-        raise StudyError(path, f"states.outlooks.{name}.{how}.range", f"{outlook.draw.range} moves the outlook "
-                         f"to [{worst[0]:g}, {worst[1]:g}], outside its allowed [{low:g}, {high:g}]")

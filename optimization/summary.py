@@ -5,7 +5,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
+
+from nxmfg.calibration.verdict_shares import decided_by_assumptions
+from nxmfg.scenarios.descriptions import levers_at_bounds, title
+from nxmfg.scenarios.plan_units import shown as in_plan_units
 
 from . import analysis
 from .pipeline import Outcome
@@ -52,16 +57,21 @@ def basis_words(outcome: Outcome) -> str:
 def headline(outcome: Outcome, pareto: pd.DataFrame) -> str:
     """The cheapest package meeting the most targets with the study's odds: its cost, how it differs from the plan."""
     setup, odds = outcome.setup, outcome.setup.study.met_odds
+    cap, evaluated = setup.study.budget_cap, len(outcome.archive["F"])
+    if pareto.empty and cap is not None:      # every package evaluated costs more than the cap
+        return (f"No package within the budget cap of {_money(cap)} was found: the cheapest of the {evaluated} "
+                f"packages evaluated costs {_money(float(np.min(outcome.archive['cost'])))} (expected). The "
+                "reachability table gives the odds packages above the cap reach; raise budget_cap to weigh them.")
     cheapest = analysis.cheapest_by_count(pareto, odds)
     if cheapest.empty:
-        return (f"No package within the lever ranges meets any target with >= {odds:.0%} odds "
-                f"({len(outcome.archive['F'])} packages evaluated).")
+        within = f" and the budget cap of {_money(cap)}" if cap is not None else ""
+        return (f"No package within the lever ranges{within} meets any target with >= {odds:.0%} odds "
+                f"({evaluated} packages evaluated).")
     top = cheapest.iloc[-1]
     row = pareto.loc[top["package"]]
     changes = analysis.differences(setup, row)
-    units = {name: _unit(name) for name in setup.study.levers}
-    differs = "; ".join(f"`{lever}` {_number(mine)}{units[lever]}{_timing(outcome, row, lever)} instead of "
-                        f"{_number(theirs)}" for lever, mine, theirs in changes) or \
+    differs = "; ".join(f"{title(lever, 'en')} {in_plan_units(lever, mine, 'en')}{_timing(outcome, row, lever)} "
+                        f"instead of {in_plan_units(lever, theirs, 'en')}" for lever, mine, theirs in changes) or \
         "nothing beyond 10 % of any lever's range"
     total = row["cost_total_expected"]
     return (f"The cheapest package that meets >= {int(top['targets'])} of the {len(setup.targets)} targets with "
@@ -77,13 +87,6 @@ def _timing(outcome: Outcome, row: pd.Series, lever: str) -> str:
     if ramp:
         return f" (ramped from {start}, reached in {start + ramp})"
     return f" (from {start})" if start != outcome.setup.study.levers_from else ""
-
-
-def _unit(name: str) -> str:
-    from nxmfg import model
-
-    units = str(model.constants().at[name, "units"])
-    return "" if units in ("Dmnl", "1", "nan") else f" {units}"
 
 
 def _references(outcome: Outcome) -> list[str]:
@@ -112,6 +115,7 @@ def _reachability_section(outcome: Outcome, reach: pd.DataFrame, names: dict[int
     ahead, cap = reach[reach["flag"] != "decided by history"], outcome.setup.study.budget_cap
     lines = ["| target | year | threshold | best value reached | best P(met) | cheapest package reaching it "
              "| its expected cost | baseline | plan | flag |", "|---|---:|---:|---:|---:|---|---:|---:|---:|---|"]
+    decided = decided_by_assumptions()
     for row in ahead.itertuples():
         shown = row.archive_row >= 0 and row.flag != "unreachable"     # no package "reaches" 0 %
         package = names.get(row.archive_row, "") if shown else ""
@@ -121,7 +125,8 @@ def _reachability_section(outcome: Outcome, reach: pd.DataFrame, names: dict[int
         best = f"{row.best_p_met:.0%}" if pd.notna(row.best_p_met) else ""
         value = f"{row.best_value:.4g}" if pd.notna(row.best_value) else ""
         lines.append(f"| {row.id} | {row.year} | {row.threshold:.4g} | {value} | {best} | {package} | {cost} | "
-                     f"{row.baseline_p_met:.0%} | {row.plan_p_met:.0%} | {row.flag} |")
+                     f"{row.baseline_p_met:.0%} | {row.plan_p_met:.0%} | {row.flag}"
+                     + ("; *decided by assumptions*" if decided.get(row.id) else "") + " |")
     history = reach[reach["flag"] == "decided by history"]
     if len(history):
         likely = int((history["baseline_p_met"] >= 0.5).sum())
@@ -147,21 +152,25 @@ def summary(outcome: Outcome, pareto: pd.DataFrame, reach: pd.DataFrame, reach_n
     setup, study = outcome.setup, outcome.setup.study
     states, odds = setup.states, study.met_odds
     outlooks = ", ".join(f"`{name}` ({'shift' if o.shift is not None else 'scale'} {o.draw.distribution} "
-                         f"{o.draw.range})" for name, o in study.states.outlooks.items()) or "default outlooks"
+                         f"{o.draw.range} from {o.start})" for name, o in states.settings.outlooks.items())
     lines = [f"# Lever packages for the targets ahead: `{study.name}`", "",
              *([study.description.strip(), ""] if study.description.strip() else []),
              "## Headline", "", headline(outcome, pareto), "", *_references(outcome), "",
              f"Cost: the expected cumulative fiscal cost {window(outcome)} at current prices, {basis_words(outcome)} "
              f"(the model's `Cumulative Fiscal Cost`; every unit cost is the .mdl's documented assumption). "
-             f"Odds: the share of {states.count} states of the world (state 0 the fit's estimate with the default "
-             f"outlooks; the others cycle through {study.states.parameter_sets} calibrated parameter sets and draw "
-             f"{outlooks}) in which a target is met.", "",
+             f"Odds: {states.label('en')} (calibration/states.py, seed {states.seed}): each state draws a row of the "
+             f"fit's parameter sets, the assumed constants from their priors and {outlooks or 'no outlook'}; the "
+             "central run (the fit's estimate, the default outlooks: what `nxmfg simulate` shows) is not one of "
+             "them. Every run goes on from the recorded state of 2023 (calibration/seam.py), and a target's "
+             "observed years (2023, or a 2022 base) come from the record. A target marked *decided by "
+             "assumptions* owes more than half its variance to the assumed constants "
+             "(calibration/assumption_shares.csv).", "",
              f"## Cheapest package per number of targets met with >= {odds:.0%} odds", "",
              *_cheapest_section(outcome, pareto), "",
              "## Reachability per target", "",
              "Best P(met) that any evaluated package within the lever ranges reaches (a lower bound on the best "
              "possible), the cheapest package reaching it, and the baseline's and the plan's odds. The best value "
-             "reached is the best that any package gives in the central state (state 0): for an unreachable target, "
+             "reached is the best that any package gives in the central run: for an unreachable target, "
              "how far the economy stays from it.", "",
              *_reachability_section(outcome, reach, reach_names), "",
              "## What was run", "",
@@ -171,9 +180,75 @@ def summary(outcome: Outcome, pareto: pd.DataFrame, reach: pd.DataFrame, reach_n
              f"- {len(setup.targets)} targets ({study.objective}, weights in the study file); budget cap: "
              + (_money(study.budget_cap) if study.budget_cap is not None else "none"),
              f"- NSGA-II (pymoo), population {study.population}, {study.generations} generations, seed {study.seed}: "
-             f"{len(outcome.archive['F'])} packages x {states.count} states, {outcome.runs} runs in "
+             f"{len(outcome.archive['F'])} packages x ({states.count} states + the central run), {outcome.runs} runs "
+             f"in "
              f"{outcome.seconds:.0f} s; {len(pareto)} Pareto packages (pareto.csv, packages/*.yaml)",
              f"- convergence: {_convergence(outcome)}",
              f"- model version {setup.context['model_version']}; fit {shown(setup.fit.path)}; "
              f"fingerprint {setup.fingerprint}"]
     return "\n".join(lines) + "\n"
+
+
+FLAGS_ZH = {"unreachable": "无法达成", "met in every case": "各种情况下均达成", "lever-dependent": "取决于政策力度",
+            "not lever-dependent": "不受政策杠杆影响", "not in the study": "不在本研究内"}
+
+
+def summary_zh(outcome: Outcome, pareto: pd.DataFrame, reach: pd.DataFrame, names: dict[int, str]) -> str:
+    """summary.zh.md: the headline, the cheapest package per number of targets and reachability, in Chinese."""
+    from nxmfg.scenarios.descriptions import package_title
+    from nxmfg.scenarios.templating import environment, money, number
+
+    setup, study = outcome.setup, outcome.setup.study
+    odds, years = f"{study.met_odds:.0%}", setup.evaluator.cost_window[1] - setup.evaluator.cost_window[0]
+    cheapest = analysis.cheapest_by_count(pareto, study.met_odds)
+    rows = [{"targets": r.targets, "label": package_title(r.package), "file": f"packages/{r.package}.yaml",
+             "cost": r.cost_expected, "yearly": r.cost_expected / years,
+             "expected": pareto.at[r.package, "targets_met_expected"]} for r in cheapest.itertuples()]
+    clauses = {t.id: t.clause.removeprefix(f"{t.doc} ") for t in setup.modelled}
+    ahead = []
+    for r in reach[reach["flag"] != "decided by history"].itertuples():
+        robust = names.get(r.robust_row, "") if r.robust_row >= 0 else ""
+        ahead.append({"wording": f"{r.doc} {clauses.get(r.id, r.id)}", "year": r.year, "threshold": f"{r.threshold:g}",
+                      "best_value": number(r.best_value),
+                      "best": f"{r.best_p_met:.0%}" if pd.notna(r.best_p_met) else "",
+                      "package": package_title(robust) if robust else "—",
+                      "cost": money(r.robust_cost_expected) if robust else "—",
+                      "baseline": f"{r.baseline_p_met:.0%}", "plan": f"{r.plan_p_met:.0%}",
+                      "flag": FLAGS_ZH.get(r.flag, r.flag)})
+    references = [f"{'规划情景' if name == 'plan' else '基准情景'}以不低于{odds}的把握达成"
+                  f"{int(analysis.robust_count(f['probability'], study.met_odds))}项，期望达成{f['probability'].sum():.2f}项；"
+                  f"预期新增财政投入{money(f['cost'])}亿元（总投入{money(f['cost_total'])}亿元）。"
+                  for name, f in ((n, outcome.references[n]) for n in ("plan", "baseline"))]
+    levers = [f"{title(n, 'zh')} {in_plan_units(n, lever.range[0])}–{in_plan_units(n, lever.range[1])}"
+              for n, lever in study.levers.items()]
+    return environment(str(Path(__file__).with_name("templates"))).get_template("summary.zh.md.j2").render(
+        path=shown(setup.path), levers_from=study.levers_from, targets=setup.targets, states=setup.states.count,
+        headline=_headline_zh(outcome, pareto, cheapest, years), evaluated=len(outcome.archive["F"]), odds=odds,
+        references=references, window=window(outcome), cheapest=rows, reach=ahead, levers=levers,
+        basis="相对于同一状态下的基准情景的新增投入" if study.cost == "incremental" else "各项杠杆的总投入",
+        population=study.population, generations=study.generations, seed=study.seed, runs=outcome.runs,
+        seconds=f"{outcome.seconds:.0f}", pareto=len(pareto), model_version=setup.context["model_version"],
+        fit=shown(setup.fit.path))
+
+
+def _headline_zh(outcome: Outcome, pareto: pd.DataFrame, cheapest: pd.DataFrame, years: int) -> dict | None:
+    from nxmfg.decision.budget import yardsticks
+    from nxmfg.scenarios.descriptions import package_title
+    from nxmfg.scenarios.templating import money
+
+    if cheapest.empty:
+        return None
+    setup, top = outcome.setup, cheapest.iloc[-1]
+    row = pareto.loc[top["package"]]
+    general = next((s for s in yardsticks() if s.key == "general"), None)
+    share = f"，约为{general.year}年全区一般公共预算支出的{row['cost_expected'] / years / general.value:.1%}" if general else ""
+    sentence = (f"在评估过的{len(outcome.archive['F'])}个政策组合中，以不低于{setup.study.met_odds:.0%}的把握达成"
+                f"{int(top['targets'])}项目标（共{len(setup.targets)}项）的最低成本组合为{package_title(top['package'])}"
+                f"（`packages/{top['package']}.yaml`），{window(outcome)}年预期新增财政投入{money(row['cost_expected'])}亿元，"
+                f"年均{money(row['cost_expected'] / years)}亿元{share}。")
+    changes = [{"title": title(lever, "zh"), "mine": in_plan_units(lever, mine), "plan": in_plan_units(lever, theirs),
+                "timing": _timing(outcome, row, lever).replace(" (from ", "，").replace(")", "年起")
+                if "ramped" not in _timing(outcome, row, lever) else "，逐年提高"}
+               for lever, mine, theirs in analysis.differences(setup, row)]
+    ends = levers_at_bounds(row.get("at_bounds", ""), "zh")
+    return {"sentence": sentence, "changes": changes, "bounds": ends["high"], "dropped": ends["low"]}

@@ -4,7 +4,8 @@ from functools import cache
 from pathlib import Path
 
 import pandas as pd
-import yaml
+
+from nxmfg.model.yaml_reader import read_shipped
 
 TEXTS = Path(__file__).parent / "texts" / "levers.yaml"
 # The .mdl's units as a planner reads them.
@@ -20,7 +21,7 @@ UNITS = {
 def texts() -> dict:
     """levers.yaml: {"levers": {name: {title, zh, en}}, "outlooks": {name: {title, zh, en, unit}}}, where title
     and unit are {zh, en}."""
-    return yaml.safe_load(TEXTS.read_text(encoding="utf-8"))
+    return read_shipped(TEXTS)
 
 
 def describe(name: str, lang: str = "zh", constants: pd.DataFrame | None = None) -> str:
@@ -37,7 +38,8 @@ def describe(name: str, lang: str = "zh", constants: pd.DataFrame | None = None)
 
 def title(name: str, lang: str = "zh") -> str:
     """The short name of lever or outlook `name` in `lang` (the .mdl name where levers.yaml has none)."""
-    entry = texts()["levers"].get(name) or texts()["outlooks"].get(name) or {}
+    entry = (texts()["levers"].get(name) or texts()["outlooks"].get(name)
+             or (texts().get("assumptions") or {}).get(name) or {})
     return entry.get("title", {}).get(lang, name)
 
 
@@ -48,3 +50,20 @@ def unit(name: str, lang: str = "zh", constants: pd.DataFrame | None = None) -> 
         return outlook["unit"][lang]
     units = str(constants.at[name, "units"]) if constants is not None and name in constants.index else ""
     return UNITS.get(units, {}).get(lang, units)
+
+
+def package_title(name: str, lang: str = "zh") -> str:
+    """A package's name for people: package_147 -> 组合147 / package 147; reach_003 -> 达标组合3 / reach package 3."""
+    kind, _, number = name.rpartition("_")
+    if not number.isdigit() or kind not in ("package", "reach"):
+        return name
+    if lang == "zh":
+        return f"{'组合' if kind == 'package' else '达标组合'}{int(number)}"
+    return f"{'package' if kind == 'package' else 'reach package'} {int(number)}"
+
+
+def levers_at_bounds(tokens: str, lang: str = "zh") -> dict[str, list[str]]:
+    """An optimiser's `at_bounds` ('interest_subsidy_pp:high reward:low') as short lever names by end."""
+    found = str(tokens or "").split()
+    return {end: [title(token.rpartition(":")[0], lang) for token in found if token.endswith(f":{end}")]
+            for end in ("high", "low")}

@@ -14,9 +14,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import xarray as xr
-import yaml
 
-from nxmfg.scenarios.measures import BASE_MEASURES, COUNT_MEASURES, SPAN_MEASURES
+from nxmfg.model.yaml_reader import read_shipped
+from nxmfg.scenarios.measures import COUNT_MEASURES
+from nxmfg.scenarios.record import years_read
 from nxmfg.scenarios.schema import FIRST_OUTLOOK_YEAR
 from nxmfg.scenarios.targets import MET_SLACK, Target
 
@@ -37,17 +38,8 @@ WORDS = {
 @cache
 def different_statistics() -> dict:
     """ex_post.yaml: {"indicators": {name: {zh, en}}, "targets": {id: {zh, en}}}."""
-    data = yaml.safe_load(EX_POST.read_text(encoding="utf-8")) or {}
+    data = read_shipped(EX_POST) or {}
     return {"indicators": data.get("indicators") or {}, "targets": data.get("targets") or {}}
-
-
-def years_read(target: Target) -> list[int]:
-    """The years a target's measure reads."""
-    if target.measure in SPAN_MEASURES:
-        return list(range(target.from_year, target.year + 1))
-    if target.measure in BASE_MEASURES:
-        return [target.base_year, target.year]
-    return [target.year]
 
 
 def actual_outcomes(targets: Sequence[Target], history: pd.DataFrame,
@@ -112,19 +104,26 @@ def summary(table: pd.DataFrame, last_year: int = LAST_DATA_YEAR) -> dict[str, i
     judged = past[past["actual_met"].notna()]
     return {"past": len(past), "judged": len(judged), "met": int(judged["actual_met"].astype(bool).sum()),
             "model_right": int(judged["model_right"].fillna(False).astype(bool).sum()),
+            "compared": int(judged["met"].notna().sum()),     # judged targets the run reached (final_year)
             "not_determinable": int((past["actual_status"] == "not determinable").sum()),
             "different": int((past["actual_status"] == "different statistic").sum())}
 
 
 def summary_text(counts: dict[str, int], lang: str = "zh", who: str = "baseline") -> str:
     """One sentence: how many past targets were met in reality and how many the model got right."""
+    compared = counts.get("compared", counts["judged"])
+    unrun = counts["judged"] - compared
     if lang == "zh":
         who = {"baseline": "基准情景"}.get(who, who)
+        verdict = (f"{who}判断正确 {counts['model_right']} 项" if compared else f"{who}未运行到这些年份，未作比较")
+        verdict += f"（{unrun} 项晚于模拟终止年，未作比较）" if compared and unrun else ""
         return (f"已到期目标 {counts['past']} 项：数据可判断 {counts['judged']} 项，其中实际达成 {counts['met']} 项；"
-                f"{who}判断正确 {counts['model_right']} 项。另有 {counts['not_determinable']} 项数据不足，"
-                f"{counts['different']} 项数据口径不同。")
+                f"{verdict}。另有 {counts['not_determinable']} 项数据不足，{counts['different']} 项数据口径不同。")
+    verdict = (f"the {who} got {counts['model_right']} of {compared} right" if compared
+               else f"the {who} does not run to their years, so none is compared")
+    verdict += f" ({unrun} lie after its final_year and are not compared)" if compared and unrun else ""
     return (f"{counts['past']} targets are past: the data judge {counts['judged']}, of which {counts['met']} were "
-            f"met in reality; the {who} got {counts['model_right']} of {counts['judged']} right. "
+            f"met in reality; {verdict}. "
             f"{counts['not_determinable']} are not determinable from the data and {counts['different']} have a "
             f"different statistic in the data.")
 

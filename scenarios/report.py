@@ -21,61 +21,88 @@ from nxmfg.model.input_files import check_input_file
 from nxmfg.scenarios.report_tables import levers_html, matrix_html, reachability_html
 from nxmfg.scenarios.report_text import CSS, IMAGE_CHECK, TEXT
 
+TEMPLATES = Path(__file__).with_name("templates")
+
 
 def labelled(runs: Mapping[str, xr.Dataset], scenario_list: Iterable, lang: str) -> dict[str, xr.Dataset]:
     """`runs` keyed by their scenarios' titles in `lang` (chart legends), names where titles are missing
     or would repeat."""
     titles = {s.name: s.label(lang) for s in scenario_list}
     labels = [titles.get(name, name) for name in runs]
-    return {label if labels.count(label) == 1 else name: run
+    return {label if labels.count(label) == 1 else name: run.assign_attrs(scenario=name)
             for (name, run), label in zip(runs.items(), labels, strict=True)}
 
 
+def decision_names(targets: Iterable, doc: str = "D") -> list[str]:
+    """The indicators of document `doc`'s targets and of the others still ahead (nxmfg.decision.ahead)."""
+    from nxmfg.decision import ahead
+
+    rows = [t for t in targets if hasattr(t, "kind")]
+    return list(dict.fromkeys(t.indicator for t in ahead(rows, doc)))
+
+
 def chart_names(runs: Mapping[str, xr.Dataset], targets: Iterable) -> list[str]:
-    """Headline indicators, then every other indicator with an assessable target, if the runs have it."""
+    """D's indicators (the targets ahead), the headline indicators, then every other indicator with an
+    assessable target, if the runs have it."""
     targeted = [row["indicator"] for row in plots.target_rows(targets) if row.get("indicator")]
-    names = dict.fromkeys([*plots.HEADLINES, *targeted])
+    names = dict.fromkeys([*decision_names(targets), *plots.HEADLINES, *targeted])
     return [name for name in names if all(name in run for run in runs.values())]
 
 
 def write_charts(runs, names, history, targets, out_dir: Path, lang: str, bands=None,
                  headlines: bool = False, alongside: Sequence[Callable[[], object]] = ()) -> dict[str, Path]:
-    """One chart per indicator as out_dir/charts/NAME.png and .svg, drawn on every core; with
-    `headlines`, also out_dir/headlines.png, the headline charts tiled. Returns name -> PNG path.
+    """One chart per indicator as out_dir/charts/NAME.png and .svg, drawn on every core, and their one
+    legend, charts/legend.png; with `headlines`, also out_dir/headlines.png (the headline charts tiled) and
+    out_dir/headlines_D.png (document D's), each with the legend below. Returns name -> PNG path.
 
     alongside: other writes (each a call without arguments) shared out with the charts.
     """
     folder = out_dir / "charts"
     folder.mkdir(parents=True, exist_ok=True)
-    targets = plots.target_rows(targets)
-    names = list(dict.fromkeys([*names, *(plots.HEADLINES if headlines else [])]))
+    rows = plots.target_rows(targets)
+    ahead = decision_names(targets) if headlines else []
+    names = list(dict.fromkeys([*names, *(plots.HEADLINES if headlines else []), *ahead]))
     names = [name for name in names if all(name in run for run in runs.values())]
-    tile = partial(plots.tile, [folder / f"{name}.png" for name in plots.HEADLINES if name in names],
-                   out_dir / "headlines.png")
-    drawing.draw_all([partial(_chart, runs, name, history, targets, bands, lang, folder) for name in names],
-                     alongside=alongside, then=tile if headlines else None)
+    tiles = [([n for n in plots.HEADLINES if n in names], out_dir / "headlines.png"),
+             ([n for n in ahead if n in names], out_dir / "headlines_D.png")] if headlines else []
+    legend = partial(_legend, runs, names, history, rows, bands is not None, lang, folder / "legend.png")
+    drawing.draw_all([partial(_chart, runs, name, history, rows, bands, lang, folder) for name in names],
+                     alongside=alongside, then=partial(_tiles, legend, tiles, folder))
     return {name: folder / f"{name}.png" for name in names}
 
 
 def _chart(runs, name: str, history, targets: list[dict], bands, lang: str, folder: Path) -> None:
     band = bands[name] if bands is not None and name in bands else None
     ax = plots.plot_indicator(runs, name, ax=plots.new_axes(lang), history=history, targets=targets, band=band,
-                              lang=lang)
+                              lang=lang, legend=False)
     plots.save_chart(ax.figure, folder / name, lang)
 
 
-def _header_html(scenario_list, meta: Mapping, lang: str) -> str:
+def _legend(runs, names: list[str], history, rows: list[dict], band: bool, lang: str, path: Path) -> Path:
+    """charts/legend.png (and .svg): the one legend of the charts (which marks they show, from their targets)."""
+    measures = {row.get("measure", "level") for row in rows if row.get("indicator") in names}
+    marks = (bool(measures & {"level", "change_vs", "pp_change_vs", "increase_vs", "probability_at_least"}),
+             bool(measures & {"mean", "mean_growth", "every_year", "cagr"}))
+    shown = history is not None and len(history) and history["indicator"].isin(names).any()
+    figure = plots.legend_figure(runs, bool(shown), marks, band, lang)
+    plots.save(figure, path.with_suffix(".svg"), lang)        # beside each chart's SVG, for print
+    return plots.save(figure, path, lang)
+
+
+def _tiles(legend: Callable[[], Path], tiles: list, folder: Path) -> None:
+    legend_png = legend()
+    for chosen, path in tiles:
+        if chosen:
+            plots.tile([folder / f"{name}.png" for name in chosen], path, legend=legend_png)
+
+
+def _info(meta: Mapping, lang: str) -> dict[str, str]:
+    """The header's rows: model version, date, then what `meta` records (fit, scenario files)."""
     text = TEXT[lang]
     info = {text["version"]: meta.get("model_version", ""),
             text["date"]: meta.get("date", dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"))}
-    info |= {text.get(f"meta_{key}", key): value for key, value in meta.items()
-             if key not in ("model_version", "date")}
-    rows = "".join(f"<tr><td>{html.escape(str(key))}</td><td>{html.escape(str(value))}</td></tr>"
-                   for key, value in info.items())
-    names = "".join(f"<li><b>{html.escape(s.label(lang))}</b> (<code>{html.escape(s.name)}</code>): "
-                    f"{html.escape(s.description or '')}</li>" for s in scenario_list)
-    return (f"<h1>{text['title']}</h1><table class=\"meta\">{rows}</table>"
-            f"<h2>{text['scenarios']}</h2><ul>{names}</ul>")
+    return info | {text.get(f"meta_{key}", key): str(value) for key, value in meta.items()
+                   if key not in ("model_version", "date")}
 
 
 def _data_uri(png: Path) -> str:
@@ -87,19 +114,26 @@ def write_report(runs: Mapping[str, xr.Dataset], scenario_list: Iterable, target
                  bands: xr.Dataset | None = None, meta: Mapping | None = None,
                  baseline: Mapping[str, float] | None = None, constants: pd.DataFrame | None = None,
                  names: Iterable[str] | None = None, headlines: bool = False,
-                 alongside: Sequence[Callable[[], object]] = (), reachability: pd.DataFrame | None = None) -> Path:
+                 alongside: Sequence[Callable[[], object]] = (), reachability: pd.DataFrame | None = None,
+                 odds: Mapping[str, pd.DataFrame] | None = None, decision: str | None = None) -> Path:
     """Write out_dir/report.html (self-contained) and out_dir/charts/*.png|svg; return the HTML's path.
 
     runs: scenario name -> indicators (dims year). bands: indicators with a `run` dim, drawn as 5-95 %.
     baseline / constants default to the model's (`model.constants()`, with `model.fitted()` applied).
     headlines: also write out_dir/headlines.png. alongside: other writes, shared out with the charts.
     reachability: the optimiser's table per target (`nxmfg optimize`), shown after the attainment matrix.
+    odds: each scenario's judged attainment (`Result.attainment`: P(met), record years, assumptions flag).
+    decision: the decision page (nxmfg.decision.render), shown first.
     """
     if lang not in TEXT:
         raise ValueError(f"lang: unknown language {lang!r}; allowed: {', '.join(TEXT)}")
     if not runs:
         raise ValueError("no scenario runs to report")
+    from markupsafe import Markup
+
     from nxmfg import model
+    from nxmfg.decision import CSS as DECISION_CSS
+    from nxmfg.scenarios.templating import environment
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -112,16 +146,19 @@ def write_report(runs: Mapping[str, xr.Dataset], scenario_list: Iterable, target
     charts = write_charts(shown, names, history, targets, out_dir, lang, bands, headlines, alongside)
     figures = "".join(f'<figure><img alt="{html.escape(plots.indicator_label(name, lang)[0])}" '
                       f'src="{_data_uri(path)}"></figure>' for name, path in charts.items())
-    sections = [(text["charts"], text["read_charts"], f'<div class="charts">{figures}</div>'),
+    legend = f'<img class="legend" alt="{text["legend"]}" src="{_data_uri(out_dir / "charts" / "legend.png")}">'
+    sections = [(text["charts"], text["read_charts"], Markup(f'{legend}<div class="charts">{figures}</div>')),
                 (text["matrix"], text["read_matrix"] + " " + text["read_actual"],
-                 matrix_html(runs, targets, lang, history, list(shown))),
-                (text["levers"], text["read_levers"], levers_html(scenario_list, baseline, constants, lang))]
+                 Markup(matrix_html(runs, targets, lang, history, list(shown), odds))),
+                (text["levers"], text["read_levers"], Markup(levers_html(scenario_list, baseline, constants, lang)))]
     if reachability is not None:
-        sections.insert(2, (text["reach"], text["read_reach"], reachability_html(reachability, lang)))
-    body = _header_html(scenario_list, meta or {}, lang) + "".join(
-        f'<h2>{title}</h2><p class="note">{note}</p>{content}' for title, note, content in sections)
-    page = (f'<!DOCTYPE html>\n<html lang="{"zh-CN" if lang == "zh" else "en"}"><head><meta charset="utf-8">'
-            f"<title>{text['title']}</title><style>{CSS}</style></head><body>{body}{IMAGE_CHECK}</body></html>\n")
+        sections.insert(2, (text["reach"], text["read_reach"], Markup(reachability_html(reachability, lang))))
+    listed = [{"label": s.label(lang), "name": s.name, "show_name": lang != "zh" or s.label(lang) == s.name,
+               "description": s.describe(lang)} for s in scenario_list]
+    page = environment(str(TEMPLATES)).get_template("report.html.j2").render(
+        lang=lang, t=text, css=Markup(CSS + DECISION_CSS), info=_info(meta or {}, lang),
+        files={text.get("meta_files"), text.get("meta_baseline")}, scenarios=listed,
+        decision=Markup(decision or ""), sections=sections, image_check=Markup(IMAGE_CHECK))
     path = out_dir / "report.html"
     write_bytes(path, page.encode("utf-8"))
     return path
@@ -152,21 +189,3 @@ def load_ensemble(path: Path) -> xr.Dataset:
     if "run" not in bands.dims or "year" not in bands.dims:
         raise ValueError(f"{path}: dims are {tuple(bands.dims)}; an ensemble needs dims (run, year)")
     return bands
-
-
-def calibration_band(names: list[str], sets: pd.DataFrame | None = None,
-                     fit: Mapping[str, float] | None = None) -> xr.Dataset | None:
-    """The baseline run over every calibrated parameter set: the band shows how far the data leave the
-    baseline uncertain. sets / fit default to the shipped calibration (model.parameter_ensemble(),
-    model.fitted()); None when there are no parameter sets."""
-    from functools import partial
-
-    from nxmfg import model
-    from nxmfg.model import ensemble, indicators
-
-    sets = model.parameter_ensemble() if sets is None else sets
-    if sets is None or sets.empty:
-        return None
-    params = dict(model.fitted() if fit is None else fit) | {name: sets[name].to_numpy(float) for name in sets}
-    return ensemble.run_translated(model.translated(), params, len(sets), workers=1, progress=False,
-                                   reduce=partial(indicators.compute, names=names), control={"saveper": 1})

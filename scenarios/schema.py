@@ -13,7 +13,7 @@ from typing import Annotated
 import numpy as np
 import pandas as pd
 import xarray as xr
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
 from nxmfg.scenarios.validation import ScenarioError, from_validation_error, read_yaml
 
@@ -96,13 +96,21 @@ class Title(BaseModel):
     en: str = Field(min_length=1, max_length=80)
 
 
+class Description(BaseModel):
+    """What a scenario is and why, in both languages: the report's scenario list shows the reader's."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+    zh: str = Field(min_length=1, max_length=MAX_DESCRIPTION)
+    en: str = Field(min_length=1, max_length=MAX_DESCRIPTION)
+
+
 class Scenario(BaseModel):
     """A scenario file: levers changed from a start year, and outlook paths for the future."""
 
     model_config = ConfigDict(extra="forbid", strict=True)
     name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     title: Title | None = None
-    description: str = Field(min_length=1, max_length=MAX_DESCRIPTION)
+    description: Description | Annotated[str, Field(min_length=1, max_length=MAX_DESCRIPTION)]
     final_year: int = Field(LAST_YEAR, ge=FIRST_LEVER_YEAR, le=LAST_YEAR)
     levers: dict[str, Lever] = {}
     paths: dict[str, dict[int, Number]] = {}
@@ -112,9 +120,23 @@ class Scenario(BaseModel):
     def source(self) -> Path:
         return self._source
 
+    @field_validator("description", mode="before")
+    @classmethod
+    def _text_or_both_languages(cls, value):
+        """One plain message for a wrong description, instead of one per branch of the union."""
+        if isinstance(value, str) or isinstance(value, Description):
+            return value
+        if isinstance(value, dict) and set(value) == {"zh", "en"} and all(isinstance(v, str) for v in value.values()):
+            return value
+        raise ValueError(f"expected a text, or {{zh: ..., en: ...}} with both texts; got {value!r}"[:200])
+
     def label(self, lang: str = "zh") -> str:
         """The title in `lang` where the file gives one, else the name."""
         return getattr(self.title, lang) if self.title is not None else self.name
+
+    def describe(self, lang: str = "zh") -> str:
+        """The description in `lang` where the file gives both languages, else the one text it gives."""
+        return getattr(self.description, lang) if isinstance(self.description, Description) else self.description
 
     def params(self, baseline: dict[str, float]) -> dict[str, float | pd.Series]:
         """Model params: each lever a time path that keeps `baseline[name]` before its start year;
@@ -152,22 +174,28 @@ def _validated(data, path: Path | str) -> Scenario:
     return scenario
 
 
-def with_changes(scenario: Scenario, name: str, description: str | None = None, levers: dict | None = None,
+def with_changes(scenario: Scenario, name: str, description: str | dict | None = None, levers: dict | None = None,
                  paths: dict | None = None, title: dict | None = None) -> Scenario:
     """A new scenario: `scenario` with `levers` and `paths` added or replaced, checked as a file would be.
 
     levers: {constant: {"from": year, "value": v} or {"from": year, "path": {year: v}}};
     paths: {outlook: {year: v}}; title: {"zh": ..., "en": ...} (the original's title is not kept: it
-    names another scenario). Errors name the new scenario (`<name>`) and the field.
+    names another scenario); description: a text or {"zh": ..., "en": ...}. Errors name the new scenario
+    (`<name>`) and the field.
     """
     data = scenario.model_dump(by_alias=True, exclude_none=True)
-    data |= {"name": name, "description": description or f"{scenario.description} (changed: {name})"}
+    data |= {"name": name, "description": description or _changed(scenario, name)}
     data.pop("title", None)
     if title is not None:
         data["title"] = dict(title)
     data["levers"] = data["levers"] | dict(levers or {})
     data["paths"] = data["paths"] | dict(paths or {})
     return from_mapping(data, f"<{name}>")
+
+
+def _changed(scenario: Scenario, name: str) -> dict[str, str]:
+    """The description of a scenario changed from `scenario`, in both languages."""
+    return {"zh": f"{scenario.describe('zh')}（修改为：{name}）", "en": f"{scenario.describe('en')} (changed: {name})"}
 
 
 def from_mapping(data, source: Path | str) -> Scenario:
@@ -222,6 +250,8 @@ def check(scenario: Scenario, constants: pd.DataFrame, lookups: Iterable[str]) -
             raise ScenarioError(path, f"levers.{name}", f"not a model lever{hint_text}; allowed: "
                                 f"{', '.join(levers)} (or any constant listed by model.constants())")
         row = constants.loc[name]
+        if read_only_at_start(constants, name):
+            raise ScenarioError(path, f"levers.{name}", initial_only_problem(name))
         points = ({"value": lever.value} if lever.path is None
                   else {f"path.{year}": value for year, value in lever.path.items()})
         for field, value in points.items():
@@ -233,6 +263,18 @@ def check(scenario: Scenario, constants: pd.DataFrame, lookups: Iterable[str]) -
             raise ScenarioError(path, f"paths.{name}",
                                 f"not an outlook lookup; allowed: {', '.join(outlooks)}")
     _check_outlooks(scenario)
+
+
+def read_only_at_start(constants: pd.DataFrame, name: str) -> bool:
+    """Whether the model reads constant `name` only to set its state in 2010 (model.constants()'s
+    `initial_only`, from the translated equations): a lever on it would change nothing."""
+    return "initial_only" in constants.columns and bool(constants.at[name, "initial_only"])
+
+
+def initial_only_problem(name: str) -> str:
+    """Why a lever on a constant the model reads only at its start (2010) is refused."""
+    return (f"{name} is read only to set the model's state in 2010, so a lever on it from a later year would "
+            "change nothing; set it for the whole run with --params (params= in Python), or pick a lever")
 
 
 def _check_bounds(path: Path, field: str, value: float, low: float, high: float, units: str) -> None:

@@ -10,6 +10,7 @@ import xarray as xr
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from nxmfg.scenarios import measures
+from nxmfg.scenarios import record as record_
 from nxmfg.scenarios.measures import BASE_MEASURES, COUNT_MEASURES, MEASURES, SPAN_MEASURES
 from nxmfg.scenarios.validation import ScenarioError, from_validation_error, read_yaml
 
@@ -116,6 +117,9 @@ def load_targets(path: Path | str = TARGETS, known: Iterable[str] = ()) -> list[
     for target in targets:
         if ids.count(target.id) > 1:
             raise ScenarioError(path, f"{target.id}.id", "duplicate id")
+        if target.conflicts_with == target.id:
+            raise ScenarioError(path, f"{target.id}.conflicts_with", "names its own row; name the target it "
+                                "conflicts with")
         if target.conflicts_with is not None and target.conflicts_with not in {*ids, *known}:
             raise ScenarioError(path, f"{target.id}.conflicts_with",
                                 f"{target.conflicts_with!r} is not a target id")
@@ -140,49 +144,71 @@ def load_own_targets(path: Path | str, mode: str = "extend", shipped: Path | str
 def check_targets(targets: Iterable[Target], indicators: Iterable[str], levers: Iterable[str],
                   path: Path | str = TARGETS) -> None:
     """Every modelled target names a model indicator and every lever target a model constant."""
+    from nxmfg.model.indicators import POISSON_COUNTS, RATE_SUFFIXES
+
     indicators, levers = set(indicators), set(levers)
     for target in targets:
         if target.kind == "modelled" and target.indicator not in indicators:
             raise ScenarioError(path, f"{target.id}.indicator", f"{target.indicator!r} is not a model "
                                 "indicator (see model.indicators.INDICATORS)")
+        if target.measure in COUNT_MEASURES and target.indicator not in POISSON_COUNTS:
+            raise ScenarioError(path, f"{target.id}.measure", f"probability_at_least reads an expected number "
+                                f"of rare firms as a Poisson count; {target.indicator!r} is not one; allowed: "
+                                f"{', '.join(POISSON_COUNTS)}")
+        first = min(y for y in (target.year, target.base_year, target.from_year) if y is not None)
+        if target.kind == "modelled" and str(target.indicator).endswith(RATE_SUFFIXES) and first < 2011:
+            field = "from_year" if target.from_year == first else "base_year" if target.base_year == first else "year"
+            raise ScenarioError(path, f"{target.id}.{field}", f"{target.indicator} is a yearly rate, with no "
+                                f"value before 2011 (the model starts in 2010); {first} cannot be read")
         if target.kind == "lever" and target.lever not in levers:
             raise ScenarioError(path, f"{target.id}.lever", f"{target.lever!r} is not a model constant")
 
 
-def attainment(indicators: xr.Dataset, targets: Sequence[Target]) -> pd.DataFrame:
+def attainment(indicators: xr.Dataset, targets: Sequence[Target], record: pd.DataFrame | None = None) -> pd.DataFrame:
     """One row per modelled target: id, doc, target, year, indicator, value, threshold, direction,
-    met, margin (signed, in the threshold's unit; positive = beaten by that much).
+    met, margin (signed, in the threshold's unit; positive = beaten by that much), record_years.
 
     With a "run" dim, value and margin are medians over runs, met says whether the median run
     meets it, and a `probability` column gives the share of runs that meet it.
+    record: the recorded history (indicator, year, value); a target after the last data year then reads
+    the years of its window that the record holds from it (`record_years`; scenarios/record.py).
     """
     by_run = "run" in indicators.dims
+    spliced = record_.spliced(indicators, targets, record) if record is not None else indicators
     rows = []
     for target in (t for t in targets if t.kind == "modelled"):
-        value = target.measured(indicators)
+        years = record_.recorded_years(target, record)
+        value = target.measured(spliced if years else indicators)
         margin = target.margin(value)
         row = {"id": target.id, "doc": target.doc, "target": target.target, "year": target.year,
                "indicator": target.indicator, "value": float(value.median() if by_run else value),
                "threshold": target.threshold, "direction": target.direction}
         row["margin"] = float(margin.median() if by_run else margin)
         row["met"] = pd.NA if np.isnan(row["margin"]) else bool(_met(row["margin"], target.threshold))
+        row["record_years"] = record_.label(years)
         if by_run:
             valid = margin.notnull()  # noqa: PD004 (xarray has no notna)
             row["probability"] = float(_met(margin, target.threshold).where(valid).mean())
         rows.append(row)
-    columns = ["id", "doc", "target", "year", "indicator", "value", "threshold", "direction", "met", "margin"]
+    columns = ["id", "doc", "target", "year", "indicator", "value", "threshold", "direction", "met", "margin",
+               "record_years"]
     table = pd.DataFrame(rows, columns=columns + (["probability"] if by_run else []))
     return table.astype({"met": "boolean"})
 
 
-def attainment_by_run(indicators: xr.Dataset, targets: Sequence[Target]) -> xr.Dataset:
+def attainment_by_run(indicators: xr.Dataset, targets: Sequence[Target],
+                      record: pd.DataFrame | None = None) -> xr.Dataset:
     """Per-run value, margin and met (dims "target", "run") of every modelled target, plus
-    `probability` (dims "target"): the share of runs (with a value) that meet it."""
+    `probability` (dims "target"): the share of runs (with a value) that meet it, and `record_years`
+    (dims "target"; see `attainment`)."""
     modelled = [t for t in targets if t.kind == "modelled"]
     if "run" not in indicators.dims:
         indicators = indicators.expand_dims(run=[0])
-    values = xr.concat([t.measured(indicators) for t in modelled], dim="target")
-    margins = xr.concat([t.margin(t.measured(indicators)) for t in modelled], dim="target")
+    years = [record_.recorded_years(t, record) for t in modelled]
+    spliced = record_.spliced(indicators, modelled, record) if any(years) else indicators
+    values = xr.concat([t.measured(spliced if y else indicators) for t, y in zip(modelled, years, strict=True)],
+                       dim="target")
+    margins = xr.concat([t.margin(value) for t, value in zip(modelled, values, strict=True)], dim="target")
     thresholds = xr.DataArray([t.threshold for t in modelled], dims="target")
     met = _met(margins, thresholds)
     valid = margins.notnull()  # noqa: PD004 (xarray has no notna)
@@ -191,7 +217,8 @@ def attainment_by_run(indicators: xr.Dataset, targets: Sequence[Target]) -> xr.D
     return result.assign_coords(target=[t.id for t in modelled],
                                 indicator=("target", [t.indicator for t in modelled]),
                                 year=("target", [t.year for t in modelled]),
-                                threshold=thresholds)
+                                threshold=thresholds,
+                                record_years=("target", [record_.label(y) for y in years]))
 
 
 def _met(margin, threshold):

@@ -4,12 +4,10 @@ from pathlib import Path
 from types import UnionType
 from typing import Any, Union, get_args, get_origin
 
-import yaml
 from pydantic import BaseModel, ValidationError
 
 from nxmfg.model.input_files import InputFileError, read_text
-
-MAX_DEPTH = 32   # nesting of mappings and lists; our files need 4
+from nxmfg.model.yaml_reader import YamlError, parse
 
 
 class ScenarioError(ValueError):
@@ -25,53 +23,17 @@ def _one_line(text: str) -> str:
     return " ".join(text.split())
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """SafeLoader that refuses duplicate keys (PyYAML would silently keep the last one), aliases (a
-    "billion laughs" file expands a few hundred bytes into gigabytes) and deep nesting."""
-
-    def compose_node(self, parent, index):
-        if self.check_event(yaml.AliasEvent):
-            event = self.peek_event()
-            raise yaml.composer.ComposerError(None, None, f"alias *{event.anchor}: aliases are not allowed; "
-                                              "write the value out", event.start_mark)
-        self._depth = getattr(self, "_depth", 0) + 1
-        try:
-            if self._depth > MAX_DEPTH:
-                raise yaml.composer.ComposerError(None, None, f"nested more than {MAX_DEPTH} levels deep",
-                                                  self.peek_event().start_mark)
-            return super().compose_node(parent, index)
-        finally:
-            self._depth -= 1
-
-
-def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
-    seen = set()
-    for key_node, _ in node.value:
-        key = loader.construct_object(key_node, deep=deep)
-        if key in seen:
-            raise yaml.constructor.ConstructorError(
-                None, None, f"duplicate key {key!r}", key_node.start_mark)
-        seen.add(key)
-    return loader.construct_mapping(node, deep=deep)
-
-
-_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
-
-
 def read_yaml(path: Path | str, kind: str = "scenario") -> Any:
-    """Parse a YAML file of `kind` (a key of model.input_files.LIMITS); any read or syntax problem
-    becomes a one-line ScenarioError."""
+    """Parse a YAML file of `kind` (a key of model.input_files.LIMITS) by YAML 1.2 (model/yaml_reader.py);
+    any read or syntax problem becomes a one-line ScenarioError."""
     try:
         text = read_text(path, kind)
     except InputFileError as error:
         raise ScenarioError(path, "", error.problem) from None
     try:
-        return yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 (a SafeLoader subclass)
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        problem = getattr(error, "problem", None) or str(error)
-        raise ScenarioError(path, "", f"not valid YAML: {where}{problem}") from error
+        return parse(text)
+    except YamlError as error:
+        raise ScenarioError(path, "", f"not valid YAML: {error}") from None
 
 
 def dotted(loc: tuple) -> str:

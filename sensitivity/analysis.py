@@ -29,8 +29,8 @@ def sample(study: Study, method: str = "sobol") -> np.ndarray:
 
 
 def block(study: Study) -> int:
-    """Rows per base sample in SALib's Sobol layout: A, AB_1..AB_D, [BA_1..BA_D,] B."""
-    dimensions = len(study.parameters)
+    """Rows per base sample in SALib's Sobol layout: A, AB_1..AB_D, [BA_1..BA_D,] B (D factors: groups)."""
+    dimensions = len(study.factors)
     return 2 * dimensions + 2 if study.second_order else dimensions + 2
 
 
@@ -50,7 +50,7 @@ def bootstrap_indices(study: Study, outcomes: np.ndarray, resamples: int = 100,
     Returns S1, S1_conf, ST, ST_conf (D, K) and, with second order, S2, S2_conf (D, D, K), NaN below
     the diagonal. Constant outcomes get zero indices.
     """
-    dimensions, step = len(study.parameters), block(study)
+    dimensions, step = len(study.factors), block(study)
     spread = outcomes.std(axis=0)
     varies = spread > np.finfo(float).eps * np.maximum(1, np.abs(outcomes).max(axis=0))
     y = np.where(varies, (outcomes - outcomes.mean(axis=0)) / np.where(varies, spread, 1), 0.0)
@@ -95,7 +95,7 @@ def sobol_indices(study: Study, outcomes: np.ndarray, labels: list[str]) -> tupl
     """
     # an outcome with NaN runs (the model left its valid range) gets NaN indices, the others still count
     finite = np.isfinite(outcomes).all(axis=0)
-    names = list(study.parameters)
+    names = study.factors
     shapes = {"S1": (len(names),), "ST": (len(names),), "S2": (len(names), len(names))}
     found = {key + suffix: np.full((*shape, len(labels)), np.nan) for key, shape in shapes.items()
              for suffix in ("", "_conf")}
@@ -123,7 +123,7 @@ def point_indices(study: Study, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     The Saltelli et al. (2010) estimators SALib uses, applied along the first axis, so every year
     of a time series is analysed at once.
     """
-    dimensions, step = len(study.parameters), block(study)
+    dimensions, step = len(study.factors), block(study)
     shaped = y.reshape(len(y) // step, step, *y.shape[1:])
     a, b = shaped[:, 0], shaped[:, -1]
     with warnings.catch_warnings():
@@ -140,7 +140,7 @@ def convergence(study: Study, outcomes: np.ndarray, labels: list[str]) -> pd.Dat
         if size < 4:
             continue
         first, total = point_indices(study, outcomes[: size * step])
-        for j, name in enumerate(study.parameters):
+        for j, name in enumerate(study.factors):
             rows += [{"outcome": label, "parameter": name, "samples": size,
                       "S1": first[j, k], "ST": total[j, k]} for k, label in enumerate(labels)]
     return pd.DataFrame(rows)
@@ -162,7 +162,7 @@ def unsettled(table: pd.DataFrame, tolerance: float = 0.05) -> pd.DataFrame:
 def time_resolved(study: Study, series: np.ndarray, names: list[str], years: list[int]) -> pd.DataFrame:
     """ST of every parameter for every series (rows, S, T) in every year: long table."""
     _, total = point_indices(study, series)
-    index = pd.MultiIndex.from_product([list(study.parameters), names, years],
+    index = pd.MultiIndex.from_product([study.factors, names, years],
                                        names=["parameter", "indicator", "year"])
     return pd.DataFrame({"ST": total.reshape(-1)}, index=index).reset_index()
 
@@ -174,7 +174,7 @@ def morris_indices(study: Study, X: np.ndarray, outcomes: np.ndarray, labels: li
         result = morris_analyze.analyze(study.problem(), X, outcomes[:, column],
                                         num_levels=study.morris.levels, num_resamples=100, conf_level=0.95,
                                         seed=study.seed + 1)  # SALib ignores seed 0
-        tables.append(pd.DataFrame({"outcome": label, "parameter": list(study.parameters),
+        tables.append(pd.DataFrame({"outcome": label, "parameter": study.factors,
                                     **{k: np.asarray(result[k], dtype=float)
                                        for k in ("mu", "mu_star", "mu_star_conf", "sigma")}}))
     return pd.concat(tables, ignore_index=True)

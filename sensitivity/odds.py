@@ -7,12 +7,25 @@ import pandas as pd
 from scipy.stats import ks_2samp
 
 
-def probabilities(met: np.ndarray, labels: list[str]) -> pd.DataFrame:
-    """Share of runs meeting each target (columns of `met` that are all NaN are not targets)."""
+def probabilities(met: np.ndarray, labels: list[str], over: str = "") -> pd.DataFrame:
+    """Share of runs meeting each target (columns of `met` that are all NaN are not targets); `over` names
+    what the runs vary (`label`)."""
     known = np.isfinite(met)
-    rows = [{"outcome": label, "runs": int(known[:, k].sum()), "probability_met": np.nanmean(met[:, k])}
-            for k, label in enumerate(labels) if known[:, k].any()]
-    return pd.DataFrame(rows, columns=["outcome", "runs", "probability_met"])
+    rows = [{"outcome": label, "runs": int(known[:, k].sum()), "probability_met": np.nanmean(met[:, k]),
+             "over": over} for k, label in enumerate(labels) if known[:, k].any()]
+    return pd.DataFrame(rows, columns=["outcome", "runs", "probability_met", "over"])
+
+
+def label(study, runs: int) -> str:
+    """What a study's odds are over, e.g. "P(met) over 32768 runs: levers over their study ranges, fit
+    posterior, assumptions, outlooks" (the states' words: calibration/states.py)."""
+    from nxmfg.calibration.fits import shipped_fit
+    from nxmfg.calibration.states import WORDS, fit_words
+
+    parts = ["levers over their study ranges"] if study.levers else []
+    parts += [f"`{name}`" for name in study.uncertainties]
+    parts += [WORDS["en"][fit_words(shipped_fit()) if group == "fit" else group] for group in study.state_columns]
+    return f"P(met) over {runs} runs: {', '.join(parts)}"
 
 
 def regional_sensitivity(X: np.ndarray, met: np.ndarray, labels: list[str], names: list[str]) -> pd.DataFrame:

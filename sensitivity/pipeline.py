@@ -33,6 +33,7 @@ from matplotlib.figure import Figure
 from pydantic import ValidationError
 
 from nxmfg.model.files import check_writable, is_complete, staged_output
+from nxmfg.model.input_files import check_input_file, read_text
 
 from . import analysis, odds, plots, report
 from .chunks import ChunkStore, atomic_path, evaluate_in_chunks, save_npz
@@ -57,7 +58,7 @@ def run_study(study: Study, evaluate: Callable, out: Path, method: str = "sobol"
     context = context or {}
     fingerprint = study.fingerprint(method=method, **context)
     X = analysis.sample(study, method)
-    check_writable(out)
+    check_writable(out, "sensitivity")
     store = ChunkStore(out / "chunks", fingerprint, len(X), chunk_rows, resume)   # refuses a wrong --resume first
     with staged_output(out, "sensitivity", keep=KEEP, incomplete_from_start=True) as stage:
         started = time.perf_counter()
@@ -72,7 +73,8 @@ def run_study(study: Study, evaluate: Callable, out: Path, method: str = "sobol"
         save_npz(stage / "samples.npz", arrays)
         metadata = {"study": study.model_dump(mode="json"), "method": method, "fingerprint": fingerprint,
                     "seed": study.seed, "samples": study.samples, "runs": len(X),
-                    "parameters": list(study.parameters), "outcomes": [o.label for o in study.outcomes],
+                    "parameters": list(study.parameters), "factors": study.factors,
+                    "outcomes": [o.label for o in study.outcomes],
                     "evaluation_seconds": round(seconds, 3), "chunk_rows": store.chunk_rows,
                     "salib": version("SALib"), "created": datetime.now(UTC).isoformat(timespec="seconds"),
                     **context}
@@ -101,16 +103,15 @@ def _analyse(source: Path, out: Path) -> dict:
     else:
         tables = _sobol_tables(study, arrays, labels)
         _write_figure(out / "indices.png", plots.indices_figure(tables["indices"]))
-        heatmap = Figure(figsize=(2 + 0.6 * len(labels), 1.5 + 0.3 * len(study.parameters)),
-                         layout="constrained")
-        plots.plot_heatmap(tables["indices"], heatmap.subplots())
-        _write_figure(out / "st_heatmap.png", heatmap)
+        for lang, name in (("zh", "st_heatmap.png"), ("en", "st_heatmap.en.png")):   # zh: what a planner reads
+            _write_figure(out / name, _heatmap(tables["indices"], len(labels), len(study.factors), lang))
         if not tables["time_resolved"].empty:
             _write_figure(out / "st_over_time.png", plots.time_resolved_figure(tables["time_resolved"]))
     for name, table in tables.items():
         if not table.empty or name == "unsettled":
             _write_text(out / f"{name}.csv", table.to_csv(index=False))
     _write_text(out / "summary.md", report.summary(study, metadata, tables))
+    _write_text(out / "summary.zh.md", report.summary_zh(study, metadata, tables))
     return tables
 
 
@@ -118,7 +119,7 @@ def _saved(source: Path) -> tuple[dict, Study, dict[str, np.ndarray]]:
     """metadata.json, its study and samples.npz; a damaged file gives one line naming it."""
     path = source / "metadata.json"
     try:
-        metadata = json.loads(path.read_text(encoding="utf-8"))
+        metadata = json.loads(read_text(path, "manifest"))
         study = Study.model_validate(metadata["study"])
         method = metadata["method"]
     except (OSError, ValueError, KeyError, TypeError) as error:   # JSON and pydantic errors are ValueErrors
@@ -128,7 +129,8 @@ def _saved(source: Path) -> tuple[dict, Study, dict[str, np.ndarray]]:
         raise ValueError(f"{path}: method {method!r} is not sobol or morris; run the study again")
     path = source / "samples.npz"
     try:
-        with np.load(path) as saved:
+        check_input_file(path, "samples")                    # a regular file within its size limit
+        with np.load(path, allow_pickle=False) as saved:     # results, not code: no Python objects
             arrays = {key: saved[key] for key in saved.files}
     except (OSError, ValueError, EOFError, zipfile.BadZipFile) as error:
         raise ValueError(f"{path}: unreadable ({error}); run the study again") from None
@@ -146,8 +148,13 @@ def check_scheduler(address: str, seconds: float = 10) -> None:
     """
     import socket
 
-    from distributed.comm import parse_address, parse_host_port
-    from distributed.comm.registry import backends
+    try:
+        from distributed.comm import parse_address, parse_host_port
+        from distributed.comm.registry import backends
+    except ImportError:
+        raise ValueError(f"--scheduler {address}: needs Dask, which is not installed; install the extra "
+                         "`cluster`: pip install 'nxmfg[cluster]' (in a checkout: pip install -e '.[cluster]')"
+                         ) from None
 
     try:
         scheme, location = parse_address(address)
@@ -172,7 +179,7 @@ def _sobol_tables(study: Study, arrays: dict, labels: list[str]) -> dict[str, pd
     independent = np.sort(np.r_[0:len(arrays["X"]):step, step - 1:len(arrays["X"]):step])   # rows A and B
     X, met, parameters = arrays["X"][independent], arrays["met"][independent], list(study.parameters)
     if np.isfinite(met).any():
-        tables["target_odds"] = odds.probabilities(met, labels)
+        tables["target_odds"] = odds.probabilities(met, labels, odds.label(study, len(X)))
         tables["regional_sensitivity"] = odds.regional_sensitivity(X, met, labels, parameters)
         tables["prim_boxes"] = odds.prim_boxes(X, met, labels, parameters, list(study.levers))
     return tables
@@ -183,6 +190,15 @@ def _write_text(path: Path, text: str) -> None:
         temporary.write_text(text, encoding="utf-8")
 
 
+def _heatmap(indices: pd.DataFrame, outcomes: int, parameters: int, lang: str) -> Figure:
+    from nxmfg.model.plots import style
+
+    with style(lang):
+        figure = Figure(figsize=(3 + 0.6 * outcomes, 2.5 + 0.3 * parameters), layout="constrained")
+        plots.plot_heatmap(indices, figure.subplots(), lang=lang)
+    return figure
+
+
 def _write_figure(path: Path, figure: Figure) -> None:
     with atomic_path(path) as temporary:
         figure.savefig(temporary, format="png", dpi=100)
@@ -191,7 +207,7 @@ def _write_figure(path: Path, figure: Figure) -> None:
 def run_file(path: Path, out: Path, method: str = "sobol", resume: bool = False, scheduler: str | None = None,
              chunk_rows: int = 65536) -> dict:
     """Run the study file `path` on the model through the ensemble engine (see run_study)."""
-    check_writable(out)                  # a bad --out costs nothing
+    check_writable(out, "sensitivity")                 # a bad --out costs nothing
     read(path)                           # shape errors come first, without importing the model
     if scheduler is not None:
         check_scheduler(scheduler)

@@ -61,18 +61,43 @@ def indices_figure(table: pd.DataFrame) -> Figure:
     return figure
 
 
-def plot_heatmap(table: pd.DataFrame, ax: Axes, value: str = "ST") -> Axes:
-    """Parameter x outcome grid of an index (levers first, in study order)."""
+HEATMAP_WORDS = {"zh": ("总效应指数", "总效应指数 {value}：哪个参数驱动哪个目标"),
+                 "en": ("total-order index", "{value}: which parameter drives which outcome")}
+
+
+def outcome_label(outcome: str, lang: str = "en") -> str:
+    """'target:D-sei-share' as a reader names it: 'D 战略性新兴产业占规上工业比重' in zh; unchanged in en."""
+    if lang != "zh":
+        return outcome
+    from nxmfg import scenarios
+    from nxmfg.model.plots import indicator_label
+
+    if outcome.startswith("target:"):
+        found = {t.id: t for t in scenarios.load_targets()}.get(outcome.removeprefix("target:"))
+        return f"{found.doc} {indicator_label(found.indicator, 'zh')[0]}" if found and found.indicator else outcome
+    name, _, year = outcome.partition("@")
+    return f"{indicator_label(name, 'zh')[0]} {year}".strip()
+
+
+def plot_heatmap(table: pd.DataFrame, ax: Axes, value: str = "ST", lang: str = "en") -> Axes:
+    """Parameter x outcome grid of an index (levers first, in study order); in zh, named as a planner reads
+    them (no code names)."""
+    from nxmfg.scenarios.descriptions import title
+
     grid = table.pivot(index="parameter", columns="outcome", values=value)
     grid = grid.loc[list(dict.fromkeys(table["parameter"])), list(dict.fromkeys(table["outcome"]))]
     image = ax.imshow(grid.to_numpy().clip(0, 1), cmap="viridis", vmin=0, vmax=1, aspect="auto")
-    ax.set_xticks(range(grid.shape[1]), grid.columns, rotation=60, ha="right", fontsize=7)
-    ax.set_yticks(range(grid.shape[0]), grid.index, fontsize=7)
+    ax.grid(False)                           # the house style's grid would cross the cells
+    columns = [outcome_label(o, lang) for o in grid.columns]
+    rows = [title(p, lang) if lang == "zh" else p for p in grid.index]
+    ax.set_xticks(range(grid.shape[1]), columns, rotation=60, ha="right", fontsize=7)
+    ax.set_yticks(range(grid.shape[0]), rows, fontsize=7)
     for (i, j), number in np.ndenumerate(grid.to_numpy() if grid.size <= 400 else np.empty((0, 0))):
         ax.text(j, i, f"{number:.2f}", ha="center", va="center", fontsize=6,
                 color="white" if number < 0.5 else "black")
-    ax.figure.colorbar(image, ax=ax, label=f"{value} (total-order index)")
-    ax.set_title(f"{value}: which parameter drives which outcome")
+    words = HEATMAP_WORDS[lang]
+    ax.figure.colorbar(image, ax=ax, label=f"{value} ({words[0]})")
+    ax.set_title(words[1].format(value=value))
     return ax
 
 

@@ -31,13 +31,19 @@ def _header(study: Study, metadata: dict) -> list[str]:
             f"- {design}, seed = {study.seed}; {metadata['runs']} runs in "
             f"{metadata['evaluation_seconds']:.1f} s; fingerprint {metadata['fingerprint']}",
             f"- {len(study.levers)} levers, {len(study.uncertainties)} uncertain constants, "
-            f"{len(study.outcomes)} outcomes", ""]
+            f"{len(study.outcomes)} outcomes"
+            + (f"; the states of the world as groups ({', '.join(study.state_columns)}; calibration/states.py)"
+               if study.states else "") + ("; the levers as one group" if study.group_levers else ""), ""]
 
 
 def _sobol_sections(study: Study, tables: dict[str, pd.DataFrame]) -> list[str]:
-    indices, levers, uncertain = tables["indices"], list(study.levers), list(study.uncertainties)
+    indices = tables["indices"]
+    levers = [f for f in study.factors if f in study.levers or f == "levers"]
+    uncertain = [f for f in study.factors if f not in levers]
     lines = ["## Top levers per outcome (total-order index ST ± 95 % CI)", ""]
-    odds = tables.get("target_odds", pd.DataFrame(columns=["outcome", "probability_met"]))
+    odds = tables.get("target_odds", pd.DataFrame(columns=["outcome", "probability_met", "over"]))
+    if len(odds):
+        lines += [f"Odds: {odds['over'].iloc[0]} (the independent rows A and B of the Sobol' design).", ""]
     chances = dict(zip(odds["outcome"], odds["probability_met"], strict=True))
     for outcome, rows in indices.groupby("outcome", sort=False):
         chance = f" (met in {_percent(chances[outcome])} of runs)" if outcome in chances else ""
@@ -50,7 +56,7 @@ def _sobol_sections(study: Study, tables: dict[str, pd.DataFrame]) -> list[str]:
         lines += ["", "## Target odds: which levers shift them (KS distance met vs missed runs)", ""]
         boxes = tables["prim_boxes"].set_index("outcome")
         for outcome, rows in tables["regional_sensitivity"].groupby("outcome", sort=False):
-            movers = rows[rows["parameter"].isin(levers or list(study.parameters))].dropna(subset=["ks"])
+            movers = rows[rows["parameter"].isin(list(study.levers) or list(study.parameters))].dropna(subset=["ks"])
             movers = movers.sort_values("ks", ascending=False).head(3)
             chance, box = chances[outcome], boxes.loc[outcome]
             if movers.empty:
@@ -83,7 +89,37 @@ def summary(study: Study, metadata: dict, tables: dict[str, pd.DataFrame]) -> st
     if "morris" in tables:
         lines += ["## Screening: largest mu* per outcome", ""]
         for outcome, rows in tables["morris"].groupby("outcome", sort=False):
-            lines.append(f"- **{outcome}**: {_ranked(rows, list(study.parameters), 'mu_star', 5)}")
+            lines.append(f"- **{outcome}**: {_ranked(rows, study.factors, 'mu_star', 5)}")
     else:
         lines += _sobol_sections(study, tables)
+    return "\n".join(lines) + "\n"
+
+
+def summary_zh(study: Study, metadata: dict, tables: dict[str, pd.DataFrame]) -> str:
+    """summary.zh.md: per outcome, the levers and the assumed constants that drive it, and the odds, in Chinese."""
+    from nxmfg.scenarios.descriptions import title
+
+    from .plots import outcome_label
+
+    lines = [f"# 敏感性研究（{'Morris筛选' if metadata['method'] == 'morris' else 'Sobol’指数'}）", "",
+             f"- 模型版本 {metadata.get('model_version', '—')}；基准情景；政策杠杆从{study.levers_from}年起生效",
+             f"- {len(study.levers)}个政策杠杆、{len(study.uncertainties)}个假设常数、{len(study.outcomes)}个结果；"
+             f"共{metadata['runs']}次模拟，随机种子{study.seed}", ""]
+    if "indices" not in tables:
+        return "\n".join(lines + ["Morris筛选的结果见 `morris.csv` 与 `summary.md`。"]) + "\n"
+    odds = tables.get("target_odds", pd.DataFrame(columns=["outcome", "probability_met"]))
+    chances = dict(zip(odds["outcome"], odds["probability_met"], strict=True))
+    assumed = list(study.uncertainties)
+    lines += ["## 各结果的主要驱动因素（总效应指数 ST）", "",
+              "| 结果 | 在全部模拟中达成的比例 | 主要政策杠杆 | 主要假设常数 | 假设常数的一阶指数之和 |", "|---|---:|---|---|---:|"]
+    for outcome, rows in tables["indices"].groupby("outcome", sort=False):
+        def top(names: list[str], n: int = 3) -> str:
+            chosen = rows[rows["parameter"].isin(names)].sort_values("ST", ascending=False).head(n)
+            return "、".join(f"{title(r.parameter, 'zh')} {r.ST:.2f}" for r in chosen.itertuples()) or "—"
+
+        share = rows[rows["parameter"].isin(assumed)]["S1"].sum()
+        chance = _percent(chances[outcome]) if outcome in chances else "—"
+        lines.append(f"| {outcome_label(outcome, 'zh')} | {chance} | {top(list(study.levers))} | {top(assumed, 2)} | "
+                     f"{share:.2f} |")
+    lines += ["", "假设常数的一阶指数之和超过0.5的结果，其判断主要取决于未经数据拟合的假设，决策页将其标为“取决于模型假设”。"]
     return "\n".join(lines) + "\n"

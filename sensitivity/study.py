@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from nxmfg.scenarios.schema import FIRST_LEVER_YEAR, LAST_YEAR
+from nxmfg.scenarios.schema import FIRST_LEVER_YEAR, LAST_YEAR, initial_only_problem, read_only_at_start
 from nxmfg.scenarios.validation import describe, read_yaml
 
 Name = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
@@ -21,6 +21,7 @@ Number = Annotated[float, Field(allow_inf_nan=False)]
 
 # strict: "8" is not 8, and `true` is not 1 (a quoted number in YAML is a typo, not a number)
 _STRICT = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True, strict=True)
+MIN_SAMPLES = 4
 MAX_SAMPLES = 2**20
 # Every run's outcomes and time series are gathered in memory and saved in samples.npz: about 3 KB a
 # run for plan_levers.yaml (147 456 runs, 0.5 GB), so 2^21 runs is some 6 GB.
@@ -138,6 +139,12 @@ class Study(BaseModel):
     """Plan levers: sampled value applies from `levers_from` on."""
     uncertainties: dict[Name, Distribution] = {}
     """Uncertain model constants: sampled value applies for the whole run."""
+    states: bool = False
+    """Also vary the states of the world (calibration/states.py) as three groups of SALib's grouped Sobol'
+    design: fit (the draw of the fit's posterior), assumptions (the priors of the assumed constants),
+    outlooks; each a coordinate of the unit cube mapped as every other surface maps its states."""
+    group_levers: bool = False
+    """Analyse the levers as one group, `levers` (default: each lever its own factor)."""
     outcomes: list[Outcome] = Field(min_length=1)
     morris: Morris = Morris()
 
@@ -146,6 +153,9 @@ class Study(BaseModel):
     def _power_of_two(cls, value: int) -> int:
         if value & (value - 1):
             raise ValueError(f"{value} is not a power of 2 (e.g. 1024, 2048, 4096)")
+        if value < MIN_SAMPLES:
+            raise ValueError(f"{value} is fewer than {MIN_SAMPLES}: the convergence check estimates the indices "
+                             "again from the first half of the sample, which needs at least 2 rows")
         if value > MAX_SAMPLES:
             raise ValueError(f"{value} is more than {MAX_SAMPLES} (2^20): the sample and every run's outputs "
                              "are held in memory; N = 4096 already settles indices to about 0.01")
@@ -156,12 +166,12 @@ class Study(BaseModel):
         both = sorted(set(self.levers) & set(self.uncertainties))
         if both:
             raise ValueError(f"{both[0]} is listed both as a lever and as an uncertainty")
-        if not self.levers and not self.uncertainties:
-            raise ValueError("vary at least one lever or uncertainty")
+        if not self.levers and not self.uncertainties and not self.states:
+            raise ValueError("vary at least one lever or uncertainty, or the states")
         labels = [o.label for o in self.outcomes]
         if len(set(labels)) < len(labels):
             raise ValueError(f"outcome {next(x for x in labels if labels.count(x) > 1)} is listed twice")
-        runs = self.samples * (2 * len(self.parameters) + 2 if self.second_order else len(self.parameters) + 2)
+        runs = self.samples * (2 * len(self.factors) + 2 if self.second_order else len(self.factors) + 2)
         if runs > MAX_RUNS:
             raise ValueError(f"samples: {runs:,} runs (samples x parameters) is more than {MAX_RUNS:,}: every "
                              "run's outcomes and series are held in memory (about 3 KB a run); use fewer samples")
@@ -170,13 +180,40 @@ class Study(BaseModel):
 
     @property
     def parameters(self) -> dict[str, Distribution]:
-        return self.levers | self.uncertainties
+        """Every column of the sample: levers, uncertainties, then the states' unit coordinates (uniform)."""
+        unit = Distribution(range=(0.0, 1.0))
+        return self.levers | self.uncertainties | {name: unit for names in self.state_columns.values()
+                                                   for name in names}
+
+    @property
+    def state_columns(self) -> dict[str, list[str]]:
+        """{group: its coordinates} of the states of the world (fit, assumptions, outlooks), if varied."""
+        if not self.states:
+            return {}
+        from nxmfg.calibration import states
+
+        priors = states.assumed_priors()
+        columns = states.dimensions(list(priors.assumed) if priors is not None else [])
+        return {group: [f"{group}:{name}" for name in names] for group, names in columns.items() if names}
+
+    @property
+    def groups(self) -> list[str]:
+        """The factor of each column: its own name, `levers` (group_levers) or its states group."""
+        of = {name: group for group, names in self.state_columns.items() for name in names}
+        return [of.get(name, "levers" if self.group_levers and name in self.levers else name)
+                for name in self.parameters]
+
+    @property
+    def factors(self) -> list[str]:
+        """What the indices are of: the distinct groups, in column order (the parameters, ungrouped)."""
+        return list(dict.fromkeys(self.groups))
 
     def problem(self) -> dict:
-        """SALib problem dict, parameters in study order (levers first)."""
+        """SALib problem dict, parameters in study order (levers first), with `groups` where grouped."""
         codes, bounds = zip(*(d.salib() for d in self.parameters.values()), strict=True)
-        return {"num_vars": len(bounds), "names": list(self.parameters), "bounds": list(bounds),
-                "dists": list(codes)}
+        problem = {"num_vars": len(bounds), "names": list(self.parameters), "bounds": list(bounds),
+                   "dists": list(codes)}
+        return problem | ({"groups": self.groups} if self.factors != list(self.parameters) else {})
 
     def fingerprint(self, **context: object) -> str:
         """sha256 of the study and anything else the results depend on (model version, scenario)."""
@@ -238,6 +275,8 @@ def check(path: Path, study: Study, constants: pd.DataFrame) -> Study:
                 hint = f"did you mean {close[0]}? " if close else ""
                 raise ValueError(f"{path}: {group}.{name}: not a settable model constant ({hint}"
                                  f"allowed: the {len(constants)} names of model.constants())")
+            if group == "levers" and read_only_at_start(constants, name):
+                raise ValueError(f"{path}: levers.{name}: {initial_only_problem(name)}")
             low, high = (_bound(constants.at[name, key], default) for key, default in
                          (("low", -np.inf), ("high", np.inf)))
             if dist.range is None and dist.distribution == "normal" and np.isfinite([low, high]).any():

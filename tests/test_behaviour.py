@@ -275,11 +275,12 @@ def test_a_zero_quota_curtails_the_energy_heavy_industries_and_cuts_co2(baseline
 
 
 def test_without_rd_the_knowledge_stock_and_patents_decay(baseline_run):
-    """No firm takes up R&D or registers as a tech SME from 2011 and the S&T budget funds no R&D: knowledge
-    and patents fall year after year."""
+    """No firm takes up R&D or registers as a tech SME from 2011 and the S&T budget funds no R&D (neither its
+    own nor firms' through grants): knowledge and patents fall year after year."""
     run = _engine({"rd_start_rate": _from("rd_start_rate", 0.0, 2011),
                    "tech_sme_registration_rate": _from("tech_sme_registration_rate", 0.0, 2011),
                    "budget_rd_share": _from("budget_rd_share", 0.0, 2011),
+                   "grant_rd_compliance": _from("grant_rd_compliance", 0.0, 2011),
                    "rd_per_tech_sme": _from("rd_per_tech_sme", 0.0, 2011)})
     _stocks_ok(run)
     assert (run["rd_active_firms"].diff("year").sel(year=slice(2012, None)) < 0).all()
@@ -291,22 +292,30 @@ def test_without_rd_the_knowledge_stock_and_patents_decay(baseline_run):
 # --- policy sensitivity: each regional lever's sign and size on GDP and its own indicators --------------
 
 # lever, value from 2024, own indicator, its least change by 2030 [%] (signed), GDP change in 2030 [%]:
-# its sign (0 = no channel to GDP), and the largest size a single programme of this scale can plausibly
-# have (a few tenths of a per cent: each programme is small against a 5 000 亿元 economy). Energy saving
-# raises GDP: the energy bill firms save is value added (issue 20; before, firms saved no cost and GDP
-# fell by the coal and power the region no longer sold).
+# its sign (0 = no channel to GDP; None = about none, as the evidence finds), and the largest size a single
+# programme of this scale can plausibly have (a few tenths of a per cent: each programme is small against a
+# 5 000 亿元 economy). Least changes from the evidence (../shared/LEVER_EVIDENCE.md), at the central values:
+# - subsidy 3 % -> 10 %: the user-cost arithmetic at the central elasticity (1) gives +7.8 % before what is
+#   brought forward is paid back;
+# - interest 1 pp: +1-4.5 % on the cost of capital, on the loan-financed half of investment >= 0.5 %;
+# - key projects 100 -> 200: about 16 亿元 a year of public money at <= 1 yuan per yuan (>= 0: large firms
+#   add nothing), >= 1 % of upgrade investment at the central 0.7;
+# - retrofits 100 -> 200: 100 more projects, 15 % additional, a third of them CNC: some 30 firms by 2030;
+# - vouchers: about no productivity effect for incumbents and small firms (within 0.01 % of GDP).
+# - energy saving raises GDP: the energy bill firms save is value added (issue 20; before, firms saved no
+#   cost and GDP fell by the coal and power the region no longer sold).
 LEVER_EFFECTS = [
     ("tech_upgrade_subsidy_rate", 0.10, "tech_upgrade_investment_100m_yuan", 3.0, +1, 1.0),
-    ("interest_subsidy_pp", 1.0, "manufacturing_investment_100m_yuan", 3.0, +1, 1.5),
-    ("key_projects_per_year", 200, "tech_upgrade_investment_100m_yuan", 5.0, +1, 2.0),
-    ("cultivation_upgrades_per_year", 100, "above_scale_firms_count", 4.0, +1, 1.0),
+    ("interest_subsidy_pp", 1.0, "manufacturing_investment_100m_yuan", 0.5, +1, 1.5),
+    ("key_projects_per_year", 200, "tech_upgrade_investment_100m_yuan", 1.0, +1, 2.0),
+    ("cultivation_upgrades_per_year", 100, "above_scale_firms_count", 4.0, 0, 0.0),
     ("backward_capacity_elimination_rate", 0.03, "industry_energy_intensity_tce_per_10k_yuan", -2.0, -1, 2.0),
     ("high_tech_certification_reward", 50, "high_tech_firms_count", 5.0, +1, 0.5),
-    ("intelligent_retrofit_firms_per_year", 200, "cnc_key_process_rate_pct", 5.0, +1, 1.0),
-    ("cloud_voucher_firms_per_year", 500, "cloud_firms_count", 10.0, +1, 0.5),
+    ("intelligent_retrofit_firms_per_year", 200, "cnc_key_process_rate_pct", 1.0, +1, 1.0),
+    ("cloud_voucher_firms_per_year", 500, "cloud_firms_count", 10.0, None, 0.01),
     ("energy_saving_investment_share", 0.30, "industry_energy_intensity_tce_per_10k_yuan", -2.0, +1, 2.0),
     ("water_saving_investment_share", 0.15, "water_per_industry_va_m3_per_10k_yuan", -5.0, 0, 0.0),
-    ("solid_waste_demo_firms_per_year", 20, "industrial_solid_waste_utilization_pct", 10.0, 0, 0.0),
+    ("solid_waste_demo_firms_per_year", 30, "industrial_solid_waste_utilization_pct", 10.0, 0, 0.0),
     ("extra_sci_tech_budget_share", 0.004, "rd_expenditure_100m_yuan", 5.0, +1, 0.5),
 ]
 
@@ -341,10 +350,10 @@ def test_each_lever_moves_gdp_and_its_own_indicator_with_the_stated_sign_and_siz
     gdp = 100 * (float(lever_runs["gdp_100m_yuan"].isel(run=i).sel(**year))
                  / float(lever_runs["gdp_100m_yuan"].isel(run=0).sel(**year)) - 1)
     if gdp_sign == 0:
-        assert gdp == pytest.approx(0.0, abs=1e-9), "an output-only lever reached GDP"
+        assert gdp == pytest.approx(0.0, abs=1e-9), "a lever without a channel to output reached GDP"
     else:
-        assert gdp_sign * gdp > 0.005, f"GDP {gdp:+.3f} % has the wrong sign or no size"
-        assert abs(gdp) <= gdp_most_pct, f"GDP {gdp:+.3f} % is implausibly large for one programme"
+        assert gdp_sign is None or gdp_sign * gdp > 0, f"GDP {gdp:+.4f} % has the wrong sign"
+        assert abs(gdp) <= gdp_most_pct, f"GDP {gdp:+.4f} % is implausibly large for one programme"
 
 
 def test_energy_saved_beyond_the_usual_pace_lowers_firms_costs(baseline_run):
@@ -363,8 +372,11 @@ def test_energy_saved_beyond_the_usual_pace_lowers_firms_costs(baseline_run):
     assert (run["mining_utilities_va_real"] < baseline_run["mining_utilities_va_real"]).sel(**later).all()
 
 
-def test_the_upgrade_subsidy_leverages_new_investment(lever_runs):
-    """撬动: from 2024 to 2030 the subsidy at 10 % brings more extra upgrade investment than it costs extra."""
+def test_the_upgrade_subsidy_leverages_about_a_yuan_per_public_yuan(lever_runs):
+    """撬动: from 2024 to 2030 the subsidy at 10 % brings 0.4-1.5 yuan of extra upgrade investment per extra
+    public yuan: capital grants add about a yuan and draw in no private money (Cerqua & Pellegrini 2014; up
+    to 1.5 with the VAT reform's user-cost elasticity, Zhang, Chen & He 2018); at the central elasticity (1)
+    at least 0.4 once firms pay back what it brought forward (at most 60 %, Bronzini & de Blasio 2006)."""
     i = 1 + [row[0] for row in LEVER_EFFECTS].index("tech_upgrade_subsidy_rate")
     window = {"year": slice(LEVERS_FROM, 2030)}
     extra_investment = float((lever_runs["tech_upgrade_investment_100m_yuan"].isel(run=i)
@@ -373,7 +385,8 @@ def test_the_upgrade_subsidy_leverages_new_investment(lever_runs):
     extra_cost = float((cost.isel(run=i) - cost.isel(run=0)).sel(year=2030)
                        - (cost.isel(run=i) - cost.isel(run=0)).sel(year=LEVERS_FROM - 1))
     assert extra_investment > 0 and extra_cost > 0
-    assert extra_investment > extra_cost, f"{extra_investment:.0f} 亿元 of investment for {extra_cost:.0f} of subsidy"
+    assert 0.4 <= extra_investment / extra_cost <= 1.5, \
+        f"{extra_investment:.0f} 亿元 of investment for {extra_cost:.0f} of subsidy"
 
 
 def test_the_added_st_budget_costs_the_share_of_gdp_it_adds(lever_runs):

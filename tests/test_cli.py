@@ -1,5 +1,6 @@
 """The `nxmfg` commands, run in-process with click's CliRunner."""
 
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -41,8 +42,11 @@ def test_attainment_table_has_a_row_for_every_modelled_target(plan_out):
     table = pd.read_csv(out / "attainment.csv")
     modelled = [t.id for t in scenarios.load_targets() if t.kind == "modelled"]
     assert sorted(table["id"]) == sorted(modelled)
-    assert {"target", "year", "value", "threshold", "met", "margin"} <= set(table.columns)
+    assert {"target", "year", "value", "threshold", "met", "margin", "p_met"} <= set(table.columns)
     assert "modelled targets met" in output
+    assert "P(met) over 256 states: fit parameter sets, assumptions, outlooks" in output
+    flagged = table.loc[table["decided_by_assumptions"].fillna(False).astype(bool), "id"]
+    assert len(flagged) and all(re.search(rf"{name} .* A ", output) for name in flagged)   # the printed flag
 
 
 def test_misspelled_lever_gives_one_line_naming_it_and_no_traceback(tmp_path):

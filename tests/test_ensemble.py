@@ -65,18 +65,21 @@ def test_64_random_parameter_sets_give_plain_pysd_trajectories(draws):
     engine must not give numbers there either.
     """
     full = model.fitted() | draws
-    runs = ensemble.run(draws, RUNS, workers=2, chunk_size=24, progress=False)  # 3 chunks, 2 processes
     plain = _plain_pysd([_row(full, i) for i in range(RUNS)])
     valid = plain["valid"].to_numpy()
     assert valid.sum() >= 16, f"only {valid.sum()} of {RUNS} draws run in plain PySD"
-    failed = runs.isel(run=np.flatnonzero(~valid)).to_array().isnull().any(["variable", "year"])  # noqa: PD003 (xarray)
-    assert failed.all(), "a run PySD cannot complete must not come out of the engine as numbers"
-    _assert_same_runs(runs.isel(run=valid), plain.isel(run=valid))
-    names = list(indicators.INDICATORS)
-    ours, theirs = (indicators.compute(r, names) for r in (runs, plain))
-    for name in names:
-        np.testing.assert_array_equal(ours[name].transpose("run", "year").to_numpy(),
-                                      theirs[name].to_numpy(), err_msg=name)
+    for engine in ("numpy", "compiled"):     # the compiled path: issue 23 asks 1e-12; it gives the bits
+        runs = ensemble.run_translated(model.translated(), full, RUNS, workers=2, chunk_size=24,
+                                       progress=False, control={"saveper": 1}, engine=engine)  # 3 chunks
+        assert runs.attrs["engine"] == engine
+        failed = runs.isel(run=np.flatnonzero(~valid)).to_array().isnull().any(["variable", "year"])  # noqa: PD003 (xarray)
+        assert failed.all(), "a run PySD cannot complete must not come out of the engine as numbers"
+        _assert_same_runs(runs.isel(run=valid), plain.isel(run=valid))
+        names = list(indicators.INDICATORS)
+        ours, theirs = (indicators.compute(r, names) for r in (runs, plain))
+        for name in names:
+            np.testing.assert_array_equal(ours[name].transpose("run", "year").to_numpy(),
+                                          theirs[name].to_numpy(), err_msg=f"{engine}: {name}")
 
 
 def test_the_translated_model_takes_every_power_through_numpy():
@@ -254,7 +257,14 @@ def test_a_run_resumed_from_a_snapshot_equals_the_run_from_the_start(draws):
     params = model.fitted() | calibrated | after | {"coal_price_outlook": coal}
     resumed = ensemble.run_translated(model.translated(), params, 5, progress=False, control=control, resume=kept)
     whole = ensemble.run_translated(model.translated(), params, 5, workers=1, progress=False, control=control)
+    assert kept.engine == resumed.attrs["engine"] == whole.attrs["engine"] == "compiled"   # 5 runs: compiled
     xr.testing.assert_identical(resumed, whole)
+    on_numpy = ensemble.snapshot(model.translated(), model.fitted() | calibrated | before
+                                 | {"coal_price_outlook": pd.Series({2024.0: 737.0})}, 5, 2023, control, engine="numpy")
+    from_numpy = ensemble.run_translated(model.translated(), params, 5, progress=False, control=control,
+                                         resume=on_numpy)
+    assert on_numpy.engine == from_numpy.attrs["engine"] == "numpy"
+    xr.testing.assert_identical(from_numpy.drop_attrs(), whole.drop_attrs())
     assert not resumed["manufacturing_capacity"].isel(year=-1).equals(
         ensemble.run_translated(model.translated(), model.fitted() | calibrated | before, 5, workers=1,
                                 progress=False, control=control)["manufacturing_capacity"].isel(year=-1))
@@ -272,3 +282,38 @@ def test_a_snapshot_refuses_runs_that_differ_before_its_time(draws):
     with pytest.raises(ValueError, match="holds 3 runs, not 2"):
         ensemble.run_translated(model.translated(), model.fitted(), 2, progress=False, resume=plain,
                                 control={"saveper": 1})
+
+
+def test_a_repeated_snapshot_serves_candidates_that_differ_only_after_it(draws):
+    """Three states paused at 2023, repeated for two candidates whose lever paths start in 2024: the six runs
+    go on to what six runs from 2010 give, to the last bit; a later snapshot from a resumed one too."""
+    base = model.constants()["value"].to_dict() | model.fitted()
+    calibrated = {name: draws[name][:3] for name in ("market_elasticity", "upgrade_rate")}
+    flat = _lever_paths(2024.0, {"key_projects_per_year": np.full(3, base["key_projects_per_year"])}, base)
+    control = {"saveper": 1, "final_time": 2027}
+    kept = ensemble.snapshot(model.translated(), model.fitted() | calibrated | flat, 3, 2023, control)
+    tiled = {name: np.tile(values, 2) for name, values in calibrated.items()}
+    levers = _lever_paths(2024.0, {"key_projects_per_year": np.repeat([100.0, 300.0], 3)}, base)
+    params = model.fitted() | tiled | levers
+    resumed = ensemble.run_translated(model.translated(), params, 6, control=control,
+                                      resume=ensemble.repeated(kept, 2))
+    whole = ensemble.run_translated(model.translated(), params, 6, workers=1, progress=False, control=control)
+    xr.testing.assert_identical(resumed, whole)
+    later = ensemble.snapshot(model.translated(), params, 6, 2025, control, resume=ensemble.repeated(kept, 2))
+    xr.testing.assert_identical(ensemble.run_translated(model.translated(), params, 6, control=control,
+                                                        resume=later), whole)
+
+
+def test_a_rescaled_snapshot_updates_a_stock_run_by_run_and_nothing_before_it(draws):
+    control = {"saveper": 1, "final_time": 2025}
+    params = model.fitted() | {"market_elasticity": draws["market_elasticity"][:2]}
+    kept = ensemble.snapshot(model.translated(), params, 2, 2023, control)
+    factors = np.array([1.1, 0.8])
+    changed = ensemble.run_translated(model.translated(), params, 2, control=control,
+                                      resume=ensemble.rescaled(kept, {"rd_active_firms": factors}))
+    plain = ensemble.run_translated(model.translated(), params, 2, control=control, resume=kept)
+    np.testing.assert_allclose(changed["rd_active_firms"].sel(year=2023), plain["rd_active_firms"].sel(year=2023)
+                               * factors, rtol=1e-12)
+    xr.testing.assert_identical(changed.sel(year=slice(2010, 2022)), plain.sel(year=slice(2010, 2022)))
+    with pytest.raises(ValueError, match="'gdp_100m_yuan' is not a stock"):
+        ensemble.rescaled(kept, {"gdp_100m_yuan": 1.0})

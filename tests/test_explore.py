@@ -12,6 +12,7 @@ from click.testing import CliRunner
 import nxmfg
 from nxmfg import cli
 from nxmfg.explore import controls, drafts, files, views
+from nxmfg.explore.texts import TEXT
 from nxmfg.explore.evaluation import EDITABLE_OUTLOOKS, OUTLOOK_YEARS, Explorer
 from nxmfg.model.indicators import HEADLINES
 from nxmfg.scenarios import POLICY_LEVERS
@@ -29,8 +30,8 @@ def explorer() -> Explorer:
 def at_rest(explorer: Explorer) -> tuple[list, list]:
     """Slider values and outlook boxes as the page first shows them."""
     levers = [float(explorer.baseline[name]) for name in POLICY_LEVERS]
-    outlooks = [controls.default_at(explorer.outlooks[name], year) for name in EDITABLE_OUTLOOKS
-                for year in OUTLOOK_YEARS]
+    outlooks = [controls.to_shown(name, controls.default_at(explorer.outlooks[name], year))
+                for name in EDITABLE_OUTLOOKS for year in OUTLOOK_YEARS]
     return levers, outlooks
 
 
@@ -80,6 +81,32 @@ def test_a_moved_lever_acts_from_the_start_year_and_an_outlook_at_its_defaults_i
     assert draft["paths"] == {} and "[50, 5000]" in outlook_messages[1]
 
 
+def test_the_growth_outlook_is_entered_in_percent_like_every_other_rate(explorer):
+    """The box shows China's industrial growth as 4.6 (%), not 0.046; typing 3 sets 3 % a year."""
+    levers, outlooks = at_rest(explorer)
+    growth = EDITABLE_OUTLOOKS.index("national_industry_growth_outlook") * len(OUTLOOK_YEARS)
+    default = controls.default_at(explorer.outlooks["national_industry_growth_outlook"], OUTLOOK_YEARS[0])
+    assert outlooks[growth] == pytest.approx(100 * default) and outlooks[growth] > 1
+    typed = list(outlooks)
+    typed[growth] = 3.0
+    draft, *_, messages = read(explorer, (levers, levers, 2024, typed), {}, "zh",
+                               moved("outlook-input", name="national_industry_growth_outlook", year=OUTLOOK_YEARS[0]))
+    assert draft["paths"]["national_industry_growth_outlook"][str(OUTLOOK_YEARS[0])] == pytest.approx(0.03)
+    typed[growth] = 80.0                                     # 80 %/yr: beyond the allowed 50
+    *_, messages = read(explorer, (levers, levers, 2024, typed), {}, "en",
+                        moved("outlook-input", name="national_industry_growth_outlook", year=OUTLOOK_YEARS[0]))
+    assert "[-50, 50]" in messages[0]
+
+
+def test_the_indicator_picker_names_indicators_in_the_readers_language_with_no_code_names():
+    from nxmfg.explore import views
+
+    chinese = views.picker_options("zh")
+    assert chinese and all("_" not in option["label"] for option in chinese)
+    assert {"label": "工业投资增速（%）", "value": "industrial_investment_growth_pct", "search": "工业投资增速"} in chinese
+    assert TEXT["zh"]["dropdown"]["select_all"] == "全选" and "Search" not in str(TEXT["zh"]["dropdown"])
+
+
 def test_a_redraw_shows_every_headline_and_every_target_with_its_band_odds(explorer):
     draft = {"levers": {RETROFITS: {"from": 2024, "value": 400.0}}, "paths": {}}
     view = views.View("zh", [*HEADLINES, "cloud_firms_count"], [])
@@ -87,13 +114,16 @@ def test_a_redraw_shows_every_headline_and_every_target_with_its_band_odds(explo
     assert [f["layout"]["title"]["text"] for f in figures][-1] == "上云企业数"
     figure = figures[HEADLINES.index("digital_rd_tool_penetration_pct")]
     names = [trace["name"] for trace in figure["data"]]
-    assert "校准区间（5–95 %）" in names and "当前情景" in names and "基准情景（无新政策）" in names
-    assert "校准区间（5–95 %）" in str(legend) and "数据截至 2023" in str(legend)     # one legend for all charts
+    assert "各世界状态的5–95 %区间" in names and "当前情景" in names and "基准情景（无新政策）" in names
+    assert "各世界状态的5–95 %区间" in str(legend) and "数据截至 2023" in str(legend)     # one legend for all charts
     assert {a["text"] for a in figure["layout"]["annotations"]} >= {"A 2020", "B 2022", "D 2027", "数据截至 2023"}
     rows = re.findall(r'<tr data-id="([^"]+)" data-met="(true|false|)">', page)
     assert len(rows) == sum(t.kind == "modelled" for t in explorer.targets)
-    odds = [float(p) for p in re.findall(r'<td class="num probability">(\d+) %</td>', page)]
-    assert odds and all(0 <= p <= 100 for p in odds)
+    odds = [float(p) for p in re.findall(r'<td class="num probability">(\d+) %', page)]
+    assert len(odds) == len(rows) and all(0 <= p <= 100 for p in odds)
+    assert "由假设决定" in page and "据统计 2023" in page                  # the flag, the record's years
+    notes = [text for text in views.texts(explorer, "zh") if isinstance(text, str)]
+    assert any("达成概率基于 256 个世界状态：拟合参数集、假设参数、外部展望" in text for text in notes)
     assert "实际达成 6 项" in summary and stamp == drafts.key(draft)
     patches = views.redraw(explorer, draft, views.View("zh", list(HEADLINES), []), patch=True)[0]
     moved = patches[HEADLINES.index("digital_rd_tool_penetration_pct")].to_plotly_json()["operations"]
@@ -111,8 +141,8 @@ def test_more_retrofits_raise_the_2027_cnc_rate_and_can_turn_its_verdict(explore
 
 
 def test_a_saved_scenario_simulates_to_the_numbers_the_explorer_shows(explorer, tmp_path):
-    """The saved YAML through `nxmfg simulate` (one scalar run) against the explorer's run 0 (a run among
-    61 vectorised ones): equal to 1e-9. Not bit for bit: numpy's SIMD exp and pow may round an ULP
+    """The saved YAML through `nxmfg simulate` against the explorer's run 0 (both run 0 of a batch with the
+    256 states, resumed differently): equal to 1e-9. Not bit for bit: numpy's SIMD exp and pow may round an ULP
     differently from the scalar ones (see tests/test_ensemble.py), and the model carries it on."""
     draft = {"levers": {RETROFITS: {"from": 2024, "value": 250.0}, "tech_upgrade_subsidy_rate": {"from": 2024,
                                                                                                   "value": 0.08}},
@@ -161,7 +191,7 @@ def test_an_uploaded_file_is_checked_as_a_scenario_file_and_named_in_one_line(ex
         return drafts.load(explorer, {}, None, (name, contents), "en")[-1]
 
     assert upload("name: mine\ndescription: x\nlevers: {key_projects_per_year: {from: 2024, value: 999}}\n") \
-        == "mine.yaml: levers.key_projects_per_year.value: 999 is outside the range [0, 400] projects/Year"
+        == "mine.yaml: levers.key_projects_per_year.value: 999 is outside the range [0, 300] projects/Year"
     assert upload("name: other\ndescription: x\n").startswith("mine.yaml: name: 'other' differs from the file name")
     assert upload("name: mine\ndescription: x\nlevers: {market_elasticity: {from: 2024, value: 1}}\n").startswith(
         "mine.yaml: levers.market_elasticity: the explorer moves the regional policy levers only")
@@ -220,16 +250,17 @@ def test_the_report_button_writes_what_nxmfg_compare_writes(explorer):
     assert "more_retrofits" in download["content"] and "Actual (data)" in download["content"]
 
 
-def test_every_control_is_named_in_the_readers_language_beside_its_mdl_name(explorer):
-    """A planner reads 贷款贴息, a modeller interest_subsidy_pp: each lever's and outlook's label holds its
-    short name in the chosen language, its unit, and its .mdl name."""
+def test_every_control_is_named_in_the_readers_language_and_only_english_adds_its_mdl_name(explorer):
+    """A planner reads 贷款贴息 and no code name (issue 22); a modeller reading English sees interest_subsidy_pp
+    beside its short name. Each label holds its unit."""
     cjk = re.compile(r"[\u4e00-\u9fff]")
     for lang in ("zh", "en"):
         shown = views.texts(explorer, lang)
-        lever_labels, outlook_labels = shown[-7], shown[-2]   # see views.texts
+        lever_labels, outlook_labels = shown[-10], shown[-5]   # see views.texts
         for name, label in [*zip(POLICY_LEVERS, lever_labels, strict=True),
                             *zip(EDITABLE_OUTLOOKS, outlook_labels, strict=True)]:
-            assert label.endswith(f" · {name}"), label
+            assert label.endswith(f" · {name}") == (lang == "en"), label
             short = label.removesuffix(f" · {name}")
-            assert name not in short, f"{name}: no short name in levers.yaml"
+            assert name not in short and "_" not in short, f"{name}: no short name in levers.yaml"
             assert bool(cjk.search(short)) == (lang == "zh"), label
+            assert "(" in short or "（" in short, f"{label}: no unit"

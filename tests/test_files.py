@@ -100,9 +100,8 @@ def test_a_folder_marked_from_the_start_stays_marked_after_a_failure(tmp_path):
 def test_leftovers_of_killed_runs_are_removed_and_those_of_running_ones_kept(tmp_path):
     dead = _dead_process_id()
     (tmp_path / "charts").mkdir()
-    stale = [tmp_path / f".results.csv.{dead}.abc123xy.tmp", tmp_path / "charts" / f".gdp.png.{dead}.q1w2e3r4.tmp",
-             tmp_path / ".results.csv.k2j4h1x0.tmp"]                    # an older version's, without a process id
-    live = [tmp_path / f".results.csv.{os.getpid()}.abc123xy.tmp"]
+    stale = [tmp_path / f".nxmfg-tmp.{dead}.abc123xy", tmp_path / "charts" / f".nxmfg-tmp.{dead}.q1w2e3r4"]
+    live = [tmp_path / f".nxmfg-tmp.{os.getpid()}.abc123xy"]
     for path in stale + live:
         path.write_text("half")
     (tmp_path / f".nxmfg-staging.{dead}.x8f1a2b3").mkdir()

@@ -10,6 +10,7 @@ written into tmp_path, or a special path (/dev/zero, a FIFO, /dev/null).
 import datetime as dt
 import os
 import stat
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,7 +27,7 @@ name: case
 samples: 8
 seed: 1
 levers:
-  cultivation_upgrades_per_year: [0, 300]
+  cultivation_upgrades_per_year: [0, 200]
 outcomes:
   - {indicator: above_scale_firms_count, year: 2025}
 """
@@ -58,6 +59,7 @@ class Case:
     name: str
     make: Callable[[Path], tuple[list[str], str]]
     exit_code: int = 1
+    words: str = ""             # the message must also hold these words
 
 
 def write(folder: Path, name: str, content: str | bytes) -> Path:
@@ -170,6 +172,18 @@ SCENARIO_CASES = [
     Case("scenario", "YAML syntax error", simulate("name: case\ndescription: [unclosed\n")),
     Case("scenario", "a folder", simulate(folder_named)),
     Case("scenario", "no such file", simulate(lambda tmp: tmp / "nothere.yaml")),
+    # issue 19
+    Case("scenario", "value 1:40 (YAML 1.1 base 60)", simulate(with_scenario(
+        "levers:\n  key_projects_per_year: {from: 2024, value: 1:40}\n"))),
+    Case("scenario", "value 1e308 is a number, outside the range", simulate(with_scenario(
+        "levers:\n  key_projects_per_year: {from: 2024, value: 1e308}\n")), words="outside the range"),
+    Case("scenario", "a << merge key", simulate(SCENARIO + "<<: {final_year: 2030}\n"), words="unknown key"),
+    Case("scenario", "a 200 000-character key", simulate(SCENARIO + "k" * 200_000 + ": 1\n"),
+         words="longer than 1024"),
+    Case("scenario", "a key holding terminal escape codes", simulate(SCENARIO + '"\\e[2J\\e[31mred": 1\n'),
+         words="\\x1b[2J"),
+    Case("scenario", "a lever on a constant read only at the start", simulate(with_scenario(
+        "levers:\n  initial_above_scale_firms: {from: 2024, value: 900}\n")), words="read only to set"),
 ]
 
 
@@ -207,6 +221,33 @@ def simulate_with(option_name: str, content: str | bytes | Callable[[Path], Path
     return make
 
 
+def beside_fit(content: str, command: list[str]) -> Callable:
+    """A valid fit file with a hostile ensemble.csv beside it, run by `simulate --report` or `compare`."""
+    def make(tmp: Path) -> tuple[list[str], str]:
+        from nxmfg.calibration.fits import SHIPPED
+
+        fit = write(tmp, "fitted.yaml", SHIPPED.read_text(encoding="utf-8"))
+        sets = tmp / "ensemble.csv"
+        if content == "fifo":
+            os.mkfifo(sets)
+        elif content == "zero":
+            sets.symlink_to("/dev/zero")
+        else:
+            write(tmp, "ensemble.csv", content)
+        scenarios_run = ["baseline"] if command[0] == "simulate" else ["baseline", "plan"]
+        return [command[0], *scenarios_run, *command[1:], "--params", str(fit), "--out", str(tmp / "out"),
+                "--lang", "en"], str(sets)
+    return make
+
+
+def replace_with(content: str) -> Callable:
+    def make(tmp: Path) -> tuple[list[str], str]:
+        path = write(tmp, "mine.yaml", content)
+        return ["simulate", "baseline", "--targets", str(path), "--targets-mode", "replace", "--out",
+                str(tmp / "out")], str(path)
+    return make
+
+
 FIT_CASES = [
     Case("params", "not a model constant", simulate_with("--params", "no_such_constant: 1\n")),
     Case("params", "value outside the constant's range", simulate_with("--params", "rd_start_rate: 50\n")),
@@ -216,11 +257,21 @@ FIT_CASES = [
     Case("params", "binary file", simulate_with("--params", BINARY)),
     Case("params", "/dev/zero", simulate_with("--params", lambda tmp: Path("/dev/zero"))),
     Case("params", "billion laughs", simulate_with("--params", LAUGHS)),
+    Case("params", "empty file", simulate_with("--params", ""), words="no constant in it"),
+    Case("params", "only comments", simulate_with("--params", "# a fit\n# nothing else\n"), words="no constant"),
+    *[Case("params", f"ensemble.csv beside the fit: {name}", beside_fit(content, option), words="ensemble.csv")
+      for name, content in [("a named pipe", "fifo"), ("a link to /dev/zero", "zero"),
+                            ("a text column", "rd_start_rate\nabc\n"), ("NaN", "rd_start_rate\nnan\n"),
+                            ("-1e9", "rd_start_rate\n-1e9\n"), ("no row", "rd_start_rate\n")]
+      for option in (["simulate", "--report"], ["compare"])],
     Case("targets", "--targets: indicator not in the model",
          simulate_with("--targets", TARGET.replace("above_scale_firms_count", "firms_count"))),
     Case("targets", "--targets: threshold '8'", simulate_with("--targets", TARGET.replace("threshold: 1500",
                                                                                           "threshold: '8'"))),
     Case("targets", "--targets: binary file", simulate_with("--targets", BINARY)),
+    Case("targets", "--targets-mode replace without a modelled target", replace_with(TARGET.replace(
+        "  indicator: above_scale_firms_count\n", "").replace("kind: modelled", "kind: out_of_scope\n  reason: x")),
+         words="no row of kind `modelled`"),
 ]
 
 
@@ -234,7 +285,7 @@ def study(content: str | bytes | Callable[[Path], Path], *options: str) -> Calla
 
 
 def lever(text: str) -> str:
-    return STUDY.replace("cultivation_upgrades_per_year: [0, 300]", f"cultivation_upgrades_per_year: {text}")
+    return STUDY.replace("cultivation_upgrades_per_year: [0, 200]", f"cultivation_upgrades_per_year: {text}")
 
 
 STUDY_CASES = [
@@ -247,16 +298,16 @@ STUDY_CASES = [
                                                               + "second_order: true\n")),
     Case("study", "seed '3'", study(STUDY.replace("seed: 1", "seed: '3'"))),
     Case("study", "second_order 'yes'", study(STUDY + "second_order: 'yes'\n")),
-    Case("study", "normal mean .nan", study(lever("{distribution: normal, mean: .nan, sd: 10, range: [0, 300]}"))),
+    Case("study", "normal mean .nan", study(lever("{distribution: normal, mean: .nan, sd: 10, range: [0, 200]}"))),
     Case("study", "normal without range leaves the constant's", study(lever("{distribution: normal, mean: 150, "
                                                                              "sd: 1000}"))),
     Case("study", "normal range beyond the constant's", study(lever("{distribution: normal, mean: 150, sd: 10, "
                                                                      "range: [-100, 300]}"))),
     Case("study", "normal mean outside its range", study(lever("{distribution: normal, mean: 500, sd: 10, "
-                                                                "range: [0, 300]}"))),
+                                                                "range: [0, 200]}"))),
     Case("study", "uniform range beyond the constant's", study(lever("[0, 3000]"))),
     Case("study", "range [.nan, 1]", study(lever("[.nan, 1]"))),
-    Case("study", "triangular mode '50'", study(lever("{distribution: triangular, range: [0, 300], mode: '50'}"))),
+    Case("study", "triangular mode '50'", study(lever("{distribution: triangular, range: [0, 200], mode: '50'}"))),
     Case("study", "outcome in 2040", study(STUDY.replace("year: 2025", "year: 2040"))),
     Case("study", "levers_from 2040", study(STUDY + "levers_from: 2040\n")),
     Case("study", "levers_from after every outcome", study(STUDY + "levers_from: 2030\n")),
@@ -273,6 +324,10 @@ STUDY_CASES = [
     Case("study", "2 MB file", study(STUDY + "description: " + "x" * 2 * MiB + "\n")),
     Case("study", "billion laughs", study(STUDY + LAUGHS.replace("a:", "junk:", 1))),
     Case("study", "empty file", study("")),
+    Case("study", "samples 1", study(STUDY.replace("samples: 8", "samples: 1")), words="fewer than 4"),
+    Case("study", "scenario /etc/passwd", study(STUDY + "scenario: /etc/passwd\n"), words="'/etc/passwd' is neither"),
+    Case("study", "a lever on a constant read only at the start", study(STUDY.replace(
+        "cultivation_upgrades_per_year: [0, 300]", "initial_above_scale_firms: [800, 1200]")), words="read only"),
 ]
 
 
@@ -315,6 +370,16 @@ DATA_CASES = [
     Case("data", "/dev/zero", data(lambda tmp: Path("/dev/zero"))),
     Case("data", "named pipe", data(lambda tmp: fifo(tmp, "data.csv"))),
     Case("data", "100 MB file", data(lambda tmp: sparse(tmp, "data.csv", 100 * MiB))),
+    Case("data", "GDP in 万元 (10^4 too large)", data(row("gdp_100m_yuan", value="29119000")), words="factor 10"),
+    Case("data", "a share as the fraction 0.25", data(row("manufacturing_share_of_gdp_pct", value="0.25")),
+         words="factor 10"),
+    Case("data", "growth of -150 %/yr", data(row("gdp_real_growth_pct", value="-150")), words="yearly rate"),
+    Case("data", "header only", data(HEADER), words="no usable row"),
+    Case("data", "only national_* rows", data(row("national_gdp_real_growth_pct", value="7")),
+         words="all-China"),
+    Case("data", "only rows before 2010", data(row("gdp_100m_yuan", year="2005", value="600")), words="before 2010"),
+    Case("data", "only a Q1 unit", data(HEADER + "gdp_100m_yuan,2015,600,亿元 Q1,yearbook,,\n"),
+         words="first-quarter"),
 ]
 
 
@@ -355,6 +420,14 @@ TARGET_CASES = [
     Case("targets", "named pipe", targets(lambda tmp: fifo(tmp, "targets.yaml"))),
     Case("targets", "5 MB file", targets(lambda tmp: sparse(tmp, "targets.yaml", 5 * MiB))),
     Case("targets", "billion laughs", targets(LAUGHS)),
+    Case("targets", "threshold 1:40 (YAML 1.1 base 60)", targets(target("threshold: 1500", "threshold: 1:40"))),
+    Case("targets", "mean_growth from 2010", targets(target("indicator: above_scale_firms_count",
+                                                            "indicator: gdp_real_growth_pct").replace(
+        "measure: level", "measure: mean_growth\n  from_year: 2010"))),
+    Case("targets", "probability_at_least on GDP", targets(target("indicator: above_scale_firms_count",
+                                                                  "indicator: gdp_100m_yuan").replace(
+        "measure: level", "measure: probability_at_least\n  count: 2").replace("threshold: 1500", "threshold: 0.5"))),
+    Case("targets", "conflicts_with its own row", targets(TARGET + "  conflicts_with: B-case\n")),
 ]
 
 
@@ -385,6 +458,15 @@ def under_a_file(tmp: Path) -> Path:
     return write(tmp, "results.txt", "not a folder") / "out"
 
 
+def simulated(tmp: Path) -> Path:
+    """A folder holding `simulate`'s outputs (its signed manifest)."""
+    from nxmfg.model import files
+
+    with files.staged_output(tmp / "simulated", "simulate") as stage:
+        files.write_text(stage / "results.csv", "year,gdp\n")
+    return tmp / "simulated"
+
+
 OUTPUT_CASES = [
     case
     for name in ("simulate", "compare", "calibrate", "sensitivity", "optimize")
@@ -395,7 +477,11 @@ OUTPUT_CASES = [
         Case("output", f"{name} --out with a 300-byte name", out(name, lambda tmp: tmp / ("x" * 300))),
     )
 ] + [Case("output", "simulate --out an existing file", out("simulate", lambda tmp: write(tmp, "f.txt", "x")),
-          exit_code=2)]
+          exit_code=2)] + [
+    Case("output", f"{name} --out ''", out(name, lambda tmp: Path("''")), exit_code=2, words="an empty path")
+    for name in ("simulate", "compare", "calibrate", "sensitivity", "optimize")
+] + [Case("output", f"{name} into a folder of simulate's outputs", out(name, simulated), words="`nxmfg simulate`")
+     for name in ("compare", "calibrate", "sensitivity", "optimize")]
 
 
 
@@ -416,6 +502,8 @@ OPTION_CASES = [
          exit_code=2),
     Case("option", "calibrate --until 2005", option("calibrate", "--until", "2005", named="--until"), exit_code=2),
     Case("option", "simulate --lang fr", option("simulate", "--lang", "fr", named="--lang"), exit_code=2),
+    Case("option", "sensitivity --scheduler without Dask", option("sensitivity", "--scheduler", "tcp://127.0.0.1:1",
+                                                                  named="tcp://127.0.0.1:1"), words="nxmfg[cluster]"),
 ]
 
 CLI_CASES = SCENARIO_CASES + COMPARE_CASES + FIT_CASES + STUDY_CASES + DATA_CASES + OUTPUT_CASES + OPTION_CASES
@@ -434,7 +522,11 @@ def message_lines(output: str) -> list[str]:
 @pytest.mark.parametrize("case", CLI_CASES, ids=[f"{c.kind}: {c.name}" for c in CLI_CASES])
 def test_a_hostile_input_gives_one_line_naming_it_and_writes_nothing(tmp_path, monkeypatch, case):
     monkeypatch.chdir(tmp_path)            # a default output folder would land here, and be seen
+    if "without Dask" in case.name:
+        for name in [n for n in sys.modules if n.split(".")[0] == "distributed"] + ["distributed"]:
+            monkeypatch.setitem(sys.modules, name, None)           # as on a machine without the extra
     args, named = case.make(tmp_path)
+    args = ["" if arg == "''" else arg for arg in args]
     before = tree(tmp_path)
     result = CliRunner().invoke(cli.main, args)
     assert result.exit_code == case.exit_code, result.output[-2000:]
@@ -443,6 +535,8 @@ def test_a_hostile_input_gives_one_line_naming_it_and_writes_nothing(tmp_path, m
     lines = message_lines(result.output)
     assert len(lines) == 1, result.output[-2000:]
     assert named in lines[0]
+    assert case.words in lines[0]
+    assert "\x1b" not in result.output          # no terminal escape reaches the terminal
     assert tree(tmp_path) == before, "the refused run wrote or left something"
 
 

@@ -39,10 +39,10 @@ levers_from: 2021
 samples: 128
 seed: 5
 levers:
-  cultivation_upgrades_per_year: [0, 300]
+  cultivation_upgrades_per_year: [0, 200]
   intelligent_retrofit_firms_per_year: [0, 500]
 uncertainties:
-  retrofit_additionality: [0.3, 0.9]
+  retrofit_additionality: [0.0, 0.3]
 outcomes:
   - {indicator: new_above_scale_firms_count, year: 2022}
   - {target: B-cnc-key-processes}
@@ -103,7 +103,7 @@ def run_to_end(args: list[str], log: Path) -> float:
 def leftovers(folder: Path) -> list[str]:
     """Temporaries and staging folders a run left."""
     return sorted(str(p.relative_to(folder)) for p in folder.rglob(".*")
-                  if p.name.endswith(".tmp") or p.name.startswith(".nxmfg-staging"))
+                  if p.name.startswith((".nxmfg-tmp.", ".nxmfg-staging.")))
 
 
 def visible(folder: Path) -> dict[str, bytes]:
@@ -227,7 +227,7 @@ def _results(folder: Path) -> dict[str, bytes]:
     and the report's one timestamp is masked."""
     stamp = re.compile(rb"\d{4}-\d\d-\d\d \d\d:\d\d UTC")
     return {name: (b"" if name in ("metadata.yaml", "summary.md") else stamp.sub(b"<time>", content))
-            for name, content in visible(folder).items() if name != "checkpoint.pkl"}
+            for name, content in visible(folder).items() if name != "checkpoint.npz"}
 
 
 @pytest.mark.parametrize(("how", "trial"), TRIALS[:2], ids=[f"{s.name}-{t}" for s, t in TRIALS[:2]])

@@ -89,9 +89,24 @@ def test_the_summary_counts_real_outcomes_and_the_models_right_calls():
     assert not bool(right["B-new-firms"])   # model +30 firms, data +18 against 20
     assert pd.isna(right["B-q1-share"]) and pd.isna(right["B-later"])
     counts = outcomes.summary(table)
-    assert counts == {"past": 6, "judged": 5, "met": 3, "model_right": 3, "not_determinable": 0, "different": 1}
+    assert counts == {"past": 6, "judged": 5, "met": 3, "model_right": 3, "compared": 5, "not_determinable": 0,
+                      "different": 1}
     assert "3 were met in reality" in outcomes.summary_text(counts, "en")
+    assert "got 3 of 5 right" in outcomes.summary_text(counts, "en")
     assert "实际达成 3 项" in outcomes.summary_text(counts, "zh")
+
+
+def test_a_run_that_stops_before_the_past_targets_claims_no_right_or_wrong_calls():
+    """final_year 2011: the data judge the targets, the run reaches none of them; "0 of 5 right" would
+    read as five wrong calls (issue 19)."""
+    run = xr.Dataset({name: ("year", [1.0, 1.0]) for name in (SHARE, GROWTH, COUNT, Q1_SHARE)},
+                     coords={"year": [2010, 2011]})
+    table = outcomes.with_actuals(scenarios.attainment(run, TARGETS), TARGETS, HISTORY)
+    counts = outcomes.summary(table)
+    assert counts["judged"] == 5 and counts["compared"] == 0
+    english, chinese = outcomes.summary_text(counts, "en"), outcomes.summary_text(counts, "zh")
+    assert "none is compared" in english and "right" not in english
+    assert "未作比较" in chinese and "判断正确" not in chinese
 
 
 def test_every_actual_outcome_reads_in_chinese_and_english():

@@ -119,13 +119,14 @@ def test_past_targets_show_the_recorded_outcome_and_how_many_the_baseline_got_ri
 
 def test_lever_table_shows_each_change_from_the_baseline_with_its_description(comparison):
     page = comparison[0].read_text(encoding="utf-8")
-    row = re.search(r"<tr><td>智能化改造企业<br><code>intelligent_retrofit_firms_per_year</code>.*?</tr>",
-                    page).group(0)                                         # its short name, then the .mdl's
-    assert "每年实施智能化（数字化）改造的企业数" in row and ">30<" in row      # Chinese in the Chinese report
+    row = re.search(r'<tr><td>智能化改造企业<br><code class="file">intelligent_retrofit_firms_per_year</code>.*?</tr>',
+                    page).group(0)                             # its short name, then the .mdl's as a name
+    assert "每年资助的智能化（数字化）改造项目数" in row and ">30<" in row      # Chinese in the Chinese report
     assert "Firms doing intelligent retrofits" not in row
     assert '<td class="na">—</td>' in row and "2020起 100" in row         # baseline unchanged, plan from 2020
-    row = re.search(r"<tr><td>技改补助比例<br><code>tech_upgrade_subsidy_rate</code>.*?</tr>", page).group(0)
-    assert "2021: 0.06 → 2023: 0.08" in row
+    row = re.search(r'<tr><td>技改补助比例<br><code class="file">tech_upgrade_subsidy_rate</code>.*?</tr>',
+                    page).group(0)
+    assert "2021: 6 → 2023: 8" in row and "<td>%</td>" in row          # a share in the plans' unit, %
 
 
 def test_english_report_and_ten_scenarios_keep_one_column_each(tmp_path):
@@ -136,7 +137,7 @@ def test_english_report_and_ten_scenarios_keep_one_column_each(tmp_path):
     page = path.read_text(encoding="utf-8")
     assert '<html lang="en">' in page and "Target attainment" in page
     assert len(re.findall(r'<td class="(?:met|missed)"', page)) == 10 * 2     # 2 modelled targets
-    assert page.count("<img ") == 1
+    assert page.count("<img ") == 2                                     # the chart and its one legend
 
 
 def test_unknown_language_is_refused(tmp_path):
@@ -162,7 +163,7 @@ def test_report_renders_in_headless_chromium_with_every_image_loaded(comparison,
     assert body, f"Chromium printed no page: {dom[:300]!r}"
     images = int(re.search(r'data-images="(\d+)"', body.group(1)).group(1))
     broken = int(re.search(r'data-images-broken="(\d+)"', body.group(1)).group(1))
-    assert images == 2 and broken == 0
+    assert images == 3 and broken == 0                                  # two charts and their legend
     shot = tmp_path / "report.png"
     chromium(f"--screenshot={shot}", "--window-size=1280,1600", path.as_uri(), profile=tmp_path / "profile")
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -210,22 +211,7 @@ def test_report_of_the_real_baseline_has_a_row_for_every_modelled_target(baselin
     text = re.sub(r"data:image/png;base64,[^\"]*", "", page)
     modelled = [t for t in targets if t.kind == "modelled"]
     assert len(re.findall(r'<td class="(?:met|missed|na)"', page)) == len(modelled)
-    assert all(f"<td>{t.id}</td>" in page for t in modelled)
+    assert all(f'<td><code class="file">{t.id}</code></td>' in page for t in modelled)   # zh: ids as names
     assert f'alt="{INDICATORS[GDP].zh}"' in page and not re.search(r"\bnan\b", text, re.IGNORECASE)
     met = int(re.search(r"<th>(\d+) / \d+</th>", page).group(1))
     assert met == int(scenarios.attainment(baseline_indicators, targets)["met"].sum())
-
-
-def test_the_default_band_is_the_baseline_over_the_calibrated_parameter_sets(baseline_indicators):
-    """calibration/ensemble.csv holds the estimate first, then sets inside the joint 95 % region."""
-    from nxmfg import model
-    from nxmfg.scenarios.report import calibration_band
-
-    sets = model.parameter_ensemble()
-    assert sets is not None and len(sets) > 10, "nxmfg calibrate writes calibration/ensemble.csv"
-    band = calibration_band(["gdp_100m_yuan", "high_tech_firms_count"])
-    assert band.sizes["run"] == len(sets)
-    np.testing.assert_allclose(band["gdp_100m_yuan"].isel(run=0), baseline_indicators["gdp_100m_yuan"],
-                               rtol=1e-6)  # the estimate (printed to 10 digits) is the fitted baseline
-    spread = band["high_tech_firms_count"].sel(year=2030).quantile([0.05, 0.95], dim="run")
-    assert float(spread[1] - spread[0]) > 0

@@ -123,13 +123,13 @@ MODEL_ERRORS = {  # body -> (field, words): shape is fine, names or ranges are n
                        "not a model lever (did you mean cloud_voucher_firms_per_year?); allowed: "
                        "tech_upgrade_subsidy_rate, interest_subsidy_pp"),
     "value above its range": (head("key_projects_per_year: {from: 2021, value: 1000}"),
-                              "levers.key_projects_per_year.value", "1000 is outside the range [0, 400]"),
+                              "levers.key_projects_per_year.value", "1000 is outside the range [0, 300]"),
     "negative value": (head("cloud_voucher_firms_per_year: {from: 2021, value: -5}"),
                        "levers.cloud_voucher_firms_per_year.value", "-5 is outside the range [0, 1000]"),
     "path point out of range": (head("tech_upgrade_subsidy_rate: {from: 2021, "
                                      "path: {2021: 0.06, 2025: 0.5}}"),
                                 "levers.tech_upgrade_subsidy_rate.path.2025",
-                                "0.5 is outside the range [0, 0.3]"),
+                                "0.5 is outside the range [0, 0.2]"),
     "path on a history table": (head(paths="coal_price_history: {2025: 600}"), "paths.coal_price_history",
                                 "not an outlook lookup; allowed: coal_price_outlook, national_industry_growth_outlook"),
     "path on an unknown table": (head(paths="oil_price_outlook: {2025: 1.5}"), "paths.oil_price_outlook",
@@ -199,7 +199,7 @@ def test_every_shipped_scenario_loads_and_fits_the_design_levers():
     for path in SHIPPED:
         scenario = scenarios.load(path)
         scenarios.check(scenario, CONSTANTS, LOOKUPS)
-        assert scenario.description.strip()
+        assert scenario.describe("zh").strip() and scenario.describe("en").strip()
         assert scenario.title is not None, f"{path.name}: give a title {{zh, en}} for the legends"
         assert any("\u4e00" <= c <= "\u9fff" for c in scenario.label("zh")) and scenario.label("en").isascii()
 
@@ -246,3 +246,15 @@ def test_the_plan_sets_every_lever_target_of_the_documents():
     for target in (t for t in scenarios.load_targets() if t.kind == "lever"):
         years = np.arange(max(target.from_year or target.year, scenarios.FIRST_OUTLOOK_YEAR), target.year + 1)
         assert (interpolate(plan[target.lever], years) >= target.threshold).all(), target.id
+
+
+def test_a_description_in_both_languages_is_read_in_the_readers_and_one_language_alone_is_refused(tmp_path):
+    both = scenarios.load(write(tmp_path, "name: case\ndescription: {zh: 中文说明, en: English text}\n"))
+    assert (both.describe("zh"), both.describe("en")) == ("中文说明", "English text")
+    plain = scenarios.load(write(tmp_path, "name: case\ndescription: one text\n"))
+    assert plain.describe("zh") == plain.describe("en") == "one text"
+    with pytest.raises(scenarios.ScenarioError, match=r"case\.yaml: description: expected a text, or \{zh"):
+        scenarios.load(write(tmp_path, "name: case\ndescription: {zh: 只有中文}\n"))
+    shipped = [scenarios.load(path) for path in sorted(Path(scenarios.__file__).parent.glob("*.yaml"))
+               if path.name != "targets.yaml"]
+    assert shipped and all(s.describe("zh") != s.describe("en") for s in shipped)   # each ships both

@@ -263,10 +263,10 @@ levers_from: 2021
 samples: 8
 seed: 3
 levers:
-  cultivation_upgrades_per_year: [0, 300]
+  cultivation_upgrades_per_year: [0, 200]
   intelligent_retrofit_firms_per_year: [0, 500]
 uncertainties:
-  retrofit_additionality: {distribution: triangular, range: [0.2, 1.0], mode: 0.6}
+  retrofit_additionality: {distribution: triangular, range: [0.0, 0.3], mode: 0.15}
 outcomes:
   - {indicator: new_above_scale_firms_count, year: 2022}
   - {target: B-cnc-key-processes}
@@ -284,7 +284,7 @@ def model_study(tmp_path_factory):
 
 def test_levers_take_their_sampled_value_from_levers_from_and_uncertainties_apply_throughout(model_study):
     study, evaluator, _ = model_study
-    X = np.array([[120.0, 250.0, 0.4], [10.0, 400.0, 0.9]])
+    X = np.array([[120.0, 250.0, 0.1], [10.0, 400.0, 0.25]])
     params = evaluator.params(X)
     for column, lever in enumerate(study.levers):
         path = params[lever]

@@ -114,7 +114,7 @@ def test_attainment_reports_value_margin_and_met_in_the_threshold_unit():
     ]
     table = scenarios.attainment(GROWTH, targets).set_index("id")
     assert list(table.reset_index().columns) == ["id", "doc", "target", "year", "indicator", "value",
-                                                 "threshold", "direction", "met", "margin"]
+                                                 "threshold", "direction", "met", "margin", "record_years"]
     assert "B-outside" not in table.index
     for name, margin in {"B-growth": 2.0, "B-level": 2.0, "B-about": 0.1}.items():
         assert table.loc[name, "margin"] == pytest.approx(margin)

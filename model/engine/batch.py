@@ -7,7 +7,6 @@ states in an object array, which would turn arrays of runs into Python floats.
 
 import hashlib
 import os
-import tempfile
 import threading
 import warnings
 from collections.abc import Callable
@@ -16,10 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pysd
 import xarray as xr
 
-from nxmfg.model.engine.runtime import interp_rows
+from nxmfg.model.cache import private_folder
 
 CONTROL = ("initial_time", "final_time", "time_step", "saveper")
 
@@ -36,6 +34,8 @@ class TimePath:
 
     def at(self, time: float):
         if self.values.ndim == 2:
+            from nxmfg.model.engine.runtime import interp_rows   # imports PySD: the numpy path only
+
             return interp_rows(time, self.times, self.values)
         return float(np.interp(time, self.times, self.values))  # as PySD's Series inputs
 
@@ -51,6 +51,7 @@ class Chunk:
     control: dict[str, float | None] = field(default_factory=dict)
     reduce: Callable[[xr.Dataset], xr.Dataset] | None = None
     resume: "Snapshot | None" = None
+    engine: str = "numpy"                # "compiled": the compiled model (model/engine/compiled.py)
 
 
 @dataclass(frozen=True)
@@ -65,33 +66,85 @@ class Snapshot:
     size: int
     states: tuple[dict[str, Any], ...]   # per dynamic stateful element: state (and a delay's pipe, pointer)
     times: np.ndarray                    # save times before `time`
-    saved: np.ndarray                    # [variables x saves x runs], as `_integrate` keeps them
+    saved: np.ndarray                    # [variables x saves x runs], as `_integrate` keeps them (compiled: all)
     params: dict[str, Any]               # the inputs it was made with (checked on resume)
+    names: tuple[str, ...] = ()          # each stateful element's py name (`_integ_physical_capital`);
+                                         # compiled: each state column's object ("" for time and delays)
+    engine: str = "numpy"                # the path that made it, and resumes it
+    state: np.ndarray | None = None      # compiled: [runs x state]
 
 
 def run_chunk(chunk: Chunk) -> xr.Dataset:
-    """Simulate the chunk's runs; dims ("run", "year"), then apply its `reduce`."""
+    """Simulate the chunk's runs; dims ("run", "year"), then apply its `reduce`.
+
+    The result's attrs say which path ran: `engine` ("compiled" or "numpy") and, where the compiled
+    path was asked for and could not run, `engine_note` (why).
+    """
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")  # PySD's per-run chatter would repeat once per chunk
-        try:
-            economy = _prepared(chunk)
-            years, saved, constants = _integrate(economy, chunk.size, resume=chunk.resume)
-        except BaseException:  # an interrupted or failed chunk may leave the model half set up
-            _cached("prepared", {}).clear()
+        lib, note = _compiled(chunk)
+        if lib is not None:
+            from nxmfg.model.engine import compiled
+
+            runs = compiled.run_chunk(chunk, lib)
+        else:
+            runs = _numpy_chunk(chunk)
+    result = chunk.reduce(runs) if chunk.reduce else runs
+    arrays = [result.variables[name].values for name in result.data_vars]  # Variables: no DataArray built
+    reused = _cached("buffer", []) if lib is None or chunk.reduce else []   # the save buffer (`reusable`)
+    if any(not a.flags.writeable or any(np.shares_memory(a, b) for b in reused) for a in arrays):
+        result = result.copy(deep=True)  # the buffer is reused by the next chunk
+    result.attrs["engine"] = "compiled" if lib is not None else "numpy"
+    if note:
+        result.attrs["engine_note"] = note
+    return result
+
+
+def _compiled(chunk: Chunk):
+    """(the compiled library, None) when the chunk asks for it and it loads; else (None, why not)."""
+    wanted = chunk.resume.engine if chunk.resume is not None else chunk.engine
+    if wanted != "compiled":
+        return None, None
+    from nxmfg.model.engine import compiled, native
+    from nxmfg.model.engine.equations import NotCompilable
+
+    try:
+        return compiled.library(chunk.source), None
+    except (NotCompilable, native.Unavailable) as error:
+        if chunk.resume is not None:
             raise
+        return None, str(error)
+
+
+def _numpy_chunk(chunk: Chunk) -> xr.Dataset:
+    """The numpy path: PySD's own Model with arrays of runs."""
+    try:
+        economy = _prepared(chunk)
+        years, saved, constants = _integrate(economy, chunk.size, resume=chunk.resume)
+    except BaseException:  # an interrupted or failed chunk may leave the model half set up
+        _cached("prepared", {}).clear()
+        raise
     if np.all(years == np.round(years)):
         years = years.astype(int)
     shape = (chunk.size, len(years))
     data = {name: saved[i].T for i, name in enumerate(economy.capture_elements["step"])}
     data |= {name: np.broadcast_to(constants[i][:, None], shape)  # as PySD: run-constant, stored once
              for i, name in enumerate(economy.capture_elements["run"])}
-    runs = xr.Dataset({name: (("run", "year"), data[name]) for name in sorted(data)},
-                      coords={"run": np.arange(chunk.start, chunk.start + chunk.size), "year": years})
-    result = chunk.reduce(runs) if chunk.reduce else runs
-    arrays = [result.variables[name].values for name in result.data_vars]  # Variables: no DataArray built
-    if any(np.shares_memory(a, saved) or not a.flags.writeable for a in arrays):
-        result = result.copy(deep=True)  # the buffer is reused by the next chunk
-    return result
+    return dataset(data, chunk.start, years)
+
+
+def dataset(data: dict[str, np.ndarray], start: int, years: np.ndarray) -> xr.Dataset:
+    """Variables [runs x years], sorted by name, with coords run (from `start`) and year.
+
+    What `xr.Dataset(data_vars, coords)` builds, without its merging and checking of every variable (20 ms
+    of a single run for the model's 500 variables): the arrays come from the engine, already aligned.
+    """
+    size = next(iter(data.values())).shape[0] if data else 0
+    base = xr.Dataset(coords={"run": np.arange(start, start + size), "year": years})
+    variables = {name: xr.Variable(("run", "year"), data[name], fastpath=True) for name in sorted(data)}
+    variables |= dict(base.variables)
+    return xr.Dataset._construct_direct(variables, set(base._coord_names), dict(base.sizes),
+                                        indexes=dict(base._indexes))
 
 
 _LOCAL = threading.local()  # per thread (Dask may run chunks in threads of one process)
@@ -103,6 +156,15 @@ def _cached(name: str, default):
     return getattr(_LOCAL, name)
 
 
+def reusable(shape: tuple[int, ...]) -> np.ndarray:
+    """The thread's save buffer, of this shape: reused by the next chunk, as first-touching fresh memory
+    is slow (run_chunk copies a result that shares it)."""
+    buffer = _cached("buffer", [])
+    if not buffer or buffer[0].shape != shape:
+        buffer[:] = [np.empty(shape)]
+    return buffer[0]
+
+
 def _prepared(chunk: Chunk):
     """A model set up for the chunk: PySD's full `_config_simulation` once per batch and process,
     then only new input values, fresh states and constant caches (as PySD's own re-runs do)."""
@@ -112,6 +174,8 @@ def _prepared(chunk: Chunk):
     prepared = _cached("prepared", {})  # the configured model, reused by the next chunk of a batch
     economy = prepared.get(key)
     if economy is None:
+        import pysd
+
         prepared.clear()
         economy = pysd.load(_module_file(chunk.source))
         for name, value in chunk.params.items():
@@ -144,14 +208,19 @@ def time_axis_inputs(economy) -> set[str]:
 
 
 def _module_file(source: str) -> Path:
-    """The transformed module on this machine's disk (workers may be remote Dask workers)."""
-    digest = hashlib.sha256(source.encode()).hexdigest()[:16]
-    path = Path(tempfile.gettempdir()) / "nxmfg-ensemble" / f"m{digest}.py"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_suffix(f".{os.getpid()}-{threading.get_ident()}.tmp")
-        partial.write_text(source, encoding="utf-8")
-        os.replace(partial, path)
+    """The transformed module on this machine's disk (workers may be remote Dask workers), in the private
+    cache folder and checked against the source's hash before every import: a file that differs (cut
+    short, or written by anything but us) is written again."""
+    digest = hashlib.sha256(source.encode()).hexdigest()
+    path = private_folder("engine") / f"m{digest[:16]}.py"
+    try:
+        if hashlib.sha256(path.read_bytes()).hexdigest() == digest:
+            return path
+    except OSError:
+        pass
+    partial = path.with_suffix(f".{os.getpid()}-{threading.get_ident()}.tmp")
+    partial.write_text(source, encoding="utf-8")
+    os.replace(partial, path)
     return path
 
 
@@ -180,9 +249,14 @@ def pause(chunk: Chunk, time: float) -> Snapshot:
     """Run the chunk up to `time` (a time step boundary) and keep its state there."""
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")
+        lib, _ = _compiled(chunk)
+        if lib is not None:
+            from nxmfg.model.engine import compiled
+
+            return compiled.pause(chunk, time, lib)
         try:
             economy = _prepared(chunk)
-            return _integrate(economy, chunk.size, pause_at=time, params=chunk.params)
+            return _integrate(economy, chunk.size, resume=chunk.resume, pause_at=time, params=chunk.params)
         except BaseException:
             _cached("prepared", {}).clear()
             raise
@@ -207,11 +281,7 @@ def _integrate(economy, size: int, resume: Snapshot | None = None, pause_at: flo
     constants = np.array([np.broadcast_to(getattr(economy.components, name)(), (size,))
                           for name in economy.capture_elements["run"]]).reshape(-1, size)
     span = (clock.final_time() - clock()) / clock.saveper()
-    shape = (len(steps), int(span + 1e-6) + 2, size)
-    buffer = _cached("buffer", [])  # reused: first-touching fresh memory is slow
-    if not buffer or buffer[0].shape != shape:
-        buffer[:] = [np.empty(shape)]
-    saved = buffer[0]
+    saved = reusable((len(steps), int(span + 1e-6) + 2, size))
     times = []
     if resume is not None:
         for element, kept in zip(dynamic, resume.states, strict=True):
@@ -226,7 +296,7 @@ def _integrate(economy, size: int, resume: Snapshot | None = None, pause_at: flo
         nonlocal saved
         if len(times) == saved.shape[1]:  # SAVEPER or FINAL TIME moved during the run
             saved = np.concatenate([saved, np.empty_like(saved)], axis=1)
-            buffer[:] = [saved]
+            _cached("buffer", [])[:] = [saved]
         for i, func in enumerate(steps):
             saved[i, len(times)] = func()
         times.append(clock.round())
@@ -235,7 +305,7 @@ def _integrate(economy, size: int, resume: Snapshot | None = None, pause_at: flo
         states = tuple({name: _copy(getattr(element, name)) for name in STATE_ATTRIBUTES
                         if hasattr(element, name)} for element in dynamic)
         return Snapshot(float(clock()), size, states, np.asarray(times), saved[:, :len(times)].copy(),
-                        dict(params or {}))
+                        dict(params or {}), tuple(getattr(element, "py_name", "") for element in dynamic))
 
     while clock.in_bounds():
         if pause_at is not None and clock() >= pause_at - clock.time_step() * clock.rprec:

@@ -11,7 +11,6 @@ the worker exits. That lets the forkserver and the resource tracker exit too, si
 their clients. On Linux a worker also asks for SIGKILL if the forkserver dies (PR_SET_PDEATHSIG).
 """
 
-import ctypes
 import multiprocessing
 import os
 import signal
@@ -136,12 +135,9 @@ def _serve(connection: Connection, watch: Connection, parent: int) -> None:
 
 def _exit_with_parent(watch: Connection, parent: int) -> None:
     """Exit as soon as the parent is gone: at EOF on `watch`, or if process `parent` no longer exists."""
-    if sys.platform == "linux":
-        try:
-            libc = ctypes.CDLL(None, use_errno=True)
-            libc.prctl(1, signal.SIGKILL, 0, 0, 0)   # PR_SET_PDEATHSIG: our parent is the forkserver
-        except (OSError, AttributeError):
-            pass
+    from nxmfg.model.drawing import die_with_parent
+
+    die_with_parent(os.getppid())    # our parent is the forkserver: killed with it
 
     def watch_parent() -> None:
         while True:
