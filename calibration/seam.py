@@ -34,12 +34,16 @@ class Pin(BaseModel):
     stock: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
     indicator: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
     moves_with: list[str] = Field(default_factory=list)
+    beside: list[str] = Field(default_factory=list)   # variables added to the stock's term, which it leaves alone
     why: str
 
 
 class Pins(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
     stocks: list[Pin]
+
+
+PASSES = 6      # probes of the seam at most (each a run of the batch from the snapshot)
 
 
 @cache
@@ -80,7 +84,7 @@ def recorded(history: pd.DataFrame | None = None) -> dict[str, float]:
 def reconciled(params: dict, n: int, control: dict, history: pd.DataFrame | None = None) -> Start:
     """The batch (`params` for `n` runs, `control` as for model.ensemble) paused at the seam and updated."""
     from nxmfg import model
-    from nxmfg.model import ensemble, indicators
+    from nxmfg.model import ensemble
 
     record = recorded(history)
     chosen = [pin for pin in pins() if pin.indicator in record]
@@ -88,16 +92,37 @@ def reconciled(params: dict, n: int, control: dict, history: pd.DataFrame | None
     if not chosen:
         return Start(kept, {}, {})
     names = sorted({pin.indicator for pin in chosen})
-    probe = ensemble.run_translated(model.translated(), params, n, control=control, resume=kept,
-                                    reduce=partial(indicators.compute, names=names))
-    factors: dict[str, np.ndarray] = {}
-    for pin in chosen:
-        value = probe[pin.indicator].sel(year=YEAR).to_numpy().astype(float)
-        moved = np.prod([factors[other] for other in pin.moves_with if other in factors], axis=0)
-        usable = np.isfinite(value) & (value > 0)
-        factor = np.where(usable, record[pin.indicator] / np.where(usable, value, 1.0), 1.0)
-        factors[pin.stock] = factor / moved
-    return Start(ensemble.rescaled(kept, factors), factors, {pin.indicator: record[pin.indicator] for pin in chosen})
+    beside = sorted({name for pin in chosen for name in pin.beside})
+    factors = {pin.stock: np.ones(n) for pin in chosen}
+    start = kept
+    # The terms beside a stock's may move with another pinned stock (certified firms' R&D with the R&D-active
+    # firms): a pass brings each indicator to its record given the others as they were; a few passes settle.
+    for _ in range(PASSES):
+        probe = ensemble.run_translated(model.translated(), params, n, control=control, resume=start,
+                                        reduce=partial(_probe, names=names, beside=beside))
+        if all(np.allclose(probe[pin.indicator].sel(year=YEAR), record[pin.indicator], rtol=1e-12, atol=0)
+               for pin in chosen):
+            break
+        step: dict[str, np.ndarray] = {}
+        for pin in chosen:
+            # the indicator = (the stock's term) + (terms beside it): the factor brings the stock's term to the
+            # record less the others
+            others = sum((probe[name].sel(year=YEAR).to_numpy().astype(float) for name in pin.beside), np.zeros(n))
+            value = probe[pin.indicator].sel(year=YEAR).to_numpy().astype(float) - others
+            target = record[pin.indicator] - others
+            moved = np.prod([step[other] for other in pin.moves_with if other in step], axis=0)
+            usable = np.isfinite(value) & (value > 0) & (target > 0)
+            step[pin.stock] = np.where(usable, target / np.where(usable, value, 1.0), 1.0) / moved
+        factors = {stock: factors[stock] * step[stock] for stock in factors}
+        start = ensemble.rescaled(kept, factors)
+    return Start(start, factors, {pin.indicator: record[pin.indicator] for pin in chosen})
+
+
+def _probe(runs, names: list[str], beside: list[str]):
+    """The pinned indicators and the variables beside the stocks' terms, of the batch's runs."""
+    from nxmfg.model import indicators
+
+    return indicators.compute(runs, names=names).assign({name: runs[name] for name in beside})
 
 
 def applies(scenario) -> bool:

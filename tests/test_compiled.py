@@ -68,7 +68,11 @@ def test_the_cache_refuses_a_tampered_library_and_the_numpy_path_runs(tmp_path, 
     library = folder / "model.so"
     data = bytearray(library.read_bytes())
     data[len(data) // 2] ^= 0xFF
-    library.write_bytes(bytes(data))
+    # A new file in its place (as a planter would): writing into the loaded file would change this
+    # process's own mapping of it, which no one else can do
+    planted = library.with_name("planted.so")
+    planted.write_bytes(bytes(data))
+    planted.replace(library)
     compiled.library.cache_clear()
     facts._facts.cache_clear()
     with pytest.raises(native.Tampered, match="model.so: its content differs"):
