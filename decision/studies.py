@@ -61,8 +61,10 @@ def package_study(metadata: dict, reachability: pd.DataFrame, packages: pd.DataF
     robust = f"targets_met_with_{odds:.0%}_odds"
     table = packages.rename(columns={robust: "robust"})
     table["at_bounds"] = table["at_bounds"].fillna("").astype(str)
+    states = metadata["states"]     # the states' record (calibration/states.py); a count in studies made before
+    count = int(states["count"] if isinstance(states, dict) else states)
     return PackageStudy(study["name"], str(metadata["model_version"]), odds, metadata["cost"]["window"],
-                        int(metadata["cost"]["years"]), metadata["cost"]["basis"], int(metadata["states"]),
+                        int(metadata["cost"]["years"]), metadata["cost"]["basis"], count,
                         int(metadata["packages_evaluated"]), metadata.get("headline_package"),
                         reachability.set_index("id"), table,
                         list(study["levers"]), metadata.get("references") or {},

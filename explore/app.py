@@ -16,7 +16,7 @@ from __future__ import annotations
 from dash import ALL, Dash, Input, Output, State, ctx, dcc, html, no_update
 
 from nxmfg import scenarios
-from nxmfg.explore import controls, drafts, requests, views
+from nxmfg.explore import controls, decision, drafts, requests, views
 from nxmfg.explore.evaluation import Explorer
 from nxmfg.explore.texts import TEXT
 from nxmfg.model.indicators import HEADLINES, INDICATORS
@@ -50,6 +50,7 @@ header h1 { font-size: 1.4em; margin: 0; } header p { color: #555; margin: 0; fl
 .chart { background: #fff; border: 1px solid #ddd; }
 .legend { display: flex; flex-wrap: wrap; gap: 1.4em; margin: .6em 0 0; font-size: 13px; }
 iframe.verdicts { width: 100%; height: 720px; border: 1px solid #ddd; background: #fff; }
+iframe.decision { width: 100%; height: 880px; border: 1px solid #ddd; background: #fff; }
 #name { width: 12em; }
 """
 INDEX = """<!DOCTYPE html>
@@ -82,6 +83,7 @@ def _layout(explorer: Explorer, loadable: list[str]) -> html.Div:
         dcc.Loading(html.Span(id="report-message", className="note"), type="dot"),
     ])
     content = html.Section(className="content", children=[
+        html.Iframe(id="decision", className="decision"), html.Div(id="decision-message", className="message"),
         bar, html.Div(id="saved-list", className="note"), html.Div(id="summary", className="summary"),
         dcc.Dropdown(id="picked", options=picked, multi=True, value=[], labels=TEXT["zh"]["dropdown"]),
         html.Div(id="picked-message", className="message"),
@@ -130,6 +132,16 @@ def _callbacks(app: Dash, explorer: Explorer, loadable: dict) -> None:
             return (*head, [no_update] * len(names or []), no_update, no_update, no_update, no_update)
         view = views.View(lang, names or [], saved or [])
         return (*head, *views.redraw(explorer, new, view, patch=controls_only and bool(draft)))
+
+    @app.callback(Output("decision", "srcDoc"), Output("decision-message", "children"),
+                  Input("draft", "data"), Input("lang", "value"))
+    @requests.guarded(message_at=1)
+    def on_decision(draft, lang):
+        """Document D's decision page (first on the page) for the baseline, the plan and the draft on screen."""
+        try:
+            return decision.page(explorer, requests.draft(draft), requests.language(lang)), ""
+        except ValueError as error:     # a draft the schema refuses: on_change says why; keep the page
+            return no_update, " ".join(str(error).split())
 
     @app.callback(Output("charts", "children"), Output("chart-names", "data"), Output("picked-message", "children"),
                   Input("picked", "value"), prevent_initial_call=True)

@@ -14,13 +14,21 @@ from .pipeline import Outcome, Setup
 from .study import LAST_DATA_YEAR
 
 FLAGS = ("unreachable", "met in every case", "decided by history", "lever-dependent", "not lever-dependent",
-         "not in the study")
+         "not in the study", "no package keeps the quotas")
 
 
 def unique_candidates(archive: dict[str, np.ndarray]) -> np.ndarray:
     """Indices of the first evaluation of each distinct package (a package evaluated twice scores the same)."""
     _, first = np.unique(archive["decoded"], axis=0, return_index=True)
     return np.sort(first)
+
+
+def within_quotas(archive: dict[str, np.ndarray]) -> np.ndarray:
+    """`unique_candidates` that keep the study's quotas (G's last columns; the budget cap, the first, may be
+    broken: the reachability table says so in `within_budget_cap`)."""
+    chosen = unique_candidates(archive)
+    quotas = archive["quota_expected"].shape[1]
+    return chosen[(archive["G"][chosen, -quotas:] <= 0).all(axis=1)] if quotas else chosen
 
 
 def pareto_indices(archive: dict[str, np.ndarray]) -> np.ndarray:
@@ -65,7 +73,11 @@ def package_table(setup: Setup, archive: dict[str, np.ndarray], index: np.ndarra
         "central_cost_total": archive["central_cost"][index]})
     figures["at_bounds"] = [" ".join(at_bounds(setup.study, row)) for _, row in levers.iterrows()]
     odds = pd.DataFrame(probability, columns=[f"p_met:{t.id}" for t in setup.targets])
-    return pd.concat([levers, figures, odds], axis=1)
+    # Each quota's expected margin (the threshold's unit; >= 0 keeps it) and whether the package keeps them all.
+    quotas = pd.DataFrame(archive["quota_expected"][index], columns=[f"quota_margin:{q}" for q in setup.study.quotas])
+    if setup.quotas:
+        quotas["keeps_quotas"] = (archive["G"][index, -len(setup.quotas):] <= 0).all(axis=1)
+    return pd.concat([levers, figures, odds, quotas], axis=1)
 
 
 def central_table(outcome: Outcome, pareto: pd.DataFrame) -> pd.DataFrame:
@@ -120,7 +132,7 @@ def reachability(outcome: Outcome) -> pd.DataFrame:
     central run, a flag, and whether the assumed constants decide it."""
     setup, archive, references = outcome.setup, outcome.archive, outcome.references
     rows = []
-    chosen = unique_candidates(archive)
+    chosen = within_quotas(archive)
     study_ids = [t.id for t in setup.targets]
     decided = decided_by_assumptions()
     for k, target in enumerate(setup.modelled):
@@ -135,6 +147,8 @@ def reachability(outcome: Outcome) -> pd.DataFrame:
                     "lowest_p_met": row["baseline_p_met"]}
         elif target.id not in study_ids:
             row["flag"] = "not in the study"
+        elif not len(chosen):
+            row["flag"] = "no package keeps the quotas"
         else:
             row |= _reach(archive, chosen, study_ids.index(target.id), setup.states.count)
             row |= _robust(archive, chosen, study_ids.index(target.id), setup.study.met_odds)

@@ -8,7 +8,8 @@ Objectives, all minimised:
   1. the expected cumulative fiscal cost [亿元, current prices] from levers_from to the last target year
      (incremental: minus the baseline's cost in the same state; or total);
   2. minus the weighted number of targets met with odds >= met_odds (the robust count).
-Constraint: expected cost <= budget_cap.
+Constraints (<= 0 feasible): expected cost <= budget_cap; and per quota of the study (study.Quota), the expected
+margin >= 0, or >= the baseline's where the baseline itself misses the quota in expectation.
 """
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ class Outcomes:
         return self.met[:, 1:].mean(axis=1)
 
 
+QUOTA_SLACK = 1e-9  # threshold units: the baseline's own levels, set as a package, equal it to rounding
 CHUNK_RUNS = 2048   # runs per engine call: the batch's saved values stay near 150 MB
 
 
@@ -128,6 +130,18 @@ def objectives(outcomes: Outcomes, study: Study, targets: list[Target],
     robust = -((probability >= study.met_odds - 1e-12) * weights).sum(axis=1)
     G = np.empty((len(cost), 0)) if study.budget_cap is None else (cost - study.budget_cap)[:, None]
     return np.column_stack([first, cost, robust]), G
+
+
+def quota_constraints(outcomes: Outcomes, baseline_margin: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(G [c, q], the expected margins [c, q]) of quota targets judged in `outcomes` (margin [c, s, q]).
+
+    baseline_margin: the baseline's expected margin [q]. A package is feasible where its expected margin is
+    >= min(0, the baseline's): it keeps the quota, or, where the baseline misses it, does no worse. A margin
+    the run cannot measure (NaN) counts as infeasible.
+    """
+    expected = np.nan_to_num(outcomes.margin[:, 1:], nan=-np.inf).mean(axis=1)
+    allowed = np.minimum(np.asarray(baseline_margin, dtype=float), 0.0)
+    return np.clip(allowed[None, :] - expected - QUOTA_SLACK, -1e9, 1e9), expected
 
 
 def expected_cost(cost: np.ndarray, baseline_cost: np.ndarray, basis: str) -> np.ndarray:

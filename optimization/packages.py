@@ -46,7 +46,8 @@ class Space:
     def bounds(self) -> tuple[np.ndarray, np.ndarray]:
         low, high = [], []
         for name, part in self.columns:
-            pair = getattr(self.study.levers[name], "range" if part == "level" else part)
+            lever = self.study.levers[name]
+            pair = searched(lever) if part == "level" else getattr(lever, part)
             low.append(float(pair[0]))
             high.append(float(pair[1]) + (WHOLE if part != "level" else 0.0))
         return np.array(low), np.array(high)
@@ -59,7 +60,7 @@ class Space:
             if part == "level":
                 lever = self.study.levers[name]
                 step = self.steps.get(name) or step_of(lever)
-                X[:, j] = [round_level(lever.range, step, float(x)) for x in X[:, j]]
+                X[:, j] = [round_level(searched(lever), step, float(x)) for x in X[:, j]]
             else:
                 X[:, j] = np.clip(np.floor(X[:, j]), low[j], np.floor(high[j]))
         return X
@@ -70,7 +71,7 @@ class Space:
         for name, part in self.columns:
             lever = self.study.levers[name]
             if part == "level":
-                x.append(float(np.clip(levels.get(name, self.baseline[name]), *lever.range)))
+                x.append(float(np.clip(levels.get(name, self.baseline[name]), *searched(lever))))
             else:
                 x.append(float(getattr(lever, part)[0]))
         return self.decode(np.array([x]))[0]
@@ -100,6 +101,11 @@ class Space:
         return pd.DataFrame(X, columns=names)
 
 
+def searched(lever: LeverRange) -> list[float]:
+    """[low, high] of the levels searched: from the lever's floor (an existing programme) where it states one."""
+    return [lever.low, float(lever.range[1])]
+
+
 def step_of(lever: LeverRange, plan_step: float | None = None) -> float:
     """A lever's rounding step: the study's `step`; else what a programme can set (`plan_step`, from the
     lever's plan unit: scenarios/plan_units.py) where the range spans at least ten such steps; else the
@@ -120,17 +126,18 @@ def round_level(bounds: list[float], step: float, x: float) -> float:
 
 
 def at_bounds(study: Study, levels: pd.Series, share: float = BOUND_SHARE) -> list[str]:
-    """'lever:high' or 'lever:low' for each lever whose level lies within `share` of its range's width of that
-    end of the searched range: at the high end the search may have wanted more than the study allows; at the
-    low end the package drops the programme (or most of it)."""
+    """'lever:high', 'lever:low' or 'lever:floor' for each lever whose level lies within `share` of its searched
+    range's width of that end: at the high end the search may have wanted more than the study allows; at the
+    low end the package drops the programme (or most of it); at a floor it keeps the existing programme and
+    no more (the search may not cut it)."""
     found = []
     for name, lever in study.levers.items():
-        first, last = lever.range
+        first, last = searched(lever)
         margin = share * (last - first)
         if levels[name] >= last - margin:
             found.append(f"{name}:high")
         elif levels[name] <= first + margin:
-            found.append(f"{name}:low")
+            found.append(f"{name}:floor" if lever.floor is not None else f"{name}:low")
     return found
 
 

@@ -17,7 +17,7 @@ from nxmfg.scenarios import Scenario, Target
 
 from . import search as searching
 from .checkpoint import Checkpoint
-from .evaluate import Evaluator, Outcomes, expected_cost, objectives
+from .evaluate import Evaluator, Outcomes, expected_cost, objectives, quota_constraints
 from .packages import Space, level_of, step_of
 from .study import Study, StudyError, check, read
 
@@ -32,6 +32,7 @@ class Setup:
     study: Study
     fit: Fit
     targets: list[Target]          # the study's targets, in study order
+    quotas: list[Target]           # the study's quotas as targets (id Q-...): constraints, not objectives
     modelled: list[Target]         # every modelled target (the reachability table covers them all)
     states: States
     space: Space
@@ -79,10 +80,11 @@ def prepare(path: Path | str, fit: Fit, references: dict[str, Scenario], schedul
     check(path, study, model.constants(), {t.id: t for t in every})
     by_id = {t.id: t for t in every}
     targets = [by_id[target_id] for target_id in study.targets]
+    quotas = [quota.target(name) for name, quota in study.quotas.items()]
     baseline = model.constants()["value"].to_dict() | fit.values
     states = worlds_states.draw(fit, count=study.state_count)
     window = (study.levers_from, max(t.year for t in targets) + 1)
-    evaluator = Evaluator(targets, fit, states, baseline, window, inputs.history(), scheduler)
+    evaluator = Evaluator(targets + quotas, fit, states, baseline, window, inputs.history(), scheduler)
     steps = {name: step_of(lever, plan_units.plan_unit(name, model.constants()).step)
              for name, lever in study.levers.items()}
     context = {"model_version": model.version(), "fit": fit.record(), "steps": steps,
@@ -90,7 +92,7 @@ def prepare(path: Path | str, fit: Fit, references: dict[str, Scenario], schedul
                "targets": [t.model_dump(mode="json") for t in targets],
                "references": {k: s.model_dump(mode="json", by_alias=True) for k, s in references.items()}}
     modelled = [t for t in every if t.kind == "modelled"]
-    return Setup(path, study, fit, targets, modelled, states, Space(study, baseline, steps), references, evaluator,
+    return Setup(path, study, fit, targets, quotas, modelled, states, Space(study, baseline, steps), references, evaluator,
                  study.fingerprint(**context), context)
 
 
@@ -100,17 +102,18 @@ def run(setup: Setup, folder: Path, resume: bool = False, progress: bool = True)
     study, space = setup.study, setup.space
     references = _references(setup)
     baseline_cost = references["baseline"]["state_cost"]
+    quota_base = references["baseline"]["quota_expected"]
 
     def evaluate(X: np.ndarray) -> dict[str, np.ndarray]:
         decoded = space.decode(X)
         packages = [space.scenario(x, f"candidate_{i}", "a candidate", setup.references["baseline"])
                     for i, x in enumerate(decoded)]
-        return figures(setup.evaluator(packages), study, setup.targets, baseline_cost) | {"decoded": decoded}
+        return figures(setup.evaluator(packages), setup, baseline_cost, quota_base) | {"decoded": decoded}
 
     settings = searching.Settings(study.population, study.generations, study.seed, initial_population(setup),
                                   progress=_progress)
     low, high = space.bounds
-    problem = searching.DecisionSpace(low, high, 3, 0 if study.budget_cap is None else 1)
+    problem = searching.DecisionSpace(low, high, 3, len(setup.quotas) + (study.budget_cap is not None))
     archive = searching.search(problem, evaluate, settings, Checkpoint(folder, setup.fingerprint, resume), progress)
     runs = (len(archive.arrays()["F"]) + len(REFERENCES)) * (setup.states.count + 1)
     return Outcome(setup, archive.arrays(), references, runs, time.perf_counter() - started)
@@ -123,41 +126,56 @@ def _progress(archive: dict[str, np.ndarray]) -> dict[str, str]:
             "cheapest": f"{F[:, 1].min():.4g}"}
 
 
-def figures(outcomes: Outcomes, study: Study, targets: list[Target], baseline_cost: np.ndarray) -> dict:
-    """What the archive keeps per candidate: objectives, constraint, P(met) per target, expected costs, and the
-    central run's (run 0) margins, values and cost, which `nxmfg simulate` of the package reproduces."""
-    F, G = objectives(outcomes, study, targets, baseline_cost)
-    return {"F": F, "G": G, "probability": outcomes.probability,
-            "cost": expected_cost(outcomes.cost, baseline_cost, study.cost),
-            "cost_total": expected_cost(outcomes.cost, baseline_cost, "total"),
-            "cost_incremental": expected_cost(outcomes.cost, baseline_cost, "incremental"),
-            "central_margin": outcomes.margin[:, 0, :], "central_value": outcomes.value[:, 0, :],
-            "central_met": outcomes.met[:, 0, :], "central_cost": outcomes.cost[:, 0]}
+def figures(outcomes: Outcomes, setup: Setup, baseline_cost: np.ndarray,
+            quota_base: np.ndarray | None = None) -> dict:
+    """What the archive keeps per candidate: objectives, constraints, P(met) per target, expected costs, the
+    quotas' expected margins and P(met), and the central run's (run 0) margins, values and cost, which
+    `nxmfg simulate` of the package reproduces.
+
+    outcomes: judged on the study's targets, then its quotas (setup.evaluator's order); quota_base: the
+    baseline's expected quota margins (None: the baseline itself is being judged, so it sets them)."""
+    study, n = setup.study, len(setup.targets)
+    own, quota = (Outcomes(outcomes.margin[..., part], outcomes.met[..., part], outcomes.cost,
+                           outcomes.value[..., part]) for part in (slice(0, n), slice(n, None)))
+    F, G = objectives(own, study, setup.targets, baseline_cost)
+    if quota_base is None:
+        quota_base = np.nan_to_num(quota.margin[0, 1:], nan=-np.inf).mean(axis=0)
+    limits, expected = quota_constraints(quota, quota_base)
+    return {"F": F, "G": np.hstack([G, limits]), "probability": own.probability,
+            "quota_expected": expected, "quota_p_met": quota.probability,
+            "cost": expected_cost(own.cost, baseline_cost, study.cost),
+            "cost_total": expected_cost(own.cost, baseline_cost, "total"),
+            "cost_incremental": expected_cost(own.cost, baseline_cost, "incremental"),
+            "central_margin": own.margin[:, 0, :], "central_value": own.value[:, 0, :],
+            "central_met": own.met[:, 0, :], "central_cost": own.cost[:, 0]}
 
 
 def _references(setup: Setup) -> dict[str, dict[str, np.ndarray]]:
-    """The baseline and the plan in every state, judged on every modelled target (history included)."""
+    """The baseline and the plan in every state, judged on every modelled target (history included) and the
+    study's quotas; the baseline (the first) sets what the quotas allow where it misses them itself."""
     evaluator = setup.evaluator
-    every = Evaluator(setup.modelled, evaluator.fit, setup.states, evaluator.baseline, evaluator.cost_window,
-                      evaluator.history, evaluator.scheduler)
+    every = Evaluator(setup.modelled + setup.quotas, evaluator.fit, setup.states, evaluator.baseline,
+                      evaluator.cost_window, evaluator.history, evaluator.scheduler)
     outcomes = every([setup.references[name] for name in REFERENCES])
-    chosen = [setup.modelled.index(t) for t in setup.targets]
+    chosen = [setup.modelled.index(t) for t in setup.targets] + list(range(len(setup.modelled), len(every.targets)))
     study_only = Outcomes(outcomes.margin[..., chosen], outcomes.met[..., chosen], outcomes.cost,
                           outcomes.value[..., chosen])
-    found = figures(study_only, setup.study, setup.targets, outcomes.cost[0])
+    found = figures(study_only, setup, outcomes.cost[0])
+    modelled = slice(0, len(setup.modelled))
     return {name: {key: values[i] for key, values in found.items()}
-            | {"probability_all": outcomes.probability[i], "state_cost": outcomes.cost[i]}
+            | {"probability_all": outcomes.probability[i, modelled], "state_cost": outcomes.cost[i]}
             for i, name in enumerate(REFERENCES)}
 
 
 def initial_population(setup: Setup) -> np.ndarray:
     """The first generation: the baseline's and the plan's levels (clipped to the ranges), every lever at
-    its high end and at its low end, and a Latin hypercube over the ranges for the rest."""
+    its high end and at its low end (each distinct one once), and a Latin hypercube over the ranges for the rest."""
     space, study = setup.space, setup.study
     plan = {name: level_of(lever) for name, lever in setup.references["plan"].levers.items()}
     low, high = space.bounds
-    seeds = [space.encode({}), space.encode(plan), low.copy(), high.copy()]
-    seeds = np.array(seeds[:study.population])
+    seeds = np.array([space.encode({}), space.encode(plan), low.copy(), high.copy()])
+    _, first = np.unique(space.decode(seeds), axis=0, return_index=True)   # with floors the baseline is the low end
+    seeds = seeds[np.sort(first)][:study.population]
     rest = study.population - len(seeds)
     if rest <= 0:
         return seeds

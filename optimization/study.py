@@ -36,12 +36,24 @@ class StudyError(ScenarioError):
     """A study file the optimiser cannot use; str() is one line: `file: field: problem`."""
 
 
+class Floor(BaseModel):
+    """An existing programme the search may not cut: its size, in the lever's model units, and where it is set."""
+
+    model_config = _STRICT
+    value: Number
+    source: str = Field(min_length=1, max_length=400)
+    """The document and clause that set the programme (or, for a size the documents do not give, the .mdl's
+    assumption and the clause naming the programme)."""
+
+
 class LeverRange(BaseModel):
     """What the search may choose for one lever: a level, and optionally its start year and a ramp."""
 
     model_config = _STRICT
     range: Pair
     """[low, high] of the level, inside the constant's [min,max] in the .mdl."""
+    floor: Floor | None = None
+    """An existing programme: the search's low end is its value (inside the range), so no package cuts it."""
     start: YearPair | None = None
     """[first, last] start year to search; default: the study's levers_from."""
     ramp: Annotated[list[Annotated[int, Field(ge=0, le=10)]], Field(min_length=2, max_length=2)] | None = None
@@ -60,7 +72,42 @@ class LeverRange(BaseModel):
             raise ValueError(f"range {self.range}: low must be below high (leave a fixed lever out)")
         if self.step is not None and self.step > self.range[1] - self.range[0]:
             raise ValueError(f"step {self.step:g} is wider than the range {self.range}")
+        if self.floor is not None and not self.range[0] <= self.floor.value < self.range[1]:
+            raise ValueError(f"floor {self.floor.value:g} must lie in the range {self.range}, below its high end")
         return self
+
+    @property
+    def low(self) -> float:
+        """The lowest level searched: the floor where one is stated, else the range's low end."""
+        return float(self.floor.value if self.floor is not None else self.range[0])
+
+
+class Quota(BaseModel):
+    """A quota every package must keep (D 一: 单位地区生产总值二氧化碳排放降低、单位工业增加值能耗完成国家和自治区下达
+    目标任务): a modelled indicator's measure against a threshold, as a target of scenarios/targets.yaml is written.
+
+    A package is feasible when its expected margin over the states of the world is >= 0 or, where the baseline's
+    expected margin is itself negative, no worse than the baseline's: no package buys targets by moving away
+    from a quota the baseline already misses."""
+
+    model_config = _STRICT
+    indicator: Name
+    measure: Literal["level", "change_vs", "mean_growth", "cagr"]
+    year: Annotated[int, Field(ge=FIRST_OUTLOOK_YEAR, le=LAST_YEAR)]
+    base_year: Annotated[int, Field(ge=2010, le=LAST_YEAR)] | None = None
+    from_year: Annotated[int, Field(ge=2010, le=LAST_YEAR)] | None = None
+    threshold: Number
+    direction: Literal["at_least", "at_most"]
+    source: str = Field(min_length=1, max_length=600)
+    """Where the quota's figure comes from (document, clause), and how it is carried to `year`."""
+
+    def target(self, name: str):
+        """This quota as a modelled target (id `Q-<name>`), judged as every target is (scenarios.Target)."""
+        from nxmfg.scenarios import Target
+
+        fields = self.model_dump(exclude={"source"}, exclude_none=True)
+        return Target(id=f"Q-{name.replace('_', '-')}", doc="Q", clause=self.source, target=f"quota {name}",
+                      kind="modelled", **fields)
 
 
 class States(BaseModel):
@@ -90,6 +137,8 @@ class Study(BaseModel):
     cost: Literal["incremental", "total"] = "incremental"
     budget_cap: Annotated[float, Field(ge=-1e6, le=1e6, allow_inf_nan=False)] | None = None
     """[亿元] upper bound on the expected cost (on the `cost` basis) over levers_from..the last target year."""
+    quotas: dict[Name, Quota] = Field(default_factory=dict, max_length=20)
+    """Constraints every package must keep (see Quota): name -> quota."""
     states: States | None = None
     seed: Annotated[int, Field(ge=0, lt=2**32)]
     population: Annotated[int, Field(ge=4, le=1024)]
@@ -97,6 +146,12 @@ class Study(BaseModel):
 
     @model_validator(mode="after")
     def _sizes(self) -> Study:
+        for name, quota in self.quotas.items():
+            try:
+                quota.target(name)
+            except ValidationError as error:
+                problem = error.errors()[0]
+                raise ValueError(f"quotas.{name}: {problem['msg']}") from None
         runs = self.population * (self.state_count + 1)
         if runs > MAX_RUNS_PER_GENERATION:
             raise ValueError(f"population x (states.count + 1) = {runs} runs per generation; at most "
@@ -156,6 +211,16 @@ def check(path: Path | str, study: Study, constants: pd.DataFrame, targets: dict
         _check_lever(path, study, name, lever, constants)
     for target_id in study.targets:
         _check_target(path, study, target_id, targets)
+    for name, quota in study.quotas.items():
+        _check_quota(path, name, quota)
+
+
+def _check_quota(path, name: str, quota: Quota) -> None:
+    from nxmfg.model.indicators import INDICATORS
+
+    if quota.indicator not in INDICATORS:
+        raise StudyError(path, f"quotas.{name}.indicator", f"{quota.indicator} is not an indicator"
+                         + _did_you_mean(quota.indicator, INDICATORS) + " (model/indicators.py)")
 
 
 def _did_you_mean(name: str, known) -> str:

@@ -190,7 +190,8 @@ def summary(outcome: Outcome, pareto: pd.DataFrame, reach: pd.DataFrame, reach_n
 
 
 FLAGS_ZH = {"unreachable": "无法达成", "met in every case": "各种情况下均达成", "lever-dependent": "取决于政策力度",
-            "not lever-dependent": "不受政策杠杆影响", "not in the study": "不在本研究内"}
+            "not lever-dependent": "不受政策杠杆影响", "not in the study": "不在本研究内",
+            "no package keeps the quotas": "没有组合守住能耗与碳排放配额"}
 
 
 def summary_zh(outcome: Outcome, pareto: pd.DataFrame, reach: pd.DataFrame, names: dict[int, str]) -> str:
@@ -219,8 +220,8 @@ def summary_zh(outcome: Outcome, pareto: pd.DataFrame, reach: pd.DataFrame, name
                   f"{int(analysis.robust_count(f['probability'], study.met_odds))}项，期望达成{f['probability'].sum():.2f}项；"
                   f"预期新增财政投入{money(f['cost'])}亿元（总投入{money(f['cost_total'])}亿元）。"
                   for name, f in ((n, outcome.references[n]) for n in ("plan", "baseline"))]
-    levers = [f"{title(n, 'zh')} {in_plan_units(n, lever.range[0])}–{in_plan_units(n, lever.range[1])}"
-              for n, lever in study.levers.items()]
+    levers = [f"{title(n, 'zh')} {in_plan_units(n, lever.low)}–{in_plan_units(n, lever.range[1])}"
+              + ("（下限为现有项目规模）" if lever.floor is not None else "") for n, lever in study.levers.items()]
     return environment(str(Path(__file__).with_name("templates"))).get_template("summary.zh.md.j2").render(
         path=shown(setup.path), levers_from=study.levers_from, targets=setup.targets, states=setup.states.count,
         headline=_headline_zh(outcome, pareto, cheapest, years), evaluated=len(outcome.archive["F"]), odds=odds,

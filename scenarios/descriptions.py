@@ -63,7 +63,8 @@ def package_title(name: str, lang: str = "zh") -> str:
 
 
 def levers_at_bounds(tokens: str, lang: str = "zh") -> dict[str, list[str]]:
-    """An optimiser's `at_bounds` ('interest_subsidy_pp:high reward:low') as short lever names by end."""
+    """An optimiser's `at_bounds` ('interest_subsidy_pp:high reward:low key_projects_per_year:floor') as short
+    lever names by end (`floor`: an existing programme kept at its size, which the search may not cut)."""
     found = str(tokens or "").split()
     return {end: [title(token.rpartition(":")[0], lang) for token in found if token.endswith(f":{end}")]
-            for end in ("high", "low")}
+            for end in ("high", "low", "floor")}

@@ -57,8 +57,11 @@ def test_the_study_files_run_counts_are_its_sizes():
     path = ROOT / "optimization" / "packages_2027.yaml"
     study = yaml.safe_load(path.read_text(encoding="utf-8"))
     found = re.search(r"= \((\d+) x (\d+) \+ 2\) x (\d+) = ([\d ]+),", path.read_text(encoding="utf-8"))
-    population, generations, states, runs = (int(g.replace(" ", "")) for g in found.groups())
-    assert (population, generations, states) == (study["population"], study["generations"], study["states"]["count"])
-    assert runs == (population * generations + 2) * states
+    from nxmfg.calibration.states import settings
+
+    population, generations, runs_each, runs = (int(g.replace(" ", "")) for g in found.groups())
+    count = (study.get("states") or {}).get("count", settings().count)   # default: calibration/states.yaml's
+    assert (population, generations, runs_each) == (study["population"], study["generations"], count + 1)
+    assert runs == (population * generations + 2) * runs_each
     assert not re.search(r"#.*\d+(\.\d+)? ?亿元", path.read_text(encoding="utf-8").split("budget_cap")[0]), \
         "a cost in a comment goes stale: point to the study's summary instead"

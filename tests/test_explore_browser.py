@@ -284,3 +284,46 @@ def test_a_picked_indicator_gets_its_chart_and_a_shipped_scenario_loads(server, 
     assert page.input_value("#name") == "digital_push"
     assert not page.errors
     page.close()
+
+
+def decision_ready(page, lang: str = "zh-CN", changed_from: str = "") -> str:
+    """Wait until the decision page is drawn in `lang` (and for another draft than `changed_from`, its stamp: the
+    draft's key after the browser's JSON, in which 500.0 is 500); return its stamp."""
+    stamp_of = "(document.getElementById('decision').srcdoc.match(/data-stamp=\"([^\"]*)\"/) || [])[1]"
+    page.wait_for_function("([lang, old]) => { const d = document.getElementById('decision').srcdoc || '';"
+                           f" const s = {stamp_of}; return d.includes('lang=\"' + lang + '\"') && s && s !== old; }}",
+                           arg=[lang, changed_from], timeout=60_000)
+    return page.evaluate(f"() => {stamp_of}")
+
+
+def test_document_ds_decision_page_comes_first_with_every_target_and_follows_the_levers(server, browser):
+    """Issue 22: the explorer opens on D's decision page (Chinese by default, English on the switch): one row
+    per modelled target of D (and any other target still ahead, such as a CO2 row), each with the baseline's,
+    the plan's and, once a lever moves, the scenario's P(met), labelled with the states it is over; a flag."""
+    from nxmfg import decision, scenarios
+
+    expected = [t.id for t in decision.ahead(scenarios.load_targets())]
+    assert sum(1 for t in expected if t.startswith("D-")) == 13            # D's 13 modelled targets
+    page = open_page(browser, server)
+    first = page.evaluate("() => document.querySelector('section.content').firstElementChild.id")
+    assert first == "decision"
+    shown = decision_ready(page)
+    frame = page.frame_locator("#decision")
+    assert frame.locator("tr[data-id]").evaluate_all("rows => rows.map(r => r.dataset.id)") == expected
+    text = frame.locator("body").inner_text()
+    assert "D文件" in text and "256" in text                                # P(met) over the states, named
+    for flag in frame.locator("tr[data-id]").evaluate_all("rows => rows.map(r => r.dataset.flag)"):
+        assert flag in decision.texts.FLAGS
+    headers = frame.locator("thead").inner_text()
+    assert "基准情景" in headers and "规划情景" in headers and "当前情景" not in headers
+    type_lever(page, RETROFITS, 500)
+    shown = decision_ready(page, changed_from=shown)
+    assert "当前情景" in frame.locator("thead").inner_text()
+    page.get_by_label("English").check()
+    decision_ready(page, "en")
+    english = frame.locator("body").inner_text()
+    assert "256 states" in english and "current scenario" in frame.locator("thead").inner_text().lower()
+    assert frame.locator("tr[data-id]").count() == len(expected)
+    assert not page.errors
+    page.screenshot(path=str(ROOT / "out" / "explore_decision.png"), full_page=False)
+    page.close()
