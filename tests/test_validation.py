@@ -35,8 +35,9 @@ EVENTS = {  # flows of discrete events: the year they fall in is partly administ
     "invention_patent_applications_count": "applications bunch with subsidy deadlines and campaigns",
     "invention_patents_granted_count": "grants follow the patent office's examination backlog (2019: -20 %)",
 }
-# Indicators that miss the issue's threshold: the reason, and the looser bound each still meets (a regression
-# fails). Measured on the committed fit; the closing note of issue 9 reports them.
+# Indicators that miss the issue's threshold, with the reason. Each is an expected failure at that threshold
+# (strict: a series that comes to meet it fails the battery until it leaves this list), so the miss stays in
+# every test report; no looser ceiling set by the current fit stands in for the threshold.
 MISSES = {
     "above_scale_industry_rd_expenditure_100m_yuan": (
         "2012 (14.4 亿元, the model 24 % below) and the +27 % of 2018 are steeper than the take-up of R&D "
@@ -55,9 +56,9 @@ MISSES = {
         "rmse", 5.0),
     "energy_intensity_gdp_change_pct": (
         "five years that swing between -5 % and +4.6 %, two of them approximate or mislabelled (data README "
-        "caveats 5, 6): no smooth model follows them; its bias is held instead", "bias_pp", 2.0),
+        "caveats 5, 6): no smooth model follows them", "bias_pp", 2.0),
     "energy_consumption_growth_pct": (
-        "three years (2012, 2018, 2020), the 2018 value under the label caveat 5; its bias is held instead",
+        "three years (2012, 2018, 2020), the 2018 value under the label caveat 5; the coal-conversion episode ends in 2022",
         "bias_pp", 2.0),
 }
 
@@ -89,30 +90,38 @@ def test_every_series_with_enough_years_is_scored(in_sample):
             "gdp_real_growth_pct", "above_scale_industry_va_growth_pct"} <= set(_rated(table))
 
 
+def _kind(name: str) -> str:
+    is_rate = name.endswith(("_growth_pct", "_change_pct", "_pp"))
+    return "event" if name in EVENTS else "rate" if is_rate else "level"
+
+
+def _missed(name: str, row: pd.Series) -> str | None:
+    """How the series misses the issue's threshold for its kind, or None where it meets it."""
+    kind = _kind(name)
+    value, bound, measure = ((row["rmse"], RATE_RMSE_PP, "RMSE pp") if kind == "rate" else
+                             (row["mape_pct"], EVENT_MAPE_PCT if kind == "event" else LEVEL_MAPE_PCT, "MAPE %"))
+    return f"{name}: {measure} {value:.3g} > {bound}" if value > bound else None
+
+
 @pytest.mark.parametrize("kind", ["level", "rate", "event"])
 def test_behaviour_reproduction_in_sample(in_sample, kind):
-    """Levels MAPE <= 5 %, rates RMSE <= 2 pp, event counts MAPE <= 25 %, for series with >= 3 years;
-    the known misses within their looser bound."""
-    pairs, table = in_sample
-    failures = []
-    for name in _rated(table):
-        is_rate = name.endswith(("_growth_pct", "_change_pct", "_pp"))
-        own = "event" if name in EVENTS else "rate" if is_rate else "level"
-        if own != kind:
-            continue
-        row = table.loc[name]
-        if name in MISSES:
-            _, measure, bound = MISSES[name]
-            mine = pairs[pairs["indicator"] == name]
-            value = abs((mine["simulated"] - mine["observed"]).mean()) if measure == "bias_pp" else row[measure]
-            if value > bound:
-                failures.append(f"{name}: {measure} {value:.3g} > {bound} (a known miss got worse)")
-            continue
-        value, bound = ((row["rmse"], RATE_RMSE_PP) if kind == "rate" else
-                        (row["mape_pct"], EVENT_MAPE_PCT if kind == "event" else LEVEL_MAPE_PCT))
-        if value > bound:
-            failures.append(f"{name}: {value:.3g} > {bound}")
-    assert not failures, "; ".join(failures)
+    """Levels MAPE <= 5 %, rates RMSE <= 2 pp, event counts MAPE <= 25 %, for series with >= 3 years (the
+    known misses are scored on their own below)."""
+    _, table = in_sample
+    failures = [_missed(name, table.loc[name]) for name in _rated(table)
+                if name not in MISSES and _kind(name) == kind]
+    assert not any(failures), "; ".join(f for f in failures if f)
+
+
+@pytest.mark.parametrize("name", [pytest.param(name, marks=pytest.mark.xfail(strict=True, reason=reason))
+                                  for name, (reason, _, _) in MISSES.items()])
+def test_a_known_miss_against_the_issues_threshold(in_sample, name):
+    """Each known miss, scored at the issue's threshold for its kind: an expected failure that stays in the
+    report (pytest's xfail list) until the model meets it."""
+    _, table = in_sample
+    assert name in table.index and table.at[name, "n"] >= MIN_POINTS, f"{name}: no longer scored"
+    missed = _missed(name, table.loc[name])
+    assert missed is None, missed
 
 
 def test_behaviour_reproduction_out_of_sample(history):
