@@ -327,7 +327,7 @@ STUDY_CASES = [
     Case("study", "samples 1", study(STUDY.replace("samples: 8", "samples: 1")), words="fewer than 4"),
     Case("study", "scenario /etc/passwd", study(STUDY + "scenario: /etc/passwd\n"), words="'/etc/passwd' is neither"),
     Case("study", "a lever on a constant read only at the start", study(STUDY.replace(
-        "cultivation_upgrades_per_year: [0, 300]", "initial_above_scale_firms: [800, 1200]")), words="read only"),
+        "cultivation_upgrades_per_year: [0, 200]", "initial_above_scale_firms: [800, 1200]")), words="read only"),
 ]
 
 

@@ -64,7 +64,7 @@ def test_a_budget_cap_below_every_package_says_so_and_marks_the_reachability(tmp
 
     data = yaml.safe_load(Path(study.__file__).with_name("packages_2027.yaml").read_text(encoding="utf-8"))
     data |= {"name": "capped", "population": 4, "generations": 1, "budget_cap": -1e6}
-    data["states"]["count"] = 2
+    data["states"] = {"count": 2}
     path = tmp_path / "capped.yaml"
     path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
     import nxmfg

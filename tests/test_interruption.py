@@ -215,7 +215,7 @@ def optimized(tmp_path_factory):
     folder = tmp_path_factory.mktemp("optimize")
     data = yaml.safe_load(Path(study.__file__).with_name("packages_2027.yaml").read_text(encoding="utf-8"))
     data |= {"name": "kill_test", "population": 6, "generations": 3}
-    data["states"]["count"] = 3
+    data["states"] = {"count": 3}
     path = folder / "kill_test.yaml"
     path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
     seconds = run_to_end(["optimize", str(path), "--out", str(folder / "whole"), "--lang", "en"], folder / "whole.log")
