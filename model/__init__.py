@@ -202,6 +202,17 @@ def simulate(params: dict | None = None, final_year: int = 2035, time_step: floa
     return xr.Dataset.from_dataframe(run)
 
 
+def engine_run(params: dict | None = None, final_year: int = 2035) -> xr.Dataset:
+    """`simulate(params, final_year)` on the ensemble engine (the compiled path where it loads): PySD's
+    numbers (tests/test_api.py, tests/test_compiled.py) in milliseconds; `simulate` stays PySD itself,
+    the reference the engine is tested against."""
+    from nxmfg.model import ensemble
+
+    runs = ensemble.run_translated(translated(), fitted() | (params or {}), 1, workers=1, progress=False,
+                                   control={"final_time": final_year, "saveper": 1})
+    return runs.isel(run=0, drop=True)
+
+
 def _check_names(economy: Model, params: dict) -> None:
     kinds = economy.doc.set_index("Py Name")["Type"]
     wrong = sorted(n for n in params if kinds.get(n) not in ("Constant", "Lookup"))

@@ -63,9 +63,9 @@ def strengths(final_year: int = 2035, params: dict | None = None) -> pd.DataFram
     for loop in LOOPS:
         conditions = tuple(sorted(loop.conditions))   # the loops share their condition dicts
         if conditions not in intact_runs:
-            intact_runs[conditions] = model.simulate(params | loop.conditions, final_year=final_year)
+            intact_runs[conditions] = model.engine_run(params | loop.conditions, final_year)
         intact = intact_runs[conditions]
-        cut = model.simulate(params | loop.conditions | loop.cut, final_year=final_year)
+        cut = model.engine_run(params | loop.conditions | loop.cut, final_year)
         before = float(intact[loop.headline].sel(year=final_year))
         after = float(cut[loop.headline].sel(year=final_year))
         rows.append({"loop": loop.name, "polarity": loop.polarity, "path": loop.path,

@@ -154,8 +154,8 @@ def test_cultivation_lifts_the_count_not_the_economy():
     count = runs["above_scale_firms_count"].sel(year=2030)
     assert float(count.isel(run=1)) > float(count.isel(run=0))
     path = scenarios.Lever.model_validate({"from": LEVERS_FROM, "value": top}).time_path(0.0)
-    real = model.simulate({lever: path, "cultivation_real_share": 0.5})
-    assert float(real["gdp_nominal"].sel(year=2030)) > float(model.simulate()["gdp_nominal"].sel(year=2030))
+    real = model.engine_run({lever: path, "cultivation_real_share": 0.5})
+    assert float(real["gdp_nominal"].sel(year=2030)) > float(model.engine_run()["gdp_nominal"].sel(year=2030))
 
 
 def test_cloud_vouchers_move_firms_to_the_cloud_not_productivity():
@@ -163,7 +163,7 @@ def test_cloud_vouchers_move_firms_to_the_cloud_not_productivity():
     German firm data): vouchers raise cloud use, and the digital maturity that feeds TFP barely moves."""
     lever = "cloud_voucher_firms_per_year"
     path = scenarios.Lever.model_validate({"from": LEVERS_FROM, "value": 500.0}).time_path(0.0)
-    base, pushed = model.simulate(), model.simulate({lever: path})
+    base, pushed = model.engine_run(), model.engine_run({lever: path})
     year = {"year": 2030}
     assert float(pushed["cloud_firms"].sel(**year)) > 1.1 * float(base["cloud_firms"].sel(**year))
     productive = pushed["productive_digital_maturity"].sel(**year) / base["productive_digital_maturity"].sel(**year)

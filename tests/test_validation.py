@@ -132,7 +132,7 @@ def test_behaviour_reproduction_out_of_sample(history):
     assert header["model_version"] == model.version(), "rerun `nxmfg calibrate --until 2020` and commit its fit"
     assert header["until"] == "2020"
     params = {k: float(v) for k, v in yaml.safe_load(text).items()}
-    pairs = _pairs(model.simulate(params, final_year=2023), history)
+    pairs = _pairs(model.engine_run(params, final_year=2023), history)
     later = pairs[pairs["year"] > 2020]
     table = fit_table(later).set_index("indicator")
     for name in ("gdp_100m_yuan", "industry_va_100m_yuan", "rd_expenditure_100m_yuan"):
@@ -211,7 +211,7 @@ def test_baseline_stays_in_plausible_bands_to_2035(baseline_run, baseline_indica
 
 def test_plan_stays_in_plausible_bands_to_2035():
     plan = scenarios.load("scenarios/plan.yaml")
-    run = model.simulate(plan.params(model.baseline()))
+    run = model.engine_run(plan.params(model.baseline()))
     assert not _bands(run, "plan")
 
 
