@@ -11,8 +11,8 @@ HAS_CJK := $(VENV)/bin/python -c "from nxmfg.model.fonts import cjk_family; cjk_
 baseline: font  ## install, then run the baseline scenario with its charts into out/baseline
 	$(VENV)/bin/nxmfg simulate scenarios/baseline.yaml --out out/baseline
 
-test: font  ## install, then run the test suite
-	$(VENV)/bin/pytest
+test: font  ## install, then run the test suite, one worker per core (pytest-xdist; a file's tests share one)
+	$(VENV)/bin/pytest -n auto --dist loadfile
 
 install: $(STAMP)  ## the package and its test tools in .venv (no root needed)
 

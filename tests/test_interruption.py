@@ -224,8 +224,8 @@ def optimized(tmp_path_factory):
 
 def _results(folder: Path) -> dict[str, bytes]:
     """What a reader uses; metadata.yaml and summary.md carry the search's time, so only their names count,
-    and the report's one timestamp is masked."""
-    stamp = re.compile(rb"\d{4}-\d\d-\d\d \d\d:\d\d UTC")
+    and the report's one timestamp and the Chinese summary's seconds (用时N秒) are masked."""
+    stamp = re.compile(rb"\d{4}-\d\d-\d\d \d\d:\d\d UTC|\xe7\x94\xa8\xe6\x97\xb6[\d.]+\xe7\xa7\x92")
     return {name: (b"" if name in ("metadata.yaml", "summary.md") else stamp.sub(b"<time>", content))
             for name, content in visible(folder).items() if name != "checkpoint.npz"}
 
