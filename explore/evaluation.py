@@ -19,7 +19,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
-from functools import partial
+from functools import cached_property, partial
 from pathlib import Path
 
 import numpy as np
@@ -47,11 +47,11 @@ class Evaluation:
     indicators: xr.Dataset
     verdicts: pd.DataFrame
 
-    @property
+    @cached_property      # a redraw reads them for every chart: made once
     def central(self) -> xr.Dataset:
         return self.indicators.isel(run=0, drop=True)
 
-    @property
+    @cached_property
     def band(self) -> xr.Dataset | None:
         return self.indicators.isel(run=slice(1, None)) if self.indicators.sizes["run"] > 1 else None
 

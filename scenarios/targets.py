@@ -174,6 +174,7 @@ def attainment(indicators: xr.Dataset, targets: Sequence[Target], record: pd.Dat
     the years of its window that the record holds from it (`record_years`; scenarios/record.py).
     """
     by_run = "run" in indicators.dims
+    record = record_.held(record) if record is not None else None
     spliced = record_.spliced(indicators, targets, record) if record is not None else indicators
     rows = []
     for target in (t for t in targets if t.kind == "modelled"):
@@ -204,6 +205,7 @@ def attainment_by_run(indicators: xr.Dataset, targets: Sequence[Target],
     modelled = [t for t in targets if t.kind == "modelled"]
     if "run" not in indicators.dims:
         indicators = indicators.expand_dims(run=[0])
+    record = record_.held(record) if record is not None else None
     years = [record_.recorded_years(t, record) for t in modelled]
     spliced = record_.spliced(indicators, modelled, record) if any(years) else indicators
     values = xr.concat([t.measured(spliced if y else indicators) for t, y in zip(modelled, years, strict=True)],
