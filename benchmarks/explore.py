@@ -9,9 +9,10 @@ sends, for a new lever value each time (no cache hit). Browser: a
 value typed into a lever's box and Enter, until the stamp of the new draft, the chart's new line and the
 verdict table's new page are all in the page and the browser has painted (two animation frames). The
 browser's share is the difference: the request, Dash applying the patches, and Plotly redrawing twelve
-charts (about 20 ms each on this machine). The last line is `latency_ms: N`, the median at the server
-callback (issue 11 measures there, with the browser's share stated on the line before it). Timings are
-wall times on a shared machine: the load average is printed beside them.
+charts (about 20 ms each on this machine). The last lines are `band_states: N` (the band's states of the
+world: calibration/states.py, the same as on every surface), `browser_ms: N` (the browser's median, Enter
+to paint; issue 23: <= 250) and `latency_ms: N`, the median at the server callback (issue 23: <= 100).
+Timings are wall times on a shared machine: the load average is printed beside them.
 """
 
 import argparse
@@ -35,8 +36,8 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-net
         "--disable-sync", "--no-first-run"]
 
 
-def server_share() -> list[float]:
-    """Milliseconds of the callbacks' work and Dash's JSON for each lever value."""
+def server_share() -> tuple[list[float], int]:
+    """Milliseconds of the callbacks' work and Dash's JSON for each lever value, and the band's states."""
     import plotly
 
     from nxmfg.explore import controls, drafts, views
@@ -59,7 +60,8 @@ def server_share() -> list[float]:
         outputs = views.redraw(explorer, draft, views.View("zh", list(HEADLINES), []), patch=True)
         json.dumps(outputs, cls=plotly.utils.PlotlyJSONEncoder)
         times.append(1000 * (time.perf_counter() - start))
-    return times
+    band = explorer.evaluate(draft).band
+    return times, 0 if band is None else band.sizes["run"]
 
 
 def browser_end_to_end() -> list[float] | None:
@@ -133,20 +135,21 @@ def main() -> None:
     parser.add_argument("--server", action="store_true", help="time the server's callbacks only")
     arguments = parser.parse_args()
     print(f"cores {os.cpu_count()}, load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
-    server = server_share()
+    server, states = server_share()
     print(f"server: callbacks + JSON, median {statistics.median(server):.0f} ms "
-          f"(min {min(server):.0f}, max {max(server):.0f}; {len(server)} lever values)")
+          f"(min {min(server):.0f}, max {max(server):.0f}; {len(server)} lever values; band of {states} states)")
     browser = None if arguments.server else browser_end_to_end()
     if browser is None:
         print("browser: not measured" + ("" if arguments.server else " (no chromium or playwright)"))
-        print(f"latency_ms: {statistics.median(server):.0f}")
-        return
-    print(f"browser: Enter to painted page, median {statistics.median(browser):.0f} ms "
-          f"(min {min(browser):.0f}, max {max(browser):.0f}); the browser's share (request, Dash, Plotly, paint) "
-          f"about {statistics.median(browser) - statistics.median(server):.0f} ms")
+    else:
+        print(f"browser: Enter to painted page, median {statistics.median(browser):.0f} ms "
+              f"(min {min(browser):.0f}, max {max(browser):.0f}); the browser's share (request, Dash, Plotly, "
+              f"paint) about {statistics.median(browser) - statistics.median(server):.0f} ms")
     print(f"load average after {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    print(f"band_states: {states}")
+    if browser is not None:
+        print(f"browser_ms: {statistics.median(browser):.0f}")
     print(f"latency_ms: {statistics.median(server):.0f}")
-
 
 if __name__ == "__main__":
     main()
