@@ -95,3 +95,35 @@ def test_the_explorers_band_edges_are_each_indicators_5_and_95_percent_over_its_
         assert np.isnan(low[0]) and np.isnan(high[0])
         np.testing.assert_array_equal(low[1:], np.quantile(states[:, 1:], 0.05, axis=0))
         np.testing.assert_array_equal(high[1:], np.quantile(states[:, 1:], 0.95, axis=0))
+
+
+def test_libyamls_parser_reads_every_shipped_yaml_file_as_pyyamls_does():
+    """parse() takes libyaml's parser where the limits hold: the same values, in the same order, as the
+    pure-Python Loader (the YAML 1.2 resolvers and the duplicate-key check are the same objects)."""
+    import math
+    from pathlib import Path
+
+    import yaml
+
+    from nxmfg.model import yaml_reader
+
+    assert (yaml_reader._FastLoader is not None) == bool(getattr(yaml, "__with_libyaml__", False))
+
+    def same(a, b) -> bool:
+        if isinstance(a, float) and isinstance(b, float) and math.isnan(a):
+            return math.isnan(b)
+        if type(a) is not type(b):
+            return False
+        if isinstance(a, dict):
+            return list(a) == list(b) and all(same(a[k], b[k]) for k in a)
+        if isinstance(a, list):
+            return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b, strict=True))
+        return a == b
+
+    root = Path(yaml_reader.__file__).resolve().parents[1]
+    files = [p for p in root.rglob("*.yaml") if ".venv" not in p.parts]
+    assert len(files) > 20
+    for path in files:
+        text = path.read_text(encoding="utf-8")
+        assert same(yaml_reader.parse(text), yaml.load(text, Loader=yaml_reader.Loader)), path   # noqa: S506
+    assert yaml_reader.parse("a: 1:40\nb: 2e2\nc: 010\nd: yes\n") == {"a": "1:40", "b": 200.0, "c": 10, "d": "yes"}
