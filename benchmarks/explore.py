@@ -36,8 +36,9 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-net
         "--disable-sync", "--no-first-run"]
 
 
-def server_share() -> tuple[list[float], int]:
-    """Milliseconds of the callbacks' work and Dash's JSON for each lever value, and the band's states."""
+def server_share() -> tuple[list[float], list[float], int]:
+    """Milliseconds of the callbacks' work and Dash's JSON for each lever value (wall, and CPU of this
+    process: its engine thread included, another job's share not), and the band's states."""
     import plotly
 
     from nxmfg.explore import controls, drafts, views
@@ -51,17 +52,18 @@ def server_share() -> tuple[list[float], int]:
     outlooks = [controls.default_at(explorer.outlooks[name], year) for name in EDITABLE_OUTLOOKS
                 for year in OUTLOOK_YEARS]
     moved = {json.dumps({"name": LEVER, "type": "lever-input"}, separators=(",", ":")) + ".value"}
-    times = []
+    times, cpu = [], []
     for value in VALUES:
         typed = list(levers)
         typed[POLICY_LEVERS.index(LEVER)] = value
-        start = time.perf_counter()
+        start, used = time.perf_counter(), time.process_time()
         draft = drafts.read_controls(explorer, drafts.Controls(levers, typed, 2024, outlooks), {}, "zh", moved)[0]
         outputs = views.redraw(explorer, draft, views.View("zh", list(HEADLINES), []), patch=True)
         json.dumps(outputs, cls=plotly.utils.PlotlyJSONEncoder)
         times.append(1000 * (time.perf_counter() - start))
+        cpu.append(1000 * (time.process_time() - used))
     band = explorer.evaluate(draft).band
-    return times, 0 if band is None else band.sizes["run"]
+    return times, cpu, 0 if band is None else band.sizes["run"]
 
 
 def browser_end_to_end() -> list[float] | None:
@@ -135,9 +137,10 @@ def main() -> None:
     parser.add_argument("--server", action="store_true", help="time the server's callbacks only")
     arguments = parser.parse_args()
     print(f"cores {os.cpu_count()}, load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
-    server, states = server_share()
+    server, cpu, states = server_share()
     print(f"server: callbacks + JSON, median {statistics.median(server):.0f} ms "
-          f"(min {min(server):.0f}, max {max(server):.0f}; {len(server)} lever values; band of {states} states)")
+          f"(min {min(server):.0f}, max {max(server):.0f}; {len(server)} lever values; band of {states} states); "
+          f"CPU median {statistics.median(cpu):.0f} ms (what another job cannot stretch)")
     browser = None if arguments.server else browser_end_to_end()
     if browser is None:
         print("browser: not measured" + ("" if arguments.server else " (no chromium or playwright)"))
