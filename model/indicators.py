@@ -15,6 +15,8 @@ from collections.abc import Callable
 import numpy as np
 import xarray as xr
 
+from nxmfg.model import bare_arrays as arrays
+
 
 @dataclass(frozen=True)
 class Indicator:
@@ -504,10 +506,11 @@ def compute(run: xr.Dataset, names: list[str] | None = None) -> xr.Dataset:
         raise KeyError(f"unknown indicator(s): {', '.join(unknown)}")
     try:
         with np.errstate(all="ignore"):      # as xarray's arithmetic: NaN and inf, no warnings
-            bare = _Bare(run)
+            bare = arrays.Bare(run)
             values = {name: INDICATORS[name].func(bare) for name in names}
-        variables = {name: xr.Variable(run_dims(run), _array(values[name], run)) for name in names}
-    except _Mixed:                           # variables of different dims: xarray aligns them
+        dims = arrays.run_dims(run)
+        variables = {name: xr.Variable(dims, arrays.as_array(values[name], run)) for name in names}
+    except (arrays.Mixed, TypeError, AttributeError):  # dims that differ, or an operation Series lacks: xarray
         variables = {name: INDICATORS[name].func(run).variable for name in names}
     for name in names:
         variables[name].attrs.update(units=INDICATORS[name].unit, long_name=INDICATORS[name].en,
@@ -516,66 +519,3 @@ def compute(run: xr.Dataset, names: list[str] | None = None) -> xr.Dataset:
     variables |= coords
     return xr.Dataset._construct_direct(variables, set(coords), {d: run.sizes[d] for d in run.dims},
                                         indexes=dict(run.xindexes))
-
-
-def run_dims(run: xr.Dataset) -> tuple[str, ...]:
-    return ("run", "year") if "run" in run.dims else ("year",)
-
-
-class _Mixed(Exception):
-    """A variable whose dims are not the run's ("run", "year") or ("year",)."""
-
-
-class _Series:
-    """One variable of a run as a bare numpy array [runs x years] (or [years]): the indicators' arithmetic
-    and `shift(year=1)`, element for element as xarray does it on aligned arrays, without xarray's
-    per-operation alignment and wrapping (about 1 ms an operation, ~100 ms for a band of 257 runs)."""
-
-    __slots__ = ("a",)
-    __array_ufunc__ = None     # numpy scalars defer to the reflected operators below
-
-    def __init__(self, a: np.ndarray) -> None:
-        self.a = a
-
-    def shift(self, year: int) -> "_Series":
-        out = np.full(self.a.shape, np.nan)
-        if year > 0:
-            out[..., year:] = self.a[..., :-year]
-        elif year < 0:
-            out[..., :year] = self.a[..., -year:]
-        else:
-            out[...] = self.a
-        return _Series(out)
-
-
-def _operator(function, reflected: bool = False):
-    def apply(self, other):
-        other = other.a if isinstance(other, _Series) else other
-        return _Series(function(other, self.a) if reflected else function(self.a, other))
-    return apply
-
-
-for _name, _function in (("add", np.add), ("sub", np.subtract), ("mul", np.multiply), ("truediv", np.true_divide),
-                         ("pow", np.power)):
-    setattr(_Series, f"__{_name}__", _operator(_function))
-    setattr(_Series, f"__r{_name}__", _operator(_function, reflected=True))
-_Series.__neg__ = lambda self: _Series(-self.a)
-
-
-class _Bare:
-    """A run's variables as `_Series` (`run[name]` on the Dataset itself scans its ~500 variables)."""
-
-    def __init__(self, run: xr.Dataset) -> None:
-        self._variables, self._dims = run.variables, run_dims(run)
-
-    def __getitem__(self, name: str) -> _Series:
-        variable = self._variables[name]
-        if variable.dims != self._dims:
-            raise _Mixed(name)
-        return _Series(np.asarray(variable.data, dtype=float))
-
-
-def _array(value, run: xr.Dataset) -> np.ndarray:
-    """An indicator's result as a [runs x years] array (a constant indicator spread out)."""
-    value = value.a if isinstance(value, _Series) else value
-    return np.array(np.broadcast_to(value, tuple(run.sizes[d] for d in run_dims(run))), dtype=float)
