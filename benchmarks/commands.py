@@ -107,7 +107,8 @@ def main() -> None:
     folder = scratch / "files"
     folder.mkdir()
     in_process("data files (Result.write without charts)", lambda: outputs.write_data(result, folder), repeat)
-    in_process("charts + headline tiles, zh (write_charts)", lambda: outputs.write_charts(result, folder, "zh", False), repeat)
+    in_process("charts + headline tiles, zh (write_charts)",
+               lambda: outputs.write_charts(result, folder, "zh", False), repeat)
 
     simulate = show("nxmfg simulate scenarios/plan.yaml",
                     wall([str(NXMFG), "simulate", "scenarios/plan.yaml", "--out", str(scratch / "simulated")], repeat))
