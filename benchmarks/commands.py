@@ -107,13 +107,14 @@ def main() -> None:
     folder = scratch / "files"
     folder.mkdir()
     in_process("data files (Result.write without charts)", lambda: outputs.write_data(result, folder), repeat)
-    in_process("12 charts + headlines.png, zh", lambda: outputs.write_charts(result, folder, "zh", False), repeat)
+    in_process("charts + headline tiles, zh (write_charts)",
+               lambda: outputs.write_charts(result, folder, "zh", False), repeat)
 
-    out = str(scratch / "out")
     simulate = show("nxmfg simulate scenarios/plan.yaml",
-                    wall([str(NXMFG), "simulate", "scenarios/plan.yaml", "--out", out], repeat))
-    compare = show("nxmfg compare (5 shipped scenarios)",
-                   wall([str(NXMFG), "compare", *(f"scenarios/{s}.yaml" for s in SHIPPED), "--out", out], repeat))
+                    wall([str(NXMFG), "simulate", "scenarios/plan.yaml", "--out", str(scratch / "simulated")], repeat))
+    compare = show("nxmfg compare (5 shipped scenarios)",     # its own folder: one folder, one command's outputs
+                   wall([str(NXMFG), "compare", *(f"scenarios/{s}.yaml" for s in SHIPPED), "--out",
+                         str(scratch / "compared")], repeat))
     print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print(f"single_run_ms: {single:.1f}")
     print(f"simulate_s: {simulate:.2f}")

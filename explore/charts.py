@@ -9,11 +9,10 @@ targets: `level` targets as markers labelled with document and year, the others 
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import xarray as xr
 
 from nxmfg.model import plots
-from nxmfg.model.plots import BAND_QUANTILES, LAST_DATA_YEAR, RATE_SUFFIXES
+from nxmfg.model.plots import LAST_DATA_YEAR, RATE_SUFFIXES
 from nxmfg.explore.texts import TEXT
 
 FONT = '"Noto Sans CJK SC", "WenQuanYi Micro Hei", "Microsoft YaHei", "PingFang SC", sans-serif'
@@ -23,21 +22,21 @@ MOVES = "moves"   # `meta` of the traces a lever moves (the band's edges, the cu
 SYMBOLS = {"at_least": "triangle-up-open", "at_most": "triangle-down-open", "about": "diamond-open"}
 
 
-def figure(name: str, lang: str, current: xr.Dataset, band: xr.Dataset | None, lines: dict[str, xr.Dataset],
-           history: pd.DataFrame, targets: list[dict]) -> dict:
-    """One indicator's chart. current: the scenario (dims year); band: its runs over the parameter sets
-    (dims run, year); lines: label -> run to overlay (the baseline first, then saved scenarios)."""
+def figure(name: str, lang: str, current: xr.Dataset, edges: tuple[np.ndarray, np.ndarray] | None,
+           lines: dict[str, xr.Dataset], observed: tuple[list, np.ndarray], targets: list[dict]) -> dict:
+    """One indicator's chart. current: the scenario (dims year); edges: its band's 5 and 95 % lines over
+    the states of the world (Evaluation.edges), or None; lines: label -> run to overlay (the baseline
+    first, then saved scenarios); observed: the indicator's history, (years, values)."""
     title, unit = plots.indicator_label(name, lang)
     years = current["year"].values.tolist()
-    traces = _band(band[name], years, lang) if band is not None and name in band else []
+    traces = _band(edges, years, lang) if edges is not None else []
     for (label, run), colour in zip(lines.items(), (BASELINE, *SAVED), strict=False):
         traces.append(_line(years, run[name].values, label, colour, dash="dash" if colour == BASELINE else "solid",
                             width=1.5))
     traces.append(_line(years, current[name].values, TEXT[lang]["current"], CURRENT, width=2.5) | {"meta": MOVES})
-    observed = history[history["indicator"] == name]
-    if len(observed):
-        traces.append({"type": "scatter", "mode": "markers", "x": observed["year"].tolist(),
-                       "y": _rounded(observed["value"].to_numpy()), "name": TEXT[lang]["history"],
+    if len(observed[0]):
+        traces.append({"type": "scatter", "mode": "markers", "x": list(observed[0]),
+                       "y": _rounded(observed[1]), "name": TEXT[lang]["history"],
                        "marker": {"color": "#222222", "size": 6}})
     rows = [row for row in targets if row.get("indicator") == name]
     traces += [_target(row, unit, lang) for row in rows if row["measure"] == "level"]
@@ -95,11 +94,8 @@ def moving(figure: dict):
     return patch
 
 
-def _band(values: xr.DataArray, years: list, lang: str) -> list[dict]:
-    runs = values.to_numpy()
-    finite = np.isfinite(runs).any(axis=0)
-    low, high = np.full(len(years), np.nan), np.full(len(years), np.nan)
-    low[finite], high[finite] = np.quantile(runs[:, finite], BAND_QUANTILES, axis=0)
+def _band(edges: tuple[np.ndarray, np.ndarray], years: list, lang: str) -> list[dict]:
+    low, high = edges
     edge = {"type": "scatter", "mode": "lines", "x": years, "line": {"width": 0}, "hoverinfo": "skip"}
     return [edge | {"y": _rounded(low), "showlegend": False, "name": "5 %", "meta": MOVES},
             edge | {"y": _rounded(high), "fill": "tonexty", "fillcolor": "rgba(120,120,120,0.25)",

@@ -15,11 +15,12 @@ from __future__ import annotations
 import json
 import queue
 import threading
+import warnings
 from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
-from functools import partial
+from functools import cached_property, partial
 from pathlib import Path
 
 import numpy as np
@@ -47,13 +48,35 @@ class Evaluation:
     indicators: xr.Dataset
     verdicts: pd.DataFrame
 
-    @property
+    @cached_property      # a redraw reads them for every chart: made once
     def central(self) -> xr.Dataset:
         return self.indicators.isel(run=0, drop=True)
 
-    @property
+    @cached_property
     def band(self) -> xr.Dataset | None:
         return self.indicators.isel(run=slice(1, None)) if self.indicators.sizes["run"] > 1 else None
+
+    @cached_property
+    def edges(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """The band's 5 and 95 % lines of every indicator ({name: (low, high)}, NaN where no run has a
+        value): one quantile over all indicators at once."""
+        from nxmfg.model.plots import BAND_QUANTILES
+
+        if self.band is None:
+            return {}
+        names = list(self.band.data_vars)
+        runs = np.stack([self.band.variables[name].values for name in names])      # [names x runs x years]
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)       # a year no run has (NaN) stays NaN
+            low, high = np.quantile(runs, BAND_QUANTILES, axis=1)
+        return {name: (low[k], high[k]) for k, name in enumerate(names)}
+
+    @cached_property
+    def counts(self) -> dict[str, int]:
+        """The past targets' counts (outcomes.summary) of the verdicts."""
+        from nxmfg.scenarios import outcomes
+
+        return outcomes.summary(self.verdicts)
 
 
 class EngineThread:
@@ -105,6 +128,7 @@ class Explorer:
         self._lock = threading.Lock()
         self._baseline: Evaluation | None = None
         self._report_lock = threading.Lock()
+        self._labels: dict[str, str] = {}
 
     def shipped(self, name: str) -> scenarios.Scenario:
         from nxmfg.api import inputs
@@ -112,7 +136,16 @@ class Explorer:
         return inputs.scenario(name)
 
     def baseline_label(self, lang: str) -> str:
-        return self.shipped("baseline").label(lang)
+        if lang not in self._labels:          # read once: a shipped file, not re-read every redraw
+            self._labels[lang] = self.shipped("baseline").label(lang)
+        return self._labels[lang]
+
+    def observed(self, name: str) -> tuple[list, list]:
+        """The history of indicator `name`: (years, values), empty where the data have none."""
+        if not hasattr(self, "_observed"):
+            grouped = {key: rows for key, rows in self.history.groupby("indicator", sort=False)}
+            self._observed = {key: (rows["year"].tolist(), rows["value"].to_numpy()) for key, rows in grouped.items()}
+        return self._observed.get(name, ([], np.empty(0)))
 
     def target_rows(self) -> list[dict]:
         """The targets as plain dicts (chart markers and notes)."""

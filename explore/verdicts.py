@@ -61,11 +61,9 @@ def page(verdicts: pd.DataFrame, lang: str, stamp: str) -> str:
             f'<style>{CSS}</style></head><body data-stamp="{html.escape(stamp)}">{table(verdicts, lang)}</body></html>')
 
 
-def summary(verdicts: pd.DataFrame, baseline: pd.DataFrame, lang: str) -> str:
-    """How many past targets the data judge and were met, how many the baseline got right, and the
-    current scenario's count of right calls."""
-    counts = outcomes.summary(baseline)
-    mine = outcomes.summary(verdicts)
+def summary(mine: dict[str, int], counts: dict[str, int], lang: str) -> str:
+    """How many past targets the data judge and were met, how many the baseline got right (`counts`, of
+    the baseline's verdicts: outcomes.summary), and the current scenario's count of right calls (`mine`)."""
     return outcomes.summary_text(counts, lang) + " " + TEXT[lang]["right"].format(right=mine["model_right"],
                                                                                   judged=mine["compared"])
 

@@ -47,12 +47,12 @@ def redraw(explorer: Explorer, draft: dict, view: View, patch: bool = False) -> 
         message = text["error"].format(error=" ".join(str(error).split()))
         return [no_update] * len(names), no_update, message, no_update, no_update
     rows = [row for row in explorer.target_rows() if row["kind"] == "modelled"]
-    figures = [charts.figure(name, lang, evaluation.central, evaluation.band, overlays, explorer.history, rows)
-               for name in names]
+    figures = [charts.figure(name, lang, evaluation.central, evaluation.edges.get(name), overlays,
+                             explorer.observed(name), rows) for name in names]
     if patch:
         figures = [charts.moving(figure) for figure in figures]
     page = verdicts.page(evaluation.verdicts, lang, drafts.key(draft))
-    summary = verdicts.summary(evaluation.verdicts, baseline.verdicts, lang)
+    summary = verdicts.summary(evaluation.counts, baseline.counts, lang)
     legend = no_update if patch else charts.legend(lang, [entry["name"] for entry in saved],
                                                    evaluation.band is not None)
     return figures, page, summary, legend, drafts.key(draft)

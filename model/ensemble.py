@@ -211,8 +211,12 @@ def _as_input(kinds: dict[str, str], name: str, value: Any, n: int) -> float | n
         if set(value.dims) != {"run", "year"} or value.sizes["run"] != n:
             raise ValueError(f"params: {name!r} DataArray must have dims ('run', 'year') with {n} runs, "
                              f"got {dict(value.sizes)}")
-        path = value.transpose("run", "year").sortby("year")
-        return TimePath(path["year"].to_numpy().astype(float), path.to_numpy().astype(float))
+        path = value.transpose("run", "year")
+        years = path["year"].to_numpy().astype(float)
+        if not bool(np.all(np.diff(years) > 0)):       # sortby only where needed: it copies every table
+            path = path.sortby("year")
+            years = path["year"].to_numpy().astype(float)
+        return TimePath(years, path.to_numpy().astype(float))
     array = np.asarray(value, dtype=float)
     if array.ndim == 0:
         return float(array)

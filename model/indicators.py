@@ -12,7 +12,10 @@ Timing convention: `Time = Y` stands for statistical year Y; flows are read at t
 from dataclasses import dataclass
 from collections.abc import Callable
 
+import numpy as np
 import xarray as xr
+
+from nxmfg.model import bare_arrays as arrays
 
 
 @dataclass(frozen=True)
@@ -505,8 +508,18 @@ def compute(run: xr.Dataset, names: list[str] | None = None) -> xr.Dataset:
     unknown = sorted(set(names) - set(INDICATORS))
     if unknown:
         raise KeyError(f"unknown indicator(s): {', '.join(unknown)}")
-    out = xr.Dataset({name: INDICATORS[name].func(run) for name in names})
+    try:
+        with np.errstate(all="ignore"):      # as xarray's arithmetic: NaN and inf, no warnings
+            bare = arrays.Bare(run)
+            values = {name: INDICATORS[name].func(bare) for name in names}
+        dims = arrays.run_dims(run)
+        variables = {name: xr.Variable(dims, arrays.as_array(values[name], run)) for name in names}
+    except (arrays.Mixed, TypeError, AttributeError):  # dims that differ, or an operation Series lacks: xarray
+        variables = {name: INDICATORS[name].func(run).variable for name in names}
     for name in names:
-        out[name].attrs.update(units=INDICATORS[name].unit, long_name=INDICATORS[name].en,
-                               zh=INDICATORS[name].zh)
-    return out
+        variables[name].attrs.update(units=INDICATORS[name].unit, long_name=INDICATORS[name].en,
+                                     zh=INDICATORS[name].zh)
+    coords = {key: run.variables[key] for key in run.coords}
+    variables |= coords
+    return xr.Dataset._construct_direct(variables, set(coords), {d: run.sizes[d] for d in run.dims},
+                                        indexes=dict(run.xindexes))

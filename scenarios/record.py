@@ -29,28 +29,41 @@ def years_read(target) -> list[int]:
     return [target.year]
 
 
-def recorded_years(target, record: pd.DataFrame | None) -> list[int]:
+def recorded_years(target, record: pd.DataFrame | dict | None) -> list[int]:
     """The years a look-ahead target reads from the record: those of its window the data hold (<= the last
-    data year); none for a past target or without a record."""
+    data year); none for a past target or without a record. record: the history, or `held(history)`."""
     if record is None or target.kind != "modelled" or target.year <= LAST_DATA_YEAR:
         return []
-    held = set(record.loc[record["indicator"] == target.indicator, "year"].astype(int))
-    return [year for year in years_read(target) if year <= LAST_DATA_YEAR and year in held]
+    rows = (record if isinstance(record, dict) else held(record)).get(target.indicator, {})
+    return [year for year in years_read(target) if year <= LAST_DATA_YEAR and year in rows]
 
 
-def spliced(indicators: xr.Dataset, targets: Sequence, record: pd.DataFrame) -> xr.Dataset:
+def held(record: pd.DataFrame) -> dict[str, dict[int, float]]:
+    """The record's values by indicator and year, read once for all targets (a filter of the record per
+    target and year took most of a verdict table's time in the explorer)."""
+    out: dict[str, dict[int, float]] = {}
+    for indicator, year, value in zip(record["indicator"], record["year"].astype(int), record["value"], strict=True):
+        out.setdefault(indicator, {})[int(year)] = float(value)
+    return out
+
+
+def spliced(indicators: xr.Dataset, targets: Sequence, record: pd.DataFrame | dict) -> xr.Dataset:
     """`indicators` with each look-ahead target's recorded years replaced by the record (in every run)."""
-    out = indicators.copy()
+    rows = record if isinstance(record, dict) else held(record)
+    out = indicators.copy()      # new variables over the same arrays; a spliced one gets its own array
     for target in targets:
-        years = recorded_years(target, record)
+        years = recorded_years(target, rows)
         if not years or target.indicator not in out:
             continue
-        rows = record[record["indicator"] == target.indicator].set_index("year")["value"]
-        series = out[target.indicator].copy()
-        grid = np.asarray(series["year"].values, dtype=float)
+        variable = out.variables[target.indicator]
+        grid = np.asarray(out["year"].values, dtype=float)
+        values = np.array(variable.values, dtype=float)
+        axis = variable.dims.index("year")
         for year in years:
-            series[{"year": np.isclose(grid, year)}] = float(rows[year])
-        out[target.indicator] = series
+            index = [slice(None)] * values.ndim
+            index[axis] = np.isclose(grid, year)
+            values[tuple(index)] = rows[target.indicator][year]
+        variable.values = values
     return out
 
 

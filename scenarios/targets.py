@@ -174,6 +174,7 @@ def attainment(indicators: xr.Dataset, targets: Sequence[Target], record: pd.Dat
     the years of its window that the record holds from it (`record_years`; scenarios/record.py).
     """
     by_run = "run" in indicators.dims
+    record = record_.held(record) if record is not None else None
     spliced = record_.spliced(indicators, targets, record) if record is not None else indicators
     rows = []
     for target in (t for t in targets if t.kind == "modelled"):
@@ -204,11 +205,11 @@ def attainment_by_run(indicators: xr.Dataset, targets: Sequence[Target],
     modelled = [t for t in targets if t.kind == "modelled"]
     if "run" not in indicators.dims:
         indicators = indicators.expand_dims(run=[0])
+    record = record_.held(record) if record is not None else None
     years = [record_.recorded_years(t, record) for t in modelled]
     spliced = record_.spliced(indicators, modelled, record) if any(years) else indicators
-    values = xr.concat([t.measured(spliced if y else indicators) for t, y in zip(modelled, years, strict=True)],
-                       dim="target")
-    margins = xr.concat([t.margin(value) for t, value in zip(modelled, values, strict=True)], dim="target")
+    values = _stacked([t.measured(spliced if y else indicators) for t, y in zip(modelled, years, strict=True)])
+    margins = _stacked([t.margin(value) for t, value in zip(modelled, values, strict=True)])
     thresholds = xr.DataArray([t.threshold for t in modelled], dims="target")
     met = _met(margins, thresholds)
     valid = margins.notnull()  # noqa: PD004 (xarray has no notna)
@@ -219,6 +220,17 @@ def attainment_by_run(indicators: xr.Dataset, targets: Sequence[Target],
                                 year=("target", [t.year for t in modelled]),
                                 threshold=thresholds,
                                 record_years=("target", [record_.label(y) for y in years]))
+
+
+def _stacked(arrays: list[xr.DataArray]) -> xr.DataArray:
+    """xr.concat(arrays, dim="target") where they share dims and coordinates (every target's measure of
+    one band: the usual case, a tenth of concat's time); concat itself otherwise."""
+    first = arrays[0] if arrays else None
+    if first is None or any(a.dims != first.dims or set(a.coords) != set(first.coords)
+                            or not all(a.coords[k].variable.equals(first.coords[k].variable) for k in first.coords)
+                            for a in arrays[1:]) or set(first.coords) - set(first.dims):
+        return xr.concat(arrays, dim="target")
+    return xr.DataArray(np.stack([a.values for a in arrays]), dims=("target", *first.dims), coords=first.coords)
 
 
 def _met(margin, threshold):

@@ -129,6 +129,10 @@ def test_a_redraw_shows_every_headline_and_every_target_with_its_band_odds(explo
     moved = patches[HEADLINES.index("digital_rd_tool_penetration_pct")].to_plotly_json()["operations"]
     assert {tuple(op["location"]) for op in moved} == {("data", 0, "y"), ("data", 1, "y"), ("data", 3, "y"),
                                                         ("layout", "yaxis", "range")}   # band, current line, range
+    for op in moved:                       # the numbers the whole figure holds, unrounded by nothing else
+        location = op["location"]
+        whole = figure[location[0]][location[1]][location[2]]
+        assert op["params"]["value"] == whole
 
 
 def test_more_retrofits_raise_the_2027_cnc_rate_and_can_turn_its_verdict(explorer):
