@@ -119,8 +119,8 @@ def run(until: int | None, data: Path | None, progress: bool = True) -> Outcome:
 
 
 def write(outcome: Outcome, out: Path) -> list[Path]:
-    """fitted.yaml, ensemble.csv, params.csv, fit.csv (+ fit_out_of_sample.csv), residuals.csv, fit.png
-    and report.md in `out`, staged and moved in together (model.files.staged_output); never the shipped fit."""
+    """fitted.yaml, ensemble.csv, params.csv, fit.csv (+ fit_out_of_sample.csv and coverage.csv), residuals.csv,
+    fit.png and report.md in `out`, staged and moved in together (model.files.staged_output); never the shipped fit."""
     from nxmfg.model.files import staged_output
 
     with staged_output(out, "calibrate") as stage:
@@ -135,6 +135,15 @@ def write(outcome: Outcome, out: Path) -> list[Path]:
                            stage / "fit.png")
         text = report.report_markdown(outcome.header, outcome.params, outcome.in_sample, outcome.out_of_sample,
                                       outcome.setup.problem.targets, outcome.setup.notes)
+        if outcome.until is not None:     # are the odds calibrated? this fit's states against the later years
+            from nxmfg.calibration import coverage
+
+            scored = coverage.table(stage / "fitted.yaml", outcome.until, int(outcome.setup.history["year"].max()),
+                                    outcome.setup.history)
+            report.write_csv(scored, stage / "coverage.csv")
+            text += ("\n## Coverage of the later years (coverage.csv)\n\nThis fit's states of the world "
+                     "(calibration/states.py) run from 2010 without the record: " + coverage.summary(scored)
+                     + "\n\n" + report.markdown_table(scored) + "\n")
         report.write_text(text, stage / "report.md")
     return sorted(p for p in out.iterdir() if not p.name.startswith("."))
 

@@ -32,3 +32,21 @@ def test_gdps_2023_band_is_sharp(table):
 def test_the_90_percent_band_covers_75_to_99_percent_of_what_the_fit_did_not_see(table):
     share = table["inside"].mean()
     assert 0.75 <= share <= 0.99, f"{share:.1%} of {len(table)} observations inside the band"
+
+
+def test_calibrate_until_reports_the_coverage_of_the_years_it_left_out(tmp_path):
+    """`nxmfg calibrate --until 2020` writes coverage.csv and its section of report.md (issue 21: "the fit
+    report has the coverage table"), scored on the years after 2020 only."""
+    import pandas as pd
+    from click.testing import CliRunner
+
+    from nxmfg.cli import main
+
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["calibrate", "--until", "2020", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    scored = pd.read_csv(out / "coverage.csv")
+    assert len(scored) >= 30 and (scored["year"] > 2020).all()
+    assert (scored["inside"] == ((scored["q05"] <= scored["observed"]) & (scored["observed"] <= scored["q95"]))).all()
+    report = (out / "report.md").read_text(encoding="utf-8")
+    assert "## Coverage of the later years (coverage.csv)" in report and "(calibrated: 75-99 %)" in report
