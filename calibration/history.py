@@ -155,6 +155,8 @@ def _parse(path: Path, line: int, record: dict, user_file: bool) -> Row | str:
         raise fail("indicator", str(error)) from None
     if isinstance(entry, str) or excluded(name, year, unit):
         return entry if isinstance(entry, str) else excluded(name, year, unit)
+    if not user_file and year in (entry.get("exclude_years") or {}):   # a row of another scope, with the reason
+        return f"excluded: {entry['exclude_years'][year]}"
     rank = vintage_rank(unit, record.get("source_title") or "")
     if _approximate(raw_value, unit, record.get("quote") or ""):
         unit = f"{unit}; approximate"
@@ -335,3 +337,14 @@ def differences(rows: list[Row], chosen: dict[tuple[str, int], Row]) -> list[Row
             out.append(Row(terms[0].line, name, year, value, f"pp (= {first} {terms[0].value:g} - {second} "
                            f"{terms[1].value:g})", f"{terms[0].source}; {terms[1].source}", max(t.rank for t in terms)))
     return out
+
+
+def national_series(indicator: str, path: Path = DATA) -> pd.Series:
+    """One all-China series of the data file (a `national_*` indicator) by year; the rows the calibration
+    excludes as comparison values, for the drivers' and the naive forecast's arithmetic."""
+    with path.open(encoding="utf-8", newline="") as handle:
+        rows = [(int(r["year"]), float(r["value"])) for r in csv.DictReader(handle) if r["indicator"] == indicator]
+    years = [year for year, _ in rows]
+    if not rows or len(set(years)) != len(years):
+        raise ValueError(f"{path.name}: {indicator} needs exactly one row per year, found years {sorted(years)}")
+    return pd.Series(dict(rows), name=indicator).sort_index()

@@ -197,6 +197,13 @@ def high_tech_mfg_share_of_above_scale_industry_pct(run):
             / _above_scale_industry_nominal(run))
 
 
+@indicator("亿元", "高技术产业营业收入", "High-tech industry revenue")
+def high_tech_industry_revenue_100m_yuan(run):
+    """Revenue of high-tech manufacturing (高技术产业, all above scale), nominal: its stated share of the
+    emerging industries' share of manufacturing revenue."""
+    return run["manufacturing_revenue"] * run["emerging_share"] * run["high_tech_share_of_emerging"]
+
+
 @indicator("%", "高技术制造业增加值增速", "High-tech manufacturing VA growth")
 def high_tech_mfg_va_growth_pct(run):
     """Real growth of high-tech manufacturing (a fixed share of the emerging industries, so their growth)."""
@@ -344,6 +351,12 @@ def high_tech_firms_count(run):
 def high_tech_firms_new_certified_count(run):
     """First certifications per year."""
     return run["new_high_tech_certifications"]
+
+
+@indicator("家/年", "高新技术企业认定名单", "High-tech certificates issued")
+def high_tech_certificates_issued_count(run):
+    """Each year's certified list: first certifications and renewals (each certificate runs three years)."""
+    return run["certificates_issued"]
 
 
 @indicator("家", "科技型中小企业", "Technology-based SMEs")

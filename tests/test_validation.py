@@ -34,6 +34,11 @@ OUT_OF_SAMPLE_FIT = Path(runner.FITTED).parent / "out_of_sample" / "fitted_until
 EVENTS = {  # flows of discrete events: the year they fall in is partly administrative
     "invention_patent_applications_count": "applications bunch with subsidy deadlines and campaigns",
     "invention_patents_granted_count": "grants follow the patent office's examination backlog (2019: -20 %)",
+    "high_tech_certificates_issued_count": "each year's list follows the ministry's review rounds (one to "
+                                           "three batches a year), and a firm whose round slips is listed the next year",
+}
+LEVEL_THRESHOLDS = {  # a level's own threshold where the issue sets one (issue 20: R&D-active firms <= 10 %)
+    "firms_with_rd_activity_count": 10.0,
 }
 # Indicators that miss the issue's threshold, with the reason. Each is an expected failure at that threshold
 # (strict: a series that comes to meet it fails the battery until it leaves this list), so the miss stays in
@@ -46,8 +51,23 @@ MISSES = {
         "the stock's yearly growth swings from +9 % (2021) to +32 % (2023) with grants that the model smooths",
         "mape_pct", 6.5),
     "high_tech_firms_count": (
-        "the certified stock rose by 133 and 106 firms in 2022-2023, more than first certifications at their "
-        "2017-2021 pace (22 to 81 a year) make; the data hold none for 2022-2023", "mape_pct", 9.0),
+        "the certified lists of 2022-2023 (216 and 239, data file high_tech_firms_certified_in_year_count) "
+        "less renewals at the measured 0.8 imply about 150 and 134 first certifications, against 81 in 2021, a "
+        "jump that the candidate pools in the record (R&D-active firms +10 %, tech SMEs +13 %) do not explain. "
+        "Blocked on data: first certifications for 2018-2020 and 2022-2023 (high_tech_firms_new_certified_count "
+        "holds 2017 and 2021 only)", "mape_pct", 5.0),
+    "high_tech_industry_revenue_100m_yuan": (
+        "the revenue triples in 2015 (37 to 112 亿元) and again in 2020-2022 (225 to 667) with the silicon-"
+        "materials boom; the emerging block's growth advantage is assumed (fitted, it carries the boom on to "
+        "72 % of industry by 2035), so only its level is fitted and the seam starts the outlook from 2023's "
+        "record", "mape_pct", 5.0),
+    "invention_patents_granted_count": (
+        "grants follow CNIPA's throughput, which the constant grant rate leaves out: China's invention grants "
+        "stalled in 2019 (+4 %) and doubled by 2023 (data file national_invention_patents_granted_domestic_count), "
+        "and the model is 20-37 % above Ningxia's in 2019-2020 and 16 % below in 2023. Tried: decisions as the "
+        "waiting applications over CNIPA's pendency (22 months to 16, data file "
+        "national_invention_patent_examination_pendency_months): MAPE 31.5 %, reverted. Blocked on data: China's "
+        "invention applications by year, to form the national grant rate", "mape_pct", 25.0),
     "above_scale_industry_va_growth_pct": (
         "2023's 12.4 %, new-energy and coal-chemical plants coming on stream, is beyond the model's "
         "demand-led 6.2 %", "rmse", 3.5),
@@ -98,8 +118,9 @@ def _kind(name: str) -> str:
 def _missed(name: str, row: pd.Series) -> str | None:
     """How the series misses the issue's threshold for its kind, or None where it meets it."""
     kind = _kind(name)
+    level = LEVEL_THRESHOLDS.get(name, LEVEL_MAPE_PCT)
     value, bound, measure = ((row["rmse"], RATE_RMSE_PP, "RMSE pp") if kind == "rate" else
-                             (row["mape_pct"], EVENT_MAPE_PCT if kind == "event" else LEVEL_MAPE_PCT, "MAPE %"))
+                             (row["mape_pct"], EVENT_MAPE_PCT if kind == "event" else level, "MAPE %"))
     return f"{name}: {measure} {value:.3g} > {bound}" if value > bound else None
 
 
