@@ -261,7 +261,6 @@ def _baseline_values(names: list[str]) -> dict[str, list[float]]:
     """The calibrated baseline's values of model indicators over the data years (one engine run)."""
     from functools import partial
 
-    from nxmfg import model
     from nxmfg.model import ensemble, indicators
 
     run = ensemble.run({}, 1, reduce=partial(indicators.compute, names=names), final_year=last_historical_year(),

@@ -94,6 +94,8 @@ def reconciled(params: dict, n: int, control: dict, history: pd.DataFrame | None
     names = sorted({pin.indicator for pin in chosen})
     beside = sorted({name for pin in chosen for name in pin.beside})
     factors = {pin.stock: np.ones(n) for pin in chosen}
+    linked = {other for pin in chosen for other in pin.moves_with} | {pin.stock for pin in chosen if pin.moves_with}
+    last: dict[str, tuple[np.ndarray, np.ndarray]] = {}   # a lone stock's previous (factor, term)
     start = kept
     # The terms beside a stock's may move with another pinned stock (certified firms' R&D with the R&D-active
     # firms): a pass brings each indicator to its record given the others as they were; a few passes settle.
@@ -113,6 +115,16 @@ def reconciled(params: dict, n: int, control: dict, history: pd.DataFrame | None
             moved = np.prod([step[other] for other in pin.moves_with if other in step], axis=0)
             usable = np.isfinite(value) & (value > 0) & (target > 0)
             step[pin.stock] = np.where(usable, target / np.where(usable, value, 1.0), 1.0) / moved
+            if pin.stock not in linked:
+                # The term of a lone stock need not be proportional to it (the emerging share also sets the
+                # value-added rate its revenue divides by): a secant step on the factor settles in a few passes.
+                if pin.stock in last:
+                    was_factor, was_value = last[pin.stock]
+                    slope = (value - was_value) / (factors[pin.stock] - was_factor)
+                    secant = factors[pin.stock] + (target - value) / np.where(slope != 0, slope, np.inf)
+                    good = usable & np.isfinite(secant) & (secant > 0) & (slope != 0)
+                    step[pin.stock] = np.where(good, secant / factors[pin.stock], step[pin.stock])
+                last[pin.stock] = (factors[pin.stock].copy(), value)
         factors = {stock: factors[stock] * step[stock] for stock in factors}
         start = ensemble.rescaled(kept, factors)
     return Start(start, factors, {pin.indicator: record[pin.indicator] for pin in chosen})
