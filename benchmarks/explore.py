@@ -48,9 +48,9 @@ def server_share() -> tuple[list[float], list[float], int]:
 
     explorer = Explorer()
     explorer.warm()
-    levers = [float(explorer.baseline[name]) for name in POLICY_LEVERS]
-    outlooks = [controls.default_at(explorer.outlooks[name], year) for name in EDITABLE_OUTLOOKS
-                for year in OUTLOOK_YEARS]
+    levers = [controls.to_shown(name, float(explorer.baseline[name])) for name in POLICY_LEVERS]   # as shown
+    outlooks = [controls.to_shown(name, controls.default_at(explorer.outlooks[name], year))
+                for name in EDITABLE_OUTLOOKS for year in OUTLOOK_YEARS]
     moved = {json.dumps({"name": LEVER, "type": "lever-input"}, separators=(",", ":")) + ".value"}
     times, cpu = [], []
     for value in VALUES:

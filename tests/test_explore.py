@@ -28,8 +28,8 @@ def explorer() -> Explorer:
 
 
 def at_rest(explorer: Explorer) -> tuple[list, list]:
-    """Slider values and outlook boxes as the page first shows them."""
-    levers = [float(explorer.baseline[name]) for name in POLICY_LEVERS]
+    """Slider values and outlook boxes as the page first shows them (in the plans' units)."""
+    levers = [controls.to_shown(name, float(explorer.baseline[name])) for name in POLICY_LEVERS]
     outlooks = [controls.to_shown(name, controls.default_at(explorer.outlooks[name], year))
                 for name in EDITABLE_OUTLOOKS for year in OUTLOOK_YEARS]
     return levers, outlooks
@@ -96,6 +96,60 @@ def test_the_growth_outlook_is_entered_in_percent_like_every_other_rate(explorer
     *_, messages = read(explorer, (levers, levers, 2024, typed), {}, "en",
                         moved("outlook-input", name="national_industry_growth_outlook", year=OUTLOOK_YEARS[0]))
     assert "[-50, 50]" in messages[0]
+
+
+SUBSIDY = "tech_upgrade_subsidy_rate"        # a share (Dmnl): 0.03 in the .mdl, 3 % in the plans
+
+
+def test_a_share_lever_is_entered_in_percent_and_reaches_the_model_as_the_fraction(explorer):
+    """Issue 22: the explorer speaks the plans' units. The subsidy rate's box shows 3 (%), not 0.03; typing 8
+    puts 0.08 in the draft (what the model and a saved YAML read); 25 % is beyond its range of 0-20 %."""
+    levers, outlooks = at_rest(explorer)
+    index = POLICY_LEVERS.index(SUBSIDY)
+    assert levers[index] == pytest.approx(100 * explorer.baseline[SUBSIDY]) and levers[index] >= 1
+    typed = list(levers)
+    typed[index] = 8
+    draft, _, slid, *_ = read(explorer, (levers, typed, 2024, outlooks), {}, "en", moved("lever-input", name=SUBSIDY))
+    assert draft["levers"] == {SUBSIDY: {"from": 2024, "value": pytest.approx(0.08, abs=1e-15)}}
+    assert slid[index] == 8                                  # the slider follows the box, in %
+    typed[index] = 25
+    draft, _, _, _, messages, *_ = read(explorer, (levers, typed, 2024, outlooks), {}, "en",
+                                        moved("lever-input", name=SUBSIDY))
+    high = 100 * explorer.constants.at[SUBSIDY, "high"]
+    assert draft["levers"] == {} and messages[index] == f"refused: 25 is outside the allowed range [0, {high:g}]"
+
+
+def test_a_loaded_scenario_shows_its_shares_in_percent_and_saves_them_as_fractions(explorer):
+    """digital_push sets the subsidy rate to 0.05 and the energy-saving share to 0.2: the controls show 5 and 20;
+    read back from the controls, the draft holds the file's fractions again."""
+    slid, typed, start, outlooks, fixed, *_ = drafts.load(explorer, {}, "digital_push", None, "zh")
+    scenario = nxmfg.run("digital_push").scenario
+    for lever in (SUBSIDY, "energy_saving_investment_share", "backward_capacity_elimination_rate"):
+        assert slid[POLICY_LEVERS.index(lever)] == pytest.approx(100 * scenario.levers[lever].value), lever
+        assert lever not in fixed                            # the control holds it exactly
+    draft = read(explorer, (slid, typed, start, outlooks), fixed, "zh", {"start.value"})[0]
+    for lever in (SUBSIDY, "energy_saving_investment_share"):
+        assert draft["levers"][lever]["value"] == pytest.approx(scenario.levers[lever].value, abs=1e-12)
+
+
+def test_every_lever_control_speaks_the_plans_unit_with_no_fraction_or_exponent(explorer):
+    """Labels name the plans' unit (%, 家/年, 万元/家); the help's range, baseline and plan are in it: no '0.05 is
+    5 %' reading aid, no '3e-06', no Vensim unit string."""
+    shown = views.texts(explorer, "zh")
+    labels, helps = shown[-10], shown[-9]
+    for name, label, help_text in zip(POLICY_LEVERS, labels, helps, strict=True):
+        assert not re.search(r"\d(e|E)-?\d|即 5%|Dmnl|/Year|CNY", label + help_text), (label, help_text)
+    subsidy = POLICY_LEVERS.index(SUBSIDY)
+    assert labels[subsidy].endswith("（%）") and "[0, 20]" in helps[subsidy] and "基准 3" in helps[subsidy]
+
+    def slider(name: str):
+        control = controls.lever_control(name, explorer.constants.loc[name], float(explorer.baseline[name]),
+                                         explorer.plan.get(name))
+        return control.children[1]
+
+    assert (slider(SUBSIDY).min, slider(SUBSIDY).max, slider(SUBSIDY).value) == (0, 20, 3)
+    assert slider(SUBSIDY).step == pytest.approx(0.1) and slider(RETROFITS).step == 1   # 0.1 pp; whole firms
+    assert set(slider(SUBSIDY).marks) == {3, 5}                                         # baseline, plan in %
 
 
 def test_the_indicator_picker_names_indicators_in_the_readers_language_with_no_code_names():
