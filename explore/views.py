@@ -34,7 +34,8 @@ class View:
 
 def redraw(explorer: Explorer, draft: dict, view: View, patch: bool = False) -> tuple:
     """(figures of the charts `view.names`, the verdict page, the summary, the legend, a stamp: the draft's
-    key, for tests and the benchmark). With `patch`, each figure is a dash.Patch of the lines a lever moves."""
+    key, for tests and the benchmark, the moves). With `patch` (only a control moved), no figure but the
+    moves: the lines a lever moves and the y ranges of each chart, which charts.MOVE_JS applies in the page."""
     lang, names, saved = view.lang, view.names, view.saved
     text = TEXT[lang]
     extra = tuple(name for name in names if name in INDICATORS)
@@ -45,17 +46,20 @@ def redraw(explorer: Explorer, draft: dict, view: View, patch: bool = False) -> 
         overlays |= {entry["name"]: explorer.evaluate(entry, extra).central for entry in saved}
     except ValueError as error:        # a draft the schema refuses: say so, keep the page
         message = text["error"].format(error=" ".join(str(error).split()))
-        return [no_update] * len(names), no_update, message, no_update, no_update
+        return [no_update] * len(names), no_update, message, no_update, no_update, no_update
     rows = [row for row in explorer.target_rows() if row["kind"] == "modelled"]
     figures = [charts.figure(name, lang, evaluation.central, evaluation.edges.get(name), overlays,
                              explorer.observed(name), rows) for name in names]
+    moves = no_update
     if patch:
-        figures = [charts.moving(figure) for figure in figures]
+        moves = {"charts": {name: charts.moving(figure) for name, figure in zip(names, figures, strict=True)},
+                 "stamp": drafts.key(draft)}
+        figures = [no_update] * len(names)
     page = verdicts.page(evaluation.verdicts, lang, drafts.key(draft))
     summary = verdicts.summary(evaluation.counts, baseline.counts, lang)
     legend = no_update if patch else charts.legend(lang, [entry["name"] for entry in saved],
                                                    evaluation.band is not None)
-    return figures, page, summary, legend, drafts.key(draft)
+    return figures, page, summary, legend, drafts.key(draft), moves
 
 
 

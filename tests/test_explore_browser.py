@@ -318,6 +318,10 @@ def test_document_ds_decision_page_comes_first_with_every_target_and_follows_the
     assert "D文件" in text and "256" in text                                # P(met) over the states, named
     for flag in frame.locator("tr[data-id]").evaluate_all("rows => rows.map(r => r.dataset.flag)"):
         assert flag in decision.texts.FLAGS
+    chart = frame.locator("img").first                     # the study's chart, linked (explore/decision.py)
+    chart.wait_for(timeout=30_000)
+    page.wait_for_function("() => [...document.getElementById('decision').contentDocument.images]"
+                           ".every(img => img.complete && img.naturalWidth > 0)", timeout=30_000)
     headers = frame.locator("thead").inner_text()
     assert "基准情景" in headers and "规划情景" in headers and "当前情景" not in headers
     type_lever(page, RETROFITS, 500)
