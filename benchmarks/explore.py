@@ -5,11 +5,11 @@
 
 Server: the callback a lever move runs (the controls read into a draft, the scenario and its band in one
 engine call, the moving lines of the 12 headline charts (`moves`), the verdict table) with the JSON Dash
-sends, for a new lever value each time (no cache hit). Browser: a
-value typed into a lever's box and Enter, until the stamp of the new draft, the chart's new line and the
-verdict table's new page are all in the page and the browser has painted (two animation frames). The
-browser's share is the difference: the request, Dash applying the answer, the page moving the lines of twelve
-charts (charts.MOVE_JS) and the verdict frame's new page; beside it, the CPU time of the page's main thread. The last lines are `band_states: N` (the band's states of the
+sends, for a new lever value each time (no cache hit). Browser: a value typed into a lever's box and Enter,
+until the stamp of the new draft, the chart's new line and the verdict table's new page are all in the page
+and the browser has painted (two animation frames). The browser's share is the difference: the request, Dash
+applying the answer, the page moving the lines of twelve charts (charts.MOVE_JS) and the verdict frame's new
+page; beside it, the CPU time of the page's main thread. The last lines are `band_states: N` (the band's states of the
 world: calibration/states.py, the same as on every surface), `browser_ms: N` (the browser's median, Enter
 to paint; issue 23: <= 250) and `latency_ms: N`, the median at the server callback (issue 23: <= 100).
 Timings are wall times on a shared machine: the load average is printed beside them.

@@ -97,7 +97,8 @@ def legend(lang: str, saved: list[str], band: bool) -> list:
 def moving(figure: dict) -> dict:
     """What a lever moves in `figure`: {"traces": {index: y} of the band and the current line, "range": the y
     range}, for MOVE_JS to apply in the page (no figure for Dash and Plotly to rebuild)."""
-    return {"traces": {str(index): trace["y"] for index, trace in enumerate(figure["data"]) if trace.get("meta") == MOVES},
+    data = figure["data"]
+    return {"traces": {str(index): trace["y"] for index, trace in enumerate(data) if trace.get("meta") == MOVES},
             "range": figure["layout"]["yaxis"]["range"]}
 
 

@@ -211,7 +211,8 @@ def test_every_chart_has_a_range_on_tick_steps_that_holds_its_lines_and_labelled
 def _steps(span: float) -> list[float]:
     """Tick steps of 1, 2, 2.5 or 5 x 10^k that cut `span` in 3 to 8 (charts._range: a fifth, rounded up)."""
     power = 10.0 ** np.floor(np.log10(span))
-    return [f * power * scale for f in (1, 2, 2.5, 5) for scale in (0.01, 0.1, 1) if 3 <= span / (f * power * scale) <= 8]
+    steps = [f * power * scale for f in (1, 2, 2.5, 5) for scale in (0.01, 0.1, 1)]
+    return [step for step in steps if 3 <= span / step <= 8]
 
 
 def test_the_decision_pages_chart_is_linked_and_served_only_by_its_key(explorer):
