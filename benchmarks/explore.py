@@ -4,12 +4,12 @@
     python benchmarks/explore.py --server     # the server's share alone
 
 Server: the callback a lever move runs (the controls read into a draft, the scenario and its band in one
-engine call, the moving lines of the 12 headline charts as patches, the verdict table) with the JSON Dash
-sends, for a new lever value each time (no cache hit). Browser: a
-value typed into a lever's box and Enter, until the stamp of the new draft, the chart's new line and the
-verdict table's new page are all in the page and the browser has painted (two animation frames). The
-browser's share is the difference: the request, Dash applying the patches, and Plotly redrawing twelve
-charts (about 20 ms each on this machine). The last lines are `band_states: N` (the band's states of the
+engine call, the moving lines of the 12 headline charts (`moves`), the verdict table) with the JSON Dash
+sends, for a new lever value each time (no cache hit). Browser: a value typed into a lever's box and Enter,
+until the stamp of the new draft, the chart's new line and the verdict table's new page are all in the page
+and the browser has painted (two animation frames). The browser's share is the difference: the request, Dash
+applying the answer, the page moving the lines of twelve charts (charts.MOVE_JS) and the verdict frame's new
+page; beside it, the CPU time of the page's main thread. The last lines are `band_states: N` (the band's states of the
 world: calibration/states.py, the same as on every surface), `browser_ms: N` (the browser's median, Enter
 to paint; issue 23: <= 250) and `latency_ms: N`, the median at the server callback (issue 23: <= 100).
 Timings are wall times on a shared machine: the load average is printed beside them.
@@ -48,9 +48,9 @@ def server_share() -> tuple[list[float], list[float], int]:
 
     explorer = Explorer()
     explorer.warm()
-    levers = [float(explorer.baseline[name]) for name in POLICY_LEVERS]
-    outlooks = [controls.default_at(explorer.outlooks[name], year) for name in EDITABLE_OUTLOOKS
-                for year in OUTLOOK_YEARS]
+    levers = [controls.to_shown(name, float(explorer.baseline[name])) for name in POLICY_LEVERS]   # as shown
+    outlooks = [controls.to_shown(name, controls.default_at(explorer.outlooks[name], year))
+                for name in EDITABLE_OUTLOOKS for year in OUTLOOK_YEARS]
     moved = {json.dumps({"name": LEVER, "type": "lever-input"}, separators=(",", ":")) + ".value"}
     times, cpu = [], []
     for value in VALUES:
@@ -66,8 +66,9 @@ def server_share() -> tuple[list[float], list[float], int]:
     return times, cpu, 0 if band is None else band.sizes["run"]
 
 
-def browser_end_to_end() -> list[float] | None:
-    """Milliseconds from Enter in a lever's box to the painted page, or None without a browser."""
+def browser_end_to_end() -> list[tuple[float, float]] | None:
+    """(wall, busy) milliseconds from Enter in a lever's box to the painted page (`_one_move`), or None without
+    a browser."""
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
@@ -88,9 +89,11 @@ def browser_end_to_end() -> list[float] | None:
             page.wait_for_selector("#stamp:not(:empty)", state="attached", timeout=60_000)
             page.wait_for_function(DRAWN, timeout=60_000)
             box = page.locator(f"[id='{json.dumps({'name': LEVER, 'type': 'lever-input'}, separators=(',', ':'))}']")
-            times = [_one_move(page, box, value) for value in [WARM, *VALUES]][1:]   # the first warms the page
+            cdp = page.context.new_cdp_session(page)
+            cdp.send("Performance.enable")
+            moves = [_one_move(page, box, value, cdp) for value in [WARM, *VALUES]][1:]   # the first warms the page
             browser.close()
-        return times
+        return moves
     finally:
         server.send_signal(signal.SIGINT)
         server.wait(timeout=30)
@@ -111,14 +114,21 @@ DRAWN = "() => { try { return (" + LAST_Y + ")() !== undefined; } catch (e) { re
 PAINTED = "() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(() => done(true))))"
 
 
-def _one_move(page, box, value: float) -> float:
+def _one_move(page, box, value: float, cdp) -> tuple[float, float]:
+    """(wall ms from Enter to the painted page, CPU ms of the page's main thread meanwhile: Chrome's ThreadTime,
+    which other jobs on the machine do not stretch as they stretch the wall time)."""
     old, last = page.inner_text("#stamp"), page.evaluate(LAST_Y)
     box.fill(str(value))
+    busy = _task_seconds(cdp)
     start = time.perf_counter()
     box.press("Enter")
     page.wait_for_function(REDRAWN, arg=[old, last], polling="raf", timeout=60_000)
     page.evaluate(PAINTED)
-    return 1000 * (time.perf_counter() - start)
+    return 1000 * (time.perf_counter() - start), 1000 * (_task_seconds(cdp) - busy)
+
+
+def _task_seconds(cdp) -> float:
+    return next(m["value"] for m in cdp.send("Performance.getMetrics")["metrics"] if m["name"] == "ThreadTime")
 
 
 def _wait_for(url: str) -> None:
@@ -141,13 +151,15 @@ def main() -> None:
     print(f"server: callbacks + JSON, median {statistics.median(server):.0f} ms "
           f"(min {min(server):.0f}, max {max(server):.0f}; {len(server)} lever values; band of {states} states); "
           f"CPU median {statistics.median(cpu):.0f} ms (what another job cannot stretch)")
-    browser = None if arguments.server else browser_end_to_end()
+    moves = None if arguments.server else browser_end_to_end()
+    browser, busy = ([wall for wall, _ in moves], [task for _, task in moves]) if moves else (None, None)
     if browser is None:
         print("browser: not measured" + ("" if arguments.server else " (no chromium or playwright)"))
     else:
         print(f"browser: Enter to painted page, median {statistics.median(browser):.0f} ms "
               f"(min {min(browser):.0f}, max {max(browser):.0f}); the browser's share (request, Dash, Plotly, "
-              f"paint) about {statistics.median(browser) - statistics.median(server):.0f} ms")
+              f"paint) about {statistics.median(browser) - statistics.median(server):.0f} ms; CPU of the page's main "
+              f"thread median {statistics.median(busy):.0f} ms (Chrome's ThreadTime; the wait's polling included)")
     print(f"load average after {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print(f"band_states: {states}")
     if browser is not None:

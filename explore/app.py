@@ -16,7 +16,7 @@ from __future__ import annotations
 from dash import ALL, Dash, Input, Output, State, ctx, dcc, html, no_update
 
 from nxmfg import scenarios
-from nxmfg.explore import controls, decision, drafts, requests, views
+from nxmfg.explore import charts, controls, decision, drafts, requests, views
 from nxmfg.explore.evaluation import Explorer
 from nxmfg.explore.texts import TEXT
 from nxmfg.model.indicators import HEADLINES, INDICATORS
@@ -64,6 +64,7 @@ def create_app(explorer: Explorer, given: dict[str, scenarios.Scenario] | None =
 
     app = Dash(__name__, title="nxmfg explore", update_title=None, index_string=INDEX)
     requests.limit(app.server)
+    decision.serve_images(app.server)
     loadable = {name: None for name in shipped_scenarios()} | dict(given or {})
     app.layout = _layout(explorer, list(loadable))
     _callbacks(app, explorer, loadable)
@@ -93,6 +94,7 @@ def _layout(explorer: Explorer, loadable: list[str]) -> html.Div:
         html.H2(id="verdicts-heading"), html.P(id="verdicts-help", className="note"),
         html.Iframe(id="verdicts", className="verdicts"),
         html.Div(id="stamp", style={"display": "none"}),
+        dcc.Store(id="moves"), html.Div(id="moved", style={"display": "none"}),
     ])
     return html.Div([
         dcc.Store(id="draft", data={}), dcc.Store(id="fixed", data={}), dcc.Store(id="saved", data=[]),
@@ -109,14 +111,15 @@ def _callbacks(app: Dash, explorer: Explorer, loadable: dict) -> None:
                   Output({"type": "lever-message", "name": ALL}, "children"), Output(BOX, "className"),
                   Output({"type": "outlook-message", "name": ALL}, "children"), Output(CHART, "figure"),
                   Output("verdicts", "srcDoc"), Output("summary", "children"), Output("legend", "children"),
-                  Output("stamp", "children"),
+                  Output("stamp", "children"), Output("moves", "data"),
                   Input(LEVER, "value"), Input(BOX, "value"), Input("start", "value"), Input(OUTLOOK, "value"),
                   Input("lang", "value"), Input("saved", "data"), Input("chart-names", "data"),
                   State("fixed", "data"), State("draft", "data"))
     @requests.guarded(message_at=9)
     def on_change(slid, typed, start, outlook_values, lang, saved, names, fixed, draft):
         """Any change of the page's numbers, in one round trip: the controls read into a draft, then the
-        charts (only the lines that move, when only a control moved) and the verdicts."""
+        charts (when only a control moved, only the lines that move, as `moves` for charts.MOVE_JS) and the
+        verdicts."""
         slid, typed, start, outlook_values = requests.controls(slid, typed, start, outlook_values)
         lang, saved, names = requests.language(lang), requests.saved(saved), requests.chart_names(names)
         fixed, draft = requests.fixed(fixed), requests.draft(draft)
@@ -129,9 +132,12 @@ def _callbacks(app: Dash, explorer: Explorer, loadable: dict) -> None:
         head = (no_update if new == draft else new, fixed, _changed(slid, new_slid), _changed(typed, new_typed),
                 *messages)
         if controls_only and new == draft:
-            return (*head, [no_update] * len(names or []), no_update, no_update, no_update, no_update)
+            return (*head, [no_update] * len(names or []), no_update, no_update, no_update, no_update, no_update)
         view = views.View(lang, names or [], saved or [])
         return (*head, *views.redraw(explorer, new, view, patch=controls_only and bool(draft)))
+
+    app.clientside_callback(charts.MOVE_JS, Output("moved", "children"), Input("moves", "data"),
+                            prevent_initial_call=True)
 
     @app.callback(Output("decision", "srcDoc"), Output("decision-message", "children"),
                   Input("draft", "data"), Input("lang", "value"))

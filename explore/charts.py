@@ -8,6 +8,8 @@ targets: `level` targets as markers labelled with document and year, the others 
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import xarray as xr
 
@@ -41,20 +43,32 @@ def figure(name: str, lang: str, current: xr.Dataset, edges: tuple[np.ndarray, n
     rows = [row for row in targets if row.get("indicator") == name]
     traces += [_target(row, unit, lang) for row in rows if row["measure"] == "level"]
     layout = _layout(name, title, unit, lang, rows)
-    if any(row["measure"] == "level" for row in rows):
-        layout["yaxis"]["range"] = _room_for_labels(traces, rows, name)
+    layout["yaxis"]["range"] = _range(traces, rows, name)
     return {"data": traces, "layout": layout}
 
 
-def _room_for_labels(traces: list[dict], rows: list[dict], name: str) -> list[float]:
-    """A y range that keeps the upright target labels inside the chart (levels from zero)."""
-    values = [v for trace in traces for v in trace.get("y", []) if v is not None]
+def _range(traces: list[dict], rows: list[dict], name: str) -> list[float]:
+    """A y range that keeps the upright target labels inside the chart (levels from zero), its ends on a tick
+    step (a fifth of the span, 1, 2, 2.5 or 5 x 10^k): a lever moved a little leaves it, so the page moves the
+    lines alone and lays out no axis again (`moving`)."""
+    values = [v for trace in traces for v in trace.get("y", []) if v is not None] or [0.0]
     low, high = min(values), max(values)
     room = 0.18 * (high - low or abs(high) or 1.0)
-    above = any(row["direction"] != "at_most" and row["threshold"] >= high - room for row in rows)
-    below = any(row["direction"] == "at_most" and row["threshold"] <= low + room for row in rows)
-    bottom = 0.0 if low >= 0 and not name.endswith(RATE_SUFFIXES) else low - (room if below else 0.05 * room)
-    return [bottom, high + (room if above else 0.05 * room)]
+    above = any(row["measure"] == "level" and row["direction"] != "at_most" and row["threshold"] >= high - room
+                for row in rows)
+    below = any(row["measure"] == "level" and row["direction"] == "at_most" and row["threshold"] <= low + room
+                for row in rows)
+    from_zero = low >= 0 and not name.endswith(RATE_SUFFIXES)
+    bottom = 0.0 if from_zero else low - (room if below else 0.05 * room)
+    top = high + (room if above else 0.05 * room)
+    span = (top - bottom) / 5
+    step = 10.0 ** math.floor(math.log10(span))
+    step *= next(factor for factor in (1, 2, 2.5, 5, 10) if factor * step >= span)
+    return [0.0 if from_zero else _tick(math.floor(bottom / step) * step), _tick(math.ceil(top / step) * step)]
+
+
+def _tick(value: float) -> float:
+    return float(f"{value:.12g}")     # 0.30000000000000004 -> 0.3
 
 
 def legend(lang: str, saved: list[str], band: bool) -> list:
@@ -80,18 +94,36 @@ def legend(lang: str, saved: list[str], band: bool) -> list:
     return keys
 
 
-def moving(figure: dict):
-    """A dash.Patch of `figure` with only what a lever moves: the band, the current line, the y range
-    (a sixth of the figure to send, and nothing for the browser to rebuild but those)."""
-    from dash import Patch
+def moving(figure: dict) -> dict:
+    """What a lever moves in `figure`: {"traces": {index: y} of the band and the current line, "range": the y
+    range}, for MOVE_JS to apply in the page (no figure for Dash and Plotly to rebuild)."""
+    data = figure["data"]
+    return {"traces": {str(index): trace["y"] for index, trace in enumerate(data) if trace.get("meta") == MOVES},
+            "range": figure["layout"]["yaxis"]["range"]}
 
-    patch = Patch()
-    for index, trace in enumerate(figure["data"]):
-        if trace.get("meta") == MOVES:
-            patch["data"][index]["y"] = trace["y"]
-    if "range" in figure["layout"]["yaxis"]:
-        patch["layout"]["yaxis"]["range"] = figure["layout"]["yaxis"]["range"]
-    return patch
+
+# Moves the lines of each chart in place (moves: {"charts": {name: moving(...)}, "stamp": draft key}). Plotly's
+# animate without redraw replots the moved traces only; a whole figure (react) would rebuild the chart, its
+# axes, labels and layout: about 40 ms a chart on this machine, and there are twelve. The axis is laid out
+# again only where its range changed. Returns the stamp, for tests and the benchmark.
+MOVE_JS = """function (moves) {
+    if (!moves || !window.Plotly) { return window.dash_clientside.no_update; }
+    const options = {transition: {duration: 0}, frame: {duration: 0, redraw: false}, mode: 'immediate'};
+    for (const [name, move] of Object.entries(moves.charts)) {
+        const holder = document.getElementById(JSON.stringify({name: name, type: 'chart'}));
+        const gd = holder && holder.querySelector('.js-plotly-plot');
+        if (!gd || !gd.data || !gd._fullLayout) { continue; }
+        const traces = Object.keys(move.traces).map(Number);
+        const ys = traces.map(index => move.traces[index]);
+        const shown = gd._fullLayout.yaxis.range;
+        if (shown[0] !== move.range[0] || shown[1] !== move.range[1]) {
+            Plotly.update(gd, {y: ys}, {'yaxis.range': move.range}, traces);
+        } else {
+            Plotly.animate(gd, {data: ys.map(y => ({y: y})), traces: traces}, options);
+        }
+    }
+    return moves.stamp;
+}"""
 
 
 def _band(edges: tuple[np.ndarray, np.ndarray], years: list, lang: str) -> list[dict]:

@@ -3,6 +3,7 @@ and the plan marked; the start year; the editable outlooks. Texts are filled in 
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -16,23 +17,29 @@ from nxmfg.scenarios.schema import FIRST_LEVER_YEAR, LAST_YEAR
 DEFAULT_START = 2024
 
 
-def step(low: float, high: float) -> float:
-    """A slider step of about 1/200 of the range, a power of ten (1 firm, 0.001 of a share)."""
-    return 10.0 ** math.floor(math.log10((high - low) / 200))
+def step(name: str, low: float, high: float) -> float:
+    """A slider step in the plans' unit (as `low`, `high`): what a programme can set (1 firm, 0.1 % of a share),
+    else about 1/200 of the range, a power of ten."""
+    from nxmfg.scenarios.plan_units import plan_unit
+
+    smallest = plan_unit(name).step * shown_scale(name)
+    return round(smallest, 6) if smallest else 10.0 ** math.floor(math.log10((high - low) / 200))
 
 
 def lever_control(name: str, row: pd.Series, baseline: float, plan: float | None) -> html.Div:
-    low, high = float(row["low"]), float(row["high"])
+    """A lever's box and slider, both in the plans' unit (5 for 5 %); `row`, `baseline`, `plan` in the model's."""
+    low, high = to_shown(name, float(row["low"])), to_shown(name, float(row["high"]))
+    value, planned = to_shown(name, baseline), None if plan is None else to_shown(name, plan)
     return html.Div(className="lever", children=[
         html.Div(className="lever-head", children=[
             html.Span(id={"type": "lever-label", "name": name}, className="lever-label"),
             # No min/max on the box: the browser would swallow an out-of-range number silently; the
             # callback refuses it with the range instead.
-            dcc.Input(id={"type": "lever-input", "name": name}, type="number", value=baseline, step="any",
+            dcc.Input(id={"type": "lever-input", "name": name}, type="number", value=value, step="any",
                       debounce=True, className="lever-input"),
         ]),
-        dcc.Slider(id={"type": "lever-slider", "name": name}, min=low, max=high, step=step(low, high), value=baseline,
-                   marks=marks(low, high, baseline, plan, "zh"), updatemode="mouseup", included=False,
+        dcc.Slider(id={"type": "lever-slider", "name": name}, min=low, max=high, step=step(name, low, high),
+                   value=value, marks=marks(low, high, value, planned, "zh"), updatemode="mouseup", included=False,
                    allow_direct_input=False),
         html.Div(id={"type": "lever-message", "name": name}, className="message"),
         html.Div(id={"type": "lever-help", "name": name}, className="help"),
@@ -40,7 +47,8 @@ def lever_control(name: str, row: pd.Series, baseline: float, plan: float | None
 
 
 def marks(low: float, high: float, baseline: float, plan: float | None, lang: str) -> dict:
-    """The baseline and the plan's value (one mark where they coincide); the range is in the help text."""
+    """The baseline and the plan's value (one mark where they coincide; all in the slider's unit); the range is
+    in the help text."""
     words = {"zh": ("基准", "规划"), "en": ("baseline", "plan")}[lang]
     shown = {baseline: words[0]}
     if plan is not None:
@@ -62,20 +70,24 @@ def start_control() -> html.Div:
     ])
 
 
+# The one place where a control's number meets the model's: every lever and outlook box, slider and mark
+# shows the plans' unit (scenarios/plan_units.py: a share of 0.26 as 26 %, 2e-5 a year as 0.002 %/年);
+# drafts, saved and loaded scenarios keep the model's (YAML scenarios are the model's).
+@functools.cache
 def shown_scale(name: str) -> float:
-    """An outlook's box shows its value in the plans' unit: a growth of 0.046 as 4.6 (%), the coal price as is."""
+    """Plan value / model value of a lever or outlook: 100 for a share shown in %, 1 for firms or 元/吨."""
     from nxmfg.scenarios.plan_units import plan_unit
 
     return plan_unit(name).scale
 
 
 def to_shown(name: str, value: float) -> float:
-    """A model value as the box shows it (rounded, so 0.046 shows as 4.6, not 4.6000000000000005)."""
+    """A model value as a control shows it, rounded to 6 decimals (0.046 shows as 4.6, not 4.6000000000000005)."""
     return round(value * shown_scale(name), 6)
 
 
 def to_model(name: str, value):
-    """A box's value in the model's unit; anything but a number is passed on for the check to refuse."""
+    """A control's value in the model's unit; anything but a number is passed on for the check to refuse."""
     return value / shown_scale(name) if isinstance(value, int | float) and not isinstance(value, bool) else value
 
 

@@ -4,12 +4,22 @@ beside the record, the shipped package study's cheapest package per target with 
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import html
+import re
 
 import pandas as pd
 
 from nxmfg.explore.evaluation import Explorer
 from nxmfg.explore.texts import TEXT
+
+# The page's chart (the package study's PNG, the same for every draft) is served once at IMAGE_ROUTE and linked,
+# not sent inside every redrawn page (270 kB a lever move for the browser to parse and decode again). Only
+# what a page of this server embedded is served (content-addressed: a key is the image's hash).
+IMAGE_ROUTE = "/_nxmfg/image/"
+IMAGES: dict[str, bytes] = {}
+_DATA_URI = re.compile(r"data:image/png;base64,([A-Za-z0-9+/=]+)")
 
 
 def plan_draft(explorer: Explorer) -> dict:
@@ -27,7 +37,30 @@ def page(explorer: Explorer, draft: dict, lang: str) -> str:
 
     return (f'<!DOCTYPE html><html lang="{"zh-CN" if lang == "zh" else "en"}"><head><meta charset="utf-8">'
             f'<style>{TABLE_CSS}{CSS}</style></head><body data-stamp="{html.escape(key(draft))}">'
-            f'{fragment(explorer, draft, lang)}</body></html>')
+            f'{_linked(fragment(explorer, draft, lang))}</body></html>')
+
+
+def _linked(page: str) -> str:
+    """`page` with each embedded PNG replaced by its link under IMAGE_ROUTE (kept in IMAGES to serve)."""
+    def link(match: re.Match) -> str:
+        key = hashlib.sha256(match.group(1).encode("ascii")).hexdigest()[:20]
+        if key not in IMAGES:
+            IMAGES[key] = base64.b64decode(match.group(1))
+        return f"{IMAGE_ROUTE}{key}.png"
+
+    return _DATA_URI.sub(link, page)
+
+
+def serve_images(server) -> None:
+    """The route of the page's images (a year's browser cache: a key names one content)."""
+    from flask import Response, abort
+
+    @server.route(f"{IMAGE_ROUTE}<key>.png")
+    def _image(key: str) -> Response:
+        if key not in IMAGES:
+            abort(404)
+        return Response(IMAGES[key], mimetype="image/png",
+                        headers={"Cache-Control": "public, max-age=31536000, immutable"})
 
 
 def fragment(explorer: Explorer, draft: dict, lang: str) -> str:

@@ -17,6 +17,7 @@ from dash import no_update
 
 from nxmfg import scenarios
 from nxmfg.explore import controls, files
+from nxmfg.explore.controls import to_model, to_shown
 from nxmfg.explore.evaluation import EDITABLE_OUTLOOKS, OUTLOOK_YEARS, Explorer
 from nxmfg.explore.texts import TEXT
 from nxmfg.scenarios import POLICY_LEVERS
@@ -39,9 +40,10 @@ class Controls:
 def read_controls(explorer: Explorer, controls: Controls, fixed: dict, lang: str, triggered: set[str]) -> tuple:
     """(draft, fixed, sliders, boxes, lever messages, box classes, outlook messages) from every control.
 
-    A typed value outside its lever's range is refused in the control (message, red box) and the draft
-    keeps the slider's; a slider move fills the box. A loaded lever the controls cannot show exactly stays
-    as loaded (`fixed`) until its control is moved. `triggered`: Dash's prop ids of what changed.
+    The controls' values are in the plans' unit (controls.to_shown); the draft's are the model's. A typed value
+    outside its lever's range is refused in the control (message, red box) and the draft keeps the slider's; a
+    slider move fills the box. A loaded lever the controls cannot show exactly stays as loaded (`fixed`) until
+    its control is moved. `triggered`: Dash's prop ids of what changed.
     """
     text = TEXT[lang]
     slid, typed, start = list(controls.sliders), list(controls.boxes), controls.start
@@ -49,7 +51,7 @@ def read_controls(explorer: Explorer, controls: Controls, fixed: dict, lang: str
     fixed = dict(fixed)
     for i, name in enumerate(POLICY_LEVERS):
         row = explorer.constants.loc[name]
-        low, high = float(row["low"]), float(row["high"])
+        low, high = (to_shown(name, float(row[end])) for end in ("low", "high"))
         box = json.dumps({"name": name, "type": "lever-input"}, separators=(",", ":")) + ".value"
         slider = box.replace("lever-input", "lever-slider")
         if box in triggered and slider not in triggered:
@@ -64,11 +66,11 @@ def read_controls(explorer: Explorer, controls: Controls, fixed: dict, lang: str
             typed[i] = slid[i]
         if (box in triggered or slider in triggered) and len(triggered) == 1:   # a user's move, not a load
             fixed.pop(name, None)
-        value = slid[i]
+        value = None if slid[i] is None else min(max(to_model(name, slid[i]), float(row["low"])), float(row["high"]))
         if name in fixed:
             levers[name] = fixed[name]
         elif value is not None and not np.isclose(value, explorer.baseline[name], rtol=0, atol=1e-12):
-            levers[name] = {"from": int(start), "value": float(value)}
+            levers[name] = {"from": int(start), "value": value}
     paths, outlook_messages = _outlook_paths(explorer, controls.outlooks, lang, fixed, triggered)
     draft = {"levers": levers, "paths": paths}
     return draft, fixed, slid, typed, messages, classes, outlook_messages
@@ -105,7 +107,8 @@ def _outlook_paths(explorer: Explorer, values: list, lang: str, fixed: dict, tri
 
 def load(explorer: Explorer, loadable: dict, name: str | None, upload: tuple[str, str] | None, lang: str) -> tuple:
     """(sliders, boxes, start, outlook boxes, fixed, name, message) for a shipped or given scenario (`name`)
-    or an uploaded one (`upload`: file name, dcc.Upload's contents); a bad file is named in one line."""
+    or an uploaded one (`upload`: file name, dcc.Upload's contents), the controls in the plans' unit; a bad
+    file is named in one line."""
     from nxmfg.api import inputs
 
     try:
@@ -123,10 +126,12 @@ def load(explorer: Explorer, loadable: dict, name: str | None, upload: tuple[str
     for lever in POLICY_LEVERS:
         spec = scenario.levers.get(lever)
         if spec is None:
-            values.append(float(explorer.baseline[lever]))
+            values.append(to_shown(lever, float(explorer.baseline[lever])))
             continue
-        values.append(spec.value if spec.value is not None else spec.path[max(spec.path)])
-        if spec.value is None or spec.start != start:   # a path, or another start: kept as loaded
+        value = spec.value if spec.value is not None else spec.path[max(spec.path)]
+        values.append(to_shown(lever, value))
+        exact = np.isclose(to_model(lever, values[-1]), value, rtol=0, atol=1e-12)
+        if spec.value is None or spec.start != start or not exact:   # a path, another start: kept as loaded
             fixed[lever] = draft["levers"][lever]
     outlooks = []
     for outlook in EDITABLE_OUTLOOKS:
@@ -175,8 +180,6 @@ def save(explorer: Explorer, name: str, draft: dict, saved: list[dict], lang: st
     kept = [item for item in saved if item.get("name") != name][-(MAX_SAVED - 1):] + [entry]
     return ({"content": files.scenario_yaml(scenario), "filename": f"{name}.yaml"}, kept,
             text["saved_as"].format(name=name))
-
-
 
 
 def key(draft: dict) -> str:

@@ -34,7 +34,8 @@ class View:
 
 def redraw(explorer: Explorer, draft: dict, view: View, patch: bool = False) -> tuple:
     """(figures of the charts `view.names`, the verdict page, the summary, the legend, a stamp: the draft's
-    key, for tests and the benchmark). With `patch`, each figure is a dash.Patch of the lines a lever moves."""
+    key, for tests and the benchmark, the moves). With `patch` (only a control moved), no figure but the
+    moves: the lines a lever moves and the y ranges of each chart, which charts.MOVE_JS applies in the page."""
     lang, names, saved = view.lang, view.names, view.saved
     text = TEXT[lang]
     extra = tuple(name for name in names if name in INDICATORS)
@@ -45,17 +46,20 @@ def redraw(explorer: Explorer, draft: dict, view: View, patch: bool = False) -> 
         overlays |= {entry["name"]: explorer.evaluate(entry, extra).central for entry in saved}
     except ValueError as error:        # a draft the schema refuses: say so, keep the page
         message = text["error"].format(error=" ".join(str(error).split()))
-        return [no_update] * len(names), no_update, message, no_update, no_update
+        return [no_update] * len(names), no_update, message, no_update, no_update, no_update
     rows = [row for row in explorer.target_rows() if row["kind"] == "modelled"]
     figures = [charts.figure(name, lang, evaluation.central, evaluation.edges.get(name), overlays,
                              explorer.observed(name), rows) for name in names]
+    moves = no_update
     if patch:
-        figures = [charts.moving(figure) for figure in figures]
+        moves = {"charts": {name: charts.moving(figure) for name, figure in zip(names, figures, strict=True)},
+                 "stamp": drafts.key(draft)}
+        figures = [no_update] * len(names)
     page = verdicts.page(evaluation.verdicts, lang, drafts.key(draft))
     summary = verdicts.summary(evaluation.counts, baseline.counts, lang)
     legend = no_update if patch else charts.legend(lang, [entry["name"] for entry in saved],
                                                    evaluation.band is not None)
-    return figures, page, summary, legend, drafts.key(draft)
+    return figures, page, summary, legend, drafts.key(draft), moves
 
 
 
@@ -70,17 +74,17 @@ def texts(explorer: Explorer, lang: str) -> list:
     labels, helps, marks = [], [], []
     for name in POLICY_LEVERS:
         row = constants.loc[name]
-        low, high = float(row["low"]), float(row["high"])
-        unit = _lever_unit(name, lang, constants)
+        low, high = controls.to_shown(name, float(row["low"])), controls.to_shown(name, float(row["high"]))
+        unit = _unit(name, lang)
         labels.append(f"{descriptions.title(name, lang)}（{unit}）" if lang == "zh" else
                       f"{descriptions.title(name, lang)} ({unit}) · {name}")
-        plan = explorer.plan.get(name)
+        baseline = controls.to_shown(name, float(explorer.baseline[name]))
+        plan = None if explorer.plan.get(name) is None else controls.to_shown(name, explorer.plan[name])
         helps.append(f"{descriptions.describe(name, lang, constants)} {text['range']}: [{low:g}, {high:g}]; "
-                     f"{text['baseline']} {explorer.baseline[name]:g}"
-                     + (f"; {text['plan']} {plan:g}" if plan is not None else ""))
-        marks.append(controls.marks(low, high, float(explorer.baseline[name]), plan, lang))
-    outlook_labels = [f"{descriptions.title(name, lang)}（{_outlook_unit(name, lang)}）" if lang == "zh" else
-                      f"{descriptions.title(name, lang)} ({_outlook_unit(name, lang)}) · {name}"
+                     f"{text['baseline']} {baseline:g}" + (f"; {text['plan']} {plan:g}" if plan is not None else ""))
+        marks.append(controls.marks(low, high, baseline, plan, lang))
+    outlook_labels = [f"{descriptions.title(name, lang)}（{_unit(name, lang)}）" if lang == "zh" else
+                      f"{descriptions.title(name, lang)} ({_unit(name, lang)}) · {name}"
                       for name in EDITABLE_OUTLOOKS]
     outlook_helps = [f"{descriptions.describe(name, lang)} {text['range']}: "
                      f"[{controls.to_shown(name, OUTLOOK_BOUNDS[name][0]):g}, "
@@ -103,18 +107,8 @@ def picker_options(lang: str) -> list[dict]:
     return options
 
 
-def _lever_unit(name: str, lang: str, constants) -> str:
-    """A lever's unit as its slider moves it: the plans' unit where it is the model's, else the model's
-    share with its reading in % (the slider moves 0.05, which is 5 %)."""
-    from nxmfg.scenarios.plan_units import plan_unit
-
-    unit = plan_unit(name, constants)
-    if unit.scale == 1 and unit.zh:
-        return unit.zh if lang == "zh" else unit.en
-    return "比例，0.05 即 5%" if lang == "zh" else "share: 0.05 is 5 %"
-
-
-def _outlook_unit(name: str, lang: str) -> str:
+def _unit(name: str, lang: str) -> str:
+    """A lever's or outlook's unit as its control shows it: the plans' (%, 家/年, 万元/家), as controls.to_shown."""
     from nxmfg.scenarios.plan_units import plan_unit
 
     unit = plan_unit(name)

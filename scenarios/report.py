@@ -22,6 +22,7 @@ from nxmfg.scenarios.report_tables import levers_html, matrix_html, reachability
 from nxmfg.scenarios.report_text import CSS, IMAGE_CHECK, TEXT
 
 TEMPLATES = Path(__file__).with_name("templates")
+PACKAGE = Path(__file__).resolve().parents[1]      # the package nxmfg's folder (its shipped files)
 
 
 def labelled(runs: Mapping[str, xr.Dataset], scenario_list: Iterable, lang: str) -> dict[str, xr.Dataset]:
@@ -164,8 +165,8 @@ def write_report(runs: Mapping[str, xr.Dataset], scenario_list: Iterable, target
     return path
 
 
-def report_meta(paths: Iterable[Path], fit: Mapping | None = None) -> dict[str, str]:
-    """What the report's header records about the runs: model version, the fit, scenario files.
+def report_meta(paths: Iterable[Path | str], fit: Mapping | None = None) -> dict[str, str]:
+    """What the report's header records about the runs: model version, the fit, scenario files (as `shown_path`).
 
     fit: the fit's record (calibration.fits.Fit.record()); default: the shipped fit.
     """
@@ -174,8 +175,23 @@ def report_meta(paths: Iterable[Path], fit: Mapping | None = None) -> dict[str, 
 
     fit = shipped_fit().record() if fit is None else fit
     return {"model_version": model.version(),
-            "baseline": f"{fit['path']} ({fit['sha256']})" if fit.get("path") else fit["note"],
-            "files": ", ".join(str(p) for p in paths)}
+            "baseline": f"{shown_path(fit['path'])} ({fit['sha256']})" if fit.get("path") else fit["note"],
+            "files": ", ".join(shown_path(p) for p in paths)}
+
+
+def shown_path(path: Path | str) -> str:
+    """A file as a report names it, without this machine's folders: a relative path as given; an absolute one
+    relative to the working directory where it is in it, else a shipped file under `nxmfg/`, else by its name
+    after `…/`. A report is passed on: /home/<user>/ or /tmp/<run>/ means nothing to its reader and tells
+    what it should not."""
+    path = Path(path)
+    if not path.is_absolute():
+        return path.as_posix()
+    real = path.resolve()
+    for root, prefix in ((Path.cwd().resolve(), ""), (PACKAGE, "nxmfg/")):
+        if real.is_relative_to(root):
+            return prefix + real.relative_to(root).as_posix()
+    return f"…/{path.name}"
 
 
 def load_ensemble(path: Path) -> xr.Dataset:

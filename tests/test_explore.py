@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import yaml
 from click.testing import CliRunner
+from dash import no_update
 
 import nxmfg
 from nxmfg import cli
@@ -28,8 +29,8 @@ def explorer() -> Explorer:
 
 
 def at_rest(explorer: Explorer) -> tuple[list, list]:
-    """Slider values and outlook boxes as the page first shows them."""
-    levers = [float(explorer.baseline[name]) for name in POLICY_LEVERS]
+    """Slider values and outlook boxes as the page first shows them (in the plans' units)."""
+    levers = [controls.to_shown(name, float(explorer.baseline[name])) for name in POLICY_LEVERS]
     outlooks = [controls.to_shown(name, controls.default_at(explorer.outlooks[name], year))
                 for name in EDITABLE_OUTLOOKS for year in OUTLOOK_YEARS]
     return levers, outlooks
@@ -98,6 +99,60 @@ def test_the_growth_outlook_is_entered_in_percent_like_every_other_rate(explorer
     assert "[-50, 50]" in messages[0]
 
 
+SUBSIDY = "tech_upgrade_subsidy_rate"        # a share (Dmnl): 0.03 in the .mdl, 3 % in the plans
+
+
+def test_a_share_lever_is_entered_in_percent_and_reaches_the_model_as_the_fraction(explorer):
+    """Issue 22: the explorer speaks the plans' units. The subsidy rate's box shows 3 (%), not 0.03; typing 8
+    puts 0.08 in the draft (what the model and a saved YAML read); 25 % is beyond its range of 0-20 %."""
+    levers, outlooks = at_rest(explorer)
+    index = POLICY_LEVERS.index(SUBSIDY)
+    assert levers[index] == pytest.approx(100 * explorer.baseline[SUBSIDY]) and levers[index] >= 1
+    typed = list(levers)
+    typed[index] = 8
+    draft, _, slid, *_ = read(explorer, (levers, typed, 2024, outlooks), {}, "en", moved("lever-input", name=SUBSIDY))
+    assert draft["levers"] == {SUBSIDY: {"from": 2024, "value": pytest.approx(0.08, abs=1e-15)}}
+    assert slid[index] == 8                                  # the slider follows the box, in %
+    typed[index] = 25
+    draft, _, _, _, messages, *_ = read(explorer, (levers, typed, 2024, outlooks), {}, "en",
+                                        moved("lever-input", name=SUBSIDY))
+    high = 100 * explorer.constants.at[SUBSIDY, "high"]
+    assert draft["levers"] == {} and messages[index] == f"refused: 25 is outside the allowed range [0, {high:g}]"
+
+
+def test_a_loaded_scenario_shows_its_shares_in_percent_and_saves_them_as_fractions(explorer):
+    """digital_push sets the subsidy rate to 0.05 and the energy-saving share to 0.2: the controls show 5 and 20;
+    read back from the controls, the draft holds the file's fractions again."""
+    slid, typed, start, outlooks, fixed, *_ = drafts.load(explorer, {}, "digital_push", None, "zh")
+    scenario = nxmfg.run("digital_push").scenario
+    for lever in (SUBSIDY, "energy_saving_investment_share", "backward_capacity_elimination_rate"):
+        assert slid[POLICY_LEVERS.index(lever)] == pytest.approx(100 * scenario.levers[lever].value), lever
+        assert lever not in fixed                            # the control holds it exactly
+    draft = read(explorer, (slid, typed, start, outlooks), fixed, "zh", {"start.value"})[0]
+    for lever in (SUBSIDY, "energy_saving_investment_share"):
+        assert draft["levers"][lever]["value"] == pytest.approx(scenario.levers[lever].value, abs=1e-12)
+
+
+def test_every_lever_control_speaks_the_plans_unit_with_no_fraction_or_exponent(explorer):
+    """Labels name the plans' unit (%, 家/年, 万元/家); the help's range, baseline and plan are in it: no '0.05 is
+    5 %' reading aid, no '3e-06', no Vensim unit string."""
+    shown = views.texts(explorer, "zh")
+    labels, helps = shown[-10], shown[-9]
+    for name, label, help_text in zip(POLICY_LEVERS, labels, helps, strict=True):
+        assert not re.search(r"\d(e|E)-?\d|即 5%|Dmnl|/Year|CNY", label + help_text), (label, help_text)
+    subsidy = POLICY_LEVERS.index(SUBSIDY)
+    assert labels[subsidy].endswith("（%）") and "[0, 20]" in helps[subsidy] and "基准 3" in helps[subsidy]
+
+    def slider(name: str):
+        control = controls.lever_control(name, explorer.constants.loc[name], float(explorer.baseline[name]),
+                                         explorer.plan.get(name))
+        return control.children[1]
+
+    assert (slider(SUBSIDY).min, slider(SUBSIDY).max, slider(SUBSIDY).value) == (0, 20, 3)
+    assert slider(SUBSIDY).step == pytest.approx(0.1) and slider(RETROFITS).step == 1   # 0.1 pp; whole firms
+    assert set(slider(SUBSIDY).marks) == {3, 5}                                         # baseline, plan in %
+
+
 def test_the_indicator_picker_names_indicators_in_the_readers_language_with_no_code_names():
     from nxmfg.explore import views
 
@@ -110,7 +165,7 @@ def test_the_indicator_picker_names_indicators_in_the_readers_language_with_no_c
 def test_a_redraw_shows_every_headline_and_every_target_with_its_band_odds(explorer):
     draft = {"levers": {RETROFITS: {"from": 2024, "value": 400.0}}, "paths": {}}
     view = views.View("zh", [*HEADLINES, "cloud_firms_count"], [])
-    figures, page, summary, legend, stamp = views.redraw(explorer, draft, view)
+    figures, page, summary, legend, stamp, _ = views.redraw(explorer, draft, view)
     assert [f["layout"]["title"]["text"] for f in figures][-1] == "上云企业数"
     figure = figures[HEADLINES.index("digital_rd_tool_penetration_pct")]
     names = [trace["name"] for trace in figure["data"]]
@@ -125,14 +180,55 @@ def test_a_redraw_shows_every_headline_and_every_target_with_its_band_odds(explo
     notes = [text for text in views.texts(explorer, "zh") if isinstance(text, str)]
     assert any("达成概率基于 256 个世界状态：拟合参数集、假设参数、外部展望" in text for text in notes)
     assert "实际达成 6 项" in summary and stamp == drafts.key(draft)
-    patches = views.redraw(explorer, draft, views.View("zh", list(HEADLINES), []), patch=True)[0]
-    moved = patches[HEADLINES.index("digital_rd_tool_penetration_pct")].to_plotly_json()["operations"]
-    assert {tuple(op["location"]) for op in moved} == {("data", 0, "y"), ("data", 1, "y"), ("data", 3, "y"),
-                                                        ("layout", "yaxis", "range")}   # band, current line, range
-    for op in moved:                       # the numbers the whole figure holds, unrounded by nothing else
-        location = op["location"]
-        whole = figure[location[0]][location[1]][location[2]]
-        assert op["params"]["value"] == whole
+    figures, *_, moves = views.redraw(explorer, draft, views.View("zh", list(HEADLINES), []), patch=True)
+    assert all(f is no_update for f in figures) and moves["stamp"] == stamp     # no figure: the page moves lines
+    moved = moves["charts"]["digital_rd_tool_penetration_pct"]
+    assert set(moved["traces"]) == {"0", "1", "3"}                              # the band's edges, the current line
+    for index, y in moved["traces"].items():    # the numbers the whole figure holds, unrounded by nothing else
+        assert y == figure["data"][int(index)]["y"]
+    assert moved["range"] == figure["layout"]["yaxis"]["range"]
+
+
+def test_every_chart_has_a_range_on_tick_steps_that_holds_its_lines_and_labelled_targets(explorer):
+    """The y range is explicit (the page moves lines without laying out an axis), holds every value drawn and
+    every level target, starts at 0 for a level (not a rate), and ends on a step of 1, 2, 2.5 or 5 x 10^k: two
+    nearby lever values share it, so the axis is not laid out again."""
+    view = views.View("zh", list(HEADLINES), [])
+    ranges = []
+    for value in (400.0, 401.0):
+        draft = {"levers": {RETROFITS: {"from": 2024, "value": value}}, "paths": {}}
+        figures = views.redraw(explorer, draft, view)[0]
+        ranges.append([f["layout"]["yaxis"]["range"] for f in figures])
+        for name, figure in zip(HEADLINES, figures, strict=True):
+            low, high = figure["layout"]["yaxis"]["range"]
+            drawn = [v for trace in figure["data"] for v in trace.get("y", []) if v is not None]
+            assert low <= min(drawn) and max(drawn) <= high, name
+            assert any(all(np.isclose(end / step, round(end / step)) for end in (low, high))
+                       for step in _steps(high - low)), (name, low, high)
+    assert ranges[0] == ranges[1]
+
+
+def _steps(span: float) -> list[float]:
+    """Tick steps of 1, 2, 2.5 or 5 x 10^k that cut `span` in 3 to 8 (charts._range: a fifth, rounded up)."""
+    power = 10.0 ** np.floor(np.log10(span))
+    steps = [f * power * scale for f in (1, 2, 2.5, 5) for scale in (0.01, 0.1, 1)]
+    return [step for step in steps if 3 <= span / step <= 8]
+
+
+def test_the_decision_pages_chart_is_linked_and_served_only_by_its_key(explorer):
+    """The package study's chart is the same for every draft: the page links it (no 270 kB data URI in each
+    redraw), and the server answers that link with the PNG and any other key with 404."""
+    from nxmfg.explore import app, decision
+
+    page = decision.page(explorer, {}, "zh")
+    links = re.findall(r'src="(/_nxmfg/image/[0-9a-f]{20}\.png)"', page)
+    assert links and "data:image" not in page and len(page) < 100_000
+    client = app.create_app(explorer).server.test_client()
+    answer = client.get(links[0])
+    assert answer.status_code == 200 and answer.data[:8] == b"\x89PNG\r\n\x1a\n" and answer.mimetype == "image/png"
+    assert client.get("/_nxmfg/image/" + "0" * 20 + ".png").status_code == 404
+    elsewhere = client.get("/_nxmfg/image/..%2F..%2Fpyproject.toml")      # Dash's page for any other path
+    assert elsewhere.mimetype != "image/png" and b"[build-system]" not in elsewhere.data
 
 
 def test_more_retrofits_raise_the_2027_cnc_rate_and_can_turn_its_verdict(explorer):

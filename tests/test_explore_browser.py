@@ -206,6 +206,8 @@ def test_a_saved_scenario_simulates_to_the_values_shown(server, browser, tmp_pat
     page = open_page(browser, server)
     old = stamp(page)
     type_lever(page, "key_projects_per_year", 250)
+    old = wait_for_new_stamp(page, old)
+    type_lever(page, "tech_upgrade_subsidy_rate", 8)          # in % (issue 22): the model and the file read 0.08
     wait_for_new_stamp(page, old)
     page.fill("#name", "browser_case")
     page.press("#name", "Enter")
@@ -214,8 +216,9 @@ def test_a_saved_scenario_simulates_to_the_values_shown(server, browser, tmp_pat
     path = tmp_path / download.value.suggested_filename
     download.value.save_as(path)
     assert path.name == "browser_case.yaml"
-    assert yaml.safe_load(path.read_text(encoding="utf-8"))["levers"] == {"key_projects_per_year": {"from": 2024,
-                                                                                                    "value": 250.0}}
+    levers = yaml.safe_load(path.read_text(encoding="utf-8"))["levers"]
+    assert levers == {"key_projects_per_year": {"from": 2024, "value": 250.0},
+                      "tech_upgrade_subsidy_rate": {"from": 2024, "value": pytest.approx(0.08, abs=1e-15)}}
     result = nxmfg.run(path)                                   # what `nxmfg simulate browser_case.yaml` computes
     shown = current_line(page, "gdp_100m_yuan")
     np.testing.assert_allclose(shown, result.indicators["gdp_100m_yuan"].values, rtol=1e-5)   # 6 digits drawn
@@ -281,6 +284,7 @@ def test_a_picked_indicator_gets_its_chart_and_a_shipped_scenario_loads(server, 
     page.locator("#load-message").filter(has_text="digital_push").wait_for(timeout=60_000)
     wait_for_new_stamp(page, old)
     assert float(lever_box(page, RETROFITS).input_value()) == 250           # the ramp's final value
+    assert float(lever_box(page, "tech_upgrade_subsidy_rate").input_value()) == 5   # the file's 0.05, in %
     assert page.input_value("#name") == "digital_push"
     assert not page.errors
     page.close()
@@ -314,6 +318,10 @@ def test_document_ds_decision_page_comes_first_with_every_target_and_follows_the
     assert "D文件" in text and "256" in text                                # P(met) over the states, named
     for flag in frame.locator("tr[data-id]").evaluate_all("rows => rows.map(r => r.dataset.flag)"):
         assert flag in decision.texts.FLAGS
+    chart = frame.locator("img").first                     # the study's chart, linked (explore/decision.py)
+    chart.wait_for(timeout=30_000)
+    page.wait_for_function("() => [...document.getElementById('decision').contentDocument.images]"
+                           ".every(img => img.complete && img.naturalWidth > 0)", timeout=30_000)
     headers = frame.locator("thead").inner_text()
     assert "基准情景" in headers and "规划情景" in headers and "当前情景" not in headers
     type_lever(page, RETROFITS, 500)

@@ -215,3 +215,42 @@ def test_report_of_the_real_baseline_has_a_row_for_every_modelled_target(baselin
     assert f'alt="{INDICATORS[GDP].zh}"' in page and not re.search(r"\bnan\b", text, re.IGNORECASE)
     met = int(re.search(r"<th>(\d+) / \d+</th>", page).group(1))
     assert met == int(scenarios.attainment(baseline_indicators, targets)["met"].sum())
+
+
+def test_the_report_header_names_files_without_this_machines_folders(tmp_path, monkeypatch):
+    """A report is passed on: its header names each scenario file as given, relative to the working directory, or
+    as a shipped file (nxmfg/...), never /tmp/... or /home/... of the machine that wrote it; the fit keeps its
+    hash (provenance)."""
+    from nxmfg.calibration.fits import shipped_fit
+
+    elsewhere, here = tmp_path / "elsewhere", tmp_path / "here"
+    (here / "mine").mkdir(parents=True)
+    elsewhere.mkdir()
+    monkeypatch.chdir(here)
+    shipped = Path(scenarios.__file__).with_name("plan.yaml")
+    meta = report.report_meta(["given/b.yaml", here / "mine" / "a.yaml", elsewhere / "c.yaml", shipped])
+    assert meta["files"] == "given/b.yaml, mine/a.yaml, …/c.yaml, nxmfg/scenarios/plan.yaml"
+    fit = shipped_fit()
+    assert meta["baseline"] == f"nxmfg/calibration/{fit.path.name} ({fit.sha256})" and len(fit.sha256) == 12
+    assert str(tmp_path) not in str(meta) and str(Path.home()) not in str(meta)
+    assert meta["model_version"]
+
+
+def test_simulate_and_compare_reports_name_an_absolute_scenario_path_without_its_folders(tmp_path, monkeypatch):
+    """End to end: `nxmfg simulate /tmp/.../x.yaml --report` and `compare`; the header is what report_meta gives."""
+    from click.testing import CliRunner
+
+    from nxmfg.cli import main
+
+    scenario = tmp_path / "far" / "my_case.yaml"
+    scenario.parent.mkdir()
+    scenario.write_text("name: my_case\ndescription: x\n", encoding="utf-8")
+    (tmp_path / "work").mkdir()
+    monkeypatch.chdir(tmp_path / "work")                  # the user works in another folder than the file's
+    for command in (["simulate", str(scenario), "--report"], ["compare", "baseline", str(scenario)]):
+        out = tmp_path / command[0]
+        result = CliRunner().invoke(main, [*command, "--out", str(out), "--lang", "en"])
+        assert result.exit_code == 0, result.output
+        header = (out / "report.html").read_text(encoding="utf-8").split('<table class="meta">')[1].split("</table>")[0]
+        assert "…/my_case.yaml" in header and str(tmp_path) not in header, header
+        assert re.search(r"nxmfg/calibration/fitted\.yaml \([0-9a-f]{12}\)", header), header
