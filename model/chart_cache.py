@@ -4,15 +4,16 @@ A chart costs about 0.28 s of matplotlib's CPU, and `simulate` draws 23 of them,
 of what the commands take. Run again on the same inputs (the same scenario and fit, or a report asked for
 twice), a chart's picture is the same, so it is drawn once and copied afterwards. The key hashes the
 chart's own data (the runs' values of its indicator, its band), the record and the targets it reads, the
-language, and what turns them into pixels: the code of the chart modules, the house style and the
+language, and what turns them into pixels: the code of model/ and scenarios/, the house style and the
 rcParams in force, the font files, and matplotlib's, Pillow's and numpy's versions. Any change misses.
 
 `simulate`'s results.nc is kept the same way (netcdf_once): netCDF4 writes the same bytes for the same
 data and attributes (0.5 s of CPU for its 680 variables).
 
 Entries live in the private per-user folder (model.cache.private_folder: 0700, checked on every use), as
-KEY.png, KEY.svg and KEY.nc in outputs/, each written atomically; only regular files owned by this user are read back, and an
-entry that cannot be read is drawn again. The SVG keeps the date it was drawn on (its `dc:date`); its ids
+KEY.png, KEY.svg and KEY.nc in outputs/, each written atomically; only regular files owned by this user
+and writable by no one else are read back (never through a link), and an entry that cannot be read is
+made again. The SVG keeps the date it was drawn on (its `dc:date`); its ids
 come from a fixed salt, so that a copy and a fresh drawing differ in that date only.
 """
 
@@ -27,8 +28,7 @@ from nxmfg.model.cache import digest, read_private
 
 KEPT = {".png": 400, ".svg": 400, ".nc": 16}   # files kept of each kind (a netCDF file is 0.7 MB); oldest go
 SUFFIXES = (".png", ".svg")
-CODE = ("model/plots.py", "model/plot_targets.py", "model/plot_legend.py", "model/fonts.py",
-        "model/nxmfg.mplstyle", "model/chart_cache.py", "scenarios/report.py")
+CODE = ("model", "scenarios")      # the packages whose code draws (titles and units: model/indicators.py)
 
 
 def environment(lang: str) -> str:
@@ -47,8 +47,10 @@ def environment(lang: str) -> str:
 
 @cache
 def _code() -> str:
+    """Every Python file of CODE and the house style (2 ms): an edited label, unit or style misses."""
     root = Path(__file__).parents[1]
-    return digest(*[(name, (root / name).read_bytes()) for name in CODE])
+    paths = sorted([p for package in CODE for p in (root / package).rglob("*.py")] + [root / "model/nxmfg.mplstyle"])
+    return digest(*[(path.relative_to(root).as_posix(), path.read_bytes()) for path in paths])
 
 
 def _versions() -> dict[str, str]:
