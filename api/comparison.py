@@ -48,35 +48,48 @@ def compare(scenarios: Sequence[Scenario | str | Path], params: inputs.Params = 
     chosen = _chosen(scenarios)
     fit, overrides = inputs.fit_and_overrides(params)
     target_set = inputs.targets(targets, targets_mode)
-    results = {s.name: simulate(s, fit, overrides, target_set) for s in chosen}
+    actuals = _actuals(target_set)
+    results = {s.name: simulate(s, fit, overrides, target_set, actuals) for s in chosen}
     return Comparison(results, fit)
 
 
 def compare_for_writing(scenarios: Sequence[Scenario | str | Path], lang: str, params: inputs.Params = None,
                         targets: inputs.Targets = None, targets_mode: str = "extend") -> Comparison:
-    """`compare`, with the engine runs made in a forked child (model/background.py) while this process
-    reads the targets and gets ready to write in `lang` (outputs.prepare): one core each. Errors come in
-    `compare`'s order."""
+    """`compare`, with the engine runs made and judged in two forked children (model/background.py), each
+    taking half of the scenarios, while this process reads the fit and gets ready to write in `lang`
+    (outputs.prepare). Errors come in `compare`'s order: each child reads and checks every scenario."""
     from nxmfg.api import outputs
-    from nxmfg.api.simulation import judge
     from nxmfg.model import background
 
     def here():
         fit, _ = inputs.fit_and_overrides(params)
-        target_set = inputs.targets(targets, targets_mode)
         outputs.prepare(lang)
-        return fit, target_set
+        return fit
 
-    runs, (fit, target_set) = background.alongside(partial(_engine_runs, scenarios, params), here)
-    return Comparison({name: judge(run, target_set) for name, run in runs.items()}, fit)
+    half = -(-len(scenarios) // 2)
+    parts = [slice(0, half), slice(half, None)] if len(scenarios) > 1 else [slice(None)]
+    calls = [partial(_judged_runs, scenarios, params, targets, targets_mode, part) for part in parts]
+    runs, fit = background.all_alongside(calls, here)
+    return Comparison({name: result for part in runs for name, result in part.items()}, fit)
 
 
-def _engine_runs(scenarios: Sequence[Scenario | str | Path], params: inputs.Params) -> dict[str, Result]:
-    from nxmfg.api.simulation import engine_run
+def _judged_runs(scenarios: Sequence[Scenario | str | Path], params: inputs.Params, targets: inputs.Targets,
+                 targets_mode: str, part: slice) -> dict[str, Result]:
+    """The scenarios of `part` run and judged, once every scenario is read and checked."""
+    from nxmfg.api.simulation import simulate
 
     chosen = _chosen(scenarios)
     fit, overrides = inputs.fit_and_overrides(params)
-    return {s.name: engine_run(s, fit, overrides) for s in chosen}
+    target_set = inputs.targets(targets, targets_mode)
+    actuals = _actuals(target_set)
+    return {s.name: simulate(s, fit, overrides, target_set, actuals) for s in chosen[part]}
+
+
+def _actuals(target_set: inputs.TargetSet):
+    """What the record says of the targets: the same for every scenario (scenarios.outcomes)."""
+    from nxmfg.scenarios import outcomes
+
+    return outcomes.actual_outcomes(target_set.rows, inputs.history())
 
 
 def _chosen(scenarios: Sequence[Scenario | str | Path]) -> list[Scenario]:
@@ -143,10 +156,7 @@ class Comparison:
 
     def bands(self) -> pd.DataFrame:
         """bands.csv: scenario, indicator, year, q05, q25, q50, q75, q95 (each scenario over its states)."""
-        import pandas as pd
-
-        return pd.concat({name: r.bands() for name, r in self.results.items()}, names=["scenario", None]
-                         ).reset_index(level=0).reset_index(drop=True)
+        return _stacked({name: r.bands() for name, r in self.results.items()})
 
     def write(self, out: Path | str, lang: str = "zh", bands: xr.Dataset | Path | str | None = None,
               reachability: pd.DataFrame | None = None, study=None) -> Path:
@@ -182,12 +192,13 @@ class Comparison:
         from nxmfg.scenarios import report
 
         runs = {name: r.indicators for name, r in self.results.items()}
-        table = self.bands()
+        tables = {name: r.bands() for name, r in self.results.items()}
+        table = _stacked(tables)
         first = next(iter(self.results.values()))
         if isinstance(bands, str | Path):
             bands = report.load_ensemble(Path(bands))
         elif bands is None:
-            bands = outputs.pairs(first.bands())
+            bands = outputs.pairs(tables[first.name])
         meta = report.report_meta([r.metadata["scenario_file"] for r in self.results.values()],
                                   first.metadata["fit"])
         meta |= {"states": first.states.label(lang)} if first.states is not None else {}
@@ -200,6 +211,13 @@ class Comparison:
         write_text(Path(folder) / "metadata.yaml", yaml.safe_dump(self.metadata, allow_unicode=True, sort_keys=False))
         write_text(Path(folder) / "bands.csv", table.to_csv(index=False, float_format="%.6g"))
         return page
+
+
+def _stacked(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """bands.csv of a comparison from each scenario's (Result.bands): a column `scenario` first."""
+    import pandas as pd
+
+    return pd.concat(tables, names=["scenario", None]).reset_index(level=0).reset_index(drop=True)
 
 
 def _baseline(fit: Fit | None, overrides: dict[str, float]) -> dict[str, float]:

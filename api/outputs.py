@@ -62,21 +62,42 @@ def write_result(result: Result, out: Path, lang: str, report: bool) -> Path:
     check_writable(out, "simulate")
     plots.font_families(lang)           # no CJK font for zh: fail before writing anything
     with staged_output(out, "simulate") as stage:
-        write_charts(result, stage, lang, report, alongside=[partial(write_data, result, stage)])
+        write_charts(result, stage, lang, report, alongside=data_writes(result, stage))
     return out
 
 
 def write_data(result: Result, out: Path) -> None:
     """results.csv, variables.csv, results.nc, attainment.csv, bands.csv, metadata.yaml."""
-    import xarray as xr
-    import yaml
+    for write in data_writes(result, out):
+        write()
 
-    from nxmfg.model.files import atomic_write, interrupts_deferred, write_text
+
+def data_writes(result: Result, out: Path) -> list:
+    """write_data's two halves, calls to share out with the charts: results.nc; the tables and metadata.yaml."""
+    return [partial(_write_netcdf, result, out), partial(_write_tables, result, out)]
+
+
+def _write_netcdf(result: Result, out: Path) -> None:
+    import xarray as xr
+
+    from nxmfg.model.files import atomic_write, interrupts_deferred
+
+    from nxmfg.model import chart_cache
 
     dataset = xr.merge([result.indicators, result.variables], compat="no_conflicts")  # names never clash
     dataset.attrs.update(netcdf_attributes(result.metadata))
-    with interrupts_deferred():   # xarray's netCDF writer deadlocks on a KeyboardInterrupt inside it
-        atomic_write(out / "results.nc", dataset.to_netcdf)
+
+    def write():
+        with interrupts_deferred():   # xarray's netCDF writer deadlocks on a KeyboardInterrupt inside it
+            atomic_write(out / "results.nc", dataset.to_netcdf)
+    chart_cache.netcdf_once(dataset, out / "results.nc", write)
+
+
+def _write_tables(result: Result, out: Path) -> None:
+    import yaml
+
+    from nxmfg.model.files import atomic_write, write_text
+
     atomic_write(out / "results.csv", lambda p: result.indicators.to_dataframe().to_csv(p, float_format="%.6g"))
     atomic_write(out / "variables.csv", lambda p: result.variables.to_dataframe().to_csv(p, float_format="%.6g"))
     atomic_write(out / "attainment.csv", lambda p: result.attainment.to_csv(p, index=False, float_format="%.6g"))
@@ -128,22 +149,29 @@ BAND_COLUMNS = ["indicator", "year", "q05", "q25", "q50", "q75", "q95"]
 
 def quantiles(band) -> pd.DataFrame:
     """bands.csv of an ensemble's indicators (dims run, year): indicator, year, q05, q25, q50, q75, q95 (empty
-    without an ensemble; NaN where no run has a value, as a growth rate in the first year)."""
+    without an ensemble; NaN where no run has a value, as a growth rate in the first year).
+
+    One quantile call for every indicator and year without a NaN (np.quantile, vectorised), and numpy's
+    nanquantile (a Python loop over columns) only where some runs have none: the same numbers as
+    nanquantile everywhere, in a tenth of the time.
+    """
     import numpy as np
     import pandas as pd
 
     if band is None or band.sizes.get("run", 0) == 0:
         return pd.DataFrame(columns=BAND_COLUMNS)
-    frames = []
-    for name in band.data_vars:
-        values = band[name].transpose("run", "year").to_numpy().astype(float)
-        with np.errstate(all="ignore"):
-            q = np.full((len(QUANTILES), values.shape[1]), np.nan)
-            known = np.isfinite(values).any(axis=0)
-            q[:, known] = np.nanquantile(values[:, known], QUANTILES, axis=0)
-        frames.append(pd.DataFrame({"indicator": name, "year": band["year"].to_numpy(), **{
-            column: q[i] for i, column in enumerate(BAND_COLUMNS[2:])}}))
-    return pd.concat(frames, ignore_index=True)
+    names = list(band.data_vars)
+    years = band["year"].to_numpy()
+    values = np.concatenate([band[name].transpose("run", "year").to_numpy().astype(float) for name in names], axis=1)
+    q = np.full((len(QUANTILES), values.shape[1]), np.nan)
+    missing = np.isnan(values).any(axis=0)
+    known = np.isfinite(values).any(axis=0)
+    with np.errstate(all="ignore"):
+        q[:, known & ~missing] = np.quantile(values[:, known & ~missing], QUANTILES, axis=0)
+        q[:, known & missing] = np.nanquantile(values[:, known & missing], QUANTILES, axis=0)
+    return pd.DataFrame({"indicator": np.repeat(np.array(names, dtype=object), len(years)),
+                         "year": np.tile(years, len(names)), **{
+                             column: q[i] for i, column in enumerate(BAND_COLUMNS[2:])}})
 
 
 def pairs(table: pd.DataFrame) -> dict[str, tuple[pd.Series, pd.Series]]:

@@ -56,9 +56,11 @@ def run(scenario_or_path: Scenario | str | Path, params: inputs.Params = None, t
     return simulate(chosen, fit, overrides, inputs.targets(targets, targets_mode))
 
 
-def simulate(scenario: Scenario, fit: Fit, overrides: dict[str, float], targets: inputs.TargetSet) -> Result:
-    """Run resolved inputs (see `run`): check the scenario, run the engine once, judge on `targets`."""
-    return judge(engine_run(scenario, fit, overrides), targets)
+def simulate(scenario: Scenario, fit: Fit, overrides: dict[str, float], targets: inputs.TargetSet,
+             actuals: pd.DataFrame | None = None) -> Result:
+    """Run resolved inputs (see `run`): check the scenario, run the engine once, judge on `targets` (see
+    `judge` for `actuals`)."""
+    return judge(engine_run(scenario, fit, overrides), targets, actuals)
 
 
 def engine_run(scenario: Scenario, fit: Fit, overrides: dict[str, float]) -> Result:
@@ -97,9 +99,13 @@ def states_of(fit: Fit):
     return states.draw(fit) if fit.ensemble is not None else states.none()
 
 
-def judge(result: Result, targets: inputs.TargetSet) -> Result:
+def judge(result: Result, targets: inputs.TargetSet, actuals: pd.DataFrame | None = None) -> Result:
     """`result` judged on `targets`: its attainment (with P(met) over its states, the years read from the
-    record, the verdicts decided by assumptions), its targets, and their record in its metadata."""
+    record, the verdicts decided by assumptions), its targets, and their record in its metadata.
+
+    actuals: what the record says of `targets` (outcomes.actual_outcomes; made here if not given), the same
+    for every scenario judged on them.
+    """
     from nxmfg import scenarios
     from nxmfg.calibration import seam, states
     from nxmfg.calibration.verdict_shares import decided_by_assumptions
@@ -114,7 +120,7 @@ def judge(result: Result, targets: inputs.TargetSet) -> Result:
     chosen = result.states if result.states is not None else states.none()
     table["p_met_over"] = chosen.label("en")
     table["decided_by_assumptions"] = table["id"].map(decided_by_assumptions()).astype("boolean")
-    judged = outcomes.with_actuals(table, targets.rows, inputs.history())
+    judged = outcomes.with_actuals(table, targets.rows, inputs.history(), actual=actuals)
     return replace(result, attainment=judged, targets=list(targets.rows),
                    metadata=result.metadata | {"targets": targets.record()})
 

@@ -255,11 +255,16 @@ def draw(fit, count: int | None = None, seed: int | None = None) -> States:
     count, seed = chosen.count if count is None else count, chosen.seed if seed is None else seed
     key = (str(fit.path), fit.sha256, sha256(fit.ensemble) if fit.ensemble else None, count, seed)
     if key not in _DRAWN:
-        sets = fit.parameter_sets()
-        if sets is None or sets.empty:
-            raise ScenarioError(fit.path or "params", "", "the fit has no parameter sets (posterior draws) beside "
-                                "it, which the states of the world are drawn from")
-        drawn = latin_hypercube(sets, assumed_priors(), count, seed, chosen)
+        from nxmfg.calibration import drawn_states
+
+        def fresh() -> States:
+            sets = fit.parameter_sets()
+            if sets is None or sets.empty:
+                raise ScenarioError(fit.path or "params", "", "the fit has no parameter sets (posterior draws) "
+                                    "beside it, which the states of the world are drawn from")
+            return latin_hypercube(sets, assumed_priors(), count, seed, chosen)
+
+        drawn = drawn_states.drawn(fit, count, seed, chosen, fresh)
         _DRAWN[key] = replace(drawn, fit_words=fit_words(fit))
     return _DRAWN[key]
 

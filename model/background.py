@@ -11,7 +11,7 @@ import contextlib
 import os
 import pickle
 import signal
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from nxmfg.model import drawing
@@ -70,13 +70,23 @@ def started(call: Callable[[], Any]) -> Iterator[Pending]:
 def alongside(call: Callable[[], Any], here: Callable[[], Any]) -> tuple[Any, Any]:
     """`call` in a child while `here` runs in this process; both values. Should `here` fail, the call's
     own error (a bad input to it) is raised first, as if the two had run one after the other."""
-    with started(call) as pending:
+    (value,), mine = all_alongside([call], here)
+    return value, mine
+
+
+def all_alongside(calls: Sequence[Callable[[], Any]], here: Callable[[], Any]) -> tuple[list, Any]:
+    """Each of `calls` in a child of its own while `here` runs in this process; their values, and here's.
+    Errors come in order: the calls' (the first failed call's, made again here), then here's. On leaving
+    by an error, every child still running is stopped."""
+    with contextlib.ExitStack() as stack:
+        pending = [stack.enter_context(started(call)) for call in calls]
         try:
             mine = here()
         except Exception:
-            pending.result()
+            for each in pending:
+                each.result()
             raise
-        return pending.result(), mine
+        return [each.result() for each in pending], mine
 
 
 def _answer(call: Callable[[], Any], writer: int) -> None:

@@ -12,12 +12,15 @@ that the signing key and the translation survive a power cut), else `<tempdir>/n
 
 `signature(data)` is an HMAC-SHA256 with a random per-user key kept 0600 in the folder: a manifest or a
 checkpoint that carries it was written by this user on this machine, and only then is it trusted.
+`digest(...)` is the key of a result cached by content (charts, the states of the world); `read_private`
+reads such an entry back only if it is a plain file of ours.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import os
 import secrets
 import stat
@@ -123,3 +126,57 @@ def signature(data: bytes) -> str:
 def signed_by_us(data: bytes, given: object) -> bool:
     """Whether `given` is `signature(data)` (a constant-time comparison)."""
     return isinstance(given, str) and hmac.compare_digest(signature(data), given)
+
+
+def digest(*parts: object) -> str:
+    """A hex SHA-256 of `parts`: numbers, text, None, arrays, pandas and xarray objects, lists and dicts."""
+    hasher = hashlib.sha256()
+    for part in parts:
+        _feed(hasher, part)
+    return hasher.hexdigest()
+
+
+def _feed(hasher, part: object) -> None:
+    import numpy as np
+    import pandas as pd
+    import xarray as xr
+
+    if isinstance(part, xr.DataArray):
+        _feed(hasher, ["DataArray", part.name, list(part.dims), {d: part[d].to_numpy() for d in part.dims
+                                                                   if d in part.coords}, part.to_numpy(),
+                       dict(part.attrs), dict(part.encoding)])
+    elif isinstance(part, pd.Series | pd.DataFrame):
+        frame = part.to_frame() if isinstance(part, pd.Series) else part
+        _feed(hasher, ["frame", [str(c) for c in frame.columns], [str(t) for t in frame.dtypes],
+                       pd.util.hash_pandas_object(frame, index=True).to_numpy()])
+    elif isinstance(part, np.ndarray):
+        array = np.ascontiguousarray(part)
+        hasher.update(f"array{array.dtype.str}{array.shape}".encode())
+        hasher.update(array.tobytes() if array.dtype != object else json.dumps(array.tolist(), default=str).encode())
+    elif isinstance(part, dict):
+        hasher.update(b"{")
+        for key in sorted(part, key=str):
+            _feed(hasher, str(key))
+            _feed(hasher, part[key])
+        hasher.update(b"}")
+    elif isinstance(part, list | tuple):
+        hasher.update(b"[")
+        for item in part:
+            _feed(hasher, item)
+        hasher.update(b"]")
+    else:
+        hasher.update(f"{type(part).__name__}:{part!r};".encode())
+
+
+def read_private(path: Path) -> bytes | None:
+    """The bytes of a cached file if it is a regular file of ours, writable by us alone (never through a
+    link), else None."""
+    try:
+        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    except OSError:
+        return None
+    with os.fdopen(descriptor, "rb") as handle:
+        info = os.fstat(handle.fileno())
+        if not stat.S_ISREG(info.st_mode) or info.st_uid != os.geteuid() or info.st_mode & 0o022:
+            return None
+        return handle.read()

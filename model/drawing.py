@@ -27,7 +27,7 @@ def draw_all(tasks: Sequence[Task], helpers: int | None = None, alongside: Seque
 
     alongside: other calls, taken once the tasks are. then: a call made here once every task is done
     (the charts' tile, say); meanwhile the helpers alone take the `alongside` calls, so that it runs
-    beside them rather than after them.
+    beside them rather than after them; then this process takes those still waiting.
     """
     work = [*tasks, *alongside]
     helpers = _helpers(len(work)) if helpers is None else helpers
@@ -55,6 +55,7 @@ def draw_all(tasks: Sequence[Task], helpers: int | None = None, alongside: Seque
             _wait(done, len(tasks), processes)
             _redo(work[:len(tasks)], done)
             then()
+            _take(work, lock, cursor, done, quiet=False)
     finally:
         for process in processes:
             process.join()

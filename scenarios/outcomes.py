@@ -84,10 +84,14 @@ def _measured(target: Target, series: pd.Series) -> float:
 
 
 def with_actuals(attainment: pd.DataFrame, targets: Sequence[Target], history: pd.DataFrame,
-                 last_year: int = LAST_DATA_YEAR) -> pd.DataFrame:
+                 last_year: int = LAST_DATA_YEAR, actual: pd.DataFrame | None = None) -> pd.DataFrame:
     """`attainment` (scenarios.attainment) with COLUMNS added: the data's value and verdict for past
-    targets, and model_right (the model's verdict equals the data's, where the data give one)."""
-    actual = actual_outcomes(targets, history, last_year).reindex(attainment["id"])
+    targets, and model_right (the model's verdict equals the data's, where the data give one).
+
+    actual: actual_outcomes(targets, history, last_year) if already made (it is the same for every scenario).
+    """
+    actual = actual_outcomes(targets, history, last_year) if actual is None else actual
+    actual = actual.reindex(attainment["id"])
     table = attainment.copy()
     for column in COLUMNS[:4]:
         table[column] = actual[column].to_numpy()

@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 import xarray as xr
 
-from nxmfg.model import drawing, plots
+from nxmfg.model import chart_cache, drawing, plots
 from nxmfg.model.files import interrupts_deferred, write_bytes
 from nxmfg.model.input_files import check_input_file
 from nxmfg.scenarios.report_tables import levers_html, matrix_html, reachability_html
@@ -66,35 +66,55 @@ def write_charts(runs, names, history, targets, out_dir: Path, lang: str, bands=
     names = [name for name in names if all(name in run for run in runs.values())]
     tiles = [([n for n in plots.HEADLINES if n in names], out_dir / "headlines.png"),
              ([n for n in ahead if n in names], out_dir / "headlines_D.png")] if headlines else []
-    legend = partial(_legend, runs, names, history, rows, bands is not None, lang, folder / "legend.png")
-    drawing.draw_all([partial(_chart, runs, name, history, rows, bands, lang, folder) for name in names],
+    shared = _shared_key(runs, history, rows, lang)
+    legend = partial(_legend, runs, names, history, rows, bands is not None, lang, folder / "legend.png", shared)
+    drawing.draw_all([partial(_chart, runs, name, history, rows, bands, lang, folder, shared) for name in names],
                      alongside=alongside, then=partial(_tiles, legend, tiles, folder))
+    chart_cache.prune()
     return {name: folder / f"{name}.png" for name in names}
 
 
-def _chart(runs, name: str, history, targets: list[dict], bands, lang: str, folder: Path) -> None:
+def _shared_key(runs, history, rows: list[dict], lang: str) -> str:
+    """What every chart of a set reads besides its own indicator (model/chart_cache.py): the runs' labels
+    and attributes (their line styles), the record, the targets, and what draws in `lang`."""
+    with plots.style(lang):
+        drawn_by = chart_cache.environment(lang)
+    return chart_cache.digest(drawn_by, [(label, dict(run.attrs)) for label, run in runs.items()], history, rows)
+
+
+def _chart(runs, name: str, history, targets: list[dict], bands, lang: str, folder: Path, shared: str) -> None:
     band = bands[name] if bands is not None and name in bands else None
-    ax = plots.plot_indicator(runs, name, ax=plots.new_axes(lang), history=history, targets=targets, band=band,
-                              lang=lang, legend=False)
-    plots.save_chart(ax.figure, folder / name, lang)
+
+    def draw():
+        ax = plots.plot_indicator(runs, name, ax=plots.new_axes(lang), history=history, targets=targets,
+                                  band=band, lang=lang, legend=False)
+        plots.save_chart(ax.figure, folder / name, lang)
+    key = chart_cache.digest(shared, "chart", name, [run[name] for run in runs.values()], band)
+    chart_cache.drawn_once(key, folder / name, draw)
 
 
-def _legend(runs, names: list[str], history, rows: list[dict], band: bool, lang: str, path: Path) -> Path:
+def _legend(runs, names: list[str], history, rows: list[dict], band: bool, lang: str, path: Path,
+            shared: str) -> Path:
     """charts/legend.png (and .svg): the one legend of the charts (which marks they show, from their targets)."""
     measures = {row.get("measure", "level") for row in rows if row.get("indicator") in names}
     marks = (bool(measures & {"level", "change_vs", "pp_change_vs", "increase_vs", "probability_at_least"}),
              bool(measures & {"mean", "mean_growth", "every_year", "cagr"}))
     shown = history is not None and len(history) and history["indicator"].isin(names).any()
-    figure = plots.legend_figure(runs, bool(shown), marks, band, lang)
-    plots.save(figure, path.with_suffix(".svg"), lang)        # beside each chart's SVG, for print
-    return plots.save(figure, path, lang)
+
+    def draw():
+        figure = plots.legend_figure(runs, bool(shown), marks, band, lang)
+        plots.save(figure, path.with_suffix(".svg"), lang)        # beside each chart's SVG, for print
+        plots.save(figure, path, lang)
+    chart_cache.drawn_once(chart_cache.digest(shared, "legend", bool(shown), marks, band), path, draw)
+    return path
 
 
 def _tiles(legend: Callable[[], Path], tiles: list, folder: Path) -> None:
     legend_png = legend()
     for chosen, path in tiles:
         if chosen:
-            plots.tile([folder / f"{name}.png" for name in chosen], path, legend=legend_png)
+            pictures = [folder / f"{name}.png" for name in chosen]
+            chart_cache.tiled_once(pictures, path, legend_png, partial(plots.tile, pictures, path, legend=legend_png))
 
 
 def _info(meta: Mapping, lang: str) -> dict[str, str]:

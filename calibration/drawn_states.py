@@ -1,0 +1,106 @@
+"""The states of the world, drawn once per content and then read from the private cache.
+
+Drawing the 256 states (calibration/states.py) maps a Latin hypercube through the priors, which needs
+scipy.stats: 1-1.5 s of CPU in every `simulate` and `compare`, mostly importing it. The draw is a pure
+function of the fit's parameter sets (its ensemble file's bytes, checked against the model), the count
+and the seed, states.yaml, priors.yaml and the code and libraries that draw; the cache key hashes them
+all. An entry is an .npz of plain arrays (never a pickle: np.load with allow_pickle=False) in the private
+per-user folder (model.cache), written atomically; one that cannot be read, or does not hold what a draw
+holds, is drawn again.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Callable
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from nxmfg.calibration.fits import Fit
+    from nxmfg.calibration.states import Settings, States
+
+KEPT = 16
+CODE = ("calibration/states.py", "calibration/priors.py", "calibration/drawn_states.py",
+        "calibration/states.yaml", "calibration/priors.yaml")
+
+
+def drawn(fit: Fit, count: int, seed: int, chosen: Settings, draw: Callable[[], States]) -> States:
+    """The states `draw()` makes from `fit`'s parameter sets, `count` and `seed`: read back if cached, else
+    drawn and kept."""
+    from nxmfg.model.cache import CacheError, digest, private_folder, read_private
+
+    key = digest(_sets(fit), count, seed, chosen.model_dump(mode="json"), _code(), _versions())[:32]
+    try:
+        path = private_folder("states") / f"{key}.npz"
+    except CacheError:
+        return draw()
+    data = read_private(path)
+    found = _load(data, chosen, seed) if data is not None else None
+    if found is not None:
+        return found
+    states = draw()
+    _keep(path, states)
+    return states
+
+
+def _sets(fit: Fit):
+    """What the fit's parameter sets are: the sets given in Python, or the bytes of its ensemble file and the
+    model they were checked against (read and checked only when the states are drawn: 0.3 s)."""
+    import hashlib
+
+    from nxmfg import model
+
+    if fit.sets is not None or fit.ensemble is None:
+        return fit.sets
+    return ["file", hashlib.sha256(Path(fit.ensemble).read_bytes()).hexdigest(), model.version()]
+
+
+def _load(data: bytes, chosen: Settings, seed: int) -> States | None:
+    from nxmfg.calibration.states import States
+
+    try:
+        with np.load(io.BytesIO(data), allow_pickle=False) as arrays:
+            about = json.loads(arrays["about"].tobytes().decode())
+            constants = {name: arrays[f"c{i}"] for i, name in enumerate(about["constants"])}
+            outlooks = {name: arrays[f"o{i}"] for i, name in enumerate(about["outlooks"])}
+            rows = arrays["fit_rows"]
+    except (OSError, ValueError, KeyError, TypeError, UnicodeDecodeError):
+        return None
+    return States(constants, outlooks, rows, tuple(about["parts"]), chosen, seed)
+
+
+def _keep(path: Path, states: States) -> None:
+    from nxmfg.model.files import write_bytes
+
+    about = {"constants": list(states.constants), "outlooks": list(states.outlooks), "parts": list(states.parts)}
+    arrays = {f"c{i}": np.asarray(v) for i, v in enumerate(states.constants.values())}
+    arrays |= {f"o{i}": np.asarray(v) for i, v in enumerate(states.outlooks.values())}
+    buffer = io.BytesIO()
+    np.savez(buffer, about=np.frombuffer(json.dumps(about).encode(), dtype=np.uint8),
+             fit_rows=np.asarray(states.fit_rows), **arrays)
+    try:
+        write_bytes(path, buffer.getvalue())
+        entries = sorted(path.parent.glob("*.npz"), key=lambda p: p.stat().st_mtime, reverse=True)
+        for old in entries[KEPT:]:
+            old.unlink(missing_ok=True)
+    except OSError:          # a full or read-only cache: the next run draws them again
+        pass
+
+
+@cache
+def _code() -> str:
+    from nxmfg.model.cache import digest
+
+    root = Path(__file__).parents[1]
+    return digest(*[(name, (root / name).read_bytes()) for name in CODE])
+
+
+def _versions() -> dict[str, str]:
+    from importlib.metadata import version
+
+    return {name: version(name) for name in ("numpy", "scipy", "pandas")}
