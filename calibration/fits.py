@@ -1,7 +1,7 @@
 """Fits: the calibrated constants a run starts from, read from a fitted.yaml, with where they came from.
 
-`nxmfg calibrate` writes a fit as a flat YAML mapping (name: value) with a comment header, and the
-parameter sets of its 95 % region as ensemble.csv beside it. The shipped fit is calibration/fitted.yaml;
+`nxmfg calibrate` writes a fit as a flat YAML mapping (name: value: the posterior mode) with a comment header,
+and the draws of its posterior as posterior.csv beside it. The shipped fit is calibration/fitted.yaml;
 `--params FIT.yaml` (or `params=` in the API) runs with another one.
 """
 
@@ -16,7 +16,8 @@ import pandas as pd
 from nxmfg.scenarios.validation import ScenarioError, read_yaml
 
 SHIPPED = Path(__file__).with_name("fitted.yaml")
-ENSEMBLE_NAME = "ensemble.csv"   # beside each fit: its parameter sets for the uncertainty band
+POSTERIOR_NAME = "posterior.csv"   # beside each fit: draws of its posterior (MCMC), in a random order
+BAND_SETS = 60                     # parameter sets of a band by default (the explorer's, the report's)
 
 
 class FitError(ScenarioError):
@@ -33,14 +34,24 @@ class Fit:
 
     @property
     def ensemble(self) -> Path | None:
-        """The parameter sets written with this fit (ensemble.csv beside it), if there are any."""
-        if self.path is None or not self.path.with_name(ENSEMBLE_NAME).exists():
+        """The posterior draws written with this fit (posterior.csv beside it), if there are any."""
+        if self.path is None or not self.path.with_name(POSTERIOR_NAME).exists():
             return None
-        return self.path.with_name(ENSEMBLE_NAME)
+        return self.path.with_name(POSTERIOR_NAME)
 
-    def parameter_sets(self) -> pd.DataFrame | None:
-        """The fit's calibrated parameter sets (one row each, the estimate first), or None."""
+    def posterior(self) -> pd.DataFrame | None:
+        """Every posterior draw of the fitted constants (one row each, in a random order), or None."""
         return None if self.ensemble is None else pd.read_csv(self.ensemble, comment="#")
+
+    def parameter_sets(self, count: int | None = BAND_SETS) -> pd.DataFrame | None:
+        """The fit's estimate (fitted.yaml) then the first count - 1 posterior draws (a random subset; all with
+        count=None), or None: a band's parameter sets, the estimate first as the callers expect."""
+        draws = self.posterior()
+        if draws is None:
+            return None
+        draws = draws if count is None else draws.iloc[:max(count - 1, 0)]
+        estimate = pd.DataFrame([{name: self.values.get(name, float("nan")) for name in draws.columns}])
+        return pd.concat([estimate, draws], ignore_index=True)
 
     def record(self) -> dict:
         """What an output records about the fit it was run with."""
