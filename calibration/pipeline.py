@@ -52,6 +52,7 @@ class Outcome:
     draws: np.ndarray                  # retained posterior draws (draws x fitted constants)
     params: pd.DataFrame               # per constant: prior, mode, posterior quantiles, diagnostics
     errors: pd.DataFrame               # per series: n, anchor, prior scale, posterior sd and rho
+    assumed: pd.DataFrame              # per assumed constant: how far the record would tell it from its value
     runs: xr.Dataset                   # the mode (run 0) and the draws, to the last data year
     header: dict
     pairs: pd.DataFrame
@@ -136,10 +137,11 @@ def run(until: int | None, data: Path | None, progress: bool = True, checkpoint:
     params = summaries.parameter_table(problem, best, draws, sampler.diagnostics(chain, problem.names),
                                        setup.constants)
     errors = problem.errors.summary(simulated)
+    assumed = summaries.assumed_screen(problem, best, setup.evaluate, setup.constants)
     held, table, sharp = _coverage(setup, draws) if until is not None else (None, None, {})
     header["seconds"] = f"{time.perf_counter() - start:.0f}"
-    return Outcome(dict(zip(problem.names, map(float, best), strict=True)), mode, chain, draws, params, errors, runs,
-                   header, pairs, in_sample, out_of_sample, held, table, sharp, setup, until,
+    return Outcome(dict(zip(problem.names, map(float, best), strict=True)), mode, chain, draws, params, errors,
+                   assumed, runs, header, pairs, in_sample, out_of_sample, held, table, sharp, setup, until,
                    time.perf_counter() - start)
 
 
@@ -200,7 +202,7 @@ def _coverage(setup: Setup, draws: np.ndarray) -> tuple[pd.DataFrame, pd.DataFra
 
 
 def write(outcome: Outcome, out: Path) -> list[Path]:
-    """fitted.yaml, posterior.csv, params.csv, errors.csv, fit.csv (+ fit_out_of_sample.csv, coverage.csv,
+    """fitted.yaml, posterior.csv, params.csv, errors.csv, assumed.csv, fit.csv (+ fit_out_of_sample.csv, coverage.csv,
     coverage_observations.csv), residuals.csv, fit.png and report.md in `out`, staged and moved in together
     (model.files.staged_output); never the shipped fit. The checkpoint is removed once they are in."""
     from nxmfg.model.files import staged_output
@@ -208,7 +210,8 @@ def write(outcome: Outcome, out: Path) -> list[Path]:
     with staged_output(out, "calibrate", keep=(CHECKPOINT,)) as stage:
         runner.write_fitted(outcome.values, outcome.header, stage / "fitted.yaml")
         runner.write_posterior(list(outcome.values), outcome.draws, outcome.header, stage / "posterior.csv")
-        tables = {"params.csv": outcome.params, "errors.csv": outcome.errors, "fit.csv": outcome.in_sample,
+        tables = {"params.csv": outcome.params, "errors.csv": outcome.errors, "assumed.csv": outcome.assumed,
+                  "fit.csv": outcome.in_sample,
                   "residuals.csv": outcome.pairs, "fit_out_of_sample.csv": outcome.out_of_sample,
                   "coverage.csv": outcome.coverage, "coverage_observations.csv": outcome.held}
         for name, table in tables.items():

@@ -76,7 +76,8 @@ def report_markdown(outcome) -> str:
              "An anchor is a series of one observation: it weighs as one point of unknown scale.", "",
              markdown_table(outcome.errors),
              "Anchors: " + (", ".join(outcome.errors.loc[outcome.errors["anchor"], "indicator"]) or "none") + ".",
-             "", "## Fit in sample (fit.csv)", "",
+             "", "## Assumed constants the record would see (assumed.csv)", "", assumed_text(outcome), "",
+             "## Fit in sample (fit.csv)", "",
              "At the mode. MAPE in %; R² = 1 − SSres/SStot; Theil's U with U^M (bias), U^S (variance), U^C "
              "(covariance), Sterman (1984). Charts: fit.png (dots = data, line = the mode, band = 5–95 % of the "
              "posterior draws); every (indicator, year) pair: residuals.csv.", "",
@@ -106,6 +107,18 @@ def convergence_text(outcome) -> str:
             f"{p['ess_tail'].min():.0f}-{p['ess_tail'].max():.0f}; autocorrelation time "
             f"{p['tau'].min():.0f}-{p['tau'].max():.0f} steps. "
             + verdict.format(n=outcome.setup.priors.sampler["converged_taus"]) + ".")
+
+
+def assumed_text(outcome) -> str:
+    from nxmfg.calibration.summaries import SEEN
+
+    seen = outcome.assumed[outcome.assumed["seen_by_record"]]
+    listed = ", ".join(f"{r.constant} ({max(r.drop_at_q05, r.drop_at_q95):.0f})" for r in seen.itertuples())
+    return (f"Each of the {len(outcome.assumed)} assumed constants moved alone to its prior's 5 % and 95 % "
+            f"quantiles, the fitted ones at the mode: the drop of the log likelihood. Above {SEEN:g} (strong "
+            "evidence, Kass and Raftery 1995) the record tells the value from the .mdl's, so the constant is a "
+            "candidate for `role: fitted`: held at its .mdl value in the fit and drawn from its prior in the "
+            f"states, it widens the bands beyond what the record allows. Seen: {listed or 'none'}.")
 
 
 def coverage_text(outcome) -> str:

@@ -40,8 +40,8 @@ def ensemble_evaluator(names: list[str], reduce: Callable[[xr.Dataset], xr.Datas
 
     py_file = model.translated()
 
-    def evaluate(X: np.ndarray) -> xr.Dataset:
-        params = dict(fixed or {}) | {name: X[:, j] for j, name in enumerate(names)}
+    def evaluate(X: np.ndarray, per_run: dict[str, np.ndarray] | None = None) -> xr.Dataset:
+        params = dict(fixed or {}) | dict(per_run or {}) | {name: X[:, j] for j, name in enumerate(names)}
         workers = 1 if len(X) < PARALLEL_FROM else None      # a pool costs more than it saves on few runs
         return ensemble.run_translated(py_file, params, len(X), reduce=reduce,
                                        control={"final_time": final_year, "saveper": 1},

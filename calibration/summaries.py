@@ -66,3 +66,29 @@ def _describe(prior) -> str:
     shown = {k: v for k, v in prior.model_dump(exclude_none=True).items()
              if k not in ("role", "distribution", "range", "source", "judgement")}
     return f"{prior.distribution}(" + ", ".join(f"{k}={v:g}" for k, v in shown.items()) + ")"
+
+
+SEEN = 3.0   # log-likelihood drop beyond which the record tells a value from the .mdl's: strong evidence on
+             # Kass and Raftery's (1995) scale (2 x log Bayes factor > 6)
+
+
+def assumed_screen(problem, best: np.ndarray, evaluate_assumed, constants: pd.DataFrame) -> pd.DataFrame:
+    """Which assumed constants the record would inform: each moved alone to its prior's 5 % and 95 %
+    quantiles, the fitted ones at `best`, the others at their .mdl values (as in the fit); the drop of the log
+    likelihood. A constant the record sees (drop > SEEN) is a candidate for `role: fitted`: held at its .mdl
+    value while fitting, and drawn from its prior in the states, it widens the bands beyond what the record
+    allows. `evaluate_assumed(X, fixed)` runs the fitted rows X with the assumed constants `fixed` per run."""
+    names = problem.priors.assumed
+    ends = problem.priors.ppf(names, np.array([[0.05] * len(names), [0.95] * len(names)]))
+    central = constants.loc[names, "value"].to_numpy(float)
+    runs = 1 + 2 * len(names)
+    values = np.tile(central, (runs, 1))
+    for j in range(len(names)):
+        values[1 + 2 * j, j], values[2 + 2 * j, j] = ends[0, j], ends[1, j]
+    fixed = {name: values[:, j] for j, name in enumerate(names)}
+    loglik = problem.errors.loglik(problem.simulated(evaluate_assumed(np.tile(best, (runs, 1)), fixed)))
+    drop = loglik[0] - loglik[1:].reshape(-1, 2)
+    table = pd.DataFrame({"constant": names, "q05": ends[0], "q95": ends[1], "drop_at_q05": drop[:, 0],
+                          "drop_at_q95": drop[:, 1]})
+    table["seen_by_record"] = table[["drop_at_q05", "drop_at_q95"]].max(axis=1) > SEEN
+    return table.sort_values("drop_at_q95", key=lambda d: -np.maximum(d, table["drop_at_q05"]), ignore_index=True)

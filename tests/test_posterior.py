@@ -220,3 +220,28 @@ def test_parameter_table_flags_what_the_record_cannot_see():
     table = summaries.parameter_table(problem, draws[0], draws, diagnostics, constants).set_index("parameter")
     assert table.loc["capacity", "identification"].startswith("not identified")
     assert table.loc["rate", "identification"] == "identified"
+
+
+def test_the_screen_finds_the_assumed_constant_the_record_sees():
+    """An assumed constant that scales GDP is seen by the record; one the economy ignores is not."""
+    from nxmfg.calibration import summaries
+
+    file = small_priors()
+    entries = dict(file.entries) | {
+        "scale": Prior.model_validate({"role": "assumed", "distribution": "triangular", "mode": 1.0,
+                                       "range": [0.7, 1.3], "judgement": "test"}),
+        "ignored": Prior.model_validate({"role": "assumed", "distribution": "uniform", "range": [0, 1],
+                                         "judgement": "test"})}
+    file = Priors(entries, 1, file.search, file.sampler, file.errors, {}, {}, file.path)
+    truth = np.array([8000.0, 0.17, 1600.0])
+    problem = synthetic_problem(truth, noise=0.02, seed=5)
+    problem = bayes.Problem(file.fitted, file, problem.errors)
+
+    def evaluate(X, per_run):
+        runs = logistic_economy(X)
+        return runs.assign(gdp_100m_yuan=runs["gdp_100m_yuan"] * xr.DataArray(per_run["scale"], dims="run"))
+
+    constants = pd.DataFrame({"value": [8000.0, 0.17, 1600.0, 1.0, 0.5]}, index=[*file.fitted, "scale", "ignored"])
+    table = summaries.assumed_screen(problem, truth, evaluate, constants).set_index("constant")
+    assert table.loc["scale", "seen_by_record"] and not table.loc["ignored", "seen_by_record"]
+    assert table.loc["ignored", ["drop_at_q05", "drop_at_q95"]].abs().max() < 1e-9
