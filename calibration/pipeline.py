@@ -25,7 +25,8 @@ from nxmfg.calibration.likelihood import error_model
 from nxmfg.calibration.priors import Priors
 from nxmfg.calibration.stats import fit_table
 
-CHECKPOINT = "checkpoint"      # the sampler's checkpoint inside --out, removed once the fit is written
+CHECKPOINT = "checkpoint"      # the sampler's checkpoint inside --out: kept, so that --resume with a larger
+                               # max_steps extends a chain that has not converged
 
 
 @dataclass
@@ -204,7 +205,7 @@ def _coverage(setup: Setup, draws: np.ndarray) -> tuple[pd.DataFrame, pd.DataFra
 def write(outcome: Outcome, out: Path) -> list[Path]:
     """fitted.yaml, posterior.csv, params.csv, errors.csv, assumed.csv, fit.csv (+ fit_out_of_sample.csv, coverage.csv,
     coverage_observations.csv), residuals.csv, fit.png and report.md in `out`, staged and moved in together
-    (model.files.staged_output); never the shipped fit. The checkpoint is removed once they are in."""
+    (model.files.staged_output); never the shipped fit. The sampler's checkpoint stays in `out/checkpoint`."""
     from nxmfg.model.files import staged_output
 
     with staged_output(out, "calibrate", keep=(CHECKPOINT,)) as stage:
@@ -220,7 +221,6 @@ def write(outcome: Outcome, out: Path) -> list[Path]:
         report.draw_charts(outcome.runs.isel(run=0), outcome.runs.isel(run=slice(1, None)), outcome.setup.history,
                            outcome.until, stage / "fit.png")
         report.write_text(report.report_markdown(outcome), stage / "report.md")
-    shutil.rmtree(out / CHECKPOINT, ignore_errors=True)
     return sorted(p for p in out.iterdir() if not p.name.startswith("."))
 
 

@@ -150,7 +150,7 @@ def test_calibrate_writes_only_under_out_and_save_ships_the_fit(tmp_path, monkey
     assert set(fitted) == {"nonindustry_elasticity", "market_elasticity"}
     written = {p.name for p in out.iterdir()}
     assert {"posterior.csv", "report.md", "fit.csv", "params.csv", "errors.csv", "fit.png"} <= written
-    assert "checkpoint" not in written, "the checkpoint goes once the fit is written"
+    assert {p.name for p in (out / "checkpoint").iterdir()} == {"chain.npz", "state.json", "mode.json"}
     posterior = pd.read_csv(out / "posterior.csv", comment="#")
     assert list(posterior.columns) == list(fitted) and 0 < len(posterior) <= 40
     header = (out / "posterior.csv").read_text(encoding="utf-8")
