@@ -107,6 +107,7 @@ def fingerprint(setup: Setup, data: Path | None) -> dict:
                             "errors": priors.errors.model_dump(), "search": priors.search, "seed": priors.seed},
                            sort_keys=True)
     return {"model": model.version(), "data": runner.data_hash(paths), "data_files": [p.name for p in paths],
+            "space": "logit of each prior's range",
             "priors": hashlib.sha256(posterior.encode()).hexdigest()[:12], "until": setup.until,
             "names": setup.problem.names}
 
@@ -125,10 +126,12 @@ def run(until: int | None, data: Path | None, progress: bool = True, checkpoint:
         shutil.rmtree(checkpoint, ignore_errors=True)
     mode = _mode(setup, identity, checkpoint, progress)
     start_positions = bayes.walker_start(mode, problem, int(priors.sampler["walkers"]), np.random.default_rng(seed))
-    chain = sampler.run(lambda X: problem.log_posterior(X, setup.evaluate)[0], start_positions, priors.sampler,
-                        seed, checkpoint, identity, progress)
-    draws = sampler.draws(chain, int(priors.sampler["retained"]), np.random.default_rng(seed))
-    best = _best(mode, chain)
+    space = bayes.Unbounded(*problem.bounds)
+    log_density = space.log_density(lambda X: problem.log_posterior(X, setup.evaluate)[0])
+    chain = sampler.run(log_density, space.to_z(start_positions), priors.sampler, seed, checkpoint, identity,
+                        progress)
+    draws = space.to_x(sampler.draws(chain, int(priors.sampler["retained"]), np.random.default_rng(seed)))
+    best = _best(mode, chain, space)
     runs = setup.evaluate_all(np.vstack([best, draws]))
     header = runner.fit_header(model.version(), identity, until, seed) | _sampler_header(chain, draws, mode)
     pairs = summaries.observed_pairs(runs.isel(run=0), setup.history, setup.fitted_history)
@@ -164,10 +167,12 @@ def _mode(setup: Setup, identity: dict, checkpoint: Path | None, progress: bool)
     return mode
 
 
-def _best(mode: bayes.Mode, chain: sampler.Chain) -> np.ndarray:
-    """The highest posterior density found: the search's mode, or a point of the chain above it."""
-    step, walker = np.unravel_index(np.argmax(chain.log_prob), chain.log_prob.shape)
-    return chain.positions[step, walker] if chain.log_prob[step, walker] > mode.log_posterior else mode.x
+def _best(mode: bayes.Mode, chain: sampler.Chain, space: bayes.Unbounded) -> np.ndarray:
+    """The highest posterior density found: the search's mode, or a point of the chain above it (the chain's
+    log density is of z: the Jacobian comes off)."""
+    log_posterior = chain.log_prob - space.log_jacobian(chain.positions)
+    step, walker = np.unravel_index(np.argmax(log_posterior), log_posterior.shape)
+    return space.to_x(chain.positions[step, walker]) if log_posterior[step, walker] > mode.log_posterior else mode.x
 
 
 def _sampler_header(chain: sampler.Chain, draws: np.ndarray, mode: bayes.Mode) -> dict:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import xarray as xr
 from scipy.optimize import differential_evolution, minimize
+from scipy.special import expit, log_expit
 from tqdm import tqdm  # not tqdm.auto: in a notebook without ipywidgets it warns on import
 
 from nxmfg.calibration.likelihood import ErrorModel
@@ -47,6 +48,32 @@ class Problem:
         if inside.any():
             loglik[inside] = self.errors.loglik(self.simulated(evaluate(X[inside])))
         return prior + loglik, loglik
+
+
+@dataclass(frozen=True)
+class Unbounded:
+    """The sampler's space: each fitted constant's logit within its prior's range, z = log(u / (1 - u)) with
+    u = (x - low) / (high - low). A walker never proposes outside a range there (a proposal past a bound
+    would be rejected, which stalls the walkers near one), and the log density gains the transform's
+    Jacobian, so that the draws mapped back follow the posterior of x."""
+    low: np.ndarray
+    high: np.ndarray
+
+    def to_z(self, X: np.ndarray) -> np.ndarray:
+        u = np.clip((np.asarray(X, float) - self.low) / (self.high - self.low), 1e-12, 1 - 1e-12)
+        return np.log(u) - np.log1p(-u)
+
+    def to_x(self, Z: np.ndarray) -> np.ndarray:
+        return self.low + (self.high - self.low) * expit(np.asarray(Z, float))
+
+    def log_jacobian(self, Z: np.ndarray) -> np.ndarray:
+        """log |dx/dz| summed over the constants, per row of Z."""
+        Z = np.atleast_2d(np.asarray(Z, float))
+        return np.sum(np.log(self.high - self.low) + log_expit(Z) + log_expit(-Z), axis=-1)
+
+    def log_density(self, log_posterior: Callable[[np.ndarray], np.ndarray]) -> Callable[[np.ndarray], np.ndarray]:
+        """The log density of z given that of x."""
+        return lambda Z: log_posterior(self.to_x(Z)) + self.log_jacobian(Z)
 
 
 @dataclass(frozen=True)
@@ -97,7 +124,8 @@ def find_mode(problem: Problem, evaluate: Evaluate, seed: int, search: dict, pro
 
 def walker_start(mode: Mode, problem: Problem, walkers: int, rng: np.random.Generator) -> np.ndarray:
     """Walkers in a small ball around the mode (1 % of each range), inside the ranges: they spread out to
-    the posterior's width within the burn-in, which the autocorrelation time measures."""
+    the posterior's width within the burn-in, which the autocorrelation time measures. None within 0.1 % of a
+    range's end, where the sampler's logit (`Unbounded`) would start it far out."""
     low, high = problem.bounds
     ball = mode.x + 0.01 * (high - low) * rng.standard_normal((walkers, len(mode.x)))
-    return np.clip(ball, low + 1e-9 * (high - low), high - 1e-9 * (high - low))
+    return np.clip(ball, low + 1e-3 * (high - low), high - 1e-3 * (high - low))
