@@ -6,13 +6,20 @@ STAMP := $(VENV)/.installed
 EXTRAS ?= test
 HAS_CJK := $(VENV)/bin/python -c "from nxmfg.model.fonts import cjk_family; cjk_family()" 2>/dev/null
 
-.PHONY: baseline test install font
+.PHONY: baseline test install font posterior
 
 baseline: font  ## install, then run the baseline scenario with its charts into out/baseline
 	$(VENV)/bin/nxmfg simulate scenarios/baseline.yaml --out out/baseline
 
 test: font  ## install, then run the test suite, one worker per core (pytest-xdist; a file's tests share one)
 	$(VENV)/bin/pytest -n auto --dist loadfile
+
+# The shipped posterior (issue 21): the fit to every year, then the fit to 2020 that the coverage test scores,
+# each shipped (--save). Interrupted (Ctrl-C), it keeps each sampler's checkpoint under out/: run it again
+# and it goes on where it stopped (--resume starts afresh where the model, data or priors changed).
+posterior: $(STAMP)  ## sample the shipped posterior and the fit to 2020 (about 25 min on 2 cores; resumable)
+	nice -n 10 $(VENV)/bin/nxmfg calibrate --out out/posterior --resume --save
+	nice -n 10 $(VENV)/bin/nxmfg calibrate --until 2020 --out out/posterior_until_2020 --resume --save
 
 install: $(STAMP)  ## the package and its test tools in .venv (no root needed)
 

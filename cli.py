@@ -216,37 +216,45 @@ def compare_command(files: tuple[str, ...], out: str, lang: str, ensemble: str |
 
 @main.command(name="calibrate")
 @click.option("--until", type=click.IntRange(2011, 2035), default=None,
-              help="Fit years <= UNTIL only and report the later years out of sample.")
+              help="Fit years <= UNTIL only; report the later years out of sample and the bands' coverage.")
 @click.option("--data", type=click.Path(exists=True, dir_okay=False), default=None,
               help="Your own long CSV (indicator,year,value,unit,source_title,source_url,quote); "
                    "it extends or overrides the shipped data.")
 @click.option("--out", type=OUT, default="out/calibration", show_default=True,
-              help="Folder for fitted.yaml, ensemble.csv and the fit report (report.md, fit.csv, params.csv, "
-                   "fit.png). Run with this fit: nxmfg simulate ... --params OUT/fitted.yaml")
+              help="Folder for fitted.yaml (the posterior mode), posterior.csv (its draws) and the fit report "
+                   "(report.md, params.csv, errors.csv, fit.csv, fit.png). Run with this fit: nxmfg simulate ... "
+                   "--params OUT/fitted.yaml")
+@click.option("--resume", is_flag=True, default=False, show_default=True,
+              help="Go on from the sampler's checkpoint in OUT/checkpoint (left by an interrupted run, or by a "
+                   "finished one that did not converge: raise sampler.max_steps in priors.yaml first).")
 @click.option("--save", is_flag=True, default=False,
-              help="Also replace the shipped fit (calibration/fitted.yaml and ensemble.csv) that every run "
-                   "starts from.")
-def calibrate_command(until: int | None, data: str | None, out: str, save: bool) -> None:
-    """Fit calibration/free_parameters.yaml to the historical record; write the fit and its report to OUT."""
-    if save and until is not None:
-        raise click.UsageError("--save: a fit with --until is an out-of-sample test; it cannot replace the "
-                               "shipped fit")
+              help="Also ship the fit: calibration/fitted.yaml and posterior.csv, which every run starts from "
+                   "(with --until: calibration/out_of_sample/).")
+def calibrate_command(until: int | None, data: str | None, out: str, resume: bool, save: bool) -> None:
+    """The posterior of calibration/priors.yaml's fitted constants given the record (MCMC); write the fit and
+    its report to OUT."""
+    from nxmfg.calibration.pipeline import CHECKPOINT
     from nxmfg.model.files import check_writable
 
     try:
-        check_writable(out, "calibrate")   # before the fit, which takes a minute
-        calibration = nxmfg.calibrate(until=until, data=data)
+        check_writable(out, "calibrate")   # before the fit, which takes a while
+        calibration = nxmfg.calibrate(until=until, data=data, checkpoint=Path(out) / CHECKPOINT, resume=resume)
         calibration.write(out)
         saved = calibration.save() if save else []
     except _user_errors() as error:
         raise _user_error(error) from None
+    except KeyboardInterrupt:
+        raise click.ClickException(f"interrupted; the sampler's checkpoint is in {Path(out) / CHECKPOINT}: "
+                                   "rerun with --resume to go on") from None
     click.echo(calibration.in_sample.to_string(index=False, float_format="{:.3g}".format))
     if calibration.out_of_sample is not None:
         click.echo(f"out of sample (after {until}):")
         click.echo(calibration.out_of_sample.to_string(index=False, float_format="{:.3g}".format))
-    written = f"; replaced {' and '.join(str(p) for p in saved)}" if saved else ""
-    click.echo(f"wrote {Path(out) / 'fitted.yaml'} and {Path(out) / 'report.md'}{written} "
-               f"in {calibration.outcome.seconds:.0f} s")
+        click.echo("coverage of the later record by the 90 % bands:")
+        click.echo(calibration.coverage.to_string(index=False, float_format="{:.2f}".format))
+    written = f"; shipped {', '.join(str(p) for p in saved)}" if saved else ""
+    click.echo(f"wrote {Path(out) / 'fitted.yaml'}, {Path(out) / 'posterior.csv'} and {Path(out) / 'report.md'}"
+               f"{written} in {calibration.outcome.seconds:.0f} s")
 
 
 @main.command(name="sensitivity")

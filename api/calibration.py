@@ -1,4 +1,4 @@
-"""`nxmfg.calibrate`: fit the free constants to the historical record; write or save on request."""
+"""`nxmfg.calibrate`: the posterior of the fitted constants given the historical record; write or save on request."""
 
 from __future__ import annotations
 
@@ -13,8 +13,9 @@ if TYPE_CHECKING:
     from nxmfg.calibration.pipeline import Outcome
 
 
-def calibrate(until: int | None = None, data: Path | str | None = None, *, progress: bool = True) -> Calibration:
-    """Fit calibration/free_parameters.yaml to the record (differential evolution, least-squares polish).
+def calibrate(until: int | None = None, data: Path | str | None = None, *, progress: bool = True,
+              checkpoint: Path | str | None = None, resume: bool = False) -> Calibration:
+    """The posterior of calibration/priors.yaml's fitted constants given the record (emcee, from the mode).
 
     Parameters
     ----------
@@ -24,13 +25,20 @@ def calibrate(until: int | None = None, data: Path | str | None = None, *, progr
         Your own long CSV (indicator, year, value, unit, source_title, source_url, quote); it extends the
         shipped record, and a row of it replaces the shipped row of the same indicator and year.
     progress
-        Show the search's progress bar.
+        Show the search's and the sampler's progress bars (with an ETA).
+    checkpoint
+        A folder for the sampler's checkpoint (arrays and JSON), written every `check_every` steps and on
+        Ctrl-C; None keeps none.
+    resume
+        Go on from `checkpoint` if it holds a chain of the same problem (model, data, priors, settings);
+        otherwise it is cleared and the run starts afresh.
 
     Returns
     -------
     Calibration
-        The fit, its parameter intervals and fit statistics. Nothing is written: `write(dir)` writes
-        the fit and its report, `save()` replaces the shipped fit.
+        The posterior mode, draws, diagnostics and fit statistics (and, with `until`, the coverage of the
+        later record). Nothing is written but the checkpoint: `write(dir)` writes the fit and its report,
+        `save()` ships it.
 
     Raises
     ------
@@ -39,7 +47,8 @@ def calibrate(until: int | None = None, data: Path | str | None = None, *, progr
     """
     from nxmfg.calibration import pipeline
 
-    return Calibration(pipeline.run(until, Path(data) if data else None, progress))
+    return Calibration(pipeline.run(until, Path(data) if data else None, progress,
+                                    Path(checkpoint) if checkpoint else None, resume))
 
 
 @dataclass
@@ -57,7 +66,8 @@ class Calibration:
 
     @property
     def parameters(self) -> pd.DataFrame:
-        """Per parameter: estimate, .mdl value, 95 % interval, bounds and whether the data identify it."""
+        """Per fitted constant: prior, .mdl value, mode, posterior median and 90 % interval, identification and
+        convergence diagnostics (tau, R-hat, ESS)."""
         return self.outcome.params
 
     @property
@@ -71,13 +81,26 @@ class Calibration:
         return self.outcome.out_of_sample
 
     @property
+    def posterior(self) -> pd.DataFrame:
+        """The retained posterior draws, one row each (what posterior.csv holds)."""
+        import pandas as pd
+
+        return pd.DataFrame(self.outcome.draws, columns=list(self.outcome.values))
+
+    @property
+    def coverage(self) -> pd.DataFrame | None:
+        """With `until`: per series and overall, the share of later observations inside the 90 % bands."""
+        return self.outcome.coverage
+
+    @property
     def metadata(self) -> dict:
-        """Model version, data files and their hash, date, until, seed, cost and search summary."""
+        """Model version, data and priors hashes, date, until, seed, and the sampler's settings and outcome."""
         return dict(self.outcome.header)
 
     def write(self, out: Path | str) -> Path:
-        """Write fitted.yaml, ensemble.csv and the fit report (report.md, fit.csv, params.csv, residuals.csv,
-        fit.png) into `out`, each atomically. `nxmfg simulate SCENARIO --params OUT/fitted.yaml` (or
+        """Write fitted.yaml, posterior.csv and the fit report (report.md, params.csv, errors.csv, fit.csv,
+        residuals.csv, fit.png; with `until` also fit_out_of_sample.csv, coverage.csv, coverage_by_series.csv)
+        into `out`, each atomically. `nxmfg simulate SCENARIO --params OUT/fitted.yaml` (or
         `nxmfg.run(..., params=OUT/fitted.yaml)`) then runs with this fit."""
         from nxmfg.calibration import pipeline
 
@@ -85,9 +108,8 @@ class Calibration:
         return Path(out)
 
     def save(self) -> list[Path]:
-        """Replace the shipped fit (calibration/fitted.yaml and ensemble.csv), which every run starts from.
-
-        Refused (ValueError) for an out-of-sample fit (`until`)."""
+        """Ship the fit: calibration/fitted.yaml and posterior.csv, which every run starts from; with `until`,
+        calibration/out_of_sample/ (fitted_until_YEAR.yaml, posterior.csv beside it and its tables)."""
         from nxmfg.calibration import pipeline
 
         return pipeline.save(self.outcome)

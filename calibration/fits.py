@@ -1,7 +1,7 @@
 """Fits: the calibrated constants a run starts from, read from a fitted.yaml, with where they came from.
 
-`nxmfg calibrate` writes a fit as a flat YAML mapping (name: value) with a comment header, and the
-parameter sets of its 95 % region as ensemble.csv beside it. The shipped fit is calibration/fitted.yaml;
+`nxmfg calibrate` writes a fit as a flat YAML mapping (name: value: the posterior mode) with a comment header,
+and the draws of its posterior as posterior.csv beside it. The shipped fit is calibration/fitted.yaml;
 `--params FIT.yaml` (or `params=` in the API) runs with another one.
 """
 
@@ -16,7 +16,7 @@ import pandas as pd
 from nxmfg.scenarios.validation import ScenarioError, read_yaml
 
 SHIPPED = Path(__file__).with_name("fitted.yaml")
-ENSEMBLE_NAME = "ensemble.csv"   # beside each fit: its parameter sets for the uncertainty band
+POSTERIOR_NAME = "posterior.csv"   # beside each fit: draws of its posterior (MCMC), in a random order
 
 
 class FitError(ScenarioError):
@@ -35,14 +35,14 @@ class Fit:
 
     @property
     def ensemble(self) -> Path | None:
-        """The parameter sets written with this fit (ensemble.csv beside it), if there are any."""
-        if self.path is None or not self.path.with_name(ENSEMBLE_NAME).exists():
+        """The posterior draws written with this fit (posterior.csv beside it), if there are any."""
+        if self.path is None or not self.path.with_name(POSTERIOR_NAME).exists():
             return None
-        return self.path.with_name(ENSEMBLE_NAME)
+        return self.path.with_name(POSTERIOR_NAME)
 
     def parameter_sets(self) -> pd.DataFrame | None:
-        """The fit's calibrated parameter sets (one row each, the estimate first), or None; checked as
-        `read_parameter_sets` does."""
+        """The fit's posterior draws (one row each, in a random order: the first k rows are a random subset of
+        k), or None; checked as `read_parameter_sets` does. The estimate is fitted.yaml (`values`)."""
         if self.sets is not None:
             return self.sets.copy()
         if self.ensemble is None:
@@ -73,12 +73,12 @@ def read_fit(path: Path | str, constants: pd.DataFrame) -> Fit:
     if not isinstance(data, dict):
         raise FitError(path, "", "expected a mapping of model constants to values, as `nxmfg calibrate` writes")
     values = check_values(data, constants, path)
-    sets = path.with_name(ENSEMBLE_NAME)
+    sets = path.with_name(POSTERIOR_NAME)
     return Fit(values, path, sha256(path), read_parameter_sets(sets, constants) if sets.exists() else None)
 
 
 def read_parameter_sets(path: Path, constants: pd.DataFrame) -> pd.DataFrame:
-    """A fit's ensemble.csv: a regular UTF-8 file within its size limit, a header of model constants and
+    """A fit's posterior.csv: a regular UTF-8 file within its size limit, a header of model constants and
     at least one row, every value a finite number inside its constant's [min,max]. FitError names the
     file, the row and the column."""
     import io

@@ -1,9 +1,14 @@
-"""`nxmfg calibrate` end to end: data, problem, fit, intervals, then on request the report and the fit.
+"""`nxmfg calibrate` end to end: data, priors, posterior mode, MCMC, diagnostics, and on request the files.
 
-`run` computes everything and writes nothing; `write` puts the fit and its report in a folder of the
-user's choice; `save` (and only it) replaces the shipped calibration/fitted.yaml and ensemble.csv.
+`run` computes everything and writes nothing but its checkpoint; `write` puts the fit and its report in a
+folder of the user's choice; `save` (and only it) replaces the shipped calibration/fitted.yaml and
+posterior.csv.
 """
 
+from __future__ import annotations
+
+import json
+import shutil
 import time
 from dataclasses import dataclass, field
 from functools import partial
@@ -13,149 +18,230 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from nxmfg.calibration import fit as fitting
-from nxmfg.calibration import intervals, report, runner
+from nxmfg.calibration import coverage, report, runner, sampler, summaries
+from nxmfg.calibration import posterior as bayes
 from nxmfg.calibration.history import DATA, observations
+from nxmfg.calibration.likelihood import error_model
+from nxmfg.calibration.priors import Priors
 from nxmfg.calibration.stats import fit_table
 
-
-@dataclass
-class Outcome:
-    """A finished fit: the values, their intervals and band members, and the fit statistics."""
-    values: dict[str, float]
-    params: pd.DataFrame           # estimate, 95 % interval and identification per parameter
-    members: np.ndarray            # parameter sets inside the joint 95 % region, the estimate first
-    runs: xr.Dataset               # indicators of the members (dims run, year)
-    header: dict                   # model version, data files and hash, date, until, seed, cost
-    pairs: pd.DataFrame            # indicator, year, simulated, observed, in_sample
-    in_sample: pd.DataFrame
-    out_of_sample: pd.DataFrame | None
-    setup: "Setup"
-    until: int | None
-    seconds: float
+CHECKPOINT = "checkpoint"      # the sampler's checkpoint inside --out: kept, so that --resume with a larger
+                               # max_steps extends a chain that has not converged
 
 
 @dataclass
 class Setup:
-    """What a fit needs: all history, the part fitted, the problem and the evaluator."""
+    """What a fit needs: all history, the part fitted, the priors, the problem and the evaluators."""
     history: pd.DataFrame
     fitted_history: pd.DataFrame
-    problem: fitting.Problem
-    evaluate: fitting.Evaluate
-    spec: dict
+    priors: Priors
+    problem: bayes.Problem
+    evaluate: bayes.Evaluate          # to the last fitted year (the likelihood)
+    evaluate_all: bayes.Evaluate      # to the last data year (bands, out of sample)
+    reduce: object                    # runs -> the record's indicators (picklable)
     constants: pd.DataFrame
+    until: int | None
     notes: list[str] = field(default_factory=list)
 
 
-def observed_pairs(run: xr.Dataset, history: pd.DataFrame) -> pd.DataFrame:
-    """(indicator, year, simulated, observed) where the model computes the indicator that year."""
-    rows = []
-    for row in history.itertuples(index=False):
-        if row.indicator in run and row.year in run["year"]:
-            value = float(run[row.indicator].sel(year=row.year))
-            if np.isfinite(value):
-                rows.append((row.indicator, row.year, value, row.value))
-    return pd.DataFrame(rows, columns=["indicator", "year", "simulated", "observed"])
+@dataclass
+class Outcome:
+    """A finished fit: the mode, the chain and its draws, diagnostics, fit and coverage tables."""
+    values: dict[str, float]           # fitted.yaml: the posterior mode
+    mode: bayes.Mode
+    chain: sampler.Chain
+    draws: np.ndarray                  # retained posterior draws (draws x fitted constants)
+    params: pd.DataFrame               # per constant: prior, mode, posterior quantiles, diagnostics
+    errors: pd.DataFrame               # per series: n, anchor, prior scale, posterior sd and rho
+    assumed: pd.DataFrame              # per assumed constant: how far the record would tell it from its value
+    runs: xr.Dataset                   # the mode (run 0) and the draws, to the last data year
+    header: dict
+    pairs: pd.DataFrame
+    in_sample: pd.DataFrame
+    out_of_sample: pd.DataFrame | None
+    held: pd.DataFrame | None          # coverage: every held-out observation with its bands
+    coverage: pd.DataFrame | None
+    sharpness: dict
+    setup: Setup
+    until: int | None
+    seconds: float
 
 
-def usable(history: pd.DataFrame, probe: xr.Dataset, notes: list[str]) -> pd.DataFrame:
-    """Drop observations the model cannot produce (no such indicator, or undefined that year); note them."""
-    pairs = observed_pairs(probe, history)
-    keep = history.merge(pairs[["indicator", "year"]], on=["indicator", "year"])
-    dropped = history.merge(keep[["indicator", "year"]], how="left", on=["indicator", "year"], indicator=True)
-    for row in dropped[dropped["_merge"] == "left_only"].itertuples():
-        why = "no such model indicator" if row.indicator not in probe else "model value undefined that year"
-        notes.append(f"not fitted: {row.indicator} {row.year} ({why})")
-    return keep
-
-
-def prepare(until: int | None, data: Path | None) -> Setup:
-    """Read data and free parameters, bind the ensemble engine, and keep what the model can produce."""
+def prepare(until: int | None, data: Path | None, priors_path: Path | None = None) -> Setup:
+    """Read data and priors, bind the ensemble engine, keep the observations the model can produce."""
     from nxmfg import model
+    from nxmfg.calibration import priors as prior_file
     from nxmfg.model import indicators as model_indicators
+    from nxmfg.scenarios import POLICY_LEVERS
 
-    history = observations(extra=data)
-    spec = runner.read_free_parameters()
-    names = list(spec["parameters"])
-    indicators = sorted(set(history["indicator"]) & set(model_indicators.INDICATORS))
-    evaluate = runner.ensemble_evaluator(names, partial(model_indicators.compute, names=indicators),
-                                         int(history["year"].max()))
     constants = model.constants()
+    priors = prior_file.load(priors_path, constants, POLICY_LEVERS)
+    history = observations(extra=data)
+    last = int(history["year"].max())
+    indicators = sorted(set(history["indicator"]) & set(model_indicators.INDICATORS))
+    reduce = partial(model_indicators.compute, names=indicators)
+    evaluate_all = runner.ensemble_evaluator(priors.fitted, reduce, last)
+    evaluate = evaluate_all if until is None or until >= last else \
+        runner.ensemble_evaluator(priors.fitted, reduce, until)
     notes: list[str] = []
-    probe = evaluate(constants.loc[names, "value"].to_numpy(float)[None, :]).isel(run=0)
-    fitted_history = usable(history if until is None else history[history["year"] <= until], probe, notes)
-    problem = runner.build_problem(spec, constants, fitted_history)
+    probe = evaluate_all(constants.loc[priors.fitted, "value"].to_numpy(float)[None, :]).isel(run=0)
+    usable = summaries.usable(history, probe, notes)
+    fitted_history = usable if until is None else usable[usable["year"] <= until]
     for row in fitted_history[fitted_history["unit"].str.contains("approximate")].itertuples():
         notes.append(f"approximate value fitted as printed: {row.indicator} {row.year} = {row.value:g}")
-    return Setup(history, fitted_history, problem, evaluate, spec, constants, notes)
+    problem = bayes.Problem(priors.fitted, priors, error_model(fitted_history, priors.errors))
+    return Setup(usable, fitted_history, priors, problem, evaluate, evaluate_all, reduce, constants, until, notes)
 
 
-def run(until: int | None, data: Path | None, progress: bool = True) -> Outcome:
-    """Fit the free parameters to the record (years <= until, if given); write nothing."""
+def fingerprint(setup: Setup, data: Path | None) -> dict:
+    """What makes two fits the same posterior (model, data, the fitted constants' priors, the error model,
+    the years): a checkpoint of another is not resumed. The sampler's budget is not part of it, so a run
+    resumed with more steps goes on with its chain."""
+    import hashlib
+
+    from nxmfg import model
+
+    paths = [DATA] + ([Path(data)] if data else [])
+    priors = setup.priors
+    posterior = json.dumps({"fitted": {n: priors.entries[n].model_dump() for n in priors.fitted},
+                            "errors": priors.errors.model_dump(), "search": priors.search, "seed": priors.seed},
+                           sort_keys=True)
+    return {"model": model.version(), "data": runner.data_hash(paths), "data_files": [p.name for p in paths],
+            "space": "logit of each prior's range",
+            "priors": hashlib.sha256(posterior.encode()).hexdigest()[:12], "until": setup.until,
+            "names": setup.problem.names}
+
+
+def run(until: int | None, data: Path | None, progress: bool = True, checkpoint: Path | None = None,
+        resume: bool = False) -> Outcome:
+    """Fit the fitted constants' posterior to the record (years <= until, if given); write only the checkpoint
+    (in `checkpoint`, if given: resumed when `resume` and it is of the same problem, else started afresh)."""
     from nxmfg import model
 
     start = time.perf_counter()
     setup = prepare(until, data)
-    problem, seed = setup.problem, setup.spec["seed"]
-    best = fitting.calibrate(problem, setup.evaluate, seed, setup.spec.get("search"), progress)
-    best = intervals.explore(problem, best, setup.evaluate, seed)
-    params = intervals.profile_intervals(problem, best)
-    params.insert(2, "mdl_value", setup.constants.loc[problem.names, "value"].to_numpy(float))
-    members = intervals.band_members(problem, best, seed)
-    runs = setup.evaluate(members)
-    paths = [DATA] + ([Path(data)] if data else [])
-    header = runner.fit_header(model.version(), paths, best.cost, until, seed)
-    pairs = observed_pairs(runs.isel(run=0), setup.history)
-    pairs["in_sample"] = pairs.merge(setup.fitted_history, how="left", on=["indicator", "year"],
-                                     indicator=True)["_merge"].eq("both").to_numpy()
+    problem, priors, seed = setup.problem, setup.priors, setup.priors.seed
+    identity = fingerprint(setup, data)
+    if checkpoint is not None and not resume:
+        shutil.rmtree(checkpoint, ignore_errors=True)
+    mode = _mode(setup, identity, checkpoint, progress)
+    start_positions = bayes.walker_start(mode, problem, int(priors.sampler["walkers"]), np.random.default_rng(seed))
+    space = bayes.Unbounded(*problem.bounds)
+    log_density = space.log_density(lambda X: problem.log_posterior(X, setup.evaluate)[0])
+    chain = sampler.run(log_density, space.to_z(start_positions), priors.sampler, seed, checkpoint, identity,
+                        progress)
+    draws = space.to_x(sampler.draws(chain, int(priors.sampler["retained"]), np.random.default_rng(seed)))
+    best = _best(mode, chain, space)
+    runs = setup.evaluate_all(np.vstack([best, draws]))
+    header = runner.fit_header(model.version(), identity, until, seed) | _sampler_header(chain, draws, mode)
+    pairs = summaries.observed_pairs(runs.isel(run=0), setup.history, setup.fitted_history)
     in_sample = fit_table(pairs[pairs["in_sample"]])
-    out_of_sample = fit_table(pairs[pairs["year"] > until]) if until is not None else None
-    header |= {"start": ".mdl values (calibration/fitted.yaml is not applied while fitting)",
-               "free parameters": len(problem.names), "observations fitted": len(problem.targets),
-               "evaluations": len(best.evaluated_cost), "search": best.message,
-               "seconds": f"{time.perf_counter() - start:.0f}"}
-    return Outcome(dict(zip(problem.names, map(float, best.x), strict=True)), params, members, runs, header,
-                   pairs, in_sample, out_of_sample, setup, until, time.perf_counter() - start)
+    out_of_sample = fit_table(pairs[~pairs["in_sample"]]) if until is not None else None
+    simulated = problem.simulated(runs.isel(run=slice(1, None)))
+    params = summaries.parameter_table(problem, best, draws, sampler.diagnostics(chain, problem.names),
+                                       setup.constants)
+    errors = problem.errors.summary(simulated)
+    assumed = summaries.assumed_screen(problem, best, setup.evaluate, setup.constants)
+    values = dict(zip(problem.names, map(float, best), strict=True))
+    held, table, sharp = _coverage(setup, values, draws) if until is not None else (None, None, {})
+    header["seconds"] = f"{time.perf_counter() - start:.0f}"
+    return Outcome(values, mode, chain, draws, params, errors,
+                   assumed, runs, header, pairs, in_sample, out_of_sample, held, table, sharp, setup, until,
+                   time.perf_counter() - start)
+
+
+def _mode(setup: Setup, identity: dict, checkpoint: Path | None, progress: bool) -> bayes.Mode:
+    """The posterior mode, from the checkpoint folder if it holds this problem's."""
+    path = checkpoint / "mode.json" if checkpoint is not None else None
+    if path is not None and path.exists():
+        saved = json.loads(path.read_text(encoding="utf-8"))
+        if saved.get("fingerprint") == json.loads(json.dumps(identity)):
+            return bayes.Mode(np.array(saved["x"]), saved["log_posterior"], saved["evaluations"], saved["message"])
+    mode = bayes.find_mode(setup.problem, setup.evaluate, setup.priors.seed, setup.priors.search, progress)
+    if path is not None:
+        from nxmfg.model import files
+
+        path.parent.mkdir(parents=True, exist_ok=True)
+        files.write_text(path, json.dumps({"fingerprint": identity, "x": mode.x.tolist(), "message": mode.message,
+                                           "log_posterior": mode.log_posterior, "evaluations": mode.evaluations}))
+    return mode
+
+
+def _best(mode: bayes.Mode, chain: sampler.Chain, space: bayes.Unbounded) -> np.ndarray:
+    """The highest posterior density found: the search's mode, or a point of the chain above it (the chain's
+    log density is of z: the Jacobian comes off)."""
+    log_posterior = chain.log_prob - space.log_jacobian(chain.positions)
+    step, walker = np.unravel_index(np.argmax(log_posterior), log_posterior.shape)
+    return space.to_x(chain.positions[step, walker]) if log_posterior[step, walker] > mode.log_posterior else mode.x
+
+
+def _sampler_header(chain: sampler.Chain, draws: np.ndarray, mode: bayes.Mode) -> dict:
+    burn, thin = sampler.burn_in_and_thinning(chain)
+    return {"fitted.yaml": "the posterior mode (maximum a posteriori): one coherent parameter set that "
+            "reproduces the record, which the vector of marginal medians need not be (params.csv has both)",
+            "sampler": "emcee EnsembleSampler, differential-evolution moves (DEMove)",
+            "walkers": chain.positions.shape[1], "steps": chain.steps, "burn_in": burn, "thinning": thin,
+            "draws": len(draws), "acceptance": f"{chain.acceptance:.3f}", "converged": chain.converged,
+            "largest_autocorrelation_time": f"{max(chain.taus[-1]):.1f}" if chain.taus else "",
+            "mode_search": f"{mode.message} ({mode.evaluations} runs)"}
+
+
+def _coverage(setup: Setup, values: dict[str, float], draws: np.ndarray) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+    """This fit's states of the world (calibration/states.py, its draws as the fit posterior) against the later
+    record (calibration/coverage.py): per observation, per series and over all, and GDP's sharpness."""
+    from nxmfg.calibration.fits import Fit
+
+    fit = Fit(values, sets=pd.DataFrame(draws, columns=setup.problem.names))
+    last = int(setup.history["year"].max())
+    held = coverage.table(fit, setup.until, last, setup.history)
+    sharp = {}
+    if ((held["indicator"] == coverage.SHARP_INDICATOR) & (held["year"] == last)).any():
+        low, high = coverage.sharpness(held, year=last)
+        sharp = {"year": last, "low": low, "high": high,
+                 "sharp": bool(-coverage.SHARPNESS <= low and high <= coverage.SHARPNESS)}
+    return held, coverage.by_series(held), sharp
 
 
 def write(outcome: Outcome, out: Path) -> list[Path]:
-    """fitted.yaml, ensemble.csv, params.csv, fit.csv (+ fit_out_of_sample.csv and coverage.csv), residuals.csv,
-    fit.png and report.md in `out`, staged and moved in together (model.files.staged_output); never the shipped fit."""
+    """fitted.yaml, posterior.csv, params.csv, errors.csv, assumed.csv, fit.csv (+ fit_out_of_sample.csv, coverage.csv,
+    coverage_by_series.csv), residuals.csv, fit.png and report.md in `out`, staged and moved in together
+    (model.files.staged_output); never the shipped fit. The sampler's checkpoint stays in `out/checkpoint`."""
     from nxmfg.model.files import staged_output
 
-    with staged_output(out, "calibrate") as stage:
+    with staged_output(out, "calibrate", keep=(CHECKPOINT,)) as stage:
         runner.write_fitted(outcome.values, outcome.header, stage / "fitted.yaml")
-        runner.write_ensemble(list(outcome.values), outcome.members, outcome.header, stage / "ensemble.csv")
-        report.write_csv(outcome.params, stage / "params.csv")
-        report.write_csv(outcome.in_sample, stage / "fit.csv")
-        report.write_csv(outcome.pairs, stage / "residuals.csv")
-        if outcome.out_of_sample is not None:
-            report.write_csv(outcome.out_of_sample, stage / "fit_out_of_sample.csv")
-        report.draw_charts(outcome.runs.isel(run=0), outcome.runs, outcome.setup.history, outcome.until,
-                           stage / "fit.png")
-        text = report.report_markdown(outcome.header, outcome.params, outcome.in_sample, outcome.out_of_sample,
-                                      outcome.setup.problem.targets, outcome.setup.notes)
-        if outcome.until is not None:     # are the odds calibrated? this fit's states against the later years
-            from nxmfg.calibration import coverage
-
-            scored = coverage.table(stage / "fitted.yaml", outcome.until, int(outcome.setup.history["year"].max()),
-                                    outcome.setup.history)
-            report.write_csv(scored, stage / "coverage.csv")
-            text += ("\n## Coverage of the later years (coverage.csv)\n\nThis fit's states of the world "
-                     "(calibration/states.py) run from 2010 without the record: " + coverage.summary(scored)
-                     + "\n\n" + report.markdown_table(scored) + "\n")
-        report.write_text(text, stage / "report.md")
+        runner.write_posterior(list(outcome.values), outcome.draws, outcome.header, stage / "posterior.csv")
+        tables = {"params.csv": outcome.params, "errors.csv": outcome.errors, "assumed.csv": outcome.assumed,
+                  "fit.csv": outcome.in_sample,
+                  "residuals.csv": outcome.pairs, "fit_out_of_sample.csv": outcome.out_of_sample,
+                  "coverage.csv": outcome.held, "coverage_by_series.csv": outcome.coverage}
+        for name, table in tables.items():
+            if table is not None:
+                report.write_csv(table, stage / name)
+        report.draw_charts(outcome.runs.isel(run=0), outcome.runs.isel(run=slice(1, None)), outcome.setup.history,
+                           outcome.until, stage / "fit.png")
+        report.write_text(report.report_markdown(outcome), stage / "report.md")
     return sorted(p for p in out.iterdir() if not p.name.startswith("."))
 
 
 def save(outcome: Outcome) -> list[Path]:
-    """Replace the shipped fit (calibration/fitted.yaml and ensemble.csv) with this one."""
-    if outcome.until is not None:
-        raise ValueError(f"save: a fit to years <= {outcome.until} is an out-of-sample test; it cannot "
-                         "replace the shipped fit, which uses all years")
+    """Ship the fit: calibration/fitted.yaml and posterior.csv; a fit to years <= `until` goes to
+    calibration/out_of_sample/ (fitted_until_YEAR.yaml, posterior.csv beside it as beside every fit, its
+    out-of-sample fit and coverage tables), beside the shipped fit it tests."""
     from nxmfg.model.files import remove_stale
 
-    remove_stale(runner.FITTED.parent, depth=1)   # temporaries of a calibration killed while writing
-    runner.write_fitted(outcome.values, outcome.header, runner.FITTED)
-    runner.write_ensemble(list(outcome.values), outcome.members, outcome.header, runner.ENSEMBLE)
-    return [runner.FITTED, runner.ENSEMBLE]
+    folder = runner.FITTED.parent if outcome.until is None else runner.OUT_OF_SAMPLE
+    folder.mkdir(parents=True, exist_ok=True)
+    remove_stale(folder, depth=1)   # temporaries of a calibration killed while writing
+    if outcome.until is None:
+        paths = [runner.FITTED, runner.POSTERIOR]
+    else:
+        paths = [folder / f"fitted_until_{outcome.until}.yaml", folder / runner.POSTERIOR.name]
+    runner.write_fitted(outcome.values, outcome.header, paths[0])
+    runner.write_posterior(list(outcome.values), outcome.draws, outcome.header, paths[1])
+    if outcome.until is not None:
+        for name, table in (("fit_out_of_sample.csv", outcome.out_of_sample), ("coverage.csv", outcome.held),
+                            ("coverage_by_series.csv", outcome.coverage)):
+            report.write_csv(table, folder / name)
+            paths.append(folder / name)
+    return paths

@@ -58,7 +58,8 @@ class Prior(BaseModel):
             raise ValueError(f"range: needs low < high, got [{low:g}, {high:g}]")
         if (self.source is None) == (self.judgement is None):
             raise ValueError("give exactly one of source (where the numbers come from) or judgement (why)")
-        given = {name for name in ("mean", "sd", "median", "sigma", "mode", "a", "b") if getattr(self, name) is not None}
+        given = {name for name in ("mean", "sd", "median", "sigma", "mode", "a", "b")
+                 if getattr(self, name) is not None}
         wanted = PARAMETERS[self.distribution]
         if given != wanted:
             raise ValueError(f"a {self.distribution} prior takes {', '.join(sorted(wanted)) or 'only its range'}"
@@ -101,7 +102,8 @@ class Prior(BaseModel):
         x = np.asarray(x, float)
         inside = (x >= low) & (x <= high)
         with np.errstate(divide="ignore"):
-            density = self.base().logpdf(np.where(inside, x, 0.5 * (low + high))) - math.log(_mass(self.base(), low, high))
+            density = self.base().logpdf(np.where(inside, x, 0.5 * (low + high)))
+        density = density - math.log(_mass(self.base(), low, high))
         return np.where(inside, density, -np.inf)
 
 
@@ -239,8 +241,8 @@ def load(path: Path | str | None = None, constants: pd.DataFrame | None = None,
         spec = PriorsFile.model_validate(data if data is not None else {})
     except ValidationError as error:
         raise PriorError(*_where(path, from_validation_error(path, error, PriorsFile))) from None
-    priors = Priors(dict(spec.parameters), spec.seed, dict(spec.search), dict(spec.sampler), spec.errors, dict(spec.fixed),
-                    dict(spec.on_bound), path)
+    priors = Priors(dict(spec.parameters), spec.seed, dict(spec.search), dict(spec.sampler), spec.errors,
+                    dict(spec.fixed), dict(spec.on_bound), path)
     if constants is not None:
         priors.check(constants, levers)
     return priors

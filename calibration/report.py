@@ -59,32 +59,72 @@ def draw_charts(best: xr.Dataset, band: xr.Dataset, history: pd.DataFrame, until
     plt.close(figure)
 
 
-def report_markdown(header: dict, params: pd.DataFrame, in_sample: pd.DataFrame,
-                    out_of_sample: pd.DataFrame | None, targets: pd.DataFrame, notes: list[str]) -> str:
-    """The human-readable report; the tables are the CSVs written next to it."""
-    lines = ["# Calibration report", "", *[f"- {key}: {value}" for key, value in header.items()], "",
+def report_markdown(outcome) -> str:
+    """The human-readable report of a calibration.pipeline.Outcome; its tables are the CSVs beside it."""
+    diagnostics = outcome.params
+    lines = ["# Calibration report", "", *[f"- {key}: {value}" for key, value in outcome.header.items()], "",
+             "## Convergence", "", convergence_text(outcome), "",
              "## Parameters (params.csv)", "",
-             "95 % interval: sampled profile likelihood (chi2(1) likelihood-ratio threshold, Gaussian "
-             "residuals of unknown variance): the best cost at each value over every parameter set that the "
-             "search, the polish and an exploration along each parameter's linearised profile path "
-             "evaluated; an inner approximation of the true profile interval.", "",
-             markdown_table(params), "## Fit in sample (fit.csv)", "",
-             "MAPE in %; R² = 1 − SSres/SStot; Theil's U with U^M (bias), U^S (variance), U^C (covariance), "
-             "Sterman (1984). Charts: fit.png (dots = data, line = fitted model, band = 5–95 % of runs in "
-             "the joint 95 % likelihood region); every (indicator, year) pair: residuals.csv.", "",
-             markdown_table(in_sample)]
-    missed = missed_goal(in_sample)
+             "Prior as in calibration/priors.yaml; mode = fitted.yaml; median and 5-95 % of the posterior draws "
+             "(posterior.csv). sd_ratio: posterior sd over prior sd (above 0.9: the record says little about it). "
+             "tau: integrated autocorrelation time [steps] (emcee); r_hat: rank-normalised split R-hat; ess_bulk, "
+             "ess_tail: effective sample sizes (ArviZ, walkers as chains).", "",
+             markdown_table(diagnostics), "## Error model (errors.csv)", "",
+             "Each series misses as an AR(1) of unknown sd (calibration/likelihood.py): relatively for a level or "
+             "share, in pp for a rate. prior_scale: the prior mean of its sd (priors.yaml `errors`, with the "
+             "reason); posterior_sd, posterior_rho: posterior means given each draw's misses, median over draws. "
+             "An anchor is a series of one observation: it weighs as one point of unknown scale.", "",
+             markdown_table(outcome.errors),
+             "Anchors: " + (", ".join(outcome.errors.loc[outcome.errors["anchor"], "indicator"]) or "none") + ".",
+             "", "## Assumed constants the record would see (assumed.csv)", "", assumed_text(outcome), "",
+             "## Fit in sample (fit.csv)", "",
+             "At the mode. MAPE in %; R² = 1 − SSres/SStot; Theil's U with U^M (bias), U^S (variance), U^C "
+             "(covariance), Sterman (1984). Charts: fit.png (dots = data, line = the mode, band = 5–95 % of the "
+             "posterior draws); every (indicator, year) pair: residuals.csv.", "",
+             markdown_table(outcome.in_sample)]
+    missed = missed_goal(outcome.in_sample)
     lines += ["", f"Indicators with >= {MIN_POINTS_FOR_GOAL} points above {MAPE_GOAL_PCT:g} % MAPE: "
               + (", ".join(missed["indicator"]) if len(missed) else "none") + ". (MAPE of a rate that "
               "crosses or nears zero, such as a change of energy intensity, is not meaningful: read its RMSE "
               "in percentage points.)"]
-    if out_of_sample is not None:
-        lines += ["", "## Out of sample (fit_out_of_sample.csv)", "", markdown_table(out_of_sample)]
-    scales = targets.groupby("indicator")[["scale", "weight"]].first().reset_index()
-    lines += ["", "## Residual scales and weights", "",
-              "Residual = (model − data) / scale, through the soft-L1 loss (quadratic for small misses, linear "
-              "for large ones), × weight. A level's scale is its tolerance (5 %) of the mean |observation|, a "
-              "rate's (growth, change, pp) a tolerance in percentage points; each indicator weighs "
-              "1/sqrt(its observations), so every series counts alike (indicator_map.yaml).", "",
-              markdown_table(scales), "## Notes", "", *[f"- {note}" for note in notes or ["none"]]]
+    if outcome.out_of_sample is not None:
+        lines += ["", "## Out of sample (fit_out_of_sample.csv)", "", markdown_table(outcome.out_of_sample)]
+    if outcome.coverage is not None:
+        lines += ["", "## Coverage of the later record (coverage.csv, coverage_by_series.csv)", "",
+                  coverage_text(outcome), "", markdown_table(outcome.coverage)]
+    lines += ["", "## Notes", "", *[f"- {note}" for note in outcome.setup.notes or ["none"]]]
     return "\n".join(lines) + "\n"
+
+
+def convergence_text(outcome) -> str:
+    p, chain = outcome.params, outcome.chain
+    verdict = ("converged: the chain is at least {n} autocorrelation times long and the estimate is steady"
+               if chain.converged else "NOT converged within the step budget: read the intervals as indicative")
+    return (f"{chain.positions.shape[1]} walkers x {chain.steps} steps; acceptance {chain.acceptance:.2f}; "
+            f"burn-in {outcome.header['burn_in']} steps, thinning {outcome.header['thinning']}; "
+            f"{len(outcome.draws)} draws retained. R-hat {p['r_hat'].min():.3f}-{p['r_hat'].max():.3f}; "
+            f"bulk ESS {p['ess_bulk'].min():.0f}-{p['ess_bulk'].max():.0f}; tail ESS "
+            f"{p['ess_tail'].min():.0f}-{p['ess_tail'].max():.0f}; autocorrelation time "
+            f"{p['tau'].min():.0f}-{p['tau'].max():.0f} steps. "
+            + verdict.format(n=outcome.setup.priors.sampler["converged_taus"]) + ".")
+
+
+def assumed_text(outcome) -> str:
+    from nxmfg.calibration.summaries import SEEN
+
+    seen = outcome.assumed[outcome.assumed["seen_by_record"]]
+    listed = ", ".join(f"{r.constant} ({max(r.drop_at_q05, r.drop_at_q95):.0f})" for r in seen.itertuples())
+    return (f"Each of the {len(outcome.assumed)} assumed constants moved alone to its prior's 5 % and 95 % "
+            f"quantiles, the fitted ones at the mode: the drop of the log likelihood. Above {SEEN:g} (strong "
+            "evidence, Kass and Raftery 1995) the record tells the value from the .mdl's, so the constant is a "
+            "candidate for `role: fitted`: held at its .mdl value in the fit and drawn from its prior in the "
+            f"states, it widens the bands beyond what the record allows. Seen: {listed or 'none'}.")
+
+
+def coverage_text(outcome) -> str:
+    from nxmfg.calibration import coverage
+
+    states = outcome.held.attrs.get("states", "its states of the world")
+    return (f"The fit to {outcome.until}, over {states} (calibration/states.py), run from 2010 without the record; "
+            "the predictive band is the model plus each series' AR(1) miss, carried on from "
+            f"{outcome.until} (calibration/coverage.py): " + coverage.summary(outcome.held))

@@ -1,4 +1,4 @@
-"""Bind the fit to the model: free-parameter spec, ensemble evaluator, fitted.yaml."""
+"""Bind the fit to the model: the ensemble evaluator, fitted.yaml and posterior.csv."""
 
 import datetime as dt
 import hashlib
@@ -10,61 +10,15 @@ import pandas as pd
 import xarray as xr
 import yaml
 
-from nxmfg.calibration.fit import Evaluate, Problem, target_table
-from nxmfg.calibration.history import HERE, DataError, indicator_map
+from nxmfg.calibration.history import HERE
+from nxmfg.calibration.posterior import Evaluate
 from nxmfg.calibration.report import write_text
-from nxmfg.model.yaml_reader import read_shipped
 
-FREE_PARAMETERS = HERE / "free_parameters.yaml"
 FITTED = HERE / "fitted.yaml"
-ENSEMBLE = HERE / "ensemble.csv"
-SPEC_KEYS = {"low", "high", "prior", "note"}
-SEARCH_KEYS = {"popsize", "maxiter", "polish_evaluations"}
+POSTERIOR = HERE / "posterior.csv"
+OUT_OF_SAMPLE = HERE / "out_of_sample"
 PARALLEL_FROM = 20_000   # runs per call from which worker processes pay off (measured: in-process is
                          # faster up to a few thousand runs of 2010-2020)
-
-
-def read_free_parameters(path: Path = FREE_PARAMETERS) -> dict:
-    """free_parameters.yaml: {seed, search: {...}, parameters: {name: {low, high, prior, note}}}."""
-    spec = read_shipped(path) or {}
-    for key in ("seed", "parameters"):
-        if key not in spec:
-            raise DataError(f"{path}: field '{key}': missing")
-    unknown = set(spec.get("search") or {}) - SEARCH_KEYS
-    if unknown:
-        raise DataError(f"{path}: field 'search.{sorted(unknown)[0]}': unknown; "
-                        f"allowed: {', '.join(sorted(SEARCH_KEYS))}")
-    for name, entry in spec["parameters"].items():
-        unknown = set(entry or {}) - SPEC_KEYS
-        if unknown:
-            raise DataError(f"{path}: field 'parameters.{name}.{sorted(unknown)[0]}': unknown; "
-                            f"allowed: {', '.join(sorted(SPEC_KEYS))}")
-    return spec
-
-
-def build_problem(spec: dict, constants: pd.DataFrame, history: pd.DataFrame, path: Path = FREE_PARAMETERS
-                  ) -> Problem:
-    """Bounds default to the .mdl [min,max] (model.constants()); priors are optional {mean, sd}."""
-    names = list(spec["parameters"])
-    unknown = [n for n in names if n not in constants.index]
-    if unknown:
-        raise DataError(f"{path}: field 'parameters.{unknown[0]}': not a model constant; "
-                        f"allowed: {', '.join(constants.index)}")
-    entries = [spec["parameters"][n] or {} for n in names]
-    pairs = list(zip(names, entries, strict=True))
-    low = np.array([e.get("low", constants.loc[n, "low"]) for n, e in pairs], float)
-    high = np.array([e.get("high", constants.loc[n, "high"]) for n, e in pairs], float)
-    bad = [n for n, lo, hi in zip(names, low, high, strict=True) if not lo < hi]
-    if bad:
-        raise DataError(f"{path}: field 'parameters.{bad[0]}': needs low < high (got the bounds "
-                        f"{low[names.index(bad[0])]}, {high[names.index(bad[0])]})")
-    prior_mean = np.array([(e.get("prior") or {}).get("mean", np.nan) for e in entries], float)
-    prior_sd = np.array([(e.get("prior") or {}).get("sd", np.nan) for e in entries], float)
-    mapping = indicator_map()
-    weights = {entry["model"]: entry["weight"] for entry in mapping["mapped"].values() if "weight" in entry}
-    tolerances = {entry["model"]: entry["tolerance"] for entry in mapping["mapped"].values() if "tolerance" in entry}
-    targets = target_table(history, mapping["level_tolerance"], mapping["rate_tolerance_pp"], weights, tolerances)
-    return Problem(names, low, high, targets, prior_mean, prior_sd, robust=mapping["loss"] == "soft_l1")
 
 
 def select(runs: xr.Dataset, names: list[str]) -> xr.Dataset:
@@ -72,9 +26,11 @@ def select(runs: xr.Dataset, names: list[str]) -> xr.Dataset:
     return runs[names]
 
 
-def ensemble_evaluator(names: list[str], reduce: Callable[[xr.Dataset], xr.Dataset], final_year: int
-                       ) -> Evaluate:
+def ensemble_evaluator(names: list[str], reduce: Callable[[xr.Dataset], xr.Dataset], final_year: int,
+                       fixed: dict[str, np.ndarray] | None = None) -> Evaluate:
     """evaluate(X): one ensemble-engine call for all rows of X, reduced by `reduce` (picklable).
+
+    `fixed` sets other constants per run (arrays as long as X) or for all runs (numbers).
 
     Runs start from the .mdl's own values, not from calibration/fitted.yaml (`run_translated` does not
     apply model.fitted()): a fit must not depend on the previous one, nor break on its stale names.
@@ -84,8 +40,8 @@ def ensemble_evaluator(names: list[str], reduce: Callable[[xr.Dataset], xr.Datas
 
     py_file = model.translated()
 
-    def evaluate(X: np.ndarray) -> xr.Dataset:
-        params = {name: X[:, j] for j, name in enumerate(names)}
+    def evaluate(X: np.ndarray, per_run: dict[str, np.ndarray] | None = None) -> xr.Dataset:
+        params = dict(fixed or {}) | dict(per_run or {}) | {name: X[:, j] for j, name in enumerate(names)}
         workers = 1 if len(X) < PARALLEL_FROM else None      # a pool costs more than it saves on few runs
         return ensemble.run_translated(py_file, params, len(X), reduce=reduce,
                                        control={"final_time": final_year, "saveper": 1},
@@ -111,18 +67,17 @@ def write_fitted(values: dict[str, float], header: dict, path: Path = FITTED) ->
     write_text("\n".join(lines), path)
 
 
-def write_ensemble(names: list[str], members: np.ndarray, header: dict, path: Path = ENSEMBLE) -> None:
-    """Parameter sets inside the joint 95 % likelihood region (the estimate first), one row each.
-
-    Read by model.parameter_ensemble(); the report runs them to draw the baseline's uncertainty band.
-    """
+def write_posterior(names: list[str], draws: np.ndarray, header: dict, path: Path = POSTERIOR) -> None:
+    """The posterior's retained draws, one row each, in a random order (so that the first k rows are a random
+    subset of k); atomic. Read by calibration.fits.Fit.posterior() and parameter_sets()."""
     comments = "".join(f"# {key}: {value}\n" for key, value in header.items())
-    table = pd.DataFrame(members, columns=names).to_csv(index=False, float_format="%.10g", lineterminator="\n")
-    write_text("# Written by `nxmfg calibrate`: calibrated parameter sets within the joint 95 % region.\n"
+    table = pd.DataFrame(draws, columns=names).to_csv(index=False, float_format="%.8g", lineterminator="\n")
+    write_text("# Written by `nxmfg calibrate`: draws of the posterior of the fitted constants (MCMC).\n"
                + comments + table, path)
 
 
-def fit_header(version: str, paths: list[Path], cost: float, until: int | None, seed: int) -> dict:
-    return {"model_version": version, "data": ", ".join(Path(p).name for p in paths),
-            "data_sha256": data_hash(paths), "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-            "until": until if until is not None else "all years", "seed": seed, "cost": f"{cost:.6g}"}
+def fit_header(version: str, identity: dict, until: int | None, seed: int) -> dict:
+    """The provenance every fit file carries: model, data and priors hashes, date, years fitted, seed."""
+    return {"model_version": version, "data": ", ".join(identity["data_files"]), "data_sha256": identity["data"],
+            "posterior_sha256": identity["priors"], "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "until": until if until is not None else "all years", "seed": seed}

@@ -249,11 +249,9 @@ def from_unit(sets: pd.DataFrame, unit: dict[str, np.ndarray], priors=None, chos
 def draw(fit, count: int | None = None, seed: int | None = None) -> States:
     """THE states of the world of `fit` (a calibration.fits.Fit): `count` of them (default: states.yaml's)
     from `seed` (default: states.yaml's), the same on every call; ScenarioError if the fit has no draws."""
-    from nxmfg.calibration.fits import sha256
-
     chosen = settings()
     count, seed = chosen.count if count is None else count, chosen.seed if seed is None else seed
-    key = (str(fit.path), fit.sha256, sha256(fit.ensemble) if fit.ensemble else None, count, seed)
+    key = (str(fit.path), fit.sha256, _draws_key(fit), count, seed)
     if key not in _DRAWN:
         from nxmfg.calibration import drawn_states
 
@@ -273,9 +271,22 @@ _DRAWN: dict[tuple, States] = {}
 POSTERIOR = "posterior.csv"   # the fit's posterior draws (issue 21); other files hold parameter sets
 
 
+def _draws_key(fit):
+    """What tells a fit's draws apart: their file's hash, or the content of draws given in memory (a fit
+    `nxmfg calibrate` has just made)."""
+    from nxmfg.calibration.fits import sha256
+
+    if fit.ensemble is not None:
+        return sha256(fit.ensemble)
+    return None if fit.sets is None else int(pd.util.hash_pandas_object(fit.sets, index=False).sum())
+
+
 def fit_words(fit) -> str:
-    """How a label names the fit's draws: "fit" (its posterior) or "sets" (parameter sets of another kind)."""
-    return "fit" if fit.ensemble is not None and fit.ensemble.name == POSTERIOR else "sets"
+    """How a label names the fit's draws: "fit" (its posterior: posterior.csv, or draws a calibration has just
+    made) or "sets" (parameter sets of another kind)."""
+    if fit.ensemble is None:
+        return "fit" if fit.sets is not None else "sets"
+    return "fit" if fit.ensemble.name == POSTERIOR else "sets"
 
 
 def assumed_priors():

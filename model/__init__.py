@@ -171,9 +171,13 @@ def fitted() -> dict[str, float]:
 
 
 def parameter_ensemble() -> pd.DataFrame | None:
-    """Calibrated parameter sets within the joint 95 % region (calibration/ensemble.csv), or None."""
-    path = FITTED.with_name("ensemble.csv")
-    return pd.read_csv(path, comment="#") if path.exists() else None
+    """The shipped fit's band: its estimate (fitted.yaml), then 59 posterior draws (calibration/posterior.csv,
+    in a random order), or None; as calibration.fits.Fit.parameter_sets()."""
+    path = FITTED.with_name("posterior.csv")
+    if not path.exists():
+        return None
+    draws = pd.read_csv(path, comment="#").iloc[:59]
+    return pd.concat([pd.DataFrame([{n: fitted().get(n, np.nan) for n in draws.columns}]), draws], ignore_index=True)
 
 
 def baseline() -> dict[str, float]:

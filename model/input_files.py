@@ -17,7 +17,7 @@ LIMITS = {
     "targets": 4 * MiB,      # targets.yaml, all three plans' targets, is 56 KB
     "data": 64 * MiB,        # the shipped history is 53 KB; a whole yearbook extract is a few MB
     "ensemble": 4096 * MiB,  # netCDF of indicators (run, year): 100 000 runs x 60 indicators x 26 years is 1.2 GB
-    "parameter sets": 64 * MiB,   # a fit's ensemble.csv: the shipped one (60 sets of 30 constants) is 40 KB
+    "parameter sets": 64 * MiB,   # a fit's posterior.csv: 1000 draws of 30 constants are about 300 KB
     "chunk": 4096 * MiB,     # a study's chunk of 65 536 runs: outcomes and yearly series
     "samples": 8192 * MiB,   # a study's samples.npz: every run's outcomes and series (2^21 runs at most)
     "manifest": 16 * MiB,

@@ -89,7 +89,7 @@ def test_a_fit_file_replaces_the_shipped_fit_and_is_recorded(tmp_path):
     values["market_elasticity"] = 1.3
     fit = tmp_path / "fitted.yaml"
     fit.write_text(yaml.safe_dump(values), encoding="utf-8")
-    (tmp_path / "ensemble.csv").write_bytes(SHIPPED.with_name("ensemble.csv").read_bytes())   # its draws
+    (tmp_path / "posterior.csv").write_bytes(SHIPPED.with_name("posterior.csv").read_bytes())   # its draws
     own = nxmfg.run("baseline", params=fit)
     same = nxmfg.run("baseline", params={"market_elasticity": 1.3})      # the shipped fit, one value changed
     assert own.metadata["fit"] == {"path": str(fit), "sha256": sha256(fit)}
@@ -149,7 +149,7 @@ def test_write_puts_every_file_in_place_atomically(plan, tmp_path):
     assert written["id"].tolist() == plan.attainment["id"].tolist()
     assert {"actual_value", "actual_met", "actual_status", "actual_note", "model_right", "p_met", "p_met_over",
             "record_years", "decided_by_assumptions"} <= set(written.columns)
-    assert written["p_met_over"].eq("P(met) over 256 states: fit parameter sets, assumptions, outlooks").all()
+    assert written["p_met_over"].eq("P(met) over 256 states: fit posterior, assumptions, outlooks").all()
     assert written["p_met"].between(0, 1).all()
     meta = yaml.safe_load((out / "metadata.yaml").read_text(encoding="utf-8"))
     assert meta["scenario"] == "plan" and meta["states"]["count"] == 256 and meta["states"]["seed"] == 2027
@@ -211,7 +211,7 @@ def test_compare_writes_the_report_and_what_made_it(tmp_path):
     assert list(bands.columns) == ["scenario", "indicator", "year", "q05", "q25", "q50", "q75", "q95"]
     assert set(bands["scenario"]) == {"baseline", "plan"} and meta["states"]["count"] == 256
     page = page.read_text(encoding="utf-8")
-    assert "P(met) over 256 states: fit parameter sets, assumptions, outlooks" in page and "P(met) " in page
+    assert "P(met) over 256 states: fit posterior, assumptions, outlooks" in page and "P(met) " in page
     assert "decided by assumptions" in page and "recorded 2023" in page
 
 

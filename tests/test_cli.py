@@ -44,7 +44,7 @@ def test_attainment_table_has_a_row_for_every_modelled_target(plan_out):
     assert sorted(table["id"]) == sorted(modelled)
     assert {"target", "year", "value", "threshold", "met", "margin", "p_met"} <= set(table.columns)
     assert "modelled targets met" in output
-    assert "P(met) over 256 states: fit parameter sets, assumptions, outlooks" in output
+    assert "P(met) over 256 states: fit posterior, assumptions, outlooks" in output
     flagged = table.loc[table["decided_by_assumptions"].fillna(False).astype(bool), "id"]
     assert len(flagged) and all(re.search(rf"{name} .* A ", output) for name in flagged)   # the printed flag
 
@@ -127,30 +127,39 @@ def test_english_charts_need_no_chinese_font_and_chinese_ones_say_what_to_instal
     assert not (tmp_path / "zh").exists()
 
 
-def test_calibrate_writes_only_under_out_and_save_replaces_the_shipped_fit(tmp_path, monkeypatch):
-    """A small, fast fit (two parameters, a few generations) stands in for the full one."""
+def test_calibrate_writes_only_under_out_and_save_ships_the_fit(tmp_path, monkeypatch, small_priors):
+    """A small, fast posterior (two constants, a few steps) stands in for the full one."""
     from nxmfg.calibration import runner
 
-    spec = {"seed": 1, "search": {"popsize": 4, "maxiter": 2, "polish_evaluations": 4},
-            "parameters": {"nonindustry_elasticity": {}, "market_elasticity": {}}}
-    monkeypatch.setattr(runner, "read_free_parameters", lambda: spec)
-    shipped = {path: path.read_bytes() for path in (runner.FITTED, runner.ENSEMBLE)}
+    shipped = {path: path.read_bytes() for path in (runner.FITTED, runner.POSTERIOR) if path.exists()}
     out = tmp_path / "fit"
     result = CliRunner().invoke(main, ["calibrate", "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert {path: path.read_bytes() for path in shipped} == shipped, "the shipped fit is untouched"
     fitted = yaml.safe_load((out / "fitted.yaml").read_text(encoding="utf-8"))
-    assert set(fitted) == set(spec["parameters"])
-    assert {"ensemble.csv", "report.md", "fit.csv", "params.csv", "fit.png"} <= {p.name for p in out.iterdir()}
+    assert set(fitted) == {"nonindustry_elasticity", "market_elasticity"}
+    written = {p.name for p in out.iterdir()}
+    assert {"posterior.csv", "report.md", "fit.csv", "params.csv", "errors.csv", "fit.png"} <= written
+    assert {p.name for p in (out / "checkpoint").iterdir()} == {"chain.npz", "state.json", "mode.json"}
+    posterior = pd.read_csv(out / "posterior.csv", comment="#")
+    assert list(posterior.columns) == list(fitted) and 0 < len(posterior) <= 40
+    header = (out / "posterior.csv").read_text(encoding="utf-8")
+    for field in ("model_version", "data_sha256", "sampler", "seed", "walkers: 8", "steps: 6", "burn_in",
+                  "thinning"):
+        assert f"# {field}" in header
 
     monkeypatch.setattr(runner, "FITTED", tmp_path / "shipped" / "fitted.yaml")
-    monkeypatch.setattr(runner, "ENSEMBLE", tmp_path / "shipped" / "ensemble.csv")
+    monkeypatch.setattr(runner, "POSTERIOR", tmp_path / "shipped" / "posterior.csv")
+    monkeypatch.setattr(runner, "OUT_OF_SAMPLE", tmp_path / "shipped" / "out_of_sample")
     saved = CliRunner().invoke(main, ["calibrate", "--out", str(tmp_path / "again"), "--save"])
     assert saved.exit_code == 0, saved.output
     assert yaml.safe_load(runner.FITTED.read_text(encoding="utf-8")) == fitted      # same seed, same fit
-    assert runner.ENSEMBLE.read_text(encoding="utf-8").count("\n") > 5
-    refused = CliRunner().invoke(main, ["calibrate", "--until", "2017", "--save"])
-    assert refused.exit_code == 2 and "--save" in refused.output
+    until = CliRunner().invoke(main, ["calibrate", "--until", "2019", "--out", str(tmp_path / "until"), "--save"])
+    assert until.exit_code == 0, until.output
+    assert {"fitted_until_2019.yaml", "posterior.csv", "coverage.csv", "coverage_by_series.csv",
+            "fit_out_of_sample.csv"} <= \
+        {p.name for p in runner.OUT_OF_SAMPLE.iterdir()}
+    assert "coverage of the later record" in until.output
 
 
 def test_a_run_that_ends_before_every_target_year_does_not_call_them_missed(tmp_path):

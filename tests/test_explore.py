@@ -178,7 +178,7 @@ def test_a_redraw_shows_every_headline_and_every_target_with_its_band_odds(explo
     assert len(odds) == len(rows) and all(0 <= p <= 100 for p in odds)
     assert "由假设决定" in page and "据统计 2023" in page                  # the flag, the record's years
     notes = [text for text in views.texts(explorer, "zh") if isinstance(text, str)]
-    assert any("达成概率基于 256 个世界状态：拟合参数集、假设参数、外部展望" in text for text in notes)
+    assert any("达成概率基于 256 个世界状态：拟合后验、假设参数、外部展望" in text for text in notes)
     assert "实际达成 6 项" in summary and stamp == drafts.key(draft)
     figures, *_, moves = views.redraw(explorer, draft, views.View("zh", list(HEADLINES), []), patch=True)
     assert all(f is no_update for f in figures) and moves["stamp"] == stamp     # no figure: the page moves lines

@@ -222,18 +222,18 @@ def simulate_with(option_name: str, content: str | bytes | Callable[[Path], Path
 
 
 def beside_fit(content: str, command: list[str]) -> Callable:
-    """A valid fit file with a hostile ensemble.csv beside it, run by `simulate --report` or `compare`."""
+    """A valid fit file with a hostile posterior.csv beside it, run by `simulate --report` or `compare`."""
     def make(tmp: Path) -> tuple[list[str], str]:
         from nxmfg.calibration.fits import SHIPPED
 
         fit = write(tmp, "fitted.yaml", SHIPPED.read_text(encoding="utf-8"))
-        sets = tmp / "ensemble.csv"
+        sets = tmp / "posterior.csv"
         if content == "fifo":
             os.mkfifo(sets)
         elif content == "zero":
             sets.symlink_to("/dev/zero")
         else:
-            write(tmp, "ensemble.csv", content)
+            write(tmp, "posterior.csv", content)
         scenarios_run = ["baseline"] if command[0] == "simulate" else ["baseline", "plan"]
         return [command[0], *scenarios_run, *command[1:], "--params", str(fit), "--out", str(tmp / "out"),
                 "--lang", "en"], str(sets)
@@ -259,7 +259,7 @@ FIT_CASES = [
     Case("params", "billion laughs", simulate_with("--params", LAUGHS)),
     Case("params", "empty file", simulate_with("--params", ""), words="no constant in it"),
     Case("params", "only comments", simulate_with("--params", "# a fit\n# nothing else\n"), words="no constant"),
-    *[Case("params", f"ensemble.csv beside the fit: {name}", beside_fit(content, option), words="ensemble.csv")
+    *[Case("params", f"posterior.csv beside the fit: {name}", beside_fit(content, option), words="posterior.csv")
       for name, content in [("a named pipe", "fifo"), ("a link to /dev/zero", "zero"),
                             ("a text column", "rd_start_rate\nabc\n"), ("NaN", "rd_start_rate\nnan\n"),
                             ("-1e9", "rd_start_rate\n-1e9\n"), ("no row", "rd_start_rate\n")]

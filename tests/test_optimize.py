@@ -55,7 +55,7 @@ def test_every_output_is_written_and_the_folder_is_marked_finished(finished):
     assert "Reachability of the targets" in report and "D-sei-share" in report
     metadata = yaml.safe_load((out / "metadata.yaml").read_text(encoding="utf-8"))
     assert metadata["runs"] == (6 * 3 + 2) * (3 + 1) and metadata["states"]["count"] == 3
-    assert "P(met) over 3 states: fit parameter sets, assumptions, outlooks" in summary
+    assert "P(met) over 3 states: fit posterior, assumptions, outlooks" in summary
 
 
 def test_pareto_packages_are_not_dominated_and_each_dominated_package_is(finished):

@@ -61,8 +61,8 @@ def test_a_point_of_the_unit_cube_maps_to_each_priors_quantile_and_a_row_of_the_
 
 
 def test_a_label_names_the_number_of_states_and_what_they_draw_in_both_languages(few):
-    assert few.label("en") == "P(met) over 8 states: fit parameter sets, assumptions, outlooks"
-    assert few.label("zh") == "达成概率基于 8 个世界状态：拟合参数集、假设参数、外部展望"
+    assert few.label("en") == "P(met) over 8 states: fit posterior, assumptions, outlooks"
+    assert few.label("zh") == "达成概率基于 8 个世界状态：拟合后验、假设参数、外部展望"
 
 
 def test_an_outlook_draw_leaves_the_years_of_its_drivers_record_alone():
@@ -152,7 +152,7 @@ def test_simulate_the_explorer_and_optimize_give_the_plan_the_same_odds(plan_odd
 def test_every_surface_names_what_its_odds_are_over(plan_odds):
     *_, labels = plan_odds
     assert len(set(labels)) == 1
-    assert labels[0] == "P(met) over 256 states: fit parameter sets, assumptions, outlooks"
+    assert labels[0] == "P(met) over 256 states: fit posterior, assumptions, outlooks"
 
 
 def test_the_growth_gap_target_reads_2023_from_the_record(plan_odds):
