@@ -65,13 +65,6 @@ MISSES = {
         "materials boom; the emerging block's growth advantage is assumed (fitted, it carries the boom on to "
         "72 % of industry by 2035), so only its level is fitted and the seam starts the outlook from 2023's "
         "record", "mape_pct", 5.0),
-    "invention_patents_granted_count": (
-        "grants follow CNIPA's throughput, which the constant grant rate leaves out: China's invention grants "
-        "stalled in 2019 (+4 %) and doubled by 2023 (data file national_invention_patents_granted_domestic_count), "
-        "and the model is 20-37 % above Ningxia's in 2019-2020 and 16 % below in 2023. Tried: decisions as the "
-        "waiting applications over CNIPA's pendency (22 months to 16, data file "
-        "national_invention_patent_examination_pendency_months): MAPE 31.5 %, reverted. Blocked on data: China's "
-        "invention applications by year, to form the national grant rate", "mape_pct", 25.0),
     "above_scale_industry_va_growth_pct": (
         "2023's 12.4 %, new-energy and coal-chemical plants coming on stream, is beyond the model's "
         "demand-led 6.2 %", "rmse", 3.5),
@@ -286,9 +279,18 @@ def test_the_climate_plans_co2_target_is_a_modelled_row_with_its_source():
 
 
 def test_capacity_carries_no_standing_surplus(baseline_run):
-    """Utilisation returns to normal and spare capacity wins no lasting orders: in 2035 utilisation is within
-    0.02 of normal and the delivery effect within 2 % of 1 (main: 0.80 against 0.85, and 1.056)."""
+    """Utilisation returns to normal: in 2035 it is within 0.02 of normal (main before issue 20: 0.80 against
+    0.85)."""
     normal = model.constants().loc["normal_utilisation", "value"]
     end = baseline_run.sel(year=2035)
     assert abs(float(end["capacity_utilisation"]) - normal) <= 0.02, float(end["capacity_utilisation"])
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "MISS (posterior mode, December 2026): the delivery effect is 1.029 in 2035. Utilisation is within 0.02 of "
+    "normal, but the posterior's delivery elasticity (1.81, against 0.83 by least squares; prior 1 +- 1) turns "
+    "the remaining spare capacity into 2.9 % more orders"))
+def test_spare_capacity_wins_no_lasting_orders(baseline_run):
+    """The delivery effect within 2 % of 1 in 2035 (main before issue 20: 1.056, a growth source)."""
+    end = baseline_run.sel(year=2035)
     assert abs(float(end["delivery_effect"]) - 1) <= 0.02, float(end["delivery_effect"])
