@@ -120,8 +120,9 @@ def reconciled(params: dict, n: int, control: dict, history: pd.DataFrame | None
                 # value-added rate its revenue divides by): a secant step on the factor settles in a few passes.
                 if pin.stock in last:
                     was_factor, was_value = last[pin.stock]
-                    slope = (value - was_value) / (factors[pin.stock] - was_factor)
-                    secant = factors[pin.stock] + (target - value) / np.where(slope != 0, slope, np.inf)
+                    with np.errstate(divide="ignore", invalid="ignore"):   # a settled run: no step, kept below
+                        slope = (value - was_value) / (factors[pin.stock] - was_factor)
+                        secant = factors[pin.stock] + (target - value) / np.where(slope != 0, slope, np.inf)
                     good = usable & np.isfinite(secant) & (secant > 0) & (slope != 0)
                     step[pin.stock] = np.where(good, secant / factors[pin.stock], step[pin.stock])
                 last[pin.stock] = (factors[pin.stock].copy(), value)
