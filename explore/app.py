@@ -19,7 +19,7 @@ from nxmfg import scenarios
 from nxmfg.explore import charts, controls, decision, drafts, requests, views
 from nxmfg.explore.evaluation import Explorer
 from nxmfg.explore.texts import TEXT
-from nxmfg.model.indicators import HEADLINES, INDICATORS
+from nxmfg.model.indicators import HEADLINES
 
 LEVER = {"type": "lever-slider", "name": ALL}
 BOX = {"type": "lever-input", "name": ALL}

@@ -13,7 +13,7 @@ import pytest
 import nxmfg
 from nxmfg.api import outputs
 from nxmfg.api.inputs import history
-from nxmfg.calibration import drawn_states, states
+from nxmfg.calibration import states
 from nxmfg.model import chart_cache, drawing, plots
 from nxmfg.scenarios import report
 
