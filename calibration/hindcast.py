@@ -50,6 +50,14 @@ def outlooks_as_of(run, seen: int = SEEN, since: int = PACE_FROM, last: int = 20
     return tables
 
 
+def ex_ante_params(fit_values: dict[str, float], seen: int = SEEN) -> dict:
+    """The fit's inputs as a forecaster at the end of `seen` had them: no record after it, its outlooks."""
+    from nxmfg import model
+
+    recorded = model.engine_run(fit_values, seen)
+    return fit_values | {"last_observed_year": float(seen)} | outlooks_as_of(recorded, seen)
+
+
 def forecasts(fit_values: dict[str, float], seen: int = SEEN, last: int = LAST,
               history: pd.DataFrame | None = None) -> pd.DataFrame:
     """indicator, year, observed, model (ex ante), naive: for each scored indicator and year after `seen`."""
@@ -57,9 +65,7 @@ def forecasts(fit_values: dict[str, float], seen: int = SEEN, last: int = LAST,
     from nxmfg.calibration.history import national_series, observations
     from nxmfg.model import indicators
 
-    recorded = model.engine_run(fit_values, seen)
-    params = fit_values | {"last_observed_year": float(seen)} | outlooks_as_of(recorded, seen)
-    ex_ante = indicators.compute(model.engine_run(params, last), list(SCORED))
+    ex_ante = indicators.compute(model.engine_run(ex_ante_params(fit_values, seen), last), list(SCORED))
     seen_rows = observations(until=last) if history is None else history
     rows = []
     for indicator, national in SCORED.items():

@@ -3,7 +3,6 @@ outlooks as they stood in 2020 and must beat a naive forecast (Ningxia's 2020 le
 nominal growth) on GDP and industry value added; given the recorded drivers instead (a conditional
 forecast), it must beat the naive forecast too."""
 
-import pandas as pd
 import pytest
 
 from nxmfg import model
@@ -26,18 +25,17 @@ def table(fit_values):
 def test_the_outlook_of_2020_holds_chinas_pace_of_2015_2020(fit_values):
     """From the data file, not the run: China's real index of secondary industry 2015-2020, its yearly mean."""
     index = national_series("national_secondary_industry_va_index_1978_100")
-    tables = hindcast.outlooks_as_of(model.engine_run(fit_values, 2020))
+    recorded = model.engine_run(fit_values, 2020)
+    tables = hindcast.outlooks_as_of(recorded)
     expected = (index[2020] / index[2015]) ** (1 / 5) - 1
     assert tables["national_industry_growth_outlook"].iloc[0] == pytest.approx(expected, rel=1e-3)
-    assert tables["coal_price_outlook"].iloc[-1] == pytest.approx(float(
-        model.engine_run(fit_values, 2020)["coal_price"].sel(year=2020)))
+    assert tables["coal_price_outlook"].iloc[-1] == pytest.approx(float(recorded["coal_price"].sel(year=2020)))
 
 
 def test_the_ex_ante_run_does_not_see_the_record_after_2020(fit_values):
     """Doubling the 2021-2023 coal price and China's index in the history tables changes nothing."""
-    recorded = model.engine_run(fit_values, 2020)
-    params = fit_values | {"last_observed_year": 2020.0} | hindcast.outlooks_as_of(recorded)
-    tables = {name: pd.Series(model.load().components.__getattribute__(f"_hardcodedlookup_{name}").data.to_series())
+    params = hindcast.ex_ante_params(fit_values)
+    tables = {name: getattr(model.load().components, f"_hardcodedlookup_{name}").data.to_series()
               for name in ("coal_price_history", "national_industry_index_history")}
     doubled = {name: table.where(table.index <= 2020, 2 * table) for name, table in tables.items()}
     before = model.engine_run(params, 2023)["gdp_nominal"].sel(year=[2021, 2022, 2023])
