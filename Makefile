@@ -17,7 +17,7 @@ test: font  ## install, then run the test suite, one worker per core (pytest-xdi
 # The shipped posterior (issue 21): the fit to every year, then the fit to 2020 that the coverage test scores,
 # each shipped (--save). Interrupted (Ctrl-C), it keeps each sampler's checkpoint under out/: run it again
 # and it goes on where it stopped (--resume starts afresh where the model, data or priors changed).
-posterior: $(STAMP)  ## sample the shipped posterior and the fit to 2020 (about 25 min on 2 cores; resumable)
+posterior: $(STAMP)  ## sample the shipped posterior and the fit to 2020 (about 70 min on 2 cores; resumable)
 	nice -n 10 $(VENV)/bin/nxmfg calibrate --out out/posterior --resume --save
 	nice -n 10 $(VENV)/bin/nxmfg calibrate --until 2020 --out out/posterior_until_2020 --resume --save
 
