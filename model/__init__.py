@@ -171,13 +171,17 @@ def fitted() -> dict[str, float]:
 
 
 def parameter_ensemble() -> pd.DataFrame | None:
-    """The shipped fit's band: its estimate (fitted.yaml), then 59 posterior draws (calibration/posterior.csv,
-    in a random order), or None; as calibration.fits.Fit.parameter_sets()."""
-    path = FITTED.with_name("posterior.csv")
-    if not path.exists():
+    """The shipped fit's band: its estimate (fitted.yaml), then the first 59 of its posterior draws
+    (`Fit.parameter_sets()`: calibration/posterior.csv, checked, in a random order), or None."""
+    from nxmfg.calibration.fits import shipped_fit
+
+    fit = shipped_fit()
+    sets = fit.parameter_sets()
+    if sets is None:
         return None
-    draws = pd.read_csv(path, comment="#").iloc[:59]
-    return pd.concat([pd.DataFrame([{n: fitted().get(n, np.nan) for n in draws.columns}]), draws], ignore_index=True)
+    draws = sets.iloc[:59]
+    estimate = pd.DataFrame([{n: fit.values.get(n, np.nan) for n in draws.columns}])
+    return pd.concat([estimate, draws], ignore_index=True)
 
 
 def baseline() -> dict[str, float]:
