@@ -1,5 +1,6 @@
 """The plans' quantitative targets (targets.yaml) and whether a run attains them."""
 
+import warnings
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Annotated, Literal
@@ -78,16 +79,16 @@ class Target(BaseModel):
         if self.indicator not in indicators:
             dims = {"run": indicators.sizes["run"]} if "run" in indicators.dims else {}
             return xr.DataArray(np.full(tuple(dims.values()), np.nan), dims=tuple(dims))
-        series = indicators[self.indicator]
-        if self.measure == "every_year":
-            return measures.every_year(series, self.year, self.from_year, self.direction, self.threshold)
-        if self.measure in BASE_MEASURES:
-            return getattr(measures, self.measure)(series, self.year, self.base_year)
-        if self.measure in SPAN_MEASURES:
-            return getattr(measures, self.measure)(series, self.year, self.from_year)
-        if self.measure in COUNT_MEASURES:
-            return measures.probability_at_least(series, self.year, self.count)
-        return measures.level(series, self.year)
+        ordered = indicators[self.indicator].transpose(..., "year")
+        kept = {key: coord for key, coord in ordered.coords.items() if "year" not in coord.dims}
+        return xr.DataArray(self.measured_values(ordered.values, ordered["year"].values), dims=ordered.dims[:-1],
+                            coords=kept)
+
+    def measured_values(self, values: np.ndarray, years: np.ndarray) -> np.ndarray:
+        """`measured` of the indicator's values [..., year] on the time axis `years`, as an array."""
+        return measures.measure(self.measure, values, years, self.year, base_year=self.base_year,
+                                from_year=self.from_year, count=self.count, direction=self.direction,
+                                threshold=self.threshold)
 
     def margin(self, value: xr.DataArray) -> xr.DataArray:
         return measures.margin(value, self.threshold, self.direction, self.tolerance)
@@ -201,36 +202,42 @@ def attainment_by_run(indicators: xr.Dataset, targets: Sequence[Target],
                       record: pd.DataFrame | None = None) -> xr.Dataset:
     """Per-run value, margin and met (dims "target", "run") of every modelled target, plus
     `probability` (dims "target"): the share of runs (with a value) that meet it, and `record_years`
-    (dims "target"; see `attainment`)."""
+    (dims "target"; see `attainment`). The measures run on the indicators' numpy arrays (Target.measured_values)."""
     modelled = [t for t in targets if t.kind == "modelled"]
     if "run" not in indicators.dims:
         indicators = indicators.expand_dims(run=[0])
     record = record_.held(record) if record is not None else None
     years = [record_.recorded_years(t, record) for t in modelled]
     spliced = record_.spliced(indicators, modelled, record) if any(years) else indicators
-    values = _stacked([t.measured(spliced if y else indicators) for t, y in zip(modelled, years, strict=True)])
-    margins = _stacked([t.margin(value) for t, value in zip(modelled, values, strict=True)])
-    thresholds = xr.DataArray([t.threshold for t in modelled], dims="target")
-    met = _met(margins, thresholds)
-    valid = margins.notnull()  # noqa: PD004 (xarray has no notna)
-    result = xr.Dataset({"value": values, "margin": margins, "met": met,
-                         "probability": met.where(valid).mean("run")})
+    grid, runs = np.asarray(indicators["year"].values, dtype=float), indicators.sizes["run"]
+    values = np.array([t.measured_values(_by_run(spliced if y else indicators, t.indicator, runs), grid)
+                       for t, y in zip(modelled, years, strict=True)]).reshape(len(modelled), runs)
+    margins = np.array([t.margin(value) for t, value in zip(modelled, values, strict=True)]).reshape(values.shape)
+    thresholds = np.array([t.threshold for t in modelled], dtype=float)
+    met = _met(margins, thresholds[:, None])
+    valid = ~np.isnan(margins)
+    shown = np.where(valid, met, np.nan)
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)     # a target no run has a value for: NaN
+        probability = np.nanmean(shown, axis=1)
+    pair = ("target", "run")
+    coords = {"run": indicators["run"]} if "run" in indicators.coords else {}
+    result = xr.Dataset({"value": (pair, values), "margin": (pair, margins), "met": (pair, met),
+                         "probability": ("target", probability)}, coords=coords)
     return result.assign_coords(target=[t.id for t in modelled],
                                 indicator=("target", [t.indicator for t in modelled]),
                                 year=("target", [t.year for t in modelled]),
-                                threshold=thresholds,
+                                threshold=("target", thresholds),
                                 record_years=("target", [record_.label(y) for y in years]))
 
 
-def _stacked(arrays: list[xr.DataArray]) -> xr.DataArray:
-    """xr.concat(arrays, dim="target") where they share dims and coordinates (every target's measure of
-    one band: the usual case, a tenth of concat's time); concat itself otherwise."""
-    first = arrays[0] if arrays else None
-    if first is None or any(a.dims != first.dims or set(a.coords) != set(first.coords)
-                            or not all(a.coords[k].variable.equals(first.coords[k].variable) for k in first.coords)
-                            for a in arrays[1:]) or set(first.coords) - set(first.dims):
-        return xr.concat(arrays, dim="target")
-    return xr.DataArray(np.stack([a.values for a in arrays]), dims=("target", *first.dims), coords=first.coords)
+def _by_run(indicators: xr.Dataset, name: str | None, runs: int) -> np.ndarray:
+    """An indicator's values [runs x years] (NaN for an indicator the dataset lacks)."""
+    if name not in indicators:
+        return np.full((runs, indicators.sizes["year"]), np.nan)
+    series = indicators[name]
+    values = np.asarray(series.transpose(..., "year").values, dtype=float)
+    return values if "run" in series.dims else np.broadcast_to(values, (runs, values.shape[-1]))
 
 
 def _met(margin, threshold):
