@@ -26,7 +26,7 @@ from nxmfg.model.engine.transform import UnsupportedFeature
 from nxmfg.model.engine.workers import Pool
 
 __all__ = ["run", "run_translated", "snapshot", "Snapshot", "UnsupportedFeature", "rescaled", "repeated",
-           "map_calls"]
+           "sliced", "map_calls"]
 CHUNK_BYTES = 256 * 2**20  # one chunk's full Dataset before `reduce`
 Reduce = Callable[[xr.Dataset], xr.Dataset]
 
@@ -69,7 +69,8 @@ def run_translated(py_file: str | Path, params: dict[str, Any], n: int, reduce: 
     """`run` for any PySD-translated module; `control` may set final_time, time_step, saveper.
 
     `schedule` takes chunk_size, workers, scheduler and progress as in `run`; `resume`: a Snapshot
-    (see `snapshot`) to go on from, in one chunk (in this process, or with `scheduler` as one Dask task);
+    (see `snapshot`) to go on from, in this process (in `threads` parts of its runs, default one) or with
+    `scheduler` as one Dask task;
     its runs' inputs must equal these before its time (checked; outlook tables, read only after the last
     observed year, are not); and `engine`: "auto" (the compiled model wherever it loads: faster at every
     chunk size; else the numpy path), "compiled" or "numpy" (a resumed run takes its snapshot's path).
@@ -80,11 +81,11 @@ def run_translated(py_file: str | Path, params: dict[str, Any], n: int, reduce: 
     model, inputs, control = _inputs(py_file, params, n, control)
     if resume is not None:
         _check_resume(resume, inputs, n, model)
-        chunk = Chunk(model.source, 0, n, inputs, control, reduce, resume)
-        if schedule.get("scheduler") is None:
-            result = run_chunk(chunk)
+        if schedule.get("scheduler") is not None:      # the batch as one Dask task
+            chunk = Chunk(model.source, 0, n, inputs, control, reduce, resume)
+            result = _execute([chunk], None, schedule["scheduler"], False)[0]
         else:
-            result = _execute([chunk], None, schedule["scheduler"], False)[0]   # the batch as one Dask task
+            result = _resumed_in_threads(model, inputs, n, control, reduce, resume, schedule.get("threads", 1))
         result.attrs.update(_engine_attrs([result], model))
         return result
     size = schedule.get("chunk_size") or _default_chunk(model, n, control, schedule.get("workers"))
@@ -96,6 +97,29 @@ def run_translated(py_file: str | Path, params: dict[str, Any], n: int, reduce: 
     result = xr.concat(done, dim="run") if len(done) > 1 else done[0]
     result.attrs.update(_engine_attrs(done, model))
     return result
+
+
+def _resumed_in_threads(model: Facts, inputs: dict[str, Any], n: int, control: dict, reduce: Reduce | None,
+                        resume: Snapshot, threads: int) -> xr.Dataset:
+    """A resumed batch in `threads` parts of its runs, a thread each: the compiled model runs without
+    Python's lock, so two cores share the explorer's band of 257 runs (the same numbers: runs are
+    independent)."""
+    parts = max(1, min(int(threads), n))
+    if parts == 1:
+        return run_chunk(Chunk(model.source, 0, n, inputs, control, reduce, resume))
+    from concurrent.futures import ThreadPoolExecutor
+
+    bounds = [int(b) for b in np.linspace(0, n, parts + 1)]
+    chunks = [Chunk(model.source, a, b - a, _rows(inputs, a, b), control, reduce, sliced(resume, a, b))
+              for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+    with ThreadPoolExecutor(parts, thread_name_prefix="nxmfg-runs") as pool:
+        done = list(pool.map(run_chunk, chunks))
+    first = done[0].variables
+    data = {name: (first[name].dims, np.concatenate([d.variables[name].values for d in done],
+                                                    axis=first[name].dims.index("run")))
+            for name in done[0].data_vars}
+    return xr.Dataset(data, coords={"run": np.concatenate([d["run"].values for d in done]),
+                                    "year": done[0]["year"].values}, attrs=done[0].attrs)
 
 
 def _engine_attrs(done: list[xr.Dataset], model: Facts) -> dict[str, str]:
@@ -155,6 +179,24 @@ def repeated(kept: Snapshot, times: int) -> Snapshot:
                                                           if isinstance(value, TimePath)}
     state = None if kept.state is None else np.tile(kept.state, (times, 1))     # compiled: runs are rows
     return dataclasses.replace(kept, size=kept.size * times, states=states, saved=np.tile(kept.saved, (1, 1, times)),
+                               params=params, state=state)
+
+
+def sliced(kept: Snapshot, start: int, stop: int) -> Snapshot:
+    """Runs start..stop of the snapshot (with their inputs), to resume as a batch of their own."""
+    def rows(value):
+        if isinstance(value, list):
+            return [rows(item) for item in value]
+        if isinstance(value, TimePath):
+            return value.rows(start, stop)
+        if isinstance(value, np.ndarray) and value.ndim >= 1 and value.shape[-1] == kept.size:
+            return value[..., start:stop]                   # runs are the last axis (SMOOTH: 1 x n)
+        return value
+    states = tuple({name: rows(value) for name, value in element.items()} for element in kept.states)
+    params = {name: value[start:stop] if isinstance(value, np.ndarray) and value.ndim == 1 else rows(value)
+              for name, value in kept.params.items()}
+    state = None if kept.state is None else kept.state[start:stop]      # compiled: runs are rows
+    return dataclasses.replace(kept, size=stop - start, states=states, saved=kept.saved[..., start:stop],
                                params=params, state=state)
 
 

@@ -265,6 +265,10 @@ def test_a_run_resumed_from_a_snapshot_equals_the_run_from_the_start(draws):
                                          resume=on_numpy)
     assert on_numpy.engine == from_numpy.attrs["engine"] == "numpy"
     xr.testing.assert_identical(from_numpy.drop_attrs(), whole.drop_attrs())
+    for kept_here in (kept, on_numpy):   # the runs in parts, a thread each (the explorer's band): the same bits
+        parted = ensemble.run_translated(model.translated(), params, 5, control=control, resume=kept_here, threads=2)
+        xr.testing.assert_identical(parted.drop_attrs(), whole.drop_attrs())
+        assert parted.attrs["engine"] == kept_here.engine
     assert not resumed["manufacturing_capacity"].isel(year=-1).equals(
         ensemble.run_translated(model.translated(), model.fitted() | calibrated | before, 5, workers=1,
                                 progress=False, control=control)["manufacturing_capacity"].isel(year=-1))
