@@ -90,7 +90,9 @@ def build(targets, columns: list[Column], evidence: Evidence, lang: str = "zh", 
         notes.append(text["stale"].format(study=evidence.study.name, theirs=evidence.study.model_version,
                                           ours=model.version()))
     assumptions = evidence.assumptions if evidence.assumptions is not None and evidence.assumptions.current() else None
-    rows = [_row(t, columns, evidence.history, study, assumptions, needed, lang) for t in chosen]
+    indexed = [_indexed(column.attainment) for column in columns]      # once per column, not per target
+    records = _records(evidence.history, {t.indicator for t in chosen})
+    rows = [_row(t, indexed, records, study, assumptions, needed, lang) for t in chosen]
     year = max((t.year for t in chosen if t.doc == doc), default=max((t.year for t in chosen), default=0))
     page = Page(lang, doc, year, rows, columns, needed, [], notes, [], study, evidence.yardsticks)
     page.summary = _summary(page, study, evidence.yardsticks)
@@ -98,20 +100,30 @@ def build(targets, columns: list[Column], evidence: Evidence, lang: str = "zh", 
     return page
 
 
-def _row(target, columns: list[Column], history: pd.DataFrame, study: PackageStudy | None,
-         assumptions: AssumptionStudy | None, needed: float, lang: str) -> Row:
+def _indexed(attainment: pd.DataFrame) -> dict[str, dict]:
+    """A column's attainment by target id: {id: {"value", "met", "p", "flagged"}} (see `_row`)."""
+    p_met = odds.p_met(attainment).to_numpy(float)
+    flagged = (attainment["decided_by_assumptions"].fillna(False).astype(bool).to_numpy()
+               if "decided_by_assumptions" in attainment else np.zeros(len(attainment), bool))
+    out = {}
+    for index, (target_id, value, met) in enumerate(zip(attainment["id"], attainment["value"], attainment["met"],
+                                                         strict=True)):
+        out.setdefault(target_id, {"value": float(value), "met": None if pd.isna(met) else bool(met),
+                                   "p": float(p_met[index]), "flagged": bool(flagged[index])})
+    return out
+
+
+def _row(target, columns: list[dict[str, dict]], records: dict[str, list[tuple[int, float]]],
+         study: PackageStudy | None, assumptions: AssumptionStudy | None, needed: float, lang: str) -> Row:
+    """The target's row: each column's cell (`_indexed`), the record, the package study's verdict, the flag."""
     row = target.model_dump()
     _, unit = plots.indicator_label(target.indicator, lang)
     measure_unit = plots.CHANGE_UNITS[lang].get(target.measure, unit)
-    cells = []
-    for column in columns:
-        table = column.attainment.set_index("id")
-        value = float(table.at[target.id, "value"]) if target.id in table.index else np.nan
-        met = table.at[target.id, "met"] if target.id in table.index else pd.NA
-        cells.append({"value": value, "met": None if pd.isna(met) else bool(met),
-                      "p": float(odds.p_met(column.attainment).get(target.id, np.nan))})
+    missing = {"value": np.nan, "met": None, "p": np.nan, "flagged": False}
+    found = [column.get(target.id, missing) for column in columns]
+    cells = [{key: cell[key] for key in ("value", "met", "p")} for cell in found]
     package, flag, reasons = _verdict(target, cells[0]["p"], study, needed, lang, measure_unit)
-    if _flagged(columns[0].attainment, target.id):      # the odds' own grouped study says so (issue 21)
+    if found[0]["flagged"]:      # the odds' own grouped study says so (issue 21)
         flag = "decided by assumptions"
         reasons.append(TEXT[lang]["reasons"]["flagged"])
     elif assumptions is not None and assumptions.share.get(target.id, 0.0) > ASSUMPTIONS_DECIDE:
@@ -120,23 +132,17 @@ def _row(target, columns: list[Column], history: pd.DataFrame, study: PackageStu
             share=f"{assumptions.share[target.id]:.0%}", study=assumptions.name))
     wording = row["clause"] if lang == "zh" else row["target"]
     wording = wording.removeprefix(f"{target.doc} ").strip()     # the doc is shown beside it
-    return Row(target.id, target.doc, wording, plots.describe_target(row, unit, lang), _record(target, history),
-               unit, cells, package, flag, reasons)
+    return Row(target.id, target.doc, wording, plots.describe_target(row, unit, lang),
+               records.get(target.indicator, []), unit, cells, package, flag, reasons)
 
 
-def _flagged(attainment: pd.DataFrame, target_id: str) -> bool:
-    """A `decided_by_assumptions` column of an attainment table, where it has one, flags the target."""
-    if "decided_by_assumptions" not in attainment:
-        return False
-    found = attainment.loc[attainment["id"] == target_id, "decided_by_assumptions"]
-    return bool(len(found) and found.fillna(False).astype(bool).iloc[0])
-
-
-def _record(target, history: pd.DataFrame) -> list[tuple[int, float]]:
-    """The last recorded years of the target's indicator, up to the last data year."""
-    rows = history[(history["indicator"] == target.indicator) & (history["year"] <= LAST_DATA_YEAR)]
-    rows = rows.sort_values("year").tail(RECORD_YEARS)
-    return [(int(year), float(value)) for year, value in zip(rows["year"], rows["value"], strict=True)]
+def _records(history: pd.DataFrame, indicators: set[str]) -> dict[str, list[tuple[int, float]]]:
+    """The last recorded years (RECORD_YEARS, up to the last data year) of each of `indicators`."""
+    rows = history[(history["year"] <= LAST_DATA_YEAR) & history["indicator"].isin(indicators)]
+    rows = rows.sort_values(["indicator", "year"], kind="stable")
+    return {indicator: [(int(year), float(value)) for year, value in zip(group["year"], group["value"], strict=True)]
+            for indicator, group in rows.groupby("indicator", sort=False).tail(RECORD_YEARS).groupby("indicator",
+                                                                                                     sort=False)}
 
 
 def _verdict(target, baseline_p: float, study: PackageStudy | None, needed: float, lang: str,

@@ -63,13 +63,21 @@ def comparison_html(results: dict[str, Result], lang: str, study: PackageStudy |
     return decision.render(build(first.targets, columns(results, lang, study), evidence, lang))
 
 
-def explorer_html(targets, verdicts: dict[str, tuple[str, object]], lang: str, fit: dict | None = None) -> str:
+def shipped_studies() -> tuple:
+    """The shipped package study and assumption study (studies.from_folder, studies.assumption_study)."""
+    return studies.from_folder(), studies.assumption_study()
+
+
+def explorer_html(targets, verdicts: dict[str, tuple[str, object]], lang: str, fit: dict | None = None,
+                  shipped: tuple | None = None) -> str:
     """The decision page for the explorer (to be called from its callbacks): `verdicts` maps a column name
     ("baseline", the scenario on screen) to (its label, its Evaluation.verdicts table, which carries P(met)
-    over the band); the package study is the shipped one where it belongs to this model and fit."""
+    over the band); the package study is the shipped one where it belongs to this model and fit.
+    shipped: (package study, assumption study) as `shipped_studies` read them (the explorer reads them once)."""
     from nxmfg import decision
     from nxmfg.api.inputs import history
 
     shown = [Column(name, label, table) for name, (label, table) in verdicts.items()]
-    evidence = Evidence(history(), studies.from_folder(), studies.assumption_study(), fit=fit)
+    study, assumptions = shipped_studies() if shipped is None else shipped
+    evidence = Evidence(history(), study, assumptions, fit=fit)
     return decision.render(build(targets, shown, evidence, lang))
