@@ -84,7 +84,7 @@ def _layout(explorer: Explorer, loadable: list[str]) -> html.Div:
         dcc.Loading(html.Span(id="report-message", className="note"), type="dot"),
     ])
     content = html.Section(className="content", children=[
-        html.Iframe(id="decision", className="decision"), html.Div(id="decision-message", className="message"),
+        html.Iframe(id="decision", className="decision"),
         bar, html.Div(id="saved-list", className="note"), html.Div(id="summary", className="summary"),
         dcc.Dropdown(id="picked", options=picked, multi=True, value=[], labels=TEXT["zh"]["dropdown"]),
         html.Div(id="picked-message", className="message"),
@@ -95,6 +95,7 @@ def _layout(explorer: Explorer, loadable: list[str]) -> html.Div:
         html.Iframe(id="verdicts", className="verdicts"),
         html.Div(id="stamp", style={"display": "none"}),
         dcc.Store(id="moves"), html.Div(id="moved", style={"display": "none"}),
+        dcc.Store(id="pages"), html.Div(id="framed", style={"display": "none"}),
     ])
     return html.Div([
         dcc.Store(id="draft", data={}), dcc.Store(id="fixed", data={}), dcc.Store(id="saved", data=[]),
@@ -110,27 +111,31 @@ def _callbacks(app: Dash, explorer: Explorer, loadable: dict) -> None:
     @app.callback(Output("draft", "data"), Output("fixed", "data"), Output(LEVER, "value"), Output(BOX, "value"),
                   Output({"type": "lever-message", "name": ALL}, "children"), Output(BOX, "className"),
                   Output({"type": "outlook-message", "name": ALL}, "children"), Output(CHART, "figure"),
-                  Output("verdicts", "srcDoc"), Output("summary", "children"), Output("legend", "children"),
+                  Output("pages", "data"), Output("summary", "children"), Output("legend", "children"),
                   Output("stamp", "children"), Output("moves", "data"),
                   Input(LEVER, "value"), Input(BOX, "value"), Input("start", "value"), Input(OUTLOOK, "value"),
                   Input("lang", "value"), Input("saved", "data"), Input("chart-names", "data"),
-                  State("fixed", "data"), State("draft", "data"))
+                  State("fixed", "data"), State("draft", "data"),
+                  State({"type": "lever-message", "name": ALL}, "children"), State(BOX, "className"),
+                  State({"type": "outlook-message", "name": ALL}, "children"))
     @requests.guarded(message_at=9)
-    def on_change(slid, typed, start, outlook_values, lang, saved, names, fixed, draft):
+    def on_change(slid, typed, start, outlook_values, lang, saved, names, fixed, draft, *said):
         """Any change of the page's numbers, in one round trip: the controls read into a draft, then the
-        charts (when only a control moved, only the lines that move, as `moves` for charts.MOVE_JS) and the
-        verdicts."""
+        charts (when only a control moved, only the lines that move, as `moves` for charts.MOVE_JS), the
+        verdicts and D's decision page (`pages`, which views.FRAMES_JS writes into their frames)."""
         slid, typed, start, outlook_values = requests.controls(slid, typed, start, outlook_values)
         lang, saved, names = requests.language(lang), requests.saved(saved), requests.chart_names(names)
         fixed, draft = requests.fixed(fixed), requests.draft(draft)
         triggered = {str(t["prop_id"]) for t in ctx.triggered}
         shown = drafts.Controls(slid, typed, start, outlook_values)
-        new, fixed, new_slid, new_typed, *messages = drafts.read_controls(explorer, shown, fixed or {}, lang,
-                                                                          triggered)
+        new, new_fixed, new_slid, new_typed, *messages = drafts.read_controls(explorer, shown, fixed or {}, lang,
+                                                                              triggered)
         controls_only = all(prop.startswith(("{", "start.")) for prop in triggered)
-        # Only what changed goes back: a slider re-rendered for nothing costs the page ten milliseconds.
-        head = (no_update if new == draft else new, fixed, _changed(slid, new_slid), _changed(typed, new_typed),
-                *messages)
+        # Only what changed goes back: a slider re-rendered for nothing costs the page ten milliseconds, and a
+        # lever move leaves the controls' messages and marks as they were (`said`: what the page shows).
+        head = (no_update if new == draft else new, no_update if new_fixed == fixed else new_fixed,
+                _changed(slid, new_slid), _changed(typed, new_typed),
+                *(_changed(old, message) for old, message in zip(said, messages, strict=True)))
         if controls_only and new == draft:
             return (*head, [no_update] * len(names or []), no_update, no_update, no_update, no_update, no_update)
         view = views.View(lang, names or [], saved or [])
@@ -139,15 +144,8 @@ def _callbacks(app: Dash, explorer: Explorer, loadable: dict) -> None:
     app.clientside_callback(charts.MOVE_JS, Output("moved", "children"), Input("moves", "data"),
                             prevent_initial_call=True)
 
-    @app.callback(Output("decision", "srcDoc"), Output("decision-message", "children"),
-                  Input("draft", "data"), Input("lang", "value"))
-    @requests.guarded(message_at=1)
-    def on_decision(draft, lang):
-        """Document D's decision page (first on the page) for the baseline, the plan and the draft on screen."""
-        try:
-            return decision.page(explorer, requests.draft(draft), requests.language(lang)), ""
-        except ValueError as error:     # a draft the schema refuses: on_change says why; keep the page
-            return no_update, " ".join(str(error).split())
+    app.clientside_callback(views.FRAMES_JS, Output("framed", "children"), Input("pages", "data"),
+                            prevent_initial_call=True)
 
     @app.callback(Output("charts", "children"), Output("chart-names", "data"), Output("picked-message", "children"),
                   Input("picked", "value"), prevent_initial_call=True)
@@ -206,5 +204,8 @@ def _text_outputs() -> list[Output]:
             + [Output("picked", "options"), Output("picked", "labels"), Output("load", "labels")])
 
 
-def _changed(before: list, after: list) -> list:
+def _changed(before, after: list) -> list:
+    """`after`, with no_update where `before` (what the page shows, as it sent it) already holds the value."""
+    if not isinstance(before, list) or len(before) != len(after):
+        return after
     return [no_update if old == new else new for old, new in zip(before, after, strict=True)]

@@ -15,6 +15,7 @@ import xarray as xr
 
 from nxmfg.model import plots
 from nxmfg.model.plots import LAST_DATA_YEAR, RATE_SUFFIXES
+from nxmfg.explore import deferred
 from nxmfg.explore.texts import TEXT
 
 FONT = '"Noto Sans CJK SC", "WenQuanYi Micro Hei", "Microsoft YaHei", "PingFang SC", sans-serif'
@@ -105,22 +106,28 @@ def moving(figure: dict) -> dict:
 # Moves the lines of each chart in place (moves: {"charts": {name: moving(...)}, "stamp": draft key}). Plotly's
 # animate without redraw replots the moved traces only; a whole figure (react) would rebuild the chart, its
 # axes, labels and layout: about 40 ms a chart on this machine, and there are twelve. The axis is laid out
-# again only where its range changed. Returns the stamp, for tests and the benchmark.
+# again only where its range changed. A chart out of the window takes its newest move when it scrolls into
+# view or the browser is idle (explore/deferred.py). Each chart's holder says which draft it has drawn
+# (data-stamp). Returns the stamp, for tests and the benchmark.
 MOVE_JS = """function (moves) {
     if (!moves || !window.Plotly) { return window.dash_clientside.no_update; }
-    const options = {transition: {duration: 0}, frame: {duration: 0, redraw: false}, mode: 'immediate'};
-    for (const [name, move] of Object.entries(moves.charts)) {
-        const holder = document.getElementById(JSON.stringify({name: name, type: 'chart'}));
-        const gd = holder && holder.querySelector('.js-plotly-plot');
-        if (!gd || !gd.data || !gd._fullLayout) { continue; }
+    """ + deferred.INSTALL + """
+    const apply = (holder, move, stamp) => {
+        const gd = holder.querySelector('.js-plotly-plot');
+        if (!gd || !gd.data || !gd._fullLayout) { return; }
         const traces = Object.keys(move.traces).map(Number);
         const ys = traces.map(index => move.traces[index]);
         const shown = gd._fullLayout.yaxis.range;
-        if (shown[0] !== move.range[0] || shown[1] !== move.range[1]) {
-            Plotly.update(gd, {y: ys}, {'yaxis.range': move.range}, traces);
-        } else {
-            Plotly.animate(gd, {data: ys.map(y => ({y: y})), traces: traces}, options);
-        }
+        const drawn = shown[0] !== move.range[0] || shown[1] !== move.range[1] ?
+            Plotly.update(gd, {y: ys}, {'yaxis.range': move.range}, traces) :
+            Plotly.animate(gd, {data: ys.map(y => ({y: y})), traces: traces},
+                           {transition: {duration: 0}, frame: {duration: 0, redraw: false}, mode: 'immediate'});
+        Promise.resolve(drawn).then(() => { holder.dataset.stamp = stamp; });    // drawn: what it shows
+    };
+    if (moves.whole) { nxmfgDeferred.drop('move'); }      // new figures: what waited was for the old ones
+    for (const [name, move] of Object.entries(moves.charts)) {
+        const holder = document.getElementById(JSON.stringify({name: name, type: 'chart'}));
+        if (holder) { nxmfgDeferred.run(holder, 'move', () => apply(holder, move, moves.stamp)); }
     }
     return moves.stamp;
 }"""

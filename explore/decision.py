@@ -73,7 +73,7 @@ def fragment(explorer: Explorer, draft: dict, lang: str) -> str:
     if draft.get("levers") or draft.get("paths"):
         shown["scenario"] = (TEXT[lang]["current"], explorer.evaluate(draft))
     verdicts = {name: (title, _with_label(evaluation.verdicts, label)) for name, (title, evaluation) in shown.items()}
-    return surfaces.explorer_html(explorer.targets, verdicts, lang, explorer.fit.record())
+    return surfaces.explorer_html(explorer.targets, verdicts, lang, explorer.fit.record(), explorer.studies)
 
 
 def _with_label(verdicts: pd.DataFrame, label: str) -> pd.DataFrame:

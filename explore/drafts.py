@@ -18,7 +18,7 @@ from dash import no_update
 from nxmfg import scenarios
 from nxmfg.explore import controls, files
 from nxmfg.explore.controls import to_model, to_shown
-from nxmfg.explore.evaluation import EDITABLE_OUTLOOKS, OUTLOOK_YEARS, Explorer
+from nxmfg.explore.evaluation import EDITABLE_OUTLOOKS, OUTLOOK_YEARS, Explorer, content
 from nxmfg.explore.texts import TEXT
 from nxmfg.scenarios import POLICY_LEVERS
 from nxmfg.scenarios.schema import OUTLOOK_BOUNDS
@@ -183,6 +183,5 @@ def save(explorer: Explorer, name: str, draft: dict, saved: list[dict], lang: st
 
 
 def key(draft: dict) -> str:
-    """A short content key of a draft."""
-    text = json.dumps({"levers": draft.get("levers") or {}, "paths": draft.get("paths") or {}}, sort_keys=True)
-    return hashlib.sha256(text.encode()).hexdigest()[:12]
+    """A short content key of a draft (evaluation.content: the same whichever side's JSON it went through)."""
+    return hashlib.sha256(content(draft).encode()).hexdigest()[:12]

@@ -37,6 +37,7 @@ EDITABLE_OUTLOOKS = ("national_industry_growth_outlook", "coal_price_outlook")
 OUTLOOK_YEARS = (2024, 2025, 2027, 2030, 2035)   # the points an outlook is edited at
 CACHED = 64    # evaluations kept (a draft seen again, a saved scenario overlaid, a language switch)
 CONTROL = {"final_time": LAST_YEAR, "saveper": 1}
+THREADS = 2    # a draft's batch in two halves at once (model.ensemble: the compiled model runs unlocked)
 
 
 @dataclass(frozen=True)
@@ -56,20 +57,25 @@ class Evaluation:
     def band(self) -> xr.Dataset | None:
         return self.indicators.isel(run=slice(1, None)) if self.indicators.sizes["run"] > 1 else None
 
-    @cached_property
-    def edges(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-        """The band's 5 and 95 % lines of every indicator ({name: (low, high)}, NaN where no run has a
-        value): one quantile over all indicators at once."""
+    def edges(self, names: list[str]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """The band's 5 and 95 % lines of the indicators `names` ({name: (low, high)}, NaN where no run has a
+        value; none without a band): one quantile over the charts shown, kept for the next redraw."""
         from nxmfg.model.plots import BAND_QUANTILES
 
         if self.band is None:
             return {}
-        names = list(self.band.data_vars)
-        runs = np.stack([self.band.variables[name].values for name in names])      # [names x runs x years]
-        with np.errstate(all="ignore"), warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)       # a year no run has (NaN) stays NaN
-            low, high = np.quantile(runs, BAND_QUANTILES, axis=1)
-        return {name: (low[k], high[k]) for k, name in enumerate(names)}
+        wanted = [name for name in dict.fromkeys(names) if name in self.band.data_vars and name not in self._edges]
+        if wanted:
+            runs = np.stack([self.band.variables[name].values for name in wanted])      # [names x runs x years]
+            with np.errstate(all="ignore"), warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)       # a year no run has (NaN) stays NaN
+                low, high = np.quantile(runs, BAND_QUANTILES, axis=1)
+            self._edges.update({name: (low[k], high[k]) for k, name in enumerate(wanted)})
+        return {name: self._edges[name] for name in names if name in self._edges}
+
+    @cached_property
+    def _edges(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        return {}
 
     @cached_property
     def counts(self) -> dict[str, int]:
@@ -128,17 +134,25 @@ class Explorer:
         self._lock = threading.Lock()
         self._baseline: Evaluation | None = None
         self._report_lock = threading.Lock()
-        self._labels: dict[str, str] = {}
+        self._shipped: dict[str, scenarios.Scenario] = {}
+
+    @cached_property
+    def studies(self) -> tuple:
+        """The shipped package and assumption studies the decision page reads (read once, as the rest)."""
+        from nxmfg.decision.surfaces import shipped_studies
+
+        return shipped_studies()
 
     def shipped(self, name: str) -> scenarios.Scenario:
+        """A shipped scenario (read once: the decision page shows the plan beside every draft)."""
         from nxmfg.api import inputs
 
-        return inputs.scenario(name)
+        if name not in self._shipped:
+            self._shipped[name] = inputs.scenario(name)
+        return self._shipped[name]
 
     def baseline_label(self, lang: str) -> str:
-        if lang not in self._labels:          # read once: a shipped file, not re-read every redraw
-            self._labels[lang] = self.shipped("baseline").label(lang)
-        return self._labels[lang]
+        return self.shipped("baseline").label(lang)
 
     def observed(self, name: str) -> tuple[list, list]:
         """The history of indicator `name`: (years, values), empty where the data have none."""
@@ -189,8 +203,7 @@ class Explorer:
         """The draft's scenario and band (cached by the draft's levers and paths), with the headline and
         targeted indicators and the `extra` ones (each computed indicator costs about a millisecond)."""
         extra = tuple(sorted(set(extra) - set(self.names)))
-        key = json.dumps({"levers": draft.get("levers") or {}, "paths": draft.get("paths") or {}, "extra": extra},
-                         sort_keys=True)
+        key = json.dumps([content(draft), extra])
         with self._lock:
             if key in self._evaluations:
                 self._evaluations.move_to_end(key)
@@ -210,7 +223,8 @@ class Explorer:
         changed = _first_changed_year(scenario)
         runs = ensemble.run_translated(model.translated(), self._params(scenario), self._runs(),
                                        reduce=partial(indicators.compute, names=names), control=CONTROL,
-                                       resume=self._snapshot(min(changed, LAST_YEAR), seam.applies(scenario)))
+                                       resume=self._snapshot(min(changed, LAST_YEAR), seam.applies(scenario)),
+                                       threads=THREADS)
         if self._baseline is None or changed <= FIRST_LEVER_YEAR:
             return Evaluation(scenario, runs, self._verdicts(runs, self.targets, seam.applies(scenario)))
         # A target read only in years before the first changed one keeps the baseline's verdict (the same
@@ -254,6 +268,7 @@ class Explorer:
         self.evaluate({"levers": {POLICY_LEVERS[0]: {"from": LAST_DATA_YEAR + 1,
                                                      "value": self.plan.get(POLICY_LEVERS[0], 0.0)}}})
         self.engine.call(self._snapshot, float(LAST_DATA_YEAR))      # for outlooks
+        self.studies                                                  # noqa: B018 (read once, now)
         return self._baseline
 
     def _verdicts(self, runs: xr.Dataset, targets: list, recorded: bool) -> pd.DataFrame:
@@ -280,6 +295,21 @@ class Explorer:
         table["model_right"] = pd.array(np.where(judged_rows, table["met"].fillna(False) == table["actual_met"]
                                                  .fillna(False), pd.NA), dtype="boolean")
         return table
+
+
+def content(draft: dict) -> str:
+    """A draft's levers and paths as canonical JSON: sorted keys, every number a float. The browser's JSON
+    gives back 150 where the server wrote 150.0: the same draft, so the same key (its cached evaluation, its
+    stamp)."""
+    def canonical(value):
+        if isinstance(value, dict):
+            return {str(key): canonical(item) for key, item in value.items()}
+        if isinstance(value, list):
+            return [canonical(item) for item in value]
+        return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else value
+
+    return json.dumps(canonical({"levers": draft.get("levers") or {}, "paths": draft.get("paths") or {}}),
+                      sort_keys=True)
 
 
 def _int_years(spec: dict) -> dict:

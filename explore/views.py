@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from dash import dcc, no_update
 
-from nxmfg.explore import charts, controls, drafts, verdicts
+from nxmfg.explore import charts, controls, decision, deferred, drafts, verdicts
 from nxmfg.explore.drafts import NAME_PATTERN
 from nxmfg.explore.evaluation import EDITABLE_OUTLOOKS, Explorer
 from nxmfg.explore.texts import TEXT
@@ -33,9 +33,10 @@ class View:
 
 
 def redraw(explorer: Explorer, draft: dict, view: View, patch: bool = False) -> tuple:
-    """(figures of the charts `view.names`, the verdict page, the summary, the legend, a stamp: the draft's
-    key, for tests and the benchmark, the moves). With `patch` (only a control moved), no figure but the
-    moves: the lines a lever moves and the y ranges of each chart, which charts.MOVE_JS applies in the page."""
+    """(figures of the charts `view.names`, the pages of the frames {"verdicts": the verdict table, "decision":
+    D's decision page}, the summary, the legend, a stamp: the draft's key, for tests and the benchmark, the
+    moves). With `patch` (only a control moved), no figure but the moves: the lines a lever moves and the y
+    ranges of each chart, which charts.MOVE_JS applies in the page."""
     lang, names, saved = view.lang, view.names, view.saved
     text = TEXT[lang]
     extra = tuple(name for name in names if name in INDICATORS)
@@ -48,20 +49,56 @@ def redraw(explorer: Explorer, draft: dict, view: View, patch: bool = False) -> 
         message = text["error"].format(error=" ".join(str(error).split()))
         return [no_update] * len(names), no_update, message, no_update, no_update, no_update
     rows = [row for row in explorer.target_rows() if row["kind"] == "modelled"]
-    figures = [charts.figure(name, lang, evaluation.central, evaluation.edges.get(name), overlays,
+    edges = evaluation.edges(names)
+    figures = [charts.figure(name, lang, evaluation.central, edges.get(name), overlays,
                              explorer.observed(name), rows) for name in names]
-    moves = no_update
+    # whole figures: the moves a chart out of sight still waits for are of the figure it replaces (MOVE_JS)
+    moves = {"charts": {}, "stamp": drafts.key(draft), "whole": True}
     if patch:
         moves = {"charts": {name: charts.moving(figure) for name, figure in zip(names, figures, strict=True)},
                  "stamp": drafts.key(draft)}
         figures = [no_update] * len(names)
-    page = verdicts.page(evaluation.verdicts, lang, drafts.key(draft))
+    pages = {"verdicts": verdicts.page(evaluation.verdicts, lang, drafts.key(draft)),
+             "decision": decision.page(explorer, draft, lang)}
     summary = verdicts.summary(evaluation.counts, baseline.counts, lang)
     legend = no_update if patch else charts.legend(lang, [entry["name"] for entry in saved],
                                                    evaluation.band is not None)
-    return figures, page, summary, legend, drafts.key(draft), moves
+    return figures, pages, summary, legend, drafts.key(draft), moves
 
 
+
+
+# Writes `pages` ({frame id: its whole page}) into the frames. A frame that holds a page with the same head (its
+# style) gets the new body in place: no new document for the browser to load, style and lay out from nothing
+# (a third of a lever move's work in the page went to loading the two frames again), and the reader keeps
+# their place in it. Otherwise (the first page, or one still loading) the page is the frame's srcdoc, at once.
+# A frame out of the window takes its newest page when it scrolls into view or the browser is idle
+# (explore/deferred.py). Returns the stamp of the pages (their body's data-stamp), for tests.
+FRAMES_JS = """function (pages) {
+    if (!pages) { return window.dash_clientside.no_update; }
+    """ + deferred.INSTALL + """
+    const write = (frame, page) => {
+        const next = new DOMParser().parseFromString(page, 'text/html');
+        const doc = frame.contentDocument;
+        if (doc && doc.body && frame.dataset.loaded === 'yes' && frame.dataset.head === next.head.innerHTML) {
+            doc.documentElement.lang = next.documentElement.lang;
+            doc.documentElement.replaceChild(doc.adoptNode(next.body), doc.body);
+        } else {
+            frame.dataset.head = next.head.innerHTML;
+            frame.dataset.loaded = 'no';
+            frame.onload = () => { frame.dataset.loaded = 'yes'; };
+            frame.srcdoc = page;
+        }
+    };
+    let stamp = '';
+    for (const [id, page] of Object.entries(pages)) {
+        const frame = document.getElementById(id);
+        if (!frame || typeof page !== 'string') { continue; }
+        stamp = (/<body data-stamp="([^"]*)"/.exec(page) || [])[1] || stamp;
+        nxmfgDeferred.run(frame, 'page', () => write(frame, page), frame.dataset.loaded !== 'yes');
+    }
+    return stamp;
+}"""
 
 
 def texts(explorer: Explorer, lang: str) -> list:

@@ -165,7 +165,9 @@ def test_the_indicator_picker_names_indicators_in_the_readers_language_with_no_c
 def test_a_redraw_shows_every_headline_and_every_target_with_its_band_odds(explorer):
     draft = {"levers": {RETROFITS: {"from": 2024, "value": 400.0}}, "paths": {}}
     view = views.View("zh", [*HEADLINES, "cloud_firms_count"], [])
-    figures, page, summary, legend, stamp, _ = views.redraw(explorer, draft, view)
+    figures, pages, summary, legend, stamp, _ = views.redraw(explorer, draft, view)
+    page = pages["verdicts"]
+    assert f'data-stamp="{stamp}"' in pages["decision"] and "decision-D" in pages["decision"]   # one round trip
     assert [f["layout"]["title"]["text"] for f in figures][-1] == "上云企业数"
     figure = figures[HEADLINES.index("digital_rd_tool_penetration_pct")]
     names = [trace["name"] for trace in figure["data"]]

@@ -98,14 +98,19 @@ def open_page(browser, url):
     return page
 
 
+# The stamp of the page a frame shows (its body's data-stamp): the frames take a new body in place
+# (views.FRAMES_JS), so the document, not its first srcdoc, says what is shown.
+FRAME_STAMP = "(id => { const d = document.getElementById(id).contentDocument; return d && d.body && d.body.dataset.stamp; })"
+FRAME_LANG = "(id => { const d = document.getElementById(id).contentDocument; return d && d.documentElement.lang; })"
+
+
 def stamp(page) -> str:
     return page.inner_text("#stamp")
 
 
 def wait_for_new_stamp(page, old: str) -> str:
     page.wait_for_function("old => document.getElementById('stamp').innerText !== old", arg=old, timeout=60_000)
-    page.wait_for_function("s => document.getElementById('verdicts').srcdoc.includes('data-stamp=\"' + s + '\"')",
-                           arg=stamp(page), timeout=60_000)
+    page.wait_for_function("s => " + FRAME_STAMP + "('verdicts') === s", arg=stamp(page), timeout=60_000)
     return stamp(page)
 
 
@@ -172,6 +177,24 @@ def test_moving_a_lever_redraws_the_chart_and_turns_a_verdict(server, browser):
     page.close()
 
 
+def test_a_lever_move_writes_the_frames_pages_in_place_and_the_reader_keeps_their_place(server, browser):
+    """views.FRAMES_JS: the verdict table and the decision page take the new draft's body in the document they
+    hold (no page to load again), so a reader scrolled down the table stays where they were."""
+    page = open_page(browser, server)
+    page.wait_for_function("() => " + FRAME_STAMP + "('verdicts') === document.getElementById('stamp').innerText",
+                           timeout=60_000)
+    page.evaluate("""() => { const w = document.getElementById('verdicts').contentWindow;
+                             w.document.nxmfgMark = 'kept'; w.scrollTo(0, 300); }""")
+    old = stamp(page)
+    type_lever(page, RETROFITS, 450)
+    new = wait_for_new_stamp(page, old)
+    kept = page.evaluate("""() => { const w = document.getElementById('verdicts').contentWindow;
+                                    return [w.document.nxmfgMark, w.scrollY, w.document.body.dataset.stamp]; }""")
+    assert kept == ["kept", 300, new]
+    assert not page.errors
+    page.close()
+
+
 def test_an_out_of_range_value_is_refused_in_the_control_with_the_allowed_range(server, browser):
     page = open_page(browser, server)
     old = stamp(page)
@@ -192,7 +215,7 @@ def test_the_language_switch_turns_every_text_to_english_and_back(server, browse
     page.wait_for_function("() => document.querySelector('h1').innerText.startsWith('Ningxia')", timeout=30_000)
     help_text = page.locator(control_id("lever-help", RETROFITS))
     assert help_text.inner_text().startswith("Lever: intelligent (digital) retrofit projects")
-    page.wait_for_function("() => document.getElementById('verdicts').srcdoc.includes('lang=\"en\"')", timeout=30_000)
+    page.wait_for_function("() => " + FRAME_LANG + "('verdicts') === 'en'", timeout=30_000)
     assert "Digital R&D design tools" in page.frame_locator("#verdicts").locator("body").inner_text()
     page.get_by_label("中文").check()
     page.wait_for_function("() => document.querySelector('h1').innerText.startsWith('宁夏')", timeout=30_000)
@@ -291,13 +314,12 @@ def test_a_picked_indicator_gets_its_chart_and_a_shipped_scenario_loads(server, 
 
 
 def decision_ready(page, lang: str = "zh-CN", changed_from: str = "") -> str:
-    """Wait until the decision page is drawn in `lang` (and for another draft than `changed_from`, its stamp: the
-    draft's key after the browser's JSON, in which 500.0 is 500); return its stamp."""
-    stamp_of = "(document.getElementById('decision').srcdoc.match(/data-stamp=\"([^\"]*)\"/) || [])[1]"
-    page.wait_for_function("([lang, old]) => { const d = document.getElementById('decision').srcdoc || '';"
-                           f" const s = {stamp_of}; return d.includes('lang=\"' + lang + '\"') && s && s !== old; }}",
+    """Wait until the decision page is drawn in `lang` (and for another draft than `changed_from`); return its stamp
+    (the draft's key, whichever side's JSON the draft went through: evaluation.content)."""
+    page.wait_for_function(f"([lang, old]) => {{ const s = {FRAME_STAMP}('decision'); "
+                           f"return {FRAME_LANG}('decision') === lang && s && s !== old; }}",
                            arg=[lang, changed_from], timeout=60_000)
-    return page.evaluate(f"() => {stamp_of}")
+    return page.evaluate(f"() => {FRAME_STAMP}('decision')")
 
 
 def test_document_ds_decision_page_comes_first_with_every_target_and_follows_the_levers(server, browser):
@@ -326,6 +348,7 @@ def test_document_ds_decision_page_comes_first_with_every_target_and_follows_the
     assert "基准情景" in headers and "规划情景" in headers and "当前情景" not in headers
     type_lever(page, RETROFITS, 500)
     shown = decision_ready(page, changed_from=shown)
+    assert shown == stamp(page)                  # the same draft's page as the charts' and verdicts' (one round trip)
     assert "当前情景" in frame.locator("thead").inner_text()
     page.get_by_label("English").check()
     decision_ready(page, "en")

@@ -88,7 +88,9 @@ def test_the_explorers_band_edges_are_each_indicators_5_and_95_percent_over_its_
     values[:, 0] = np.nan                                     # a growth rate has no first year
     data = xr.Dataset({"x": (("run", "year"), values), "y": (("run", "year"), 2 * values + 1)},
                       coords={"run": np.arange(257), "year": YEARS})
-    edges = Evaluation(None, data, pd.DataFrame()).edges
+    evaluation = Evaluation(None, data, pd.DataFrame())
+    edges = evaluation.edges(["x"]) | evaluation.edges(["y", "x", "absent"])      # the second reads "x" kept
+    assert set(edges) == {"x", "y"}
     for name in ("x", "y"):
         low, high = edges[name]
         states = data[name].values[1:]
