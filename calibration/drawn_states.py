@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import io
 import json
+import zipfile
 from collections.abc import Callable
 from functools import cache
 from pathlib import Path
@@ -69,7 +70,7 @@ def _load(data: bytes, chosen: Settings, seed: int) -> States | None:
             constants = {name: arrays[f"c{i}"] for i, name in enumerate(about["constants"])}
             outlooks = {name: arrays[f"o{i}"] for i, name in enumerate(about["outlooks"])}
             rows = arrays["fit_rows"]
-    except (OSError, ValueError, KeyError, TypeError, UnicodeDecodeError):
+    except (OSError, ValueError, KeyError, TypeError, UnicodeDecodeError, zipfile.BadZipFile):
         return None
     return States(constants, outlooks, rows, tuple(about["parts"]), chosen, seed)
 

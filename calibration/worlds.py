@@ -3,8 +3,9 @@
 One batch holds the central run (run 0: the fit's estimate, the .mdl's assumed values, the undrawn outlooks)
 and the states (runs 1..count, calibration/states.py). Every policy lever and outlook is an input of every
 batch, so that look-ahead scenarios share their past: one reconciled start at the seam (calibration/seam.py),
-made once per fit, states and time axis, serves them all. `simulate` and `compare` (api/), the explorer and
-the optimiser build their runs here; P(met) is the share of the states (run 0 left out) meeting a target.
+made once per fit, states and time axis and then read from the private cache (calibration/seam_cache.py),
+serves them all. `simulate` and `compare` (api/), the explorer and the optimiser build their runs here; P(met)
+is the share of the states (run 0 left out) meeting a target.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from nxmfg.calibration import seam
+from nxmfg.calibration import seam, seam_cache
 from nxmfg.calibration.states import States, central_values
 
 _STARTS: dict[tuple, seam.Start] = {}
@@ -52,7 +53,8 @@ def inputs(scenario, fit, states: States, overrides: dict[str, float] | None = N
 
 def start(fit, states: States, control: dict, overrides: dict[str, float] | None = None,
           history: pd.DataFrame | None = None) -> seam.Start:
-    """The reconciled start of the look-ahead batches of `fit` and `states` (kept: a handful per process)."""
+    """The reconciled start of the look-ahead batches of `fit` and `states`: kept, a handful per process, in
+    front of the private cache on disk (calibration/seam_cache.py), so that a new process reads it back."""
     from nxmfg import model
     from nxmfg.calibration.fits import sha256
     from nxmfg.scenarios import from_mapping
@@ -62,7 +64,8 @@ def start(fit, states: States, control: dict, overrides: dict[str, float] | None
            states.count, states.seed, tuple(sorted(control.items())))
     if key not in _STARTS:
         untouched = from_mapping({"name": "untouched", "description": "x"}, "<untouched>")
-        _STARTS[key] = seam.reconciled(inputs(untouched, fit, states, overrides), states.count + 1, control, history)
+        _STARTS[key] = seam_cache.reconciled(inputs(untouched, fit, states, overrides), states.count + 1, control,
+                                             history)
         while len(_STARTS) > KEPT_STARTS:
             _STARTS.pop(next(iter(_STARTS)))
     return _STARTS[key]

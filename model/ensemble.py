@@ -26,7 +26,7 @@ from nxmfg.model.engine.transform import UnsupportedFeature
 from nxmfg.model.engine.workers import Pool
 
 __all__ = ["run", "run_translated", "snapshot", "Snapshot", "UnsupportedFeature", "rescaled", "repeated",
-           "sliced", "map_calls"]
+           "sliced", "with_inputs", "map_calls"]
 CHUNK_BYTES = 256 * 2**20  # one chunk's full Dataset before `reduce`
 Reduce = Callable[[xr.Dataset], xr.Dataset]
 
@@ -160,6 +160,13 @@ def rescaled(kept: Snapshot, factors: dict[str, np.ndarray | float]) -> Snapshot
         else:
             states[index] = states[index] | {"state": states[index]["state"] * np.asarray(factor, dtype=float)}
     return dataclasses.replace(kept, states=tuple(states), state=state)
+
+
+def with_inputs(kept: Snapshot, py_file: str | Path, params: dict[str, Any]) -> Snapshot:
+    """`kept` with `params` as inputs, brought to the form `snapshot` keeps (what resumed runs are checked
+    against): a snapshot stored without its inputs (time paths are objects of ours) gets them back."""
+    _, inputs, _ = _inputs(py_file, params, kept.size, None)
+    return dataclasses.replace(kept, params=inputs)
 
 
 def repeated(kept: Snapshot, times: int) -> Snapshot:

@@ -115,15 +115,20 @@ def test_the_cached_states_of_the_world_are_the_ones_drawn_afresh(plan, monkeypa
     np.testing.assert_array_equal(cached.fit_rows, fresh.fit_rows, strict=True)
 
 
-def test_a_damaged_states_entry_is_drawn_again(plan, monkeypatch, tmp_path):
-    """An entry is read with np.load(allow_pickle=False): a pickle planted in it is never loaded."""
+@pytest.mark.parametrize("damage", ["a pickle", "cut short"])
+def test_a_damaged_states_entry_is_drawn_again(plan, monkeypatch, tmp_path, damage):
+    """An entry is read with np.load(allow_pickle=False): a pickle planted in it is never loaded; one cut short
+    (no longer a zip file) is drawn again too."""
     folder = tmp_path / "cache"
     monkeypatch.setenv("NXMFG_CACHE", str(folder))
     monkeypatch.setattr(states, "_DRAWN", {})
     first = states.draw(plan.fit)
     (entry,) = (folder / "states").glob("*.npz")
-    np.savez(entry.with_suffix(".tmp.npz"), about=np.array([{"constants": []}], dtype=object))
-    entry.with_suffix(".tmp.npz").replace(entry)
+    if damage == "a pickle":
+        np.savez(entry.with_suffix(".tmp.npz"), about=np.array([{"constants": []}], dtype=object))
+        entry.with_suffix(".tmp.npz").replace(entry)
+    else:
+        entry.write_bytes(entry.read_bytes()[:1000])
     monkeypatch.setattr(states, "_DRAWN", {})
     again = states.draw(plan.fit)
     assert list(again.constants) == list(first.constants)

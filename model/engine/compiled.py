@@ -164,7 +164,9 @@ def pause(chunk: Chunk, time: float, lib: native.Library) -> Snapshot:
         _resume(call, chunk.resume, every, step_out, times)
         state = np.array(chunk.resume.state, dtype=float, order="C")    # loaded, then stored over
     else:
-        state = np.empty((chunk.size, max(stride, 1)))
+        # zeroed: a run whose delay pipes are shorter than the longest leaves the end of its row unwritten, and the
+        # same runs must give the same snapshot, byte for byte (calibration/seam_cache.py keeps it)
+        state = np.zeros((chunk.size, max(stride, 1)))
     call.call.state, call.call.state_stride = call._pointer(state), state.shape[1]
     call.call.pause = float(time)
     saves = call.run()
