@@ -25,6 +25,8 @@ EARLIEST_YEAR = 1949
 RATE_SUFFIXES = ("_growth_pct", "_change_pct", "_pp")   # rates may be negative; other _pct are shares
 # Plain decimal numbers only: float() would also take "1_150", "nan", "infinity" and " 0x1p3"-like text.
 NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+APPROXIMATE_UNIT = re.compile(r"approx|rounded|lower bound", re.IGNORECASE)
+ABOUT, AROUND = re.compile(r"约\s*"), re.compile(r"左右|以上|多")    # before / after an approximate number
 # No Ningxia statistic in the data's units comes near (GDP is 4e3 亿元, energy use 8e3 万tce); a larger
 # value is a typo, and its square would overflow the fit's cost (1e300 gave `rmse inf`).
 MAX_MAGNITUDE = 1e9
@@ -108,10 +110,19 @@ def excluded(indicator: str, year: int, unit: str) -> str | None:
 
 
 def _approximate(raw_value: str, unit: str, quote: str) -> bool:
-    """Caveat 6: the source says 约 / 左右 / 以上 next to this very number, or the unit says so."""
-    number = re.escape(raw_value.strip().lstrip("-"))
-    return bool(re.search(r"approx|rounded|lower bound", unit, re.IGNORECASE)
-                or re.search(rf"约\s*{number}|{number}\s*%?\s*(左右|以上|多)", quote))
+    """Caveat 6: the source says 约 / 左右 / 以上 next to this very number, or the unit says so (fixed
+    patterns, the number found beside them: a pattern made per row took most of the record's reading)."""
+    number = raw_value.strip().lstrip("-")
+    if APPROXIMATE_UNIT.search(unit):
+        return True
+    if any(quote.startswith(number, about.end()) for about in ABOUT.finditer(quote)):    # 约 12
+        return True
+    for mark in AROUND.finditer(quote):                                                  # 12 % 左右
+        before = quote[:mark.start()].rstrip()
+        before = before[:-1].rstrip() if before.endswith("%") else before
+        if before.endswith(number):
+            return True
+    return False
 
 
 def _mapping(name: str, user_file: bool) -> dict | str:

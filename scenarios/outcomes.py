@@ -13,7 +13,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import xarray as xr
 
 from nxmfg.model.yaml_reader import read_shipped
 from nxmfg.scenarios.measures import COUNT_MEASURES
@@ -49,9 +48,9 @@ def actual_outcomes(targets: Sequence[Target], history: pd.DataFrame,
 
     history: calibration.observations() (indicator, year, value, unit), in the indicators' units.
     """
-    rows = {}
+    rows, by_indicator = {}, dict(tuple(history.groupby("indicator", sort=False)))
     for target in (t for t in targets if t.kind == "modelled"):
-        rows[target.id] = _outcome(target, history[history["indicator"] == target.indicator], last_year)
+        rows[target.id] = _outcome(target, by_indicator.get(target.indicator, history.iloc[:0]), last_year)
     frame = pd.DataFrame.from_dict(rows, orient="index", columns=COLUMNS[:4])
     frame.index.name = "id"
     return frame.astype({"actual_value": float, "actual_met": "boolean"})
@@ -69,7 +68,7 @@ def _outcome(target: Target, observed: pd.DataFrame, last_year: int) -> list:
         return [np.nan, pd.NA, "not determinable", WORDS["en"]["lacks"].format(years=_years(missing, "en"))]
     series = observed.set_index("year")["value"].astype(float)
     value = _measured(target, series)
-    margin = float(target.margin(xr.DataArray(value)))
+    margin = float(target.margin(value))
     met = bool(margin >= -MET_SLACK * max(1.0, abs(target.threshold)))
     approximate = "unit" in observed and observed["unit"].astype(str).str.contains("approximate").any()
     return [value, met, "met" if met else "missed", WORDS["en"]["approximate"] if approximate else ""]
@@ -79,8 +78,7 @@ def _measured(target: Target, series: pd.Series) -> float:
     """The target's measure of the observed years (every year it reads is there)."""
     if target.measure in COUNT_MEASURES:   # a recorded count, not an expected one: P(N >= count) is 0 or 1
         return float(series[target.year] >= target.count)
-    data = xr.Dataset({target.indicator: ("year", series.to_numpy())}, coords={"year": series.index.to_numpy()})
-    return float(target.measured(data))
+    return float(target.measured_values(series.to_numpy(dtype=float), series.index.to_numpy(dtype=float)))
 
 
 def with_actuals(attainment: pd.DataFrame, targets: Sequence[Target], history: pd.DataFrame,

@@ -177,20 +177,23 @@ def attainment(indicators: xr.Dataset, targets: Sequence[Target], record: pd.Dat
     by_run = "run" in indicators.dims
     record = record_.held(record) if record is not None else None
     spliced = record_.spliced(indicators, targets, record) if record is not None else indicators
+    grid = np.asarray(indicators["year"].values, dtype=float)
     rows = []
     for target in (t for t in targets if t.kind == "modelled"):
         years = record_.recorded_years(target, record)
-        value = target.measured(spliced if years else indicators)
+        value = target.measured_values(_values(spliced if years else indicators, target.indicator), grid)
         margin = target.margin(value)
-        row = {"id": target.id, "doc": target.doc, "target": target.target, "year": target.year,
-               "indicator": target.indicator, "value": float(value.median() if by_run else value),
-               "threshold": target.threshold, "direction": target.direction}
-        row["margin"] = float(margin.median() if by_run else margin)
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)      # no run with a value: NaN, as xarray gives
+            row = {"id": target.id, "doc": target.doc, "target": target.target, "year": target.year,
+                   "indicator": target.indicator, "value": float(np.nanmedian(value) if by_run else value),
+                   "threshold": target.threshold, "direction": target.direction,
+                   "margin": float(np.nanmedian(margin) if by_run else margin)}
+            if by_run:
+                shown = np.where(np.isnan(margin), np.nan, _met(margin, target.threshold))
+                row["probability"] = float(np.nanmean(shown))
         row["met"] = pd.NA if np.isnan(row["margin"]) else bool(_met(row["margin"], target.threshold))
         row["record_years"] = record_.label(years)
-        if by_run:
-            valid = margin.notnull()  # noqa: PD004 (xarray has no notna)
-            row["probability"] = float(_met(margin, target.threshold).where(valid).mean())
         rows.append(row)
     columns = ["id", "doc", "target", "year", "indicator", "value", "threshold", "direction", "met", "margin",
                "record_years"]
@@ -231,13 +234,18 @@ def attainment_by_run(indicators: xr.Dataset, targets: Sequence[Target],
                                 record_years=("target", [record_.label(y) for y in years]))
 
 
-def _by_run(indicators: xr.Dataset, name: str | None, runs: int) -> np.ndarray:
-    """An indicator's values [runs x years] (NaN for an indicator the dataset lacks)."""
+def _values(indicators: xr.Dataset, name: str | None) -> np.ndarray:
+    """An indicator's values [(run,) year] (NaN for an indicator the dataset lacks)."""
     if name not in indicators:
-        return np.full((runs, indicators.sizes["year"]), np.nan)
-    series = indicators[name]
-    values = np.asarray(series.transpose(..., "year").values, dtype=float)
-    return values if "run" in series.dims else np.broadcast_to(values, (runs, values.shape[-1]))
+        shape = tuple(size for dim, size in indicators.sizes.items() if dim == "run")
+        return np.full((*shape, indicators.sizes["year"]), np.nan)
+    return np.asarray(indicators[name].transpose(..., "year").values, dtype=float)
+
+
+def _by_run(indicators: xr.Dataset, name: str | None, runs: int) -> np.ndarray:
+    """An indicator's values [runs x years] (a run-constant one broadcast; NaN for one the dataset lacks)."""
+    values = _values(indicators, name)
+    return values if values.ndim == 2 else np.broadcast_to(values, (runs, values.shape[-1]))
 
 
 def _met(margin, threshold):
