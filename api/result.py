@@ -64,12 +64,16 @@ class Result:
     fit: Fit | None = field(default=None, repr=False)
     band: xr.Dataset | None = field(default=None, repr=False)
     states: States | None = field(default=None, repr=False)
+    _bands: tuple | None = field(default=None, init=False, repr=False, compare=False)   # (of band, quantiles)
 
     def bands(self) -> pd.DataFrame:
-        """The indicators' quantiles over the states (bands.csv): indicator, year, q05, q25, q50, q75, q95."""
+        """The indicators' quantiles over the states (bands.csv): indicator, year, q05, q25, q50, q75, q95
+        (made once: bands.csv and the charts both read them; a copy each time)."""
         from nxmfg.api.outputs import quantiles
 
-        return quantiles(self.band)
+        if self._bands is None or self._bands[0] is not self.band:
+            self._bands = (self.band, quantiles(self.band))
+        return self._bands[1].copy()
 
     @property
     def name(self) -> str:
