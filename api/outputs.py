@@ -176,5 +176,12 @@ def quantiles(band) -> pd.DataFrame:
 
 def pairs(table: pd.DataFrame) -> dict[str, tuple[pd.Series, pd.Series]]:
     """The charts' bands from a bands.csv table: {indicator: (q05, q95) by year}."""
-    return {name: (rows.set_index("year")["q05"], rows.set_index("year")["q95"])
-            for name, rows in table.groupby("indicator", sort=False)}
+    import pandas as pd
+
+    years, low, high = table["year"].to_numpy(), table["q05"].to_numpy(), table["q95"].to_numpy()
+    rows = table.groupby("indicator", sort=False).indices      # positions by indicator: no frame per one
+
+    def series(values, name: str, indicator: str) -> pd.Series:
+        return pd.Series(values[rows[indicator]], index=pd.Index(years[rows[indicator]], name="year"), name=name)
+
+    return {name: (series(low, "q05", name), series(high, "q95", name)) for name in table["indicator"].unique()}
