@@ -76,7 +76,7 @@ def _load(data: bytes, chosen: Settings, seed: int) -> States | None:
 
 
 def _keep(path: Path, states: States) -> None:
-    from nxmfg.model.files import write_bytes
+    from nxmfg.model.cache import write_private
 
     about = {"constants": list(states.constants), "outlooks": list(states.outlooks), "parts": list(states.parts)}
     arrays = {f"c{i}": np.asarray(v) for i, v in enumerate(states.constants.values())}
@@ -85,7 +85,7 @@ def _keep(path: Path, states: States) -> None:
     np.savez(buffer, about=np.frombuffer(json.dumps(about).encode(), dtype=np.uint8),
              fit_rows=np.asarray(states.fit_rows), **arrays)
     try:
-        write_bytes(path, buffer.getvalue())
+        write_private(path, buffer.getvalue())
         entries = sorted(path.parent.glob("*.npz"), key=lambda p: p.stat().st_mtime, reverse=True)
         for old in entries[KEPT:]:
             old.unlink(missing_ok=True)

@@ -121,7 +121,8 @@ def _load(data: bytes, params: dict, n: int) -> seam.Start | None:
 
 def _keep(path: Path, start: seam.Start) -> None:
     """Write the start's arrays and header as one .npz; prune the oldest entries and killed writes' leftovers."""
-    from nxmfg.model.files import atomic_path, remove_stale
+    from nxmfg.model.cache import write_private
+    from nxmfg.model.files import remove_stale
 
     snapshot = start.snapshot
     if snapshot.engine != "compiled" or snapshot.states or snapshot.state is None:
@@ -133,9 +134,7 @@ def _keep(path: Path, start: seam.Start) -> None:
              saved=snapshot.saved, state=snapshot.state,
              **{f"f{i}": np.asarray(factor, dtype=float) for i, factor in enumerate(start.factors.values())})
     try:
-        with atomic_path(path) as temporary:
-            temporary.write_bytes(buffer.getvalue())
-            temporary.chmod(0o600)       # whatever the umask: read_private refuses an entry others may write
+        write_private(path, buffer.getvalue())
         remove_stale(path.parent, depth=1)
         entries = sorted(path.parent.glob("*.npz"), key=lambda p: p.lstat().st_mtime, reverse=True)
         for old in entries[KEPT:]:

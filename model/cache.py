@@ -168,6 +168,17 @@ def _feed(hasher, part: object) -> None:
         hasher.update(f"{type(part).__name__}:{part!r};".encode())
 
 
+def write_private(path: Path, data: bytes) -> None:
+    """Keep `data` at `path` (atomically), readable and writable by this user alone whatever the umask:
+    `read_private` refuses an entry others may write, and under a umask of 002 an entry made 0664 was
+    never read back (every chart drawn again)."""
+    from nxmfg.model.files import atomic_path
+
+    with atomic_path(path) as temporary:
+        temporary.write_bytes(data)
+        temporary.chmod(0o600)
+
+
 def read_private(path: Path) -> bytes | None:
     """The bytes of a cached file if it is a regular file of ours, writable by us alone (never through a
     link), else None."""

@@ -11,9 +11,9 @@ rcParams in force, the font files, and matplotlib's, Pillow's and numpy's versio
 data and attributes (0.5 s of CPU for its 680 variables).
 
 Entries live in the private per-user folder (model.cache.private_folder: 0700, checked on every use), as
-KEY.png, KEY.svg and KEY.nc in outputs/, each written atomically; only regular files owned by this user
-and writable by no one else are read back (never through a link), and an entry that cannot be read is
-made again. The SVG keeps the date it was drawn on (its `dc:date`); its ids
+KEY.png, KEY.svg and KEY.nc in outputs/, each written atomically and 0600 (model.cache.write_private); only
+regular files owned by this user and writable by no one else are read back (never through a link), and an
+entry that cannot be read is made again. The SVG keeps the date it was drawn on (its `dc:date`); its ids
 come from a fixed salt, so that a copy and a fresh drawing differ in that date only.
 """
 
@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterable
 from functools import cache
 from pathlib import Path
 
-from nxmfg.model.cache import digest, read_private
+from nxmfg.model.cache import digest, read_private, write_private
 
 KEPT = {".png": 400, ".svg": 400, ".nc": 16}   # files kept of each kind (a netCDF file is 0.7 MB); oldest go
 SUFFIXES = (".png", ".svg")
@@ -88,7 +88,7 @@ def drawn_once(key: str, stem: Path, draw: Callable[[], object], suffixes: tuple
     draw()
     try:
         for suffix in suffixes:
-            write_bytes(place / f"{key}{suffix}", stem.with_suffix(suffix).read_bytes())
+            write_private(place / f"{key}{suffix}", stem.with_suffix(suffix).read_bytes())
     except OSError:                    # a full or read-only cache: the next run draws it again
         pass
 

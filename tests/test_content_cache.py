@@ -66,6 +66,18 @@ def test_a_chart_is_drawn_once_and_then_copied_the_same_as_a_fresh_drawing(chart
             assert undated(fresh[name]) == undated(data) and b"<dc:date>" in data, name
 
 
+def test_an_entry_is_read_back_whatever_the_umask(charts):
+    """Entries are made 0600 (model.cache.write_private): under a umask of 002 (a user-private group) an entry
+    made 0664 was refused by read_private (writable by the group), and every chart was drawn again."""
+    old = os.umask(0o002)
+    try:
+        first, _ = charts("first", "cache")
+        again, drawn = charts("again", "cache")
+    finally:
+        os.umask(old)
+    assert drawn == [] and again == first
+
+
 def test_other_data_miss_the_cache(plan, charts, monkeypatch):
     charts("first", "cache")
     shifted = plan.indicators.assign(gdp_100m_yuan=plan.indicators["gdp_100m_yuan"] * 1.01)
