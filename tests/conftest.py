@@ -23,6 +23,22 @@ def baseline_indicators(baseline_run):
     return indicators.compute(baseline_run)
 
 
+@pytest.fixture(scope="session")
+def fit():
+    """The shipped fit (calibration/fits.py)."""
+    from nxmfg.calibration.fits import shipped_fit
+
+    return shipped_fit()
+
+
+@pytest.fixture(scope="session")
+def few(fit):
+    """Eight states of the world of the shipped fit: enough to see every group vary, quick to run."""
+    from nxmfg.calibration import states
+
+    return states.draw(fit, count=8)
+
+
 @pytest.fixture
 def small_priors(tmp_path, monkeypatch):
     """The shipped priors cut to two fitted constants and one assumed, with a tiny mode search and sampler, in

@@ -13,21 +13,9 @@ import xarray as xr
 from nxmfg import model, scenarios
 from nxmfg.api import inputs
 from nxmfg.calibration import seam, seam_cache, states, worlds
-from nxmfg.calibration.fits import shipped_fit
 
 CONTROL = {"final_time": 2027, "saveper": 1}
 NOBODY = 65534
-
-
-@pytest.fixture(scope="module")
-def fit():
-    return shipped_fit()
-
-
-@pytest.fixture(scope="module")
-def few(fit):
-    """Eight states: quick to reconcile."""
-    return states.draw(fit, count=8)
 
 
 @pytest.fixture(scope="module")

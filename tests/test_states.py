@@ -12,21 +12,9 @@ import nxmfg
 from nxmfg import model, scenarios
 from nxmfg.api import inputs
 from nxmfg.calibration import priors, seam, states, worlds
-from nxmfg.calibration.fits import shipped_fit
 from nxmfg.model import indicators
 
 CONTROL = {"final_time": 2027, "saveper": 1}
-
-
-@pytest.fixture(scope="module")
-def fit():
-    return shipped_fit()
-
-
-@pytest.fixture(scope="module")
-def few(fit):
-    """Eight states: enough to see every group vary, quick to run."""
-    return states.draw(fit, count=8)
 
 
 def test_the_states_come_from_one_seed_and_are_the_same_on_every_call(fit):
