@@ -129,7 +129,8 @@ def signed_by_us(data: bytes, given: object) -> bool:
 
 
 def digest(*parts: object) -> str:
-    """A hex SHA-256 of `parts`: numbers, text, None, arrays, pandas and xarray objects, lists and dicts."""
+    """A hex SHA-256 of `parts`: numbers, text, None, arrays, pandas and xarray objects (datasets, arrays),
+    lists and dicts."""
     hasher = hashlib.sha256()
     for part in parts:
         _feed(hasher, part)
@@ -141,7 +142,10 @@ def _feed(hasher, part: object) -> None:
     import pandas as pd
     import xarray as xr
 
-    if isinstance(part, xr.DataArray):
+    if isinstance(part, xr.Dataset):     # each variable (coordinates included) once: its dims, values, attrs
+        _feed(hasher, ["Dataset", {name: [list(v.dims), v.to_numpy(), dict(v.attrs), dict(v.encoding)]
+                                   for name, v in part.variables.items()}, dict(part.attrs)])
+    elif isinstance(part, xr.DataArray):
         _feed(hasher, ["DataArray", part.name, list(part.dims), {d: part[d].to_numpy() for d in part.dims
                                                                    if d in part.coords}, part.to_numpy(),
                        dict(part.attrs), dict(part.encoding)])

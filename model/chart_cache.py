@@ -96,12 +96,25 @@ def drawn_once(key: str, stem: Path, draw: Callable[[], object], suffixes: tuple
 def netcdf_once(dataset, path: Path, write: Callable[[], object]) -> None:
     """`path`, results.nc of `dataset` (written by `write()`): netCDF4's bytes depend on the data, the
     attributes and the libraries alone, so a file written before for the same is copied."""
-    import netCDF4
+    key = digest("netcdf", _netcdf_writer(), dataset)
+    drawn_once(key, path, write, (".nc",))
+
+
+def _netcdf_writer() -> list[str]:
+    """What turns a dataset into results.nc's bytes: xarray's and netCDF4's versions and the libraries
+    netCDF4 ships (their names carry their versions and a hash of their content), read from its install
+    record; importing netCDF4 (0.13 s) only where it was built against the system's libraries."""
+    from importlib import metadata
+
     import xarray
 
-    versions = [xarray.__version__, netCDF4.__version__, netCDF4.__netcdf4libversion__, netCDF4.__hdf5libversion__]
-    key = digest("netcdf", versions, [dataset[name] for name in dataset.variables], dict(dataset.attrs))
-    drawn_once(key, path, write, (".nc",))
+    netcdf = metadata.distribution("netCDF4")
+    shipped = sorted(str(file) for file in netcdf.files or [] if ".libs/" in str(file))
+    if not shipped:
+        import netCDF4
+
+        shipped = [netCDF4.__netcdf4libversion__, netCDF4.__hdf5libversion__]
+    return [xarray.__version__, netcdf.version, *shipped]
 
 
 def tiled_once(pictures: list[Path], path: Path, legend: Path, tile: Callable[[], object]) -> None:

@@ -190,3 +190,16 @@ def test_results_nc_is_written_once_and_then_copied_the_same_as_a_fresh_write(pl
     assert files["first"] == files["again"] == files["fresh"]
     xr.testing.assert_identical(xr.load_dataset(tmp_path / "again" / "results.nc"),
                                 xr.load_dataset(tmp_path / "fresh" / "results.nc"))
+
+
+def test_a_datasets_key_sees_every_value_name_coordinate_and_attribute():
+    """results.nc's key hashes the dataset itself (model.cache.digest), each variable once."""
+    import xarray as xr
+
+    from nxmfg.model.cache import digest
+
+    data = xr.Dataset({"a": ("year", [1.0, 2.0])}, coords={"year": [2020, 2021]}, attrs={"scenario": "x"})
+    changed = [data.assign(a=("year", [1.0, 2.5])), data.rename({"a": "b"}), data.assign_attrs(scenario="y"),
+               data.assign_coords(year=[2020, 2022]), data.assign(c=("year", [0.0, 0.0]))]
+    assert digest(data.copy(deep=True)) == digest(data)
+    assert len({digest(data), *(digest(other) for other in changed)}) == 1 + len(changed)
