@@ -10,6 +10,7 @@ is the share of the states (run 0 left out) meeting a target.
 
 from __future__ import annotations
 
+import warnings
 from functools import partial
 
 import numpy as np
@@ -93,9 +94,11 @@ def run(scenario, fit, states: States, control: dict, overrides: dict[str, float
 def p_met(judged: xr.Dataset) -> np.ndarray:
     """P(met) per target over the states (runs 1..) of `scenarios.attainment_by_run`'s result; NaN where no
     state has a value."""
-    margin = judged["margin"].isel(run=slice(1, None))
-    met = judged["met"].isel(run=slice(1, None)).where(margin.notnull())  # noqa: PD004 (xarray has no notna)
-    return met.mean("run").to_numpy()
+    margin = judged["margin"].transpose("target", "run").values[:, 1:]
+    met = np.where(np.isnan(margin), np.nan, judged["met"].transpose("target", "run").values[:, 1:])
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)     # a target no state has a value for: NaN
+        return np.nanmean(met, axis=1)
 
 
 def run_repeated(task: tuple) -> xr.Dataset:

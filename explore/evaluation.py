@@ -287,10 +287,13 @@ class Explorer:
         table["decided_by_assumptions"] = table["id"].map(decided_by_assumptions()).astype("boolean")
         table["met"] = pd.array(np.where(np.isnan(table["margin"]), pd.NA, judged["met"].isel(run=0).values),
                                 dtype="boolean")
-        about = pd.DataFrame([{"id": t.id, "doc": t.doc, "target": t.target, "clause": t.clause, "year": t.year,
+        # the targets' words beside their numbers, row for row (attainment_by_run keeps the targets' order)
+        about = pd.DataFrame([{"doc": t.doc, "target": t.target, "clause": t.clause, "year": t.year,
                                "indicator": t.indicator, "measure": t.measure, "threshold": t.threshold,
                                "direction": t.direction} for t in targets if t.kind == "modelled"])
-        table = about.merge(table, on="id").merge(self.actual, left_on="id", right_index=True, how="left")
+        actual = self.actual.reindex(table["id"])
+        table = pd.concat([table[["id"]], about, table.drop(columns="id"),
+                           actual.reset_index(drop=True)], axis=1)
         judged_rows = table["actual_met"].notna() & table["met"].notna()
         table["model_right"] = pd.array(np.where(judged_rows, table["met"].fillna(False) == table["actual_met"]
                                                  .fillna(False), pd.NA), dtype="boolean")

@@ -239,7 +239,8 @@ def _values(indicators: xr.Dataset, name: str | None) -> np.ndarray:
     if name not in indicators:
         shape = tuple(size for dim, size in indicators.sizes.items() if dim == "run")
         return np.full((*shape, indicators.sizes["year"]), np.nan)
-    return np.asarray(indicators[name].transpose(..., "year").values, dtype=float)
+    variable = indicators.variables[name]          # a Variable: no DataArray made for it
+    return np.moveaxis(np.asarray(variable.values, dtype=float), variable.dims.index("year"), -1)
 
 
 def _by_run(indicators: xr.Dataset, name: str | None, runs: int) -> np.ndarray:
