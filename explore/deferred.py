@@ -3,8 +3,9 @@
 `INSTALL` defines window.nxmfgDeferred once: run(element, kind, work) does `work` now when the element is in
 the window (or when `now`), else keeps it (the newest per element and kind) and does it when the element
 scrolls into view or the browser is idle, whichever comes first (one element after another while the idle
-period has 8 ms left, and all of them if none comes within 500 ms). A lever move then paints what the planner sees without first redrawing a dozen charts and two frames
-out of sight; they follow within a few hundred milliseconds. drop(kind) forgets what waits of a kind.
+period has 8 ms left, and all of them if none comes within 500 ms). A lever move then paints what the planner
+sees without first redrawing a dozen charts and two frames out of sight; they follow within a few hundred
+milliseconds. drop(kind) forgets what waits of a kind.
 """
 
 INSTALL = """window.nxmfgDeferred = window.nxmfgDeferred || (function () {
