@@ -122,7 +122,8 @@ MOVE_JS = """function (moves) {
             Plotly.update(gd, {y: ys}, {'yaxis.range': move.range}, traces) :
             Plotly.animate(gd, {data: ys.map(y => ({y: y})), traces: traces},
                            {transition: {duration: 0}, frame: {duration: 0, redraw: false}, mode: 'immediate'});
-        Promise.resolve(drawn).then(() => { holder.dataset.stamp = stamp; });    // drawn: what it shows
+        // drawn: what it shows; a drawing the next move interrupts leaves the stamp to that move's
+        Promise.resolve(drawn).then(() => { holder.dataset.stamp = stamp; }, () => {});
     };
     if (moves.whole) { nxmfgDeferred.drop('move'); }      // new figures: what waited was for the old ones
     for (const [name, move] of Object.entries(moves.charts)) {
