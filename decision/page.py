@@ -140,9 +140,9 @@ def _records(history: pd.DataFrame, indicators: set[str]) -> dict[str, list[tupl
     """The last recorded years (RECORD_YEARS, up to the last data year) of each of `indicators`."""
     rows = history[(history["year"] <= LAST_DATA_YEAR) & history["indicator"].isin(indicators)]
     rows = rows.sort_values(["indicator", "year"], kind="stable")
-    return {indicator: [(int(year), float(value)) for year, value in zip(group["year"], group["value"], strict=True)]
-            for indicator, group in rows.groupby("indicator", sort=False).tail(RECORD_YEARS).groupby("indicator",
-                                                                                                     sort=False)}
+    return {indicator: [(int(year), float(value)) for year, value in zip(group["year"], group["value"],
+                                                                         strict=True)][-RECORD_YEARS:]
+            for indicator, group in rows.groupby("indicator", sort=False)}
 
 
 def _verdict(target, baseline_p: float, study: PackageStudy | None, needed: float, lang: str,

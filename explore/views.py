@@ -49,23 +49,22 @@ def redraw(explorer: Explorer, draft: dict, view: View, patch: bool = False) -> 
         message = text["error"].format(error=" ".join(str(error).split()))
         return [no_update] * len(names), no_update, message, no_update, no_update, no_update
     rows = [row for row in explorer.target_rows() if row["kind"] == "modelled"]
+    stamp = drafts.key(draft)
     edges = evaluation.edges(names)
     figures = [charts.figure(name, lang, evaluation.central, edges.get(name), overlays,
                              explorer.observed(name), rows) for name in names]
     # whole figures: the moves a chart out of sight still waits for are of the figure it replaces (MOVE_JS)
-    moves = {"charts": {}, "stamp": drafts.key(draft), "whole": True}
+    moves = {"charts": {}, "stamp": stamp, "whole": True}
     if patch:
         moves = {"charts": {name: charts.moving(figure) for name, figure in zip(names, figures, strict=True)},
-                 "stamp": drafts.key(draft)}
+                 "stamp": stamp}
         figures = [no_update] * len(names)
-    pages = {"verdicts": verdicts.page(evaluation.verdicts, lang, drafts.key(draft)),
+    pages = {"verdicts": verdicts.page(evaluation.verdicts, lang, stamp),
              "decision": decision.page(explorer, draft, lang)}
     summary = verdicts.summary(evaluation.counts, baseline.counts, lang)
     legend = no_update if patch else charts.legend(lang, [entry["name"] for entry in saved],
                                                    evaluation.band is not None)
-    return figures, pages, summary, legend, drafts.key(draft), moves
-
-
+    return figures, pages, summary, legend, stamp, moves
 
 
 # Writes `pages` ({frame id: its whole page}) into the frames. A frame that holds a page with the same head (its

@@ -74,18 +74,9 @@ class Target(BaseModel):
         _require(self.kind != "out_of_scope" or bool(self.reason), "reason: required for kind out_of_scope")
         return self
 
-    def measured(self, indicators: xr.Dataset) -> xr.DataArray:
-        """This target's measure of its indicator (NaN if the indicator or a year is missing)."""
-        if self.indicator not in indicators:
-            dims = {"run": indicators.sizes["run"]} if "run" in indicators.dims else {}
-            return xr.DataArray(np.full(tuple(dims.values()), np.nan), dims=tuple(dims))
-        ordered = indicators[self.indicator].transpose(..., "year")
-        kept = {key: coord for key, coord in ordered.coords.items() if "year" not in coord.dims}
-        return xr.DataArray(self.measured_values(ordered.values, ordered["year"].values), dims=ordered.dims[:-1],
-                            coords=kept)
-
     def measured_values(self, values: np.ndarray, years: np.ndarray) -> np.ndarray:
-        """`measured` of the indicator's values [..., year] on the time axis `years`, as an array."""
+        """This target's measure of its indicator's values [..., year] on the time axis `years` (NaN where a
+        needed year is missing; scenarios/measures.py)."""
         return measures.measure(self.measure, values, years, self.year, base_year=self.base_year,
                                 from_year=self.from_year, count=self.count, direction=self.direction,
                                 threshold=self.threshold)
