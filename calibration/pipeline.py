@@ -11,6 +11,7 @@ import json
 import shutil
 import time
 from dataclasses import dataclass, field
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
@@ -18,13 +19,15 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from nxmfg.calibration import coverage, report, runner, sampler, summaries
+from nxmfg.calibration import coverage, reality, report, runner, sampler, summaries
 from nxmfg.calibration import posterior as bayes
 from nxmfg.calibration.history import DATA, observations
 from nxmfg.calibration.likelihood import error_model
-from nxmfg.calibration.priors import Priors
+from nxmfg.calibration.priors import PriorError, Priors
 from nxmfg.calibration.stats import fit_table
 
+POLISH_ITERATIONS = 300      # SLSQP's budget for the mode under the checks (it converged within 73-161 in Dec 2026)
+CANDIDATES = 2000           # the chain's highest distinct points the reality checks screen for the mode
 CHECKPOINT = "checkpoint"      # the sampler's checkpoint inside --out: kept, so that --resume with a larger
                                # max_steps extends a chain that has not converged
 
@@ -65,6 +68,7 @@ class Outcome:
     setup: Setup
     until: int | None
     seconds: float
+    reality: pd.DataFrame              # per reality check: its range and the share of the pooled draws passing
 
 
 def prepare(until: int | None, data: Path | None, priors_path: Path | None = None) -> Setup:
@@ -130,10 +134,10 @@ def run(until: int | None, data: Path | None, progress: bool = True, checkpoint:
     log_density = space.log_density(lambda X: problem.log_posterior(X, setup.evaluate)[0])
     chain = sampler.run(log_density, space.to_z(start_positions), priors.sampler, seed, checkpoint, identity,
                         progress)
-    draws = space.to_x(sampler.draws(chain, int(priors.sampler["retained"]), np.random.default_rng(seed)))
-    best = _best(mode, chain, space)
+    draws, best, checked, polished = _checked_draws_and_mode(setup, mode, chain, space)
     runs = setup.evaluate_all(np.vstack([best, draws]))
-    header = runner.fit_header(model.version(), identity, until, seed) | _sampler_header(chain, draws, mode)
+    header = runner.fit_header(model.version(), identity, until, seed) | _sampler_header(chain, draws, mode) \
+        | _reality_header(priors, checked) | {"mode_polish": polished}
     pairs = summaries.observed_pairs(runs.isel(run=0), setup.history, setup.fitted_history)
     in_sample = fit_table(pairs[pairs["in_sample"]])
     out_of_sample = fit_table(pairs[~pairs["in_sample"]]) if until is not None else None
@@ -147,7 +151,7 @@ def run(until: int | None, data: Path | None, progress: bool = True, checkpoint:
     header["seconds"] = f"{time.perf_counter() - start:.0f}"
     return Outcome(values, mode, chain, draws, params, errors,
                    assumed, runs, header, pairs, in_sample, out_of_sample, held, table, sharp, setup, until,
-                   time.perf_counter() - start)
+                   time.perf_counter() - start, reality.table(priors.reality_checks, checked))
 
 
 def _mode(setup: Setup, identity: dict, checkpoint: Path | None, progress: bool) -> bayes.Mode:
@@ -167,12 +171,68 @@ def _mode(setup: Setup, identity: dict, checkpoint: Path | None, progress: bool)
     return mode
 
 
-def _best(mode: bayes.Mode, chain: sampler.Chain, space: bayes.Unbounded) -> np.ndarray:
-    """The highest posterior density found: the search's mode, or a point of the chain above it (the chain's
-    log density is of z: the Jacobian comes off)."""
+def _checked_draws_and_mode(setup: Setup, mode: bayes.Mode, chain: sampler.Chain, space: bayes.Unbounded
+                            ) -> tuple[np.ndarray, np.ndarray, pd.DataFrame, str]:
+    """The retained draws, the mode, the pooled draws' reality checks (calibration/reality.py) and how the
+    mode's polish ended.
+
+    Draws: the pool after burn-in and thinning, in a seeded order, less the draws a check rules out. Mode: the
+    highest posterior density found that passes, among the search's mode and the chain's highest distinct
+    points (the chain's log density is of z: the Jacobian comes off; a tie goes to the search's mode), then
+    polished under the checks (posterior.polish): in 40 dimensions the chain's draws lie some 20 nats below
+    the mode (half a chi-square of 40) and its best about 7, so no point of the chain is the mode."""
+    step, walker = sampler.pool(chain, np.random.default_rng(setup.priors.seed))
     log_posterior = chain.log_prob - space.log_jacobian(chain.positions)
-    step, walker = np.unravel_index(np.argmax(log_posterior), log_posterior.shape)
-    return space.to_x(chain.positions[step, walker]) if log_posterior[step, walker] > mode.log_posterior else mode.x
+    top_step, top_walker = _highest(log_posterior, chain.positions)
+    steps, walkers = np.r_[step, top_step], np.r_[walker, top_walker]
+    X = np.vstack([mode.x, space.to_x(chain.positions[steps, walkers])])
+    L = np.r_[mode.log_posterior, log_posterior[steps, walkers]]
+    checked = _checked(setup, X)
+    passes = reality.keep(checked)
+    pooled = slice(1, 1 + len(step))
+    if not passes[pooled].any():
+        raise PriorError(setup.priors.path, "reality_checks", f"none of the posterior's {len(step)} draws passes "
+                         "them all: loosen a check, or look at the model and the record")
+    draws = X[pooled][passes[pooled]][:int(setup.priors.sampler["retained"])]
+    best, polished = bayes.polish(setup.problem, setup.evaluate, X[np.argmax(np.where(passes, L, -np.inf))],
+                                  POLISH_ITERATIONS, _margins(setup))
+    return draws, best, checked.iloc[pooled], polished
+
+
+def _highest(log_posterior: np.ndarray, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(step, walker) of the chain's CANDIDATES highest distinct points, best first (a rejected move repeats
+    its walker's position, so the highest values come in runs)."""
+    flat = log_posterior.ravel()
+    k = min(flat.size, 50 * CANDIDATES)
+    index = np.argpartition(-flat, k - 1)[:k]
+    index = index[np.argsort(-flat[index], kind="stable")]
+    _, first = np.unique(positions.reshape(-1, positions.shape[-1])[index], axis=0, return_index=True)
+    return np.unravel_index(index[np.sort(first)][:CANDIDATES], log_posterior.shape)
+
+
+def _margins(setup: Setup) -> Callable[[np.ndarray], np.ndarray] | None:
+    """X -> each run's margin inside each reality check (reality.margins); None without checks."""
+    checks = setup.priors.reality_checks
+    if not checks:
+        return None
+    evaluate = runner.ensemble_evaluator(setup.problem.names, reality.quantities, reality.last_year(checks))
+    return lambda X: reality.margins(checks, evaluate(X))
+
+
+def _checked(setup: Setup, X: np.ndarray) -> pd.DataFrame:
+    """Each row of X through the reality checks (a column per check; none without checks)."""
+    margins = _margins(setup)
+    held = margins(X) >= 0 if margins else np.zeros((len(X), 0), bool)
+    return pd.DataFrame({name: held[:, j] for j, name in enumerate(setup.priors.reality_checks)},
+                        index=pd.RangeIndex(len(X), name="run"))
+
+
+def _reality_header(priors: Priors, checked: pd.DataFrame) -> dict:
+    if not priors.reality_checks:
+        return {}
+    kept = int(reality.keep(checked).sum())
+    return {"reality_checks": f"{len(priors.reality_checks)} (priors.yaml reality_checks): {kept} of "
+            f"{len(checked)} pooled draws pass them all; the mode passes them"}
 
 
 def _sampler_header(chain: sampler.Chain, draws: np.ndarray, mode: bayes.Mode) -> dict:

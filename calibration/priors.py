@@ -8,7 +8,7 @@ priors (Sobol' and Latin-hypercube designs); `sample` draws through it; `logpdf`
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Literal
@@ -144,6 +144,22 @@ class ErrorPriors(BaseModel):
         return self
 
 
+class RealityCheck(BaseModel):
+    """A range the fitted model's baseline must keep over some years (calibration/reality.py), with its reason."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+    quantity: Literal["industry_share_of_gdp_pct", "utilisation_gap", "delivery_effect"]
+    years: Annotated[list[Annotated[int, Field(ge=2010, le=2035)]], Field(min_length=2, max_length=2)]
+    range: Annotated[list[Number], Field(min_length=2, max_length=2)]
+    reason: Text
+
+    @model_validator(mode="after")
+    def _ordered(self) -> RealityCheck:
+        if not (self.years[0] <= self.years[1] and self.range[0] < self.range[1]):
+            raise ValueError(f"needs first year <= last and low < high, got years {self.years}, range {self.range}")
+        return self
+
+
 class PriorsFile(BaseModel):
     """priors.yaml as a whole."""
 
@@ -155,6 +171,7 @@ class PriorsFile(BaseModel):
     parameters: dict[str, Prior]
     fixed: dict[str, Text] = Field(default_factory=dict)
     on_bound: dict[str, Text] = Field(default_factory=dict)
+    reality_checks: dict[str, RealityCheck] = Field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -169,6 +186,7 @@ class Priors:
     fixed: dict[str, str]
     on_bound: dict[str, str]
     path: Path
+    reality_checks: dict[str, RealityCheck] = field(default_factory=dict)
 
     @cached_property
     def fitted(self) -> list[str]:
@@ -242,7 +260,7 @@ def load(path: Path | str | None = None, constants: pd.DataFrame | None = None,
     except ValidationError as error:
         raise PriorError(*_where(path, from_validation_error(path, error, PriorsFile))) from None
     priors = Priors(dict(spec.parameters), spec.seed, dict(spec.search), dict(spec.sampler), spec.errors,
-                    dict(spec.fixed), dict(spec.on_bound), path)
+                    dict(spec.fixed), dict(spec.on_bound), path, dict(spec.reality_checks))
     if constants is not None:
         priors.check(constants, levers)
     return priors

@@ -135,12 +135,20 @@ def burn_in_and_thinning(chain: Chain) -> tuple[int, int]:
     return min(int(np.ceil(2 * taus.max())), chain.steps - 1), max(1, int(0.5 * taus.min()))
 
 
-def draws(chain: Chain, retained: int, rng: np.random.Generator) -> np.ndarray:
-    """Up to `retained` draws of the posterior after burn-in and thinning, in a seeded random order (so that
-    the first k are a random subset of k)."""
+def pool(chain: Chain, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """(step, walker) of every draw of the posterior after burn-in and thinning, in a seeded random order (so
+    that the first k are a random subset of k)."""
     burn, thin = burn_in_and_thinning(chain)
-    flat = chain.positions[burn::thin].reshape(-1, chain.positions.shape[2])
-    return flat[rng.permutation(len(flat))[:retained]]
+    step, walker = np.meshgrid(np.arange(burn, chain.steps, thin), np.arange(chain.positions.shape[1]),
+                               indexing="ij")
+    order = rng.permutation(step.size)
+    return step.ravel()[order], walker.ravel()[order]
+
+
+def draws(chain: Chain, retained: int, rng: np.random.Generator) -> np.ndarray:
+    """Up to `retained` draws of the posterior after burn-in and thinning, a random subset of the pool."""
+    step, walker = pool(chain, rng)
+    return chain.positions[step[:retained], walker[:retained]]
 
 
 def _save(folder: Path | None, chain: Chain, state: emcee.State, fingerprint: dict) -> None:

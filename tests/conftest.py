@@ -51,7 +51,7 @@ def small_priors(tmp_path, monkeypatch):
 
     spec = yaml.safe_load(Path(priors.PRIORS).read_text(encoding="utf-8"))
     keep = ("nonindustry_elasticity", "market_elasticity", "capital_elasticity")
-    spec |= {"parameters": {name: spec["parameters"][name] for name in keep}, "on_bound": {},
+    spec |= {"parameters": {name: spec["parameters"][name] for name in keep}, "on_bound": {}, "reality_checks": {},
              "search": {"popsize": 4, "maxiter": 2, "polish_iterations": 2},
              "sampler": {"walkers": 8, "max_steps": 6, "check_every": 3, "converged_taus": 50, "tau_tolerance": 0.05,
                          "retained": 40}}
