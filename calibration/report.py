@@ -76,6 +76,7 @@ def report_markdown(outcome) -> str:
              "An anchor is a series of one observation: it weighs as one point of unknown scale.", "",
              markdown_table(outcome.errors),
              "Anchors: " + (", ".join(outcome.errors.loc[outcome.errors["anchor"], "indicator"]) or "none") + ".",
+             "", "## Reality checks", "", reality_text(outcome),
              "", "## Assumed constants the record would see (assumed.csv)", "", assumed_text(outcome), "",
              "## Fit in sample (fit.csv)", "",
              "At the mode. MAPE in %; R² = 1 − SSres/SStot; Theil's U with U^M (bias), U^S (variance), U^C "
@@ -94,6 +95,16 @@ def report_markdown(outcome) -> str:
                   coverage_text(outcome), "", markdown_table(outcome.coverage)]
     lines += ["", "## Notes", "", *[f"- {note}" for note in outcome.setup.notes or ["none"]]]
     return "\n".join(lines) + "\n"
+
+
+def reality_text(outcome) -> str:
+    """The prior on the long run (priors.yaml reality_checks): each check and the share of draws it keeps."""
+    if outcome.reality.empty:
+        return "None (priors.yaml has no reality_checks): every pooled draw is kept."
+    return ("Prior knowledge of the baseline's long run (calibration/reality.py): a set whose run leaves a range "
+            "has prior density 0. pass_pct: the share of the chain's pooled draws (after burn-in and thinning) "
+            "inside it; posterior.csv keeps the draws inside all of them, and the mode passes them.\n\n"
+            + markdown_table(outcome.reality))
 
 
 def convergence_text(outcome) -> str:

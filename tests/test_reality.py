@@ -84,7 +84,9 @@ def test_a_check_keeps_the_draws_that_pass_in_order_and_a_mode_that_passes(tmp_p
     assert (kept_share <= ceiling + 1e-9).all()         # every draw and the mode pass
     expected = draws[share[:-1] <= ceiling].reset_index(drop=True)
     assert kept.equals(expected), "the pool's draws that pass, in the same seeded order"
-    assert "reality_checks: 1 (priors.yaml reality_checks)" in (out / "report.md").read_text(encoding="utf-8")
+    report = (out / "report.md").read_text(encoding="utf-8")
+    assert "reality_checks: 1 (priors.yaml reality_checks)" in report
+    assert "| industry_share_of_gdp_pct_2035 | industry_share_of_gdp_pct | 2035-2035 |" in report
 
 
 def test_a_check_nothing_passes_is_a_one_line_error(tmp_path, small_priors):
