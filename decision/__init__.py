@@ -38,8 +38,9 @@ figure.tradeoff { max-width: 760px; } figure.tradeoff img { width: 100%; }
 """
 
 
-def render(page: Page) -> str:
-    """The page as an HTML fragment (a <section>), in the page's language; its CSS is CSS."""
+def render(page: Page, chart_src=None) -> str:
+    """The page as an HTML fragment (a <section>), in the page's language; its CSS is CSS. chart_src: the
+    study chart's path -> the image's src (default: a data URI, so that a written page stands alone)."""
     from nxmfg.scenarios.outcomes import LAST_DATA_YEAR
     from nxmfg.scenarios.templating import environment
 
@@ -51,7 +52,7 @@ def render(page: Page) -> str:
     basis = (text["basis_expected"].format(states=study.states) if study is not None
              else text["basis_central"])
     bases = list(dict.fromkeys(odds.label(column.attainment, page.lang) for column in page.columns))
-    chart = _data_uri(study.chart) if study is not None and study.chart is not None else None
+    chart = (chart_src or _data_uri)(study.chart) if study is not None and study.chart is not None else None
     return environment(str(TEMPLATES)).get_template("decision.html.j2").render(
         page=page, t=text, lang=page.lang, last_year=LAST_DATA_YEAR, window=window, bases=bases,
         basis_words=basis, yardstick_year=general.year if general else "", general=general.value if general else None,

@@ -149,15 +149,14 @@ def _verdict(target, baseline_p: float, study: PackageStudy | None, needed: floa
              unit: str) -> tuple[dict | None, str, list[str]]:
     """(package, flag, reasons) from the package study's row for the target."""
     words, shown = TEXT[lang]["reasons"], _percent
-    if (study is None or target.id not in study.reach.index or study.reach.at[target.id, "flag"] == "not in the study"
-            or float(study.reach.at[target.id, "threshold"]) != target.threshold):
+    reach = study.reach_rows.get(target.id) if study is not None else None
+    if reach is None or reach["flag"] == "not in the study" or float(reach["threshold"]) != target.threshold:
         return None, "not studied", [words["not studied"]]
-    reach = study.reach.loc[target.id]
     best = float(reach["best_p_met"])
     if best >= needed - 1e-12:
         name = str(reach["robust_package"])
         package = _package(study, name, float(reach["robust_cost_expected"]), lang)
-        package["p"] = float(study.packages.at[name, f"p_met:{target.id}"]) if f"p_met:{target.id}" in \
+        package["p"] = float(study.package_rows[name][f"p_met:{target.id}"]) if f"p_met:{target.id}" in \
             study.packages else best
         if baseline_p >= needed - 1e-12:
             return package, "reachable", [words["already"].format(p=shown(baseline_p))]
@@ -181,8 +180,9 @@ def _package(study: PackageStudy, name: str, cost: float, lang: str) -> dict:
     from nxmfg.scenarios.descriptions import package_title as label
     from nxmfg.scenarios.descriptions import levers_at_bounds
 
-    robust = int(study.packages.at[name, "robust"]) if name in study.packages.index else 0
-    ends = levers_at_bounds(study.packages.at[name, "at_bounds"] if name in study.packages.index else "", lang)
+    row = study.package_rows.get(name)
+    robust = int(row["robust"]) if row is not None else 0
+    ends = levers_at_bounds(row["at_bounds"] if row is not None else "", lang)
     return {"name": name, "label": label(name, lang), "file": f"packages/{name}.yaml", "cost": cost,
             "robust": robust, "per_target": cost / robust if robust and cost > 0 else np.nan,
             "bounds": ends["high"], "dropped": ends["low"]}

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import pandas as pd
@@ -44,6 +45,17 @@ class PackageStudy:
     references: dict[str, dict[str, float]]
     fit: str | None = None
     chart: Path | None = field(default=None, compare=False)
+
+    @cached_property
+    def reach_rows(self) -> dict[str, dict]:
+        """`reach` as {target id: row}: a decision page reads every target's row at each lever move, and a
+        DataFrame's cell lookup costs more than the page's arithmetic."""
+        return self.reach.to_dict("index")
+
+    @cached_property
+    def package_rows(self) -> dict[str, dict]:
+        """`packages` as {package name: row} (as `reach_rows`)."""
+        return self.packages.to_dict("index")
 
     def current(self, fit: dict | None = None) -> bool:
         """Made on the model this process runs (and on `fit`, a fit's record, where given)."""

@@ -69,15 +69,16 @@ def shipped_studies() -> tuple:
 
 
 def explorer_html(targets, verdicts: dict[str, tuple[str, object]], lang: str, fit: dict | None = None,
-                  shipped: tuple | None = None) -> str:
+                  shipped: tuple | None = None, chart_src=None) -> str:
     """The decision page for the explorer (to be called from its callbacks): `verdicts` maps a column name
     ("baseline", the scenario on screen) to (its label, its Evaluation.verdicts table, which carries P(met)
     over the band); the package study is the shipped one where it belongs to this model and fit.
-    shipped: (package study, assumption study) as `shipped_studies` read them (the explorer reads them once)."""
+    shipped: (package study, assumption study) as `shipped_studies` read them (the explorer reads them once);
+    chart_src: as decision.render's (the explorer links the study's chart rather than embedding it)."""
     from nxmfg import decision
     from nxmfg.api.inputs import history
 
     shown = [Column(name, label, table) for name, (label, table) in verdicts.items()]
     study, assumptions = shipped_studies() if shipped is None else shipped
     evidence = Evidence(history(), study, assumptions, fit=fit)
-    return decision.render(build(targets, shown, evidence, lang))
+    return decision.render(build(targets, shown, evidence, lang), chart_src)

@@ -4,10 +4,9 @@ beside the record, the shipped package study's cheapest package per target with 
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import html
-import re
+from pathlib import Path
 
 import pandas as pd
 
@@ -16,10 +15,10 @@ from nxmfg.explore.texts import TEXT
 
 # The page's chart (the package study's PNG, the same for every draft) is served once at IMAGE_ROUTE and linked,
 # not sent inside every redrawn page (270 kB a lever move for the browser to parse and decode again). Only
-# what a page of this server embedded is served (content-addressed: a key is the image's hash).
+# what a page of this server linked is served (content-addressed: a key is the image's hash).
 IMAGE_ROUTE = "/_nxmfg/image/"
 IMAGES: dict[str, bytes] = {}
-_DATA_URI = re.compile(r"data:image/png;base64,([A-Za-z0-9+/=]+)")
+_LINKS: dict[tuple, str] = {}       # (path, size, mtime) -> link: the file is read and hashed once
 
 
 def plan_draft(explorer: Explorer) -> dict:
@@ -37,18 +36,19 @@ def page(explorer: Explorer, draft: dict, lang: str) -> str:
 
     return (f'<!DOCTYPE html><html lang="{"zh-CN" if lang == "zh" else "en"}"><head><meta charset="utf-8">'
             f'<style>{TABLE_CSS}{CSS}</style></head><body data-stamp="{html.escape(key(draft))}">'
-            f'{_linked(fragment(explorer, draft, lang))}</body></html>')
+            f'{fragment(explorer, draft, lang)}</body></html>')
 
 
-def _linked(page: str) -> str:
-    """`page` with each embedded PNG replaced by its link under IMAGE_ROUTE (kept in IMAGES to serve)."""
-    def link(match: re.Match) -> str:
-        key = hashlib.sha256(match.group(1).encode("ascii")).hexdigest()[:20]
-        if key not in IMAGES:
-            IMAGES[key] = base64.b64decode(match.group(1))
-        return f"{IMAGE_ROUTE}{key}.png"
-
-    return _DATA_URI.sub(link, page)
+def _link(png: Path) -> str:
+    """The link under IMAGE_ROUTE of the study's chart (its bytes kept in IMAGES to serve)."""
+    stat = png.stat()
+    where = (str(png), stat.st_size, stat.st_mtime_ns)
+    if where not in _LINKS:
+        content = png.read_bytes()
+        key = hashlib.sha256(content).hexdigest()[:20]
+        IMAGES[key] = content
+        _LINKS[where] = f"{IMAGE_ROUTE}{key}.png"
+    return _LINKS[where]
 
 
 def serve_images(server) -> None:
@@ -73,7 +73,8 @@ def fragment(explorer: Explorer, draft: dict, lang: str) -> str:
     if draft.get("levers") or draft.get("paths"):
         shown["scenario"] = (TEXT[lang]["current"], explorer.evaluate(draft))
     verdicts = {name: (title, _with_label(evaluation.verdicts, label)) for name, (title, evaluation) in shown.items()}
-    return surfaces.explorer_html(explorer.targets, verdicts, lang, explorer.fit.record(), explorer.studies)
+    return surfaces.explorer_html(explorer.targets, verdicts, lang, explorer.fit.record(), explorer.studies,
+                                  chart_src=_link)
 
 
 def _with_label(verdicts: pd.DataFrame, label: str) -> pd.DataFrame:

@@ -244,6 +244,26 @@ def test_every_calibrated_parameter_set_stays_in_plausible_bands():
     assert not problems, "; ".join(problems[:10])
 
 
+@pytest.mark.xfail(strict=True, reason=(
+    "MISS (December 2026): 56 of the 256 states pass all three reality checks (industry at most 45 % of GDP: "
+    "68 %; utilisation back within 2 points of normal by 2035: 32 %; delivery effect within 2 %: 44 %). The "
+    "checks condition the fit's draws, but a state also draws the 156 assumed constants from their priors and "
+    "the outlooks, which the checks do not condition: the utilisation gap of 2035 spans -0.08 to +0.11 (5-95 %) "
+    "and industry's share reaches 52.6 % at the 95th percentile. Conditioning the states too would break the "
+    "Sobol' studies' design (they sample the priors' unit cube), so the odds stay over these states, stated"))
+def test_every_state_of_the_world_passes_the_reality_checks():
+    """The states every odds surface is over (calibration/states.py: the fit's draws, the assumed constants'
+    priors, the outlooks), the baseline from the recorded 2023 on: inside priors.yaml's reality checks."""
+    from nxmfg.calibration import fits, priors, reality, states, worlds
+
+    fit = fits.shipped_fit()
+    drawn = states.draw(fit)
+    runs, _ = worlds.run(scenarios.load("scenarios/baseline.yaml"), fit, drawn, {"final_time": 2035, "saveper": 1})
+    passed = reality.passed(priors.load().reality_checks, reality.quantities(runs)).iloc[1:]
+    assert passed.all(axis=1).all(), f"{int(passed.all(axis=1).sum())} of {len(passed)} pass; " + ", ".join(
+        f"{name} {share:.0%}" for name, share in passed.mean().items())
+
+
 # --- the supply side binds (issue 20) ------------------------------------------------------------------
 # On main before issue 20: manufacturing employment rose 36 -> 56 -> 71 万 (2010, 2023, 2035), the heavy
 # segment's energy intensity rose 14 % from 2023 to 2035 (a vintage effect fitted on the 2010-20 coal-
