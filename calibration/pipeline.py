@@ -228,11 +228,16 @@ def _checked(setup: Setup, X: np.ndarray) -> pd.DataFrame:
 
 
 def _reality_header(priors: Priors, checked: pd.DataFrame) -> dict:
+    """What the checks were (their content's hash: the chain's fingerprint leaves them out) and what they kept."""
+    import hashlib
+
     if not priors.reality_checks:
         return {}
     kept = int(reality.keep(checked).sum())
-    return {"reality_checks": f"{len(priors.reality_checks)} (priors.yaml reality_checks): {kept} of "
-            f"{len(checked)} pooled draws pass them all; the mode passes them"}
+    content = json.dumps({name: check.model_dump() for name, check in priors.reality_checks.items()}, sort_keys=True)
+    return {"reality_checks": f"{len(priors.reality_checks)} (priors.yaml reality_checks, sha256 "
+            f"{hashlib.sha256(content.encode()).hexdigest()[:12]}): {kept} of {len(checked)} pooled draws pass "
+            "them all; the mode passes them"}
 
 
 def _sampler_header(chain: sampler.Chain, draws: np.ndarray, mode: bayes.Mode) -> dict:
