@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import shutil
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -187,7 +186,11 @@ def _checked_draws_and_mode(setup: Setup, mode: bayes.Mode, chain: sampler.Chain
     steps, walkers = np.r_[step, top_step], np.r_[walker, top_walker]
     X = np.vstack([mode.x, space.to_x(chain.positions[steps, walkers])])
     L = np.r_[mode.log_posterior, log_posterior[steps, walkers]]
-    checked = _checked(setup, X)
+    checks = setup.priors.reality_checks
+    evaluate = (runner.ensemble_evaluator(setup.problem.names, reality.quantities, reality.last_year(checks))
+                if checks else None)        # one evaluator for the screen and the polish
+    checked = (reality.passed(checks, evaluate(X)) if evaluate is not None
+               else pd.DataFrame(index=pd.RangeIndex(len(X), name="run")))
     passes = reality.keep(checked)
     pooled = slice(1, 1 + len(step))
     if not passes[pooled].any():
@@ -195,7 +198,8 @@ def _checked_draws_and_mode(setup: Setup, mode: bayes.Mode, chain: sampler.Chain
                          "them all: loosen a check, or look at the model and the record")
     draws = X[pooled][passes[pooled]][:int(setup.priors.sampler["retained"])]
     best, polished = bayes.polish(setup.problem, setup.evaluate, X[np.argmax(np.where(passes, L, -np.inf))],
-                                  POLISH_ITERATIONS, _margins(setup))
+                                  POLISH_ITERATIONS,
+                                  (lambda Z: reality.margins(checks, evaluate(Z))) if evaluate is not None else None)
     return draws, best, checked.iloc[pooled], polished
 
 
@@ -208,23 +212,6 @@ def _highest(log_posterior: np.ndarray, positions: np.ndarray) -> tuple[np.ndarr
     index = index[np.argsort(-flat[index], kind="stable")]
     _, first = np.unique(positions.reshape(-1, positions.shape[-1])[index], axis=0, return_index=True)
     return np.unravel_index(index[np.sort(first)][:CANDIDATES], log_posterior.shape)
-
-
-def _margins(setup: Setup) -> Callable[[np.ndarray], np.ndarray] | None:
-    """X -> each run's margin inside each reality check (reality.margins); None without checks."""
-    checks = setup.priors.reality_checks
-    if not checks:
-        return None
-    evaluate = runner.ensemble_evaluator(setup.problem.names, reality.quantities, reality.last_year(checks))
-    return lambda X: reality.margins(checks, evaluate(X))
-
-
-def _checked(setup: Setup, X: np.ndarray) -> pd.DataFrame:
-    """Each row of X through the reality checks (a column per check; none without checks)."""
-    margins = _margins(setup)
-    held = margins(X) >= 0 if margins else np.zeros((len(X), 0), bool)
-    return pd.DataFrame({name: held[:, j] for j, name in enumerate(setup.priors.reality_checks)},
-                        index=pd.RangeIndex(len(X), name="run"))
 
 
 def _reality_header(priors: Priors, checked: pd.DataFrame) -> dict:

@@ -149,7 +149,8 @@ def polish(problem: Problem, evaluate: Evaluate, start: np.ndarray, iterations: 
                      bounds=list(zip(low, high, strict=True)), constraints=constraints,
                      options={"maxiter": iterations, "ftol": 1e-6})
     x = np.clip(found.x, low, high)
-    better = at(x)[0] < at(start)[0] and bool(np.all(at(x)[2] >= 0))
+    end = at(x)                                       # the memo holds one point: keep the end's answers
+    better = end[0] < at(start)[0] and bool(np.all(end[2] >= 0))
     return (x, f"SLSQP: {found.message}") if better else (start, f"SLSQP ended no higher: {found.message}")
 
 

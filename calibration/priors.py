@@ -18,6 +18,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from scipy import stats
 
+from nxmfg.calibration import reality
 from nxmfg.scenarios.validation import ScenarioError, from_validation_error, read_yaml
 
 PRIORS = Path(__file__).with_name("priors.yaml")
@@ -148,7 +149,7 @@ class RealityCheck(BaseModel):
     """A range the fitted model's baseline must keep over some years (calibration/reality.py), with its reason."""
 
     model_config = ConfigDict(extra="forbid", strict=True)
-    quantity: Literal["industry_share_of_gdp_pct", "utilisation_gap", "delivery_effect"]
+    quantity: Literal[tuple(reality.QUANTITIES)]
     years: Annotated[list[Annotated[int, Field(ge=2010, le=2035)]], Field(min_length=2, max_length=2)]
     range: Annotated[list[Number], Field(min_length=2, max_length=2)]
     reason: Text
