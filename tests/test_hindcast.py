@@ -1,7 +1,8 @@
 """Issue 20, item 4: the ex-ante hindcast (calibration/hindcast.py). The fit to 2020 runs 2021-2023 on the
 outlooks as they stood in 2020 and must beat a naive forecast (Ningxia's 2020 level grown at China's recorded
 nominal growth) on GDP and industry value added; given the recorded drivers instead (a conditional
-forecast), it must beat the naive forecast too."""
+forecast), it must beat the naive forecast too. Like for like, it must beat the naive forecast a forecaster
+could make in 2020 (China's 2015-2020 nominal pace)."""
 
 import pytest
 
@@ -58,6 +59,28 @@ def test_the_hindcast_scores_gdp_and_industry_in_every_year_after_2020(table):
 def test_the_ex_ante_hindcast_beats_the_naive_forecast(table, indicator):
     scored = hindcast.scores(table).loc[indicator]
     assert scored["model"] < scored["naive"], scored.to_dict()
+
+
+@pytest.mark.parametrize("indicator", [
+    pytest.param("gdp_100m_yuan", marks=pytest.mark.xfail(strict=True, reason=(
+        "MISS (model v3): like for like, GDP still loses, MAPE 7.3 % against 6.8 %: both miss 2021's +16 % at "
+        "current prices by the same (-6.5 %), then the ex-ante run grows GDP 7.3 % and 7.6 % a year against the "
+        "naive 8.1 % (China's 2015-2020 nominal pace); see `python -m nxmfg.calibration.hindcast`"))),
+    "industry_va_100m_yuan"])
+def test_the_ex_ante_hindcast_beats_the_naive_forecast_of_2020(table, indicator):
+    """Like for like: the naive forecast on what a forecaster knew in 2020, China's 2015-2020 nominal pace (the
+    pace the model's outlooks hold), not China's record of 2021-2023."""
+    scored = hindcast.scores(table).loc[indicator]
+    assert scored["model"] < scored["naive_ex_ante"], scored.to_dict()
+
+
+def test_the_naive_forecast_of_2020_grows_at_chinas_2015_2020_pace(table):
+    """From the data file: China's nominal GDP 2015 and 2020, the yearly mean, compounded from Ningxia's 2020."""
+    china = national_series("national_gdp_nominal_100m_yuan")
+    pace = (china[2020] / china[2015]) ** (1 / 5)
+    rows = table[table["indicator"] == "gdp_100m_yuan"].set_index("year")["naive_ex_ante"]
+    assert rows[2023] / rows[2021] == pytest.approx(pace ** 2, rel=1e-9)
+    assert rows[2022] / rows[2021] == pytest.approx(pace, rel=1e-9)
 
 
 @pytest.mark.parametrize("indicator", sorted(hindcast.SCORED))
