@@ -21,7 +21,6 @@ national_gdp_nominal_100m_yuan, national_industry_va_100m_yuan):
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
 SEEN, LAST, PACE_FROM = 2020, 2023, 2015
