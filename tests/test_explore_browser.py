@@ -177,6 +177,73 @@ def test_moving_a_lever_redraws_the_chart_and_turns_a_verdict(server, browser):
     page.close()
 
 
+DRAWING = """id => { const gd = document.getElementById(id).querySelector('.js-plotly-plot');
+    const groups = [...gd.querySelectorAll('.scatterlayer > .trace')];
+    return {lines: gd.data.map((t, i) => t.meta === 'moves' ? groups[i].querySelector('.js-line').getAttribute('d') : null),
+            fill: groups.flatMap(g => [...g.querySelectorAll('.js-fill')]).map(f => f.getAttribute('d')),
+            data: gd.data.map(t => t.meta === 'moves' ? t.y : null),
+            calc: gd.calcdata.map((cd, i) => gd.data[i].meta === 'moves' ? cd.map(p => p.y) : null)}; }"""
+
+
+SIMPLIFIED = 0.76    # px: Plotly's line simplification (0.75) and the paths' rounding to 0.01 px
+
+
+def _points(path: str) -> np.ndarray:
+    return np.array([[float(v) for v in pair.split(",")] for pair in re.findall(r"-?[\d.]+,-?[\d.]+", path)])
+
+
+def _within(points: np.ndarray, polyline: np.ndarray, tolerance: float = 0.05) -> bool:
+    """Every point lies on the polyline (closed when it is a fill), within `tolerance` pixels."""
+    ends = np.vstack([polyline, polyline[:1]])
+    a, b = ends[:-1], ends[1:]
+    for point in points:
+        t = np.clip(np.einsum("ij,ij->i", point - a, b - a) / np.maximum(np.einsum("ij,ij->i", b - a, b - a), 1e-12), 0, 1)
+        if np.min(np.hypot(*(a + t[:, None] * (b - a) - point).T)) > tolerance:
+            return False
+    return True
+
+
+def test_a_lever_move_draws_the_lines_plotly_would_draw_and_without_plotly(server, browser):
+    """A move that keeps the chart's y range is drawn by the page itself (charts.MOVE_JS): no Plotly call for the
+    chart, its lines and the band's fill on the polylines Plotly draws from the same data (Plotly.redraw: its
+    own calculation and drawing), and the values Plotly keeps for hover (calcdata) those of the figure. Plotly
+    simplifies a line, dropping a point within 0.75 px of it (max(width, 3) / 4, plotly.js line_points), so each
+    of its vertices is on our polyline and each of our points within 0.75 px of its."""
+    page = open_page(browser, server)
+    page.evaluate("document.getElementById('charts').scrollIntoView()")
+    chart = json.dumps({"name": "gdp_100m_yuan", "type": "chart"}, separators=(",", ":"))
+    page.wait_for_function("id => document.getElementById(id).querySelector('.js-plotly-plot .scatterlayer')", arg=chart,
+                           timeout=60_000)
+    page.evaluate("""() => { window.plotted = [];          // the charts Plotly is called for
+        for (const name of ['animate', 'update', 'react', 'redraw', 'restyle', 'relayout']) {
+            const call = Plotly[name];
+            Plotly[name] = function (gd, ...args) {
+                window.plotted.push(gd.closest('.chart').id); return call.apply(this, [gd, ...args]); }; } }""")
+    before = page.evaluate(DRAWING, chart)
+    old = stamp(page)
+    type_lever(page, RETROFITS, 130)          # a small move: the same y range
+    page.wait_for_function("([id, old]) => { const s = document.getElementById(id).dataset.stamp; return s && s !== old; }",
+                           arg=[chart, old], timeout=60_000)
+    drawn = page.evaluate(DRAWING, chart)
+    plotted_charts = page.evaluate("() => window.plotted")
+    moved = [i for i, line in enumerate(drawn["lines"]) if line is not None]
+    assert len(moved) == 3 and drawn["lines"] != before["lines"]          # the band's edges and the current line
+    assert chart not in plotted_charts         # in the window: nothing waited for the idle browser
+    for index in moved:
+        assert drawn["calc"][index] == drawn["data"][index]
+    page.evaluate("id => Plotly.redraw(document.getElementById(id).querySelector('.js-plotly-plot'))", chart)
+    plotted = page.evaluate(DRAWING, chart)
+    assert plotted["data"] == drawn["data"]
+    for index in moved:
+        ours, theirs = _points(drawn["lines"][index]), _points(plotted["lines"][index])
+        assert _within(theirs, ours) and _within(ours, theirs, SIMPLIFIED), index
+    assert len(drawn["fill"]) == len(plotted["fill"]) == 1
+    ours, theirs = _points(drawn["fill"][0]), _points(plotted["fill"][0])
+    assert _within(theirs, ours) and _within(ours, theirs, SIMPLIFIED)
+    assert not page.errors
+    page.close()
+
+
 def test_a_lever_move_writes_the_frames_pages_in_place_and_the_reader_keeps_their_place(server, browser):
     """views.FRAMES_JS: the verdict table and the decision page take the new draft's body in the document they
     hold (no page to load again), so a reader scrolled down the table stays where they were."""
