@@ -153,8 +153,8 @@ MOVE_JS = """function (moves) {
         const ys = traces.map(index => move.traces[index]);
         const shown = gd._fullLayout.yaxis.range;
         const kept = shown[0] === move.range[0] && shown[1] === move.range[1];
-        // not while Plotly draws an earlier move: it would draw over this one
-        const done = kept && !holder.dataset.plotting ? fast(gd, traces, ys) : null;
+        // not while Plotly draws an earlier move (holder.nxmfgPlotting of them): it would draw over this one
+        const done = kept && !holder.nxmfgPlotting ? fast(gd, traces, ys) : null;
         if (done) {
             done[0].forEach(([path, d]) => path.setAttribute('d', d));
             done[1].forEach(([cd, y]) => cd.forEach((point, i) => { point.y = y[i]; }));
@@ -162,14 +162,14 @@ MOVE_JS = """function (moves) {
             holder.dataset.stamp = stamp;
             return;
         }
-        holder.dataset.plotting = 'yes';
+        holder.nxmfgPlotting = (holder.nxmfgPlotting || 0) + 1;
         const plotted = kept ?
             Plotly.animate(gd, {data: ys.map(y => ({y: y})), traces: traces},
                            {transition: {duration: 0}, frame: {duration: 0, redraw: false}, mode: 'immediate'}) :
             Plotly.update(gd, {y: ys}, {'yaxis.range': move.range}, traces);
         // plotted: what it shows; a drawing the next move interrupts leaves the stamp to that move's
         Promise.resolve(plotted).then(() => { holder.dataset.stamp = stamp; }, () => {})
-            .then(() => { delete holder.dataset.plotting; });
+            .then(() => { holder.nxmfgPlotting -= 1; });
     };
     if (moves.whole) { nxmfgDeferred.drop('move'); }      // new figures: what waited was for the old ones
     for (const [name, move] of Object.entries(moves.charts)) {
