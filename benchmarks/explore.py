@@ -12,14 +12,13 @@ browser has painted that frame, in two windows a planner works in (VIEWS): the t
 decision page, and the charts. Timed in the page, on its clock: from the Enter key's event to a task posted
 from the animation frame in which REDRAWN first holds (it runs once that frame is painted). Beside it, the
 driver's wall time: from Playwright's key press to two animation frames after Playwright has seen REDRAWN,
-which adds two round trips to the browser and whatever the page does in those frames (charts and frames out
-of the window take their move then). Charts and frames out of the window take their move
-when the browser is idle or when they scroll into view (explore/deferred.py): `every chart and frame drawn`
+which adds two round trips to the browser and whatever the page does in those frames. Charts and frames out
+of the window take their move when the browser is idle or when they scroll into view (explore/deferred.py): `every chart and frame drawn`
 says when the last did. The browser's share is the difference from the server's; beside it, the CPU time of
 the page's main thread. The last lines are
 `band_states: N` (the band's states of the world: calibration/states.py, the same as on every surface),
-`browser_ms: N` (Enter to paint in the page, the slower window's median; issue 23: <= 250) and `latency_ms: N`, the median
-at the server callback (issue 23: <= 100).
+`browser_ms: N` (Enter to paint in the page, the slower window's median; issue 23: <= 250) and
+`latency_ms: N`, the median at the server callback (issue 23: <= 100).
 Timings are wall times on a shared machine: the load average is printed beside them.
 """
 
@@ -79,8 +78,8 @@ VIEWS = {"top": "window.scrollTo(0, 0)",                    # D's decision page 
 
 
 def browser_end_to_end() -> dict[str, list[tuple[float, float, float, float]]] | None:
-    """For each of VIEWS, (in the page, wall, busy, settled) milliseconds from Enter in a lever's box to the painted window
-    (`_one_move`), or None without a browser."""
+    """For each of VIEWS, (in the page, wall, busy, settled) milliseconds from Enter in a lever's box to the
+    painted window (`_one_move`), or None without a browser."""
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
@@ -198,7 +197,8 @@ def main() -> None:
         print("browser: not measured" + ("" if arguments.server else " (no chromium or playwright)"))
     for view, measured in (moves or {}).items():
         in_page, wall, busy, settled = (statistics.median(m[k] for m in measured) for k in range(4))
-        print(f"browser, {view} in the window: Enter to painted window in the page, median {in_page:.0f} ms (min "
+        print(f"browser, {view} in the window: Enter to painted window in the page, median {in_page:.0f} ms "
+              f"(min "
               f"{min(m[0] for m in measured):.0f}, max {max(m[0] for m in measured):.0f}); the browser's share "
               f"(request, Dash, drawing, paint) about {in_page - statistics.median(server):.0f} ms; the driver's "
               f"wall median {wall:.0f} ms; CPU of the page's main thread median {busy:.0f} ms (Chrome's "

@@ -21,8 +21,8 @@ def table(verdicts: pd.DataFrame, lang: str) -> str:
                    ("doc", "year", "threshold", "value", "margin", "probability", "verdict", "actual"))
     rows = [f"<tr><th>ID</th><th>{text['target'] if lang == 'en' else '目标'}</th>{head}</tr>"]
     ahead = verdicts["year"] > outcomes.LAST_DATA_YEAR      # the targets levers can still move come first
-    rows += [_row(tuple((k, None if v != v else v) for k, v in row.items()), lang)    # NaN != NaN: None keys
-             for row in pd.concat([verdicts[ahead], verdicts[~ahead]]).to_dict("records")]
+    rows += [_row(tuple((k, None if isinstance(v, float) and v != v else v) for k, v in row.items()), lang)
+             for row in pd.concat([verdicts[ahead], verdicts[~ahead]]).to_dict("records")]   # NaN != NaN: None
     return f'<table class="verdicts">{"".join(rows)}</table>'
 
 
