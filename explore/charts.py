@@ -108,8 +108,8 @@ def moving(figure: dict) -> dict:
 # maps, and the new values into the points Plotly keeps (what its hover, zoom and resize read) and the figure's
 # data, so Plotly's next drawing agrees. Even Plotly's lightest update (`animate` without redraw) runs its
 # defaults pass over the whole figure, about 9 ms a chart with eight charts in the window; a whole figure
-# (react) would cost about 40 ms a chart. Where the range changes, a value is missing or the chart is not as
-# `fast` expects, Plotly draws the move. A chart out of the window takes its newest move when it scrolls into
+# (react) would cost about 40 ms a chart. Where the range changes, a value is missing inside a line or the chart
+# is not as `fast` expects, Plotly draws the move. A chart out of the window takes its newest move when it scrolls into
 # view or the browser is idle (explore/deferred.py). Each chart's holder says which draft it shows
 # (data-stamp). Returns the stamp, for tests and the benchmark.
 MOVE_JS = """function (moves) {
@@ -122,12 +122,17 @@ MOVE_JS = """function (moves) {
         const groups = gd.querySelectorAll('.scatterlayer > .trace');
         const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
         if (groups.length !== gd.data.length || !gd.calcdata || !xa || !ya || !xa.c2p || !ya.c2p) { return null; }
+        // Values may be missing (null) at the start or the end, the same years in every moved line (a growth
+        // rate has none for 2010), where Plotly's points have none either: each line is then one stretch.
+        const missing = ys.map(y => y.map(v => (v === null ? 'x' : '-')).join(''));
+        if (missing.some(m => m !== missing[0] || /-x+-/.test(m))) { return null; }
         const points = {}, calc = [];
         traces.forEach((index, k) => {
             const x = gd.data[index].x, y = ys[k], cd = gd.calcdata[index];
-            const same = cd && x.length === y.length && cd.length === x.length && cd.every((p, i) => p.x === x[i]);
-            points[index] = same && y.every(v => typeof v === 'number') ?
-                x.map((year, i) => xa.c2p(year).toFixed(2) + ',' + ya.c2p(y[i]).toFixed(2)) : null;
+            const same = cd && x.length === y.length && cd.length === x.length &&
+                y.every((v, i) => (typeof v === 'number' ? cd[i].x === x[i] : v === null && cd[i].y === undefined));
+            const shown = x.flatMap((year, i) => (y[i] === null ? [] : [xa.c2p(year).toFixed(2) + ',' + ya.c2p(y[i]).toFixed(2)]));
+            points[index] = same && shown.length ? shown : null;
             calc.push([cd, y]);
         });
         const drawn = [];
@@ -157,7 +162,7 @@ MOVE_JS = """function (moves) {
         const done = kept && !holder.nxmfgPlotting ? fast(gd, traces, ys) : null;
         if (done) {
             done[0].forEach(([path, d]) => path.setAttribute('d', d));
-            done[1].forEach(([cd, y]) => cd.forEach((point, i) => { point.y = y[i]; }));
+            done[1].forEach(([cd, y]) => cd.forEach((point, i) => { if (y[i] !== null) { point.y = y[i]; } }));
             traces.forEach((index, k) => { gd.data[index].y = ys[k]; });
             holder.dataset.stamp = stamp;
             return;

@@ -209,38 +209,44 @@ def test_a_lever_move_draws_the_lines_plotly_would_draw_and_without_plotly(serve
     chart, its lines and the band's fill on the polylines Plotly draws from the same data (Plotly.redraw: its
     own calculation and drawing), and the values Plotly keeps for hover (calcdata) those of the figure. Plotly
     simplifies a line, dropping a point within 0.75 px of it (max(width, 3) / 4, plotly.js line_points), so each
-    of its vertices is on our polyline and each of our points within 0.75 px of its."""
+    of its vertices is on our polyline and each of our points within 0.75 px of its. Two charts: a level, and a
+    growth rate, whose lines have no 2010 value."""
     page = open_page(browser, server)
     page.evaluate("document.getElementById('charts').scrollIntoView()")
-    chart = json.dumps({"name": "gdp_100m_yuan", "type": "chart"}, separators=(",", ":"))
-    page.wait_for_function("id => document.getElementById(id).querySelector('.js-plotly-plot .scatterlayer')",
-                           arg=chart, timeout=60_000)
+    charts = [json.dumps({"name": name, "type": "chart"}, separators=(",", ":"))
+              for name in ("gdp_100m_yuan", "manufacturing_va_growth_pct")]
+    for chart in charts:
+        page.wait_for_function("id => document.getElementById(id).querySelector('.js-plotly-plot .scatterlayer')",
+                               arg=chart, timeout=60_000)
     page.evaluate("""() => { window.plotted = [];          // the charts Plotly is called for
         for (const name of ['animate', 'update', 'react', 'redraw', 'restyle', 'relayout']) {
             const call = Plotly[name];
             Plotly[name] = function (gd, ...args) {
                 window.plotted.push(gd.closest('.chart').id); return call.apply(this, [gd, ...args]); }; } }""")
-    before = page.evaluate(DRAWING, chart)
+    before = {chart: page.evaluate(DRAWING, chart) for chart in charts}
     old = stamp(page)
-    type_lever(page, RETROFITS, 130)          # a small move: the same y range
-    page.wait_for_function("([id, old]) => { const s = document.getElementById(id).dataset.stamp; "
-                           "return s && s !== old; }", arg=[chart, old], timeout=60_000)
-    drawn = page.evaluate(DRAWING, chart)
+    type_lever(page, RETROFITS, 130)          # a small move: the same y ranges
+    for chart in charts:
+        page.wait_for_function("([id, old]) => { const s = document.getElementById(id).dataset.stamp; "
+                               "return s && s !== old; }", arg=[chart, old], timeout=60_000)
+    drawn = {chart: page.evaluate(DRAWING, chart) for chart in charts}
     plotted_charts = page.evaluate("() => window.plotted")
-    moved = [i for i, line in enumerate(drawn["lines"]) if line is not None]
-    assert len(moved) == 3 and drawn["lines"] != before["lines"]          # the band's edges and the current line
-    assert chart not in plotted_charts         # drawn without Plotly
-    for index in moved:
-        assert drawn["calc"][index] == drawn["data"][index]
-    page.evaluate("id => Plotly.redraw(document.getElementById(id).querySelector('.js-plotly-plot'))", chart)
-    plotted = page.evaluate(DRAWING, chart)
-    assert plotted["data"] == drawn["data"]
-    for index in moved:
-        ours, theirs = _points(drawn["lines"][index]), _points(plotted["lines"][index])
-        assert _within(theirs, ours) and _within(ours, theirs, SIMPLIFIED), index
-    assert len(drawn["fill"]) == len(plotted["fill"]) == 1
-    ours, theirs = _points(drawn["fill"][0]), _points(plotted["fill"][0])
-    assert _within(theirs, ours, closed=True) and _within(ours, theirs, SIMPLIFIED, closed=True)
+    for chart in charts:
+        page.evaluate("id => Plotly.redraw(document.getElementById(id).querySelector('.js-plotly-plot'))", chart)
+        plotted = page.evaluate(DRAWING, chart)
+        ours_all = drawn[chart]
+        moved = [i for i, line in enumerate(ours_all["lines"]) if line is not None]
+        assert len(moved) == 3 and ours_all["lines"] != before[chart]["lines"]   # the band's edges, the current line
+        assert chart not in plotted_charts          # drawn without Plotly
+        assert plotted["data"] == ours_all["data"]
+        for index in moved:
+            assert ours_all["calc"][index] == ours_all["data"][index]
+            ours, theirs = _points(ours_all["lines"][index]), _points(plotted["lines"][index])
+            assert len(ours) == sum(v is not None for v in ours_all["data"][index])
+            assert _within(theirs, ours) and _within(ours, theirs, SIMPLIFIED), (chart, index)
+        assert len(ours_all["fill"]) == len(plotted["fill"]) == 1
+        ours, theirs = _points(ours_all["fill"][0]), _points(plotted["fill"][0])
+        assert _within(theirs, ours, closed=True) and _within(ours, theirs, SIMPLIFIED, closed=True), chart
     assert not page.errors
     page.close()
 
