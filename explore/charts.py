@@ -109,8 +109,8 @@ def moving(figure: dict) -> dict:
 # data, so Plotly's next drawing agrees. Even Plotly's lightest update (`animate` without redraw) runs its
 # defaults pass over the whole figure, about 9 ms a chart with eight charts in the window; a whole figure
 # (react) would cost about 40 ms a chart. Where the range changes, a value is missing inside a line or the chart
-# is not as `fast` expects, Plotly draws the move. A chart out of the window takes its newest move when it scrolls into
-# view or the browser is idle (explore/deferred.py). Each chart's holder says which draft it shows
+# is not as `fast` expects, Plotly draws the move. A chart out of the window takes its newest move when it
+# scrolls into view or the browser is idle (explore/deferred.py). Each chart's holder says which draft it shows
 # (data-stamp). Returns the stamp, for tests and the benchmark.
 MOVE_JS = """function (moves) {
     if (!moves || !window.Plotly) { return window.dash_clientside.no_update; }
@@ -131,22 +131,25 @@ MOVE_JS = """function (moves) {
             const x = gd.data[index].x, y = ys[k], cd = gd.calcdata[index];
             const same = cd && x.length === y.length && cd.length === x.length &&
                 y.every((v, i) => (typeof v === 'number' ? cd[i].x === x[i] : v === null && cd[i].y === undefined));
-            const shown = x.flatMap((year, i) => (y[i] === null ? [] : [xa.c2p(year).toFixed(2) + ',' + ya.c2p(y[i]).toFixed(2)]));
-            points[index] = same && shown.length ? shown : null;
+            const shown = x.flatMap((year, i) => (y[i] === null ? [] :
+                [xa.c2p(year).toFixed(2) + ',' + ya.c2p(y[i]).toFixed(2)]));
+            points[index] = same && shown.length ? shown.join('L') : null;      // the line through them
             calc.push([cd, y]);
         });
         const drawn = [];
         for (const index of traces) {
             const line = groups[index].querySelector('.js-line');
             if (!points[index] || !line) { return null; }
-            drawn.push([line, 'M' + points[index].join('L')]);
+            drawn.push([line, 'M' + points[index]]);
             if (gd.data[index].fill === 'tonexty') {
                 // Plotly keeps this fill in the group of the trace below or (after an update) in its own: the
                 // one fill of the two when neither neighbour has a fill of its own
-                const fills = [groups[index - 1], groups[index]].flatMap(g => g ? [...g.querySelectorAll('.js-fill')] : []);
+                const fills = [groups[index - 1], groups[index]]
+                    .flatMap(g => (g ? [...g.querySelectorAll('.js-fill')] : []));
                 const alone = ![gd.data[index - 1], gd.data[index + 1]].some(t => t && t.fill && t.fill !== 'none');
                 if (fills.length !== 1 || !alone || !points[index - 1]) { return null; }
-                drawn.push([fills[0], 'M' + points[index].join('L') + 'L' + [...points[index - 1]].reverse().join('L') + 'Z']);
+                const below = points[index - 1].split('L').reverse().join('L');
+                drawn.push([fills[0], 'M' + points[index] + 'L' + below + 'Z']);
             }
         }
         return [drawn, calc];
