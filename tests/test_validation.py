@@ -45,7 +45,7 @@ LEVEL_THRESHOLDS = {  # a level's own threshold where the issue sets one (issue 
 # every test report; no looser ceiling set by the current fit stands in for the threshold.
 MISSES = {
     "above_scale_industry_rd_expenditure_100m_yuan": (
-        "the +27 % of 2018 (37.0 亿元, the model 32.0) and the rise to it are steeper than the take-up of R&D "
+        "the +27 % of 2018 (37.0 亿元, the model 31.9) and the rise to it are steeper than the take-up of R&D "
         "explains"),
     "invention_patent_applications_count": (
         "applications more than doubled in 2013 (846 -> 1792) and stood at 2 500-2 600 over 2015-2020, a step "
@@ -60,17 +60,17 @@ MISSES = {
         "record"),
     "above_scale_industry_va_growth_pct": (
         "2023's 12.4 %, new-energy and coal-chemical plants coming on stream, is beyond the model's "
-        "demand-led 7.1 %"),
+        "demand-led 8.1 %"),
     "tech_upgrade_investment_growth_pct": (
         "three single years of nominal growth of one investment category, which swings by 10 pp a year"),
     "high_tech_firms_count": (
-        "the certified stock of 2022-2023 (489, an approximate figure, and 595) against the mode's 453 and 544: "
+        "the certified stock of 2022-2023 (489, an approximate figure, and 595) against the mode's 455 and 547: "
         "the certification flow lags the 2021-2023 surge. The likelihood expects misses of 5 % (priors.yaml "
-        "errors; posterior 7.5 %), so the mode trades it for other series (stop 28's 'mode', the chain's best "
+        "errors; posterior 7.4 %), so the mode trades it for other series (stop 28's 'mode', the chain's best "
         "point 7 nats below the mode, met 5 %)"),
     "energy_consumption_growth_pct": (
         "three years (2012, 2018, 2020); 2018's +10.1 %, coal-chemical capacity coming on stream, against the "
-        "model's 5.1 %: the likelihood expects misses of 4 pp in a yearly growth rate (priors.yaml errors)"),
+        "model's 5.3 %: the likelihood expects misses of 4 pp in a yearly growth rate (priors.yaml errors)"),
     "energy_intensity_gdp_change_pct": (
         "five years that swing between -5 % and +4.6 %, two of them approximate or mislabelled (data README "
         "caveats 5, 6): no smooth model follows them"),
@@ -245,12 +245,15 @@ def test_every_calibrated_parameter_set_stays_in_plausible_bands():
 
 
 @pytest.mark.xfail(strict=True, reason=(
-    "MISS (December 2026): 56 of the 256 states pass all three reality checks (industry at most 45 % of GDP: "
-    "68 %; utilisation back within 2 points of normal by 2035: 32 %; delivery effect within 2 %: 44 %). The "
-    "checks condition the fit's draws, but a state also draws the 156 assumed constants from their priors and "
-    "the outlooks, which the checks do not condition: the utilisation gap of 2035 spans -0.08 to +0.11 (5-95 %) "
-    "and industry's share reaches 52.6 % at the 95th percentile. Conditioning the states too would break the "
-    "Sobol' studies' design (they sample the priors' unit cube), so the odds stay over these states, stated"))
+    "MISS (December 2026): 81 of the 256 states pass all three reality checks (industry at most 45 % of GDP: "
+    "67 %; utilisation back within 2 points of normal by 2035: 54 %; delivery effect within 2 %: 59 %; before "
+    "desired capacity was sized on today's demand: 56, 68 %, 32 %, 44 %). The checks condition the fit's draws, "
+    "but a state also draws the assumed constants from their priors and the outlooks, which the checks do not "
+    "condition. The utilisation gap of 2035 spans -0.04 to +0.14 (5-95 %): its upper tail is the 48 states in "
+    "which the labour available staffs less plant than demand needs (low normal_vintage_labour_saving or "
+    "manufacturing_labour_reserve draws; 6 % of them pass), and industry's share reaches 56 % at the 95th "
+    "percentile. Conditioning the states too would break the Sobol' studies' design (they sample the priors' "
+    "unit cube), so the odds stay over these states, stated"))
 def test_every_state_of_the_world_passes_the_reality_checks():
     """The states every odds surface is over (calibration/states.py: the fit's draws, the assumed constants'
     priors, the outlooks), the baseline from the recorded 2023 on: inside priors.yaml's reality checks."""
