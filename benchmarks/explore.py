@@ -13,9 +13,9 @@ decision page, and the charts. Timed in the page, on its clock: from the Enter k
 from the animation frame in which REDRAWN first holds (it runs once that frame is painted). Beside it, the
 driver's wall time: from Playwright's key press to two animation frames after Playwright has seen REDRAWN,
 which adds two round trips to the browser and whatever the page does in those frames. Charts and frames out
-of the window take their move when the browser is idle or when they scroll into view (explore/deferred.py): `every chart and frame drawn`
-says when the last did. The browser's share is the difference from the server's; beside it, the CPU time of
-the page's main thread. The last lines are
+of the window take their move when the browser is idle or when they scroll into view (explore/deferred.py):
+`every chart and frame drawn` says when the last did. The browser's share is the difference from the
+server's; beside it, the CPU time of the page's main thread. The last lines are
 `band_states: N` (the band's states of the world: calibration/states.py, the same as on every surface),
 `browser_ms: N` (Enter to paint in the page, the slower window's median; issue 23: <= 250) and
 `latency_ms: N`, the median at the server callback (issue 23: <= 100).
@@ -198,8 +198,7 @@ def main() -> None:
     for view, measured in (moves or {}).items():
         in_page, wall, busy, settled = (statistics.median(m[k] for m in measured) for k in range(4))
         print(f"browser, {view} in the window: Enter to painted window in the page, median {in_page:.0f} ms "
-              f"(min "
-              f"{min(m[0] for m in measured):.0f}, max {max(m[0] for m in measured):.0f}); the browser's share "
+              f"(min {min(m[0] for m in measured):.0f}, max {max(m[0] for m in measured):.0f}); the browser's share "
               f"(request, Dash, drawing, paint) about {in_page - statistics.median(server):.0f} ms; the driver's "
               f"wall median {wall:.0f} ms; CPU of the page's main thread median {busy:.0f} ms (Chrome's "
               f"ThreadTime; the wait's polling included); every chart and frame drawn after {settled:.0f} ms")
