@@ -35,14 +35,6 @@ def _engine(params: dict | None = None, time_step: float | None = None):
     return ensemble.run(params or {}, 1, workers=1, progress=False, time_step=time_step).isel(run=0)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "MISS (December 2026, since desired capacity is sized on today's demand): halving TIME STEP moves the "
-    "technical-upgrade share of industrial investment by 1.03 % in 2022 (0.54 % in 2023, at most 0.25 % in any "
-    "other year; before: 0.74 %). In 2021-2023 the baseline's desired capacity switches between what demand "
-    "needs and what the labour available can staff (a MIN) while the quotas curtail energy-heavy expansion, "
-    "and capacity investment moves 2 % with the step (its expansion part 4 %). Planning on "
-    "today's demand took out the 2-year average that smoothed the switch; the repair is a short perception "
-    "delay with its trend (unbiased, unlike the old average) or a smooth minimum, and a refit"))
 def test_halving_the_time_step_moves_no_headline_by_more_than_1_percent(economy, baseline_indicators):
     half = economy.components.time_step() / 2
     fine = indicators.compute(_engine(time_step=half))

@@ -44,9 +44,6 @@ LEVEL_THRESHOLDS = {  # a level's own threshold where the issue sets one (issue 
 # (strict: a series that comes to meet it fails the battery until it leaves this list), so the miss stays in
 # every test report; no looser ceiling set by the current fit stands in for the threshold.
 MISSES = {
-    "above_scale_industry_rd_expenditure_100m_yuan": (
-        "the +27 % of 2018 (37.0 亿元, the model 31.9) and the rise to it are steeper than the take-up of R&D "
-        "explains"),
     "invention_patent_applications_count": (
         "applications more than doubled in 2013 (846 -> 1792) and stood at 2 500-2 600 over 2015-2020, a step "
         "and a plateau that the model's R&D-driven flow smooths; the likelihood gives the series its own error "
@@ -61,13 +58,11 @@ MISSES = {
     "above_scale_industry_va_growth_pct": (
         "2023's 12.4 %, new-energy and coal-chemical plants coming on stream, is beyond the model's "
         "demand-led 8.1 %"),
-    "tech_upgrade_investment_growth_pct": (
-        "three single years of nominal growth of one investment category, which swings by 10 pp a year"),
     "high_tech_firms_count": (
-        "the certified stock of 2022-2023 (489, an approximate figure, and 595) against the mode's 455 and 547: "
-        "the certification flow lags the 2021-2023 surge. The likelihood expects misses of 5 % (priors.yaml "
-        "errors; posterior 7.4 %), so the mode trades it for other series (stop 28's 'mode', the chain's best "
-        "point 7 nats below the mode, met 5 %)"),
+        "the certified stock of 2022-2023 (489, an approximate figure, and 595) against the mode's 432 and 522: "
+        "the certification flow lags the 2021-2023 surge (first certifications about 81, 148 and 132 in "
+        "2021-2023 from the lists). The likelihood expects misses of 5 % (priors.yaml errors; posterior 7.6 %), "
+        "so the mode trades it for other series (MAPE 5.2 % before the labour constants were fitted)"),
     "energy_consumption_growth_pct": (
         "three years (2012, 2018, 2020); 2018's +10.1 %, coal-chemical capacity coming on stream, against the "
         "model's 5.3 %: the likelihood expects misses of 4 pp in a yearly growth rate (priors.yaml errors)"),
@@ -167,7 +162,8 @@ def test_no_fitted_constant_sits_on_a_bound_without_a_stated_reason():
     on_bound = []
     for name in shipped.fitted:
         low, high = shipped.entries[name].range
-        if min(fitted[name] - low, high - fitted[name]) <= 1e-3 * (high - low):
+        # within 1 % of the range is pressed against the end (0.1 % let a share of 0.998 of [0.05, 1] pass)
+        if min(fitted[name] - low, high - fitted[name]) <= 1e-2 * (high - low):
             on_bound.append(name)
     unexplained = [name for name in on_bound if not str(shipped.on_bound.get(name, "")).strip()]
     assert not unexplained, f"on a bound with no reason in priors.yaml on_bound: {unexplained}"
@@ -245,15 +241,15 @@ def test_every_calibrated_parameter_set_stays_in_plausible_bands():
 
 
 @pytest.mark.xfail(strict=True, reason=(
-    "MISS (December 2026): 81 of the 256 states pass all three reality checks (industry at most 45 % of GDP: "
-    "67 %; utilisation back within 2 points of normal by 2035: 54 %; delivery effect within 2 %: 59 %; before "
-    "desired capacity was sized on today's demand: 56, 68 %, 32 %, 44 %). The checks condition the fit's draws, "
-    "but a state also draws the assumed constants from their priors and the outlooks, which the checks do not "
-    "condition. The utilisation gap of 2035 spans -0.04 to +0.14 (5-95 %): its upper tail is the 48 states in "
-    "which the labour available staffs less plant than demand needs (low normal_vintage_labour_saving or "
-    "manufacturing_labour_reserve draws; 6 % of them pass), and industry's share reaches 56 % at the 95th "
-    "percentile. Conditioning the states too would break the Sobol' studies' design (they sample the priors' "
-    "unit cube), so the odds stay over these states, stated"))
+    "MISS (December 2026): 91 of the 256 states pass all three reality checks (industry at most 45 % of GDP: "
+    "70 %; utilisation back within 2 points of normal by 2035: 60 %; delivery effect within 2 %: 59 %; before "
+    "the labour constants were fitted: 81, 67 %, 54 %, 59 %). The checks condition the fit's draws, but a state "
+    "also draws the assumed constants from their priors and the outlooks, which the checks do not condition. "
+    "The utilisation gap of 2035 spans -0.04 to +0.07 (5-95 %), most with a long capital_adjustment_time or "
+    "demand_expectation_time (Spearman -0.46, -0.28) or a fast national growth draw (+0.33), and industry's "
+    "share reaches 56 % at the 95th percentile (tfp_absorption, knowledge_elasticity: +0.45, +0.40). "
+    "Conditioning the states too would break the Sobol' studies' design (they sample the priors' unit cube), "
+    "so the odds stay over these states, stated"))
 def test_every_state_of_the_world_passes_the_reality_checks():
     """The states every odds surface is over (calibration/states.py: the fit's draws, the assumed constants'
     priors, the outlooks), the baseline from the recorded 2023 on: inside priors.yaml's reality checks."""
