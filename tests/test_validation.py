@@ -245,9 +245,9 @@ def test_every_calibrated_parameter_set_stays_in_plausible_bands():
     "70 %; utilisation back within 2 points of normal by 2035: 60 %; delivery effect within 2 %: 59 %; before "
     "the labour constants were fitted: 81, 67 %, 54 %, 59 %). The checks condition the fit's draws, but a state "
     "also draws the assumed constants from their priors and the outlooks, which the checks do not condition. "
-    "The utilisation gap of 2035 spans -0.04 to +0.07 (5-95 %), most with a long capital_adjustment_time or "
-    "demand_expectation_time (Spearman -0.46, -0.28) or a fast national growth draw (+0.33), and industry's "
-    "share reaches 56 % at the 95th percentile (tfp_absorption, knowledge_elasticity: +0.45, +0.40). "
+    "The utilisation gap of 2035 spans -0.04 to +0.07 (5-95 %), lower with a long capital_adjustment_time or "
+    "demand_expectation_time (Spearman -0.46, -0.28), higher with a fast national growth draw (+0.33), and "
+    "industry's share reaches 56 % at the 95th percentile (tfp_absorption, knowledge_elasticity: +0.45, +0.40). "
     "Conditioning the states too would break the Sobol' studies' design (they sample the priors' unit cube), "
     "so the odds stay over these states, stated"))
 def test_every_state_of_the_world_passes_the_reality_checks():
