@@ -48,6 +48,9 @@ LOOPS = (
     Loop("B7", "B", "labour tight -> labour-saving vintages -> smaller crews -> fewer workers needed -> tightness "
          "(the region's wage labour shrinking 3 %/yr from 2024)",
          {"automation_tightness_response": 0.0}, "manufacturing_va_real", SCARCE_LABOUR),
+    Loop("B9", "B", "crews short -> plant without crews retired and replaced -> new vintages -> smaller crews -> "
+         "shortfall (capital for labour; the region's wage labour shrinking 3 %/yr from 2024)",
+         {"unstaffed_plant_retirement_time": FOREVER}, "manufacturing_va_real", SCARCE_LABOUR),
     Loop("B8", "B", "CO2 or energy over quota -> energy-heavy projects held back -> heavy share and capacity -> "
          "CO2 and energy intensity (the coal-conversion build-out resuming from 2024)",
          {"quota_curtailment_sensitivity": 0.0}, "co2_emissions", COAL_CONVERSION_RESUMED),

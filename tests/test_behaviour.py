@@ -244,13 +244,6 @@ def test_without_labour_there_is_no_output(baseline_run):
     _history_untouched(run, baseline_run)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "MISS at the posterior mode (December 2026, after the refit with desired capacity on today's demand): crews "
-    "never shrink faster than in the baseline (before that refit: until 2028). Scarce labour caps the capacity "
-    "firms plan at what the labour can staff, so capacity investment falls to 8 % of the baseline's by 2035 and "
-    "with it the new, labour-saving vintages: crews are 46 % larger per unit of plant than the baseline's in 2035, "
-    "though each vintage saves more. The model lacks the substitution of capital for scarce labour (automation "
-    "investment that a dearer worker pays for), which Acemoglu and Restrepo's evidence describes"))
 def test_scarce_labour_speeds_up_labour_saving_and_caps_output(baseline_run):
     """The region's wage labour shrinking 5 %/yr from 2024: crews shrink faster than in the baseline
     (automation), employment follows the labour available down (a first-order adjustment lags a target
