@@ -44,6 +44,13 @@ LEVEL_THRESHOLDS = {  # a level's own threshold where the issue sets one (issue 
 # (strict: a series that comes to meet it fails the battery until it leaves this list), so the miss stays in
 # every test report; no looser ceiling set by the current fit stands in for the threshold.
 MISSES = {
+    "above_scale_industry_rd_expenditure_100m_yuan": (
+        "MAPE 5.25 % (4.78 before capital substituted for labour): the +27 % of 2018 (37.0 亿元, the mode 32.0) "
+        "is steeper than the take-up of R&D explains, and 2023's 71.4 runs 7 % above the recorded 66.9"),
+    "tech_upgrade_investment_growth_pct": (
+        "RMSE 2.18 pp (1.14 before capital substituted for labour): three single years of nominal growth of one "
+        "investment category, which swings by 10 pp a year (2017: the mode 17.8 % against 15.1 %; 2022: 16.6 "
+        "against 14.9; 2023: 4.4 against 6.4); the likelihood expects misses of 10 pp (priors.yaml errors)"),
     "invention_patent_applications_count": (
         "applications more than doubled in 2013 (846 -> 1792) and stood at 2 500-2 600 over 2015-2020, a step "
         "and a plateau that the model's R&D-driven flow smooths; the likelihood gives the series its own error "
@@ -59,10 +66,11 @@ MISSES = {
         "2023's 12.4 %, new-energy and coal-chemical plants coming on stream, is beyond the model's "
         "demand-led 8.1 %"),
     "high_tech_firms_count": (
-        "the certified stock of 2022-2023 (489, an approximate figure, and 595) against the mode's 432 and 522: "
-        "the certification flow lags the 2021-2023 surge (first certifications about 81, 148 and 132 in "
-        "2021-2023 from the lists). The likelihood expects misses of 5 % (priors.yaml errors; posterior 7.6 %), "
-        "so the mode trades it for other series (MAPE 5.2 % before the labour constants were fitted)"),
+        "MAPE 5.19 % (7.47 before capital substituted for labour): the certified stock of 2022-2023 (489, an "
+        "approximate figure, and 595) against the mode's 456 and 548: the certification flow lags the "
+        "2021-2023 surge (first certifications about 81, 148 and 132 in 2021-2023 from the lists). The "
+        "likelihood expects misses of 5 % (priors.yaml errors; posterior 7.5 %), so the mode trades it for "
+        "other series"),
     "energy_consumption_growth_pct": (
         "three years (2012, 2018, 2020); 2018's +10.1 %, coal-chemical capacity coming on stream, against the "
         "model's 5.3 %: the likelihood expects misses of 4 pp in a yearly growth rate (priors.yaml errors)"),
@@ -152,32 +160,61 @@ def test_behaviour_reproduction_out_of_sample(history):
 
 # --- parameter verification ---------------------------------------------------------------------------
 
+def _on_bound(shipped) -> list[str]:
+    """Fitted constants whose shipped mode lies within 1 % of its range of an end (0.1 % let a share of
+    0.998 of [0.05, 1] pass as interior)."""
+    fitted = model.fitted()
+    ranges = {name: shipped.entries[name].range for name in shipped.fitted}
+    return [name for name, (low, high) in ranges.items()
+            if min(fitted[name] - low, high - fitted[name]) <= 1e-2 * (high - low)]
+
+
 def test_no_fitted_constant_sits_on_a_bound_without_a_stated_reason():
     """The shipped mode (fitted.yaml) of every fitted constant lies off its prior's range ends, or
     priors.yaml `on_bound` says why it may not; and names no constant that is not on a bound."""
     from nxmfg.calibration import priors
 
     shipped = priors.load()
-    fitted = model.fitted()
-    on_bound = []
-    for name in shipped.fitted:
-        low, high = shipped.entries[name].range
-        # within 1 % of the range is pressed against the end (0.1 % let a share of 0.998 of [0.05, 1] pass)
-        if min(fitted[name] - low, high - fitted[name]) <= 1e-2 * (high - low):
-            on_bound.append(name)
+    on_bound = _on_bound(shipped)
     unexplained = [name for name in on_bound if not str(shipped.on_bound.get(name, "")).strip()]
     assert not unexplained, f"on a bound with no reason in priors.yaml on_bound: {unexplained}"
     stale = sorted(set(shipped.on_bound) - set(on_bound))
     assert not stale, f"on_bound names parameters that are not on a bound: {stale}"
 
 
+@pytest.mark.xfail(strict=True, reason=(
+    "MISS (December 2026, after capital substituted for labour): three constants on a bound, each with its "
+    "reason in priors.yaml on_bound: above_scale_grant_share (1.000), initial_rd_active_share (0.050) and "
+    "delivery_elasticity (0; its posterior median is 0.72). Before: one (above_scale_grant_share)"))
+def test_at_most_two_fitted_constants_sit_on_a_bound():
+    """Issue 20's threshold: at most two fitted constants on a bound (within 1 % of the range), whatever
+    their reasons."""
+    from nxmfg.calibration import priors
+
+    on_bound = _on_bound(priors.load())
+    assert len(on_bound) <= 2, on_bound
+
+
 # --- structure: every loop bites -----------------------------------------------------------------------
 
-def test_every_feedback_loop_moves_its_headline():
+DORMANT = {  # loops that do not bite at the shipped mode, with the reason: each an expected failure below
+    "B4": ("MISS (December 2026, after capital substituted for labour): the mode's delivery_elasticity is 0, "
+           "on its bound (priors.yaml on_bound gives the record's weak preference), so cutting B4 changes "
+           "nothing at the mode; the posterior keeps it (median 0.72)"),
+}
+
+
+@pytest.fixture(scope="module")
+def loop_strengths():
+    return loops.strengths().set_index("loop")
+
+
+@pytest.mark.parametrize("name", [pytest.param(loop.name, marks=pytest.mark.xfail(strict=True, reason=DORMANT[loop.name]))
+                                  if loop.name in DORMANT else loop.name for loop in loops.LOOPS])
+def test_every_feedback_loop_moves_its_headline(loop_strengths, name):
     """Cutting a loop changes its headline in 2035 by more than 0.1 %: no loop is decoration."""
-    table = loops.strengths()
-    weak = table[table["change_pct"].abs() < 0.1]
-    assert weak.empty, weak[["loop", "headline", "change_pct"]].to_string()
+    change = float(loop_strengths.loc[name, "change_pct"])
+    assert abs(change) >= 0.1, f"{name}: {change:.3g} %"
 
 
 # --- behaviour anomaly: plausible bands to 2035 --------------------------------------------------------
@@ -241,15 +278,15 @@ def test_every_calibrated_parameter_set_stays_in_plausible_bands():
 
 
 @pytest.mark.xfail(strict=True, reason=(
-    "MISS (December 2026): 91 of the 256 states pass all three reality checks (industry at most 45 % of GDP: "
-    "70 %; utilisation back within 2 points of normal by 2035: 60 %; delivery effect within 2 %: 59 %; before "
-    "the labour constants were fitted: 81, 67 %, 54 %, 59 %). The checks condition the fit's draws, but a state "
+    "MISS (December 2026): 103 of the 256 states pass all three reality checks (industry at most 45 % of GDP: "
+    "67 %; utilisation back within 2 points of normal by 2035: 65 %; delivery effect within 2 %: 67 %; before "
+    "capital substituted for labour: 91, 70 %, 60 %, 59 %). The checks condition the fit's draws, but a state "
     "also draws the assumed constants from their priors and the outlooks, which the checks do not condition. "
-    "The utilisation gap of 2035 spans -0.04 to +0.07 (5-95 %), lower with a long capital_adjustment_time or "
-    "demand_expectation_time (Spearman -0.46, -0.28), higher with a fast national growth draw (+0.33), and "
-    "industry's share reaches 56 % at the 95th percentile (tfp_absorption, knowledge_elasticity: +0.45, +0.40). "
-    "Conditioning the states too would break the Sobol' studies' design (they sample the priors' unit cube), "
-    "so the odds stay over these states, stated"))
+    "The utilisation gap of 2035 spans -0.04 to +0.02 (5-95 %; median -0.014), lower with a long "
+    "capital_adjustment_time or demand_expectation_time (Spearman -0.56, -0.30), higher with a fast national "
+    "growth draw (+0.24), and industry's share reaches 54 % at the 95th percentile (tfp_absorption, the coal "
+    "price: +0.42, +0.32). Conditioning the states too would break the Sobol' studies' design (they sample the "
+    "priors' unit cube), so the odds stay over these states, stated"))
 def test_every_state_of_the_world_passes_the_reality_checks():
     """The states every odds surface is over (calibration/states.py: the fit's draws, the assumed constants'
     priors, the outlooks), the baseline from the recorded 2023 on: inside priors.yaml's reality checks."""
