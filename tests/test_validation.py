@@ -209,8 +209,9 @@ def loop_strengths():
     return loops.strengths().set_index("loop")
 
 
-@pytest.mark.parametrize("name", [pytest.param(loop.name, marks=pytest.mark.xfail(strict=True, reason=DORMANT[loop.name]))
-                                  if loop.name in DORMANT else loop.name for loop in loops.LOOPS])
+@pytest.mark.parametrize("name", [
+    pytest.param(loop.name, marks=pytest.mark.xfail(strict=True, reason=DORMANT[loop.name])) if loop.name in DORMANT
+    else loop.name for loop in loops.LOOPS])
 def test_every_feedback_loop_moves_its_headline(loop_strengths, name):
     """Cutting a loop changes its headline in 2035 by more than 0.1 %: no loop is decoration."""
     change = float(loop_strengths.loc[name, "change_pct"])
