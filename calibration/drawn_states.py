@@ -1,10 +1,12 @@
 """The states of the world, drawn once per content and then read from the private cache.
 
 Drawing the 256 states (calibration/states.py) maps a Latin hypercube through the priors, which needs
-scipy.stats: 1-1.5 s of CPU in every `simulate` and `compare`, mostly importing it. The draw is a pure
-function of the fit's parameter sets (its ensemble file's bytes, checked against the model), the count
-and the seed, states.yaml, priors.yaml and the code and libraries that draw; the cache key hashes them
-all. An entry is an .npz of plain arrays (never a pickle: np.load with allow_pickle=False) in the private
+scipy.stats (1-1.5 s of CPU, mostly importing it), and screens the baselines of 1 024 candidates on the
+reality checks (calibration/plausible.py: about 2 s more on the compiled path), in every `simulate` and
+`compare` were it not kept. The draw is a pure function of the fit's parameter sets (its ensemble file's
+bytes, checked against the model) and values, the model, the count, the seed and what the screening runs
+on, states.yaml, priors.yaml, the baseline, the seam and its record, and the code and libraries that draw;
+the cache key hashes them all. An entry is an .npz of plain arrays (never a pickle: np.load with allow_pickle=False) in the private
 per-user folder (model.cache), written atomically; one that cannot be read, or does not hold what a draw
 holds, is drawn again.
 """
@@ -26,16 +28,23 @@ if TYPE_CHECKING:
     from nxmfg.calibration.states import Settings, States
 
 KEPT = 16
+# and what screens them (calibration/plausible.py): the checks, the baseline, the seam and the record it starts from
 CODE = ("calibration/states.py", "calibration/priors.py", "calibration/drawn_states.py",
-        "calibration/states.yaml", "calibration/priors.yaml")
+        "calibration/states.yaml", "calibration/priors.yaml", "calibration/plausible.py", "calibration/reality.py",
+        "calibration/seam.py", "calibration/seam.yaml", "calibration/data/ningxia_history.csv",
+        "scenarios/baseline.yaml")
 
 
-def drawn(fit: Fit, count: int, seed: int, chosen: Settings, draw: Callable[[], States]) -> States:
-    """The states `draw()` makes from `fit`'s parameter sets, `count` and `seed`: read back if cached, else
-    drawn and kept."""
+def drawn(fit: Fit, count: int, seed: int, chosen: Settings, draw: Callable[[], States], record: bool = True
+          ) -> States:
+    """The states `draw()` makes from `fit`'s parameter sets, `count`, `seed` and `record` (what they are
+    screened on): read back if cached, else drawn and kept."""
     from nxmfg.model.cache import CacheError, digest, private_folder, read_private
 
-    key = digest(_sets(fit), count, seed, chosen.model_dump(mode="json"), _code(), _versions())[:32]
+    from nxmfg import model
+
+    key = digest(_sets(fit), sorted(fit.values.items()), model.version(), count, seed, record,
+                 chosen.model_dump(mode="json"), _code(), _versions())[:32]
     try:
         path = private_folder("states") / f"{key}.npz"
     except CacheError:
@@ -70,15 +79,17 @@ def _load(data: bytes, chosen: Settings, seed: int) -> States | None:
             constants = {name: arrays[f"c{i}"] for i, name in enumerate(about["constants"])}
             outlooks = {name: arrays[f"o{i}"] for i, name in enumerate(about["outlooks"])}
             rows = arrays["fit_rows"]
+            screened = tuple(int(n) for n in about["screened"]) if about["screened"] is not None else None
     except (OSError, ValueError, KeyError, TypeError, UnicodeDecodeError, zipfile.BadZipFile):
         return None
-    return States(constants, outlooks, rows, tuple(about["parts"]), chosen, seed)
+    return States(constants, outlooks, rows, tuple(about["parts"]), chosen, seed, screened=screened)
 
 
 def _keep(path: Path, states: States) -> None:
     from nxmfg.model.cache import write_private
 
-    about = {"constants": list(states.constants), "outlooks": list(states.outlooks), "parts": list(states.parts)}
+    about = {"constants": list(states.constants), "outlooks": list(states.outlooks), "parts": list(states.parts),
+             "screened": None if states.screened is None else list(states.screened)}
     arrays = {f"c{i}": np.asarray(v) for i, v in enumerate(states.constants.values())}
     arrays |= {f"o{i}": np.asarray(v) for i, v in enumerate(states.outlooks.values())}
     buffer = io.BytesIO()

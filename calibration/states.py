@@ -6,8 +6,10 @@ A state is one draw of what the tool is unsure of, in three groups:
 - outlooks: China's growth, its industrial inflation and the coal price, each default (or scenario) table
   shifted or scaled from the end of its record on (calibration/states.yaml).
 `draw` makes them from one seed; it maps a Latin hypercube through `from_unit`, which a Sobol' study calls
-with SALib's matrices, so both sample one distribution. The central run (run 0 wherever a band is drawn) is
-the fit's estimate with the .mdl's assumed values and the undrawn outlooks: what a single run shows.
+with SALib's matrices, so both sample one distribution, and keeps the states whose baseline passes the
+reality checks, as the fit keeps its draws (calibration/plausible.py; a Sobol' study screens the rows its
+odds read). The central run (run 0 wherever a band is drawn) is the fit's estimate with the .mdl's assumed
+values and the undrawn outlooks: what a single run shows.
 """
 
 from __future__ import annotations
@@ -26,9 +28,11 @@ from nxmfg.scenarios.validation import ScenarioError, from_validation_error, rea
 SETTINGS = Path(__file__).with_name("states.yaml")
 GROUPS = ("fit", "assumptions", "outlooks")
 WORDS = {"en": {"fit": "fit posterior", "sets": "fit parameter sets", "assumptions": "assumptions",
-                "outlooks": "outlooks", "over": "P(met) over {count} states: {parts}"},
+                "outlooks": "outlooks", "over": "P(met) over {count} states: {parts}",
+                "screened": "; those passing the reality checks ({share} of {drawn} drawn)"},
          "zh": {"fit": "拟合后验", "sets": "拟合参数集", "assumptions": "假设参数", "outlooks": "外部展望",
-                "over": "达成概率基于 {count} 个世界状态：{parts}"}}
+                "over": "达成概率基于 {count} 个世界状态：{parts}",
+                "screened": "；仅保留通过现实性检验者（抽取 {drawn} 个，通过 {share}）"}}
 
 Number = Annotated[float, Field(allow_inf_nan=False)]
 _STRICT = ConfigDict(extra="forbid", frozen=True, strict=True)
@@ -152,6 +156,9 @@ class States:
         The seed they were drawn from (None: given points of the unit cube, as in a Sobol' study).
     fit_words
         "fit" (the fit's posterior draws) or "sets" (a fit's parameter sets of another kind).
+    screened
+        (passed, drawn): of `drawn` candidate states, `passed` passed the reality checks, and these are the
+        first `count` of those (calibration/plausible.py); None where no check screened them.
     """
 
     constants: dict[str, np.ndarray]
@@ -161,21 +168,44 @@ class States:
     settings: Settings
     seed: int | None = None
     fit_words: str = "fit"
+    screened: tuple[int, int] | None = None
 
     @property
     def count(self) -> int:
         return len(self.fit_rows)
 
     def label(self, lang: str = "en") -> str:
-        """What P(met) is over, e.g. "P(met) over 256 states: fit posterior, assumptions, outlooks"."""
+        """What P(met) is over, e.g. "P(met) over 256 states: fit posterior, assumptions, outlooks; those passing
+        the reality checks (41 % of 1024 drawn)"."""
         words = WORDS[lang]
         parts = [words[self.fit_words if part == "fit" else part] for part in self.parts]
-        return words["over"].format(count=self.count, parts=("、" if lang == "zh" else ", ").join(parts))
+        text = words["over"].format(count=self.count, parts=("、" if lang == "zh" else ", ").join(parts))
+        if self.screened is None:
+            return text
+        passed, drawn = self.screened
+        return text + words["screened"].format(share=f"{100 * passed / drawn:.0f} %", drawn=drawn)
 
     def record(self) -> dict:
         """What an output records about its states."""
+        screened = None if self.screened is None else dict(zip(("passed", "drawn"), self.screened, strict=True))
         return {"count": self.count, "seed": self.seed, "composition": list(self.parts), "label": self.label("en"),
-                "settings": str(SETTINGS)}
+                "settings": str(SETTINGS), "screened_by_reality_checks": screened}
+
+    def digest(self) -> str:
+        """A hash of the states' values (two batches of as many states from no seed differ by it)."""
+        import hashlib
+
+        hashed = hashlib.sha256(np.ascontiguousarray(self.fit_rows, dtype=np.int64).tobytes())
+        for group in (self.constants, self.outlooks):
+            for name, values in group.items():
+                hashed.update(name.encode() + np.ascontiguousarray(values, dtype=float).tobytes())
+        return hashed.hexdigest()
+
+    def take(self, rows: np.ndarray) -> States:
+        """The states at `rows` (indices or a mask), in that order."""
+        return replace(self, constants={name: values[rows] for name, values in self.constants.items()},
+                       outlooks={name: values[rows] for name, values in self.outlooks.items()},
+                       fit_rows=self.fit_rows[rows])
 
     def table(self) -> pd.DataFrame:
         """One row per state: the row of the fit's sets, every drawn constant and outlook draw."""
@@ -246,12 +276,14 @@ def from_unit(sets: pd.DataFrame, unit: dict[str, np.ndarray], priors=None, chos
     return States(constants, outlooks, rows, tuple(parts), chosen, seed)
 
 
-def draw(fit, count: int | None = None, seed: int | None = None) -> States:
+def draw(fit, count: int | None = None, seed: int | None = None, record: bool = True) -> States:
     """THE states of the world of `fit` (a calibration.fits.Fit): `count` of them (default: states.yaml's)
-    from `seed` (default: states.yaml's), the same on every call; ScenarioError if the fit has no draws."""
+    from `seed` (default: states.yaml's), the same on every call; ScenarioError if the fit has no draws.
+    `record`: screened on runs from the recorded state of the last data year (calibration/plausible.py), as
+    every surface runs them; False for runs from the model's start that must not see the record."""
     chosen = settings()
     count, seed = chosen.count if count is None else count, chosen.seed if seed is None else seed
-    key = (str(fit.path), fit.sha256, _draws_key(fit), count, seed)
+    key = (str(fit.path), fit.sha256, _draws_key(fit), count, seed, record)
     if key not in _DRAWN:
         from nxmfg.calibration import drawn_states
 
@@ -260,9 +292,11 @@ def draw(fit, count: int | None = None, seed: int | None = None) -> States:
             if sets is None or sets.empty:
                 raise ScenarioError(fit.path or "params", "", "the fit has no parameter sets (posterior draws) "
                                     "beside it, which the states of the world are drawn from")
-            return latin_hypercube(sets, assumed_priors(), count, seed, chosen)
+            from nxmfg.calibration import plausible
 
-        drawn = drawn_states.drawn(fit, count, seed, chosen, fresh)
+            return plausible.states(fit, sets, assumed_priors(), count, seed, chosen, record)
+
+        drawn = drawn_states.drawn(fit, count, seed, chosen, fresh, record)
         _DRAWN[key] = replace(drawn, fit_words=fit_words(fit))
     return _DRAWN[key]
 

@@ -62,7 +62,7 @@ def start(fit, states: States, control: dict, overrides: dict[str, float] | None
 
     key = (model.version(), str(fit.path), tuple(sorted(fit.values.items())),
            sha256(fit.ensemble) if fit.ensemble else None, tuple(sorted((overrides or {}).items())),
-           states.count, states.seed, tuple(sorted(control.items())))
+           states.digest(), tuple(sorted(control.items())))
     if key not in _STARTS:
         untouched = from_mapping({"name": "untouched", "description": "x"}, "<untouched>")
         _STARTS[key] = seam_cache.reconciled(inputs(untouched, fit, states, overrides), states.count + 1, control,

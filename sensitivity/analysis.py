@@ -34,6 +34,12 @@ def block(study: Study) -> int:
     return 2 * dimensions + 2 if study.second_order else dimensions + 2
 
 
+def independent_rows(study: Study, runs: int) -> np.ndarray:
+    """The rows of SALib's Sobol layout that are independent draws: A and B of every base sample."""
+    step = block(study)
+    return np.sort(np.r_[0:runs:step, step - 1:runs:step])
+
+
 def _resampled_means(y: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Mean over the first axis, and the same mean in every bootstrap resample: (...), (R, ...)."""
     return y.mean(axis=0), np.tensordot(weights, y, axes=(0, 0))

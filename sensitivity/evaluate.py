@@ -86,15 +86,34 @@ class ModelEvaluator:
                 params[name] = self._lever_paths(name, X[:, j]) if name in self.study.levers else X[:, j].copy()
         return params | self._states(X) if states else params
 
-    def _states(self, X: np.ndarray) -> dict:
+    def _drawn(self, X: np.ndarray):
+        """The states of the world at the rows' coordinates (calibration/states.py `from_unit`)."""
         from nxmfg.calibration import states
         from nxmfg.calibration.fits import shipped_fit
 
         columns = list(self.study.parameters)
         unit = {group: X[:, [columns.index(name) for name in names]]
                 for group, names in self.study.state_columns.items()}
+        return states.from_unit(shipped_fit().parameter_sets(), unit, states.assumed_priors())
+
+    def plausible(self, X: np.ndarray) -> np.ndarray | None:
+        """True for each row whose state of the world passes the reality checks (its baseline, as the states
+        are screened: calibration/plausible.py, from the record where the study looks ahead); None for a study
+        without states."""
+        if not self.study.state_columns:
+            return None
+        from nxmfg.calibration import plausible
+        from nxmfg.calibration.fits import shipped_fit
+
+        return np.concatenate([plausible.screen(shipped_fit(), self._drawn(X[first:first + SEAM_RUNS]), self.ahead)
+                               for first in range(0, len(X), SEAM_RUNS)])
+
+    def _states(self, X: np.ndarray) -> dict:
+        from nxmfg.calibration import states
+        from nxmfg.calibration.fits import shipped_fit
+
         fit = shipped_fit()
-        drawn = states.from_unit(fit.parameter_sets(), unit, states.assumed_priors())
+        drawn = self._drawn(X)
         tables = model.outlook_tables() | {k: v for k, v in self.base.items() if k.endswith("_outlook")}
         inputs = drawn.inputs(states.central_values(drawn, fit.values, self.baseline), tables)
         return {name: value[1:] if isinstance(value, np.ndarray) else

@@ -16,16 +16,21 @@ def probabilities(met: np.ndarray, labels: list[str], over: str = "") -> pd.Data
     return pd.DataFrame(rows, columns=["outcome", "runs", "probability_met", "over"])
 
 
-def label(study, runs: int) -> str:
+def label(study, runs: int, screened: tuple[int, int] | None = None) -> str:
     """What a study's odds are over, e.g. "P(met) over 32768 runs: levers over their study ranges, fit
-    posterior, assumptions, outlooks" (the states' words: calibration/states.py)."""
+    posterior, assumptions, outlooks" (the states' words: calibration/states.py); `screened` = (kept, of):
+    the runs whose state passes the reality checks (calibration/plausible.py)."""
     from nxmfg.calibration.fits import shipped_fit
     from nxmfg.calibration.states import WORDS, fit_words
 
     parts = ["levers over their study ranges"] if study.levers else []
     parts += [f"`{name}`" for name in study.uncertainties]
     parts += [WORDS["en"][fit_words(shipped_fit()) if group == "fit" else group] for group in study.state_columns]
-    return f"P(met) over {runs} runs: {', '.join(parts)}"
+    text = f"P(met) over {runs} runs: {', '.join(parts)}"
+    if screened is None:
+        return text
+    kept, of = screened
+    return text + f"; those whose state passes the reality checks ({kept} of {of})"
 
 
 def regional_sensitivity(X: np.ndarray, met: np.ndarray, labels: list[str], names: list[str]) -> pd.DataFrame:

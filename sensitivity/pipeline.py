@@ -65,7 +65,10 @@ def run_study(study: Study, evaluate: Callable, out: Path, method: str = "sobol"
         evaluation = evaluate_in_chunks(X, evaluate, store, progress)
         seconds = time.perf_counter() - started
         outcomes = evaluation["outcomes"]
-        arrays = {"X": X, "outcomes": outcomes,
+        screen = getattr(evaluate, "plausible", None) if method == "sobol" else None
+        kept = _plausible(study, X, screen, progress) if screen is not None else None
+        arrays = {} if kept is None else {"plausible": kept}
+        arrays |= {"X": X, "outcomes": outcomes,
                   "met": evaluation.get("met", np.full(outcomes.shape, np.nan)),
                   "series": evaluation.get("series", np.empty((len(X), 0, 0))),
                   "series_names": np.array(getattr(evaluate, "series_names", []), dtype=str),
@@ -80,6 +83,20 @@ def run_study(study: Study, evaluate: Callable, out: Path, method: str = "sobol"
                     **context}
         _write_text(stage / "metadata.json", json.dumps(metadata, indent=1, ensure_ascii=False))
         return _analyse(stage, stage)
+
+
+def _plausible(study: Study, X: np.ndarray, screen: Callable, progress: bool) -> np.ndarray | None:
+    """True for each row of X whose state of the world passes the reality checks, screened on the rows the
+    odds read (A and B); the others are not read and stay True. None where `screen` has no states to screen."""
+    independent = analysis.independent_rows(study, len(X))
+    if progress and study.states:
+        print(f"screening the states of {len(independent)} independent rows on the reality checks", flush=True)
+    found = screen(X[independent])
+    if found is None:
+        return None
+    kept = np.ones(len(X), dtype=bool)
+    kept[independent] = found
+    return kept
 
 
 def analyse(out: Path) -> dict:
@@ -175,11 +192,13 @@ def _sobol_tables(study: Study, arrays: dict, labels: list[str]) -> dict[str, pd
               if names else pd.DataFrame(columns=["parameter", "indicator", "year", "ST"])}
     if study.second_order:
         tables["second_order"] = second
-    step = analysis.block(study)
-    independent = np.sort(np.r_[0:len(arrays["X"]):step, step - 1:len(arrays["X"]):step])   # rows A and B
-    X, met, parameters = arrays["X"][independent], arrays["met"][independent], list(study.parameters)
+    independent = analysis.independent_rows(study, len(arrays["X"]))
+    # the odds are over the states the reality checks keep, as on every surface (calibration/plausible.py)
+    kept = independent[arrays["plausible"][independent]] if "plausible" in arrays else independent
+    X, met, parameters = arrays["X"][kept], arrays["met"][kept], list(study.parameters)
     if np.isfinite(met).any():
-        tables["target_odds"] = odds.probabilities(met, labels, odds.label(study, len(X)))
+        screened = (len(kept), len(independent)) if "plausible" in arrays else None
+        tables["target_odds"] = odds.probabilities(met, labels, odds.label(study, len(X), screened))
         tables["regional_sensitivity"] = odds.regional_sensitivity(X, met, labels, parameters)
         tables["prim_boxes"] = odds.prim_boxes(X, met, labels, parameters, list(study.levers))
     return tables

@@ -115,11 +115,13 @@ def test_the_cached_states_of_the_world_are_the_ones_drawn_afresh(plan, monkeypa
         monkeypatch.setattr(states, "_DRAWN", {})
         cached = states.draw(plan.fit)
     assert len(list((tmp_path / "cache" / "states").glob("*.npz"))) == 1
+    from nxmfg.calibration import plausible
+
     chosen = states.settings()
-    fresh = states.latin_hypercube(plan.fit.parameter_sets(), states.assumed_priors(), chosen.count, chosen.seed,
-                                   chosen)
-    assert (cached.parts, cached.seed, list(cached.constants), list(cached.outlooks)) == \
-        (fresh.parts, fresh.seed, list(fresh.constants), list(fresh.outlooks))
+    fresh = plausible.states(plan.fit, plan.fit.parameter_sets(), states.assumed_priors(), chosen.count, chosen.seed,
+                             chosen)
+    assert (cached.parts, cached.seed, list(cached.constants), list(cached.outlooks), cached.screened) == \
+        (fresh.parts, fresh.seed, list(fresh.constants), list(fresh.outlooks), fresh.screened)
     for name in fresh.constants:
         np.testing.assert_array_equal(cached.constants[name], fresh.constants[name], strict=True)
     for name in fresh.outlooks:

@@ -308,6 +308,45 @@ def test_a_study_on_the_model_leaves_history_to_the_uncertainties(model_study, t
     assert json.loads((tmp_path / "metadata.json").read_text())["model_version"] == context["model_version"]
 
 
+STATES_STUDY = """\
+name: states_tiny
+scenario: baseline
+levers_from: 2024
+samples: 16
+seed: 5
+states: true
+levers:
+  key_projects_per_year: [100, 200]
+outcomes:
+  - {target: D-rd-active-firms}
+"""
+
+
+def test_a_studys_odds_are_over_the_rows_whose_state_passes_the_reality_checks(tmp_path):
+    """As every other surface's (calibration/plausible.py): the rows A and B whose state's baseline passes
+    all checks, screened as the states are; the variance shares stay over the whole cube."""
+    from nxmfg.calibration import plausible
+    from nxmfg.calibration.fits import shipped_fit
+    from nxmfg.sensitivity import analysis
+    from nxmfg.sensitivity.evaluate import for_model
+
+    path = tmp_path / "states_tiny.yaml"
+    path.write_text(STATES_STUDY)
+    study, evaluator, context = for_model(path)
+    tables = run_study(study, evaluator, tmp_path / "out", progress=False, context=context)
+    with np.load(tmp_path / "out" / "samples.npz") as saved:
+        X, met, kept = saved["X"], saved["met"], saved["plausible"]
+    rows = analysis.independent_rows(study, len(X))
+    expected = plausible.screen(shipped_fit(), evaluator._drawn(X[rows]))
+    np.testing.assert_array_equal(kept[rows], expected)
+    assert 0 < expected.sum() < len(rows)               # some rows' states fail a check, some pass
+    odds = tables["target_odds"].iloc[0]
+    assert odds["runs"] == expected.sum()
+    assert odds["probability_met"] == pytest.approx(np.nanmean(met[rows[expected], 0]))
+    assert odds["over"].endswith(f"those whose state passes the reality checks ({expected.sum()} of {len(rows)})")
+    assert len(tables["indices"]) == len(study.factors)
+
+
 def test_an_outcome_naming_an_unmodelled_target_is_refused(tmp_path):
     from nxmfg.sensitivity.evaluate import for_model
 

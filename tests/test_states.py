@@ -48,9 +48,39 @@ def test_a_point_of_the_unit_cube_maps_to_each_priors_quantile_and_a_row_of_the_
     assert mapped.outlooks["national_growth"][0] == pytest.approx(float(growth.ppf(np.array([0.25]))[0]))
 
 
-def test_a_label_names_the_number_of_states_and_what_they_draw_in_both_languages(few):
-    assert few.label("en") == "P(met) over 8 states: fit posterior, assumptions, outlooks"
-    assert few.label("zh") == "达成概率基于 8 个世界状态：拟合后验、假设参数、外部展望"
+def test_a_label_names_the_number_of_states_what_they_draw_and_the_screening_in_both_languages(few):
+    passed, drawn = few.screened
+    share = f"{100 * passed / drawn:.0f} %"
+    assert few.label("en") == ("P(met) over 8 states: fit posterior, assumptions, outlooks; those passing the "
+                               f"reality checks ({share} of {drawn} drawn)")
+    assert few.label("zh") == ("达成概率基于 8 个世界状态：拟合后验、假设参数、外部展望；"
+                               f"仅保留通过现实性检验者（抽取 {drawn} 个，通过 {share}）")
+
+
+def test_the_states_are_the_first_candidates_in_draw_order_whose_baseline_passes_the_reality_checks(fit, few):
+    """calibration/plausible.py: the hypercube the unscreened draw made, screened, in its own order."""
+    from nxmfg.calibration import plausible
+
+    candidates = states.latin_hypercube(fit.parameter_sets(), states.assumed_priors(), plausible.BATCH * 8,
+                                        states.settings().seed, states.settings())
+    ok = plausible.screen(fit, candidates)
+    assert 0 < ok.sum() < len(ok)                      # the checks keep some candidates and not others
+    pd.testing.assert_frame_equal(few.table(), candidates.take(np.flatnonzero(ok)[:8]).table())
+    assert few.screened == (int(ok.sum()), len(ok))
+
+
+def test_states_no_candidate_can_pass_give_one_line_naming_the_checks(fit, monkeypatch):
+    from nxmfg.calibration import plausible, reality
+    from nxmfg.scenarios.validation import ScenarioError
+
+    impossible = priors.load().reality_checks["industry_below_45_pct_of_gdp"].model_copy(update={"range": [0, 1]})
+    monkeypatch.setattr(plausible, "_checks", lambda: {"impossible": impossible})
+    monkeypatch.setattr(plausible, "ROUNDS", 2)
+    candidates = states.latin_hypercube(fit.parameter_sets(), states.assumed_priors(), 4, 1, states.settings())
+    assert not plausible.screen(fit, candidates).any()
+    assert reality.last_year({"impossible": impossible}) == 2035
+    with pytest.raises(ScenarioError, match="0 of 16 states of the world pass the reality checks"):
+        plausible.states(fit, fit.parameter_sets(), states.assumed_priors(), 2, 1, states.settings())
 
 
 def test_an_outlook_draw_leaves_the_years_of_its_drivers_record_alone():
@@ -140,7 +170,11 @@ def test_simulate_the_explorer_and_optimize_give_the_plan_the_same_odds(plan_odd
 def test_every_surface_names_what_its_odds_are_over(plan_odds):
     *_, labels = plan_odds
     assert len(set(labels)) == 1
-    assert labels[0] == "P(met) over 256 states: fit posterior, assumptions, outlooks"
+    from nxmfg.calibration.fits import shipped_fit
+
+    passed, drawn = states.draw(shipped_fit()).screened
+    assert labels[0] == ("P(met) over 256 states: fit posterior, assumptions, outlooks; those passing the "
+                         f"reality checks ({100 * passed / drawn:.0f} % of {drawn} drawn)")
 
 
 def test_the_growth_gap_target_reads_2023_from_the_record(plan_odds):
