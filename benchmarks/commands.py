@@ -7,7 +7,9 @@ engine call `nxmfg.run` makes: every variable of the plan scenario, 2010-2035, i
 once), and `simulate_s: N` and `compare_s: N`: the median wall time of `nxmfg simulate scenarios/plan.yaml`
 and of `nxmfg compare` of the five shipped scenarios, each a fresh process as a user starts it (the
 model's translation and compiled caches already filled). Targets on the project's 2-core machine (issue
-23): single run <= 20 ms, simulate <= 2 s, compare <= 5 s. The load average is printed too: the machine
+23): single run <= 20 ms, simulate <= 2 s, compare <= 5 s. `states_draw_s`: drawing the 256 states of the
+world and screening 1 024 candidates on the reality checks (calibration/plausible.py), which the first
+`simulate` after a change of the fit, the model or the priors pays once (they are then cached). The load average is printed too: the machine
 may be shared, and the figures are wall times; for the commands, the CPU time (all processes) is printed.
 
 Those runs repeat a command, so their charts come from the chart cache (model/chart_cache.py) after the
@@ -108,6 +110,12 @@ def main() -> None:
     engine = in_process("one run judged (nxmfg.run, warm)", lambda: nxmfg.run("plan"), repeat)
     print(f"{'nxmfg.run speed-up on PySD':44s} {pysd / engine:6.1f} x")
     single = single_run_ms(model.fitted() | params)
+    from nxmfg.calibration import fits, plausible, states
+
+    fit, chosen = fits.shipped_fit(), states.settings()     # what a first `simulate` pays once per content
+    drawn = in_process("states drawn and screened (not cached)",
+                       lambda: plausible.states(fit, fit.parameter_sets(), states.assumed_priors(), chosen.count,
+                                                chosen.seed, chosen), repeat)
     result = nxmfg.run("plan")
     folder = scratch / "files"
     folder.mkdir()
@@ -136,6 +144,7 @@ def main() -> None:
                                    str(path), "--out", str(scratch / "compared_new")] for path in fresh[repeat:]]))
     print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print(f"single_run_ms: {single:.1f}")
+    print(f"states_draw_s: {drawn:.2f}")
     print(f"simulate_s: {simulate:.2f}")
     print(f"compare_s: {compare:.2f}")
     print(f"simulate_new_s: {simulate_new:.2f}")
