@@ -6,9 +6,9 @@ reality checks (calibration/plausible.py: about 2 s more on the compiled path), 
 `compare` were it not kept. The draw is a pure function of the fit's parameter sets (its ensemble file's
 bytes, checked against the model) and values, the model, the count, the seed and what the screening runs
 on, states.yaml, priors.yaml, the baseline, the seam and its record, and the code and libraries that draw;
-the cache key hashes them all. An entry is an .npz of plain arrays (never a pickle: np.load with allow_pickle=False) in the private
-per-user folder (model.cache), written atomically; one that cannot be read, or does not hold what a draw
-holds, is drawn again.
+the cache key hashes them all. An entry is an .npz of plain arrays (never a pickle: np.load with
+allow_pickle=False) in the private per-user folder (model.cache), written atomically; one that cannot be
+read, or does not hold what a draw holds, is drawn again.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from nxmfg.calibration.states import Settings, States
 
 KEPT = 16
-# and what screens them (calibration/plausible.py): the checks, the baseline, the seam and the record it starts from
+# and what screens them (calibration/plausible.py): the checks, the baseline, the seam and its record
 CODE = ("calibration/states.py", "calibration/priors.py", "calibration/drawn_states.py",
         "calibration/states.yaml", "calibration/priors.yaml", "calibration/plausible.py", "calibration/reality.py",
         "calibration/seam.py", "calibration/seam.yaml", "calibration/data/ningxia_history.csv",
@@ -39,9 +39,8 @@ def drawn(fit: Fit, count: int, seed: int, chosen: Settings, draw: Callable[[], 
           ) -> States:
     """The states `draw()` makes from `fit`'s parameter sets, `count`, `seed` and `record` (what they are
     screened on): read back if cached, else drawn and kept."""
-    from nxmfg.model.cache import CacheError, digest, private_folder, read_private
-
     from nxmfg import model
+    from nxmfg.model.cache import CacheError, digest, private_folder, read_private
 
     key = digest(_sets(fit), sorted(fit.values.items()), model.version(), count, seed, record,
                  chosen.model_dump(mode="json"), _code(), _versions())[:32]
