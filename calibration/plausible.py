@@ -9,9 +9,9 @@ states against 11 % of those passing. The same melding holds for the states as f
 hypercube through `states.from_unit`), each one's baseline runs to the checks' last year from the recorded state
 of the last data year, and the first `count` that pass every check are the states. (The fit screens its draws on
 runs from 2010, the likelihood's; a state is screened on the run every surface shows. Of 1 024 candidates, 3 %
-pass on one run and fail on the other.) A Sobol' study samples the
-priors' cube itself (Saltelli's estimators need independent groups): its variance shares are over that cube,
-its odds over the rows the checks keep (`screen`, sensitivity/pipeline.py).
+pass on one run and fail on the other.) A Sobol' study samples the priors' cube itself (Saltelli's estimators
+need independent groups): its variance shares are over that cube, its odds over the rows the checks keep
+(`screen`, sensitivity/pipeline.py).
 """
 
 from __future__ import annotations
