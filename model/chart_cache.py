@@ -138,8 +138,16 @@ def prune(kept: dict[str, int] = KEPT) -> None:
         entries: Iterable[os.DirEntry] = list(os.scandir(folder()))
     except (CacheError, OSError):
         return
+    from nxmfg.model.files import newest_first
+
     for suffix, count in kept.items():
-        files = sorted((e for e in entries if e.name.endswith(suffix) and e.is_file(follow_symlinks=False)),
-                       key=lambda e: e.stat(follow_symlinks=False).st_mtime, reverse=True)
-        for entry in files[count:]:
+        files = [e for e in entries if e.name.endswith(suffix) and _plain_file(e)]
+        for entry in newest_first(files)[count:]:
             Path(entry.path).unlink(missing_ok=True)
+
+
+def _plain_file(entry: os.DirEntry) -> bool:
+    try:
+        return entry.is_file(follow_symlinks=False)
+    except OSError:
+        return False

@@ -196,6 +196,18 @@ def remove_stale(folder: Path | str, depth: int = 2) -> list[Path]:
     return removed
 
 
+def newest_first(entries: Iterable[Path | os.DirEntry]) -> list:
+    """`entries` (paths or os.DirEntry, not followed through links), newest first by modification time; one
+    that another process removed since it was listed is left out (two commands prune one cache at once)."""
+    dated = []
+    for entry in entries:
+        try:
+            dated.append((entry.stat(follow_symlinks=False).st_mtime, entry))
+        except OSError:
+            continue
+    return [entry for _, entry in sorted(dated, key=lambda pair: pair[0], reverse=True)]
+
+
 def is_complete(folder: Path | str) -> bool:
     """False while a command is writing `folder`, or after it was interrupted doing so."""
     return not (Path(folder) / MARKER).exists()

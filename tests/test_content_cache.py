@@ -109,6 +109,20 @@ def test_an_entry_we_did_not_write_alone_is_not_used(charts, tmp_path, how):
                                                                        if n.endswith(".png")}
 
 
+def test_pruning_keeps_the_newest_and_passes_over_a_file_another_command_pruned_meanwhile(monkeypatch, tmp_path):
+    """Two commands prune the one folder at once: a file listed by one and removed by the other before it
+    reads its date is passed over, not an error (it failed `compare` once, in CI)."""
+    for age, name in enumerate(["new.svg", "mid.svg", "gone.svg", "old.svg", "keep.nc"]):
+        (tmp_path / name).write_text("x")
+        os.utime(tmp_path / name, (1e9 - age, 1e9 - age))
+    listed = list(os.scandir(tmp_path))
+    (tmp_path / "gone.svg").unlink()                       # pruned by another command after the listing
+    monkeypatch.setattr(chart_cache, "folder", lambda: tmp_path)
+    monkeypatch.setattr(chart_cache.os, "scandir", lambda folder: iter(listed))
+    chart_cache.prune({".svg": 2, ".nc": 1})
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["keep.nc", "mid.svg", "new.svg"]
+
+
 def test_the_cached_states_of_the_world_are_the_ones_drawn_afresh(plan, monkeypatch, tmp_path):
     monkeypatch.setenv("NXMFG_CACHE", str(tmp_path / "cache"))
     for _ in range(2):                                     # drawn and kept, then read back

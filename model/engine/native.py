@@ -167,7 +167,7 @@ def _prune(root: Path) -> None:
     files.remove_stale(root, depth=1)
     builds = [p for p in root.iterdir() if p.is_dir() and not p.is_symlink() and len(p.name) == 24
               and all(c in "0123456789abcdef" for c in p.name)]
-    for old in sorted(builds, key=lambda p: p.stat().st_mtime, reverse=True)[KEPT:]:
+    for old in files.newest_first(builds)[KEPT:]:    # a build another process pruned meanwhile is passed over
         shutil.rmtree(old, ignore_errors=True)
 
 
