@@ -96,12 +96,10 @@ class ModelEvaluator:
                 for group, names in self.study.state_columns.items()}
         return states.from_unit(shipped_fit().parameter_sets(), unit, states.assumed_priors())
 
-    def plausible(self, X: np.ndarray) -> np.ndarray | None:
+    def plausible(self, X: np.ndarray) -> np.ndarray:
         """True for each row whose state of the world passes the reality checks (its baseline, as the states
-        are screened: calibration/plausible.py, from the record where the study looks ahead); None for a study
-        without states."""
-        if not self.study.state_columns:
-            return None
+        are screened: calibration/plausible.py, from the record where the study looks ahead); a study with
+        states only."""
         from nxmfg.calibration import plausible
         from nxmfg.calibration.fits import shipped_fit
 

@@ -65,9 +65,8 @@ def run_study(study: Study, evaluate: Callable, out: Path, method: str = "sobol"
         evaluation = evaluate_in_chunks(X, evaluate, store, progress)
         seconds = time.perf_counter() - started
         outcomes = evaluation["outcomes"]
-        screen = getattr(evaluate, "plausible", None) if method == "sobol" else None
-        kept = _plausible(study, X, screen, progress) if screen is not None else None
-        arrays = {} if kept is None else {"plausible": kept}
+        screen = getattr(evaluate, "plausible", None) if method == "sobol" and study.state_columns else None
+        arrays = {} if screen is None else {"plausible": _plausible(study, X, screen, progress)}
         arrays |= {"X": X, "outcomes": outcomes,
                   "met": evaluation.get("met", np.full(outcomes.shape, np.nan)),
                   "series": evaluation.get("series", np.empty((len(X), 0, 0))),
@@ -85,17 +84,14 @@ def run_study(study: Study, evaluate: Callable, out: Path, method: str = "sobol"
         return _analyse(stage, stage)
 
 
-def _plausible(study: Study, X: np.ndarray, screen: Callable, progress: bool) -> np.ndarray | None:
+def _plausible(study: Study, X: np.ndarray, screen: Callable, progress: bool) -> np.ndarray:
     """True for each row of X whose state of the world passes the reality checks, screened on the rows the
-    odds read (A and B); the others are not read and stay True. None where `screen` has no states to screen."""
+    odds read (A and B); the others are not read and stay True."""
     independent = analysis.independent_rows(study, len(X))
-    if progress and study.states:
+    if progress:
         print(f"screening the states of {len(independent)} independent rows on the reality checks", flush=True)
-    found = screen(X[independent])
-    if found is None:
-        return None
     kept = np.ones(len(X), dtype=bool)
-    kept[independent] = found
+    kept[independent] = screen(X[independent])
     return kept
 
 
