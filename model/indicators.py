@@ -6,7 +6,9 @@ history, the targets table with the plans, the Sobol study takes them at a year,
 Names match the `indicator` column of the calibration data where the data have the indicator. Unit
 conversions and proxies are stated here and only here.
 
-Timing convention: `Time = Y` stands for statistical year Y; flows are read at that instant.
+Timing convention: `Time = Y` stands for statistical year Y; flows are read at that instant, which stands
+for the year as a whole (its middle). A stock the statistics count at the year's end (certified high-tech
+enterprises, valid patents) is read half a year on: the stock plus half a year of its net flow.
 """
 
 from dataclasses import dataclass
@@ -46,6 +48,11 @@ def indicator(unit: str, zh: str, en: str):
         INDICATORS[func.__name__] = Indicator(func.__name__, unit, zh, en, func)
         return func
     return register
+
+
+def at_year_end(stock: xr.DataArray, net_flow: xr.DataArray) -> xr.DataArray:
+    """A stock as counted at the end of the statistical year that `Time = Y` stands for: half a year on."""
+    return stock + 0.5 * net_flow
 
 
 def growth_pct(x: xr.DataArray) -> xr.DataArray:
@@ -343,8 +350,10 @@ def firms_with_rd_activity_share_pct(run):
 
 @indicator("家", "高新技术企业数", "High-tech enterprises")
 def high_tech_firms_count(run):
-    """Certified high-tech enterprises."""
-    return run["high_tech_enterprises"]
+    """Certified high-tech enterprises at the year's end (the lists and counts are year-end)."""
+    return at_year_end(run["high_tech_enterprises"],
+                       run["new_high_tech_certifications"] + run["high_tech_renewals"]
+                       - run["certificates_expiring"] - run["certified_firms_closing"])
 
 
 @indicator("家/年", "新认定高新技术企业", "Newly certified high-tech enterprises")
@@ -379,8 +388,10 @@ def invention_patent_applications_count(run):
 
 @indicator("万件", "规上工业企业有效发明专利", "Valid invention patents of above-scale industry")
 def above_scale_industry_valid_invention_patents_10k(run):
-    """Valid invention patents held by above-scale industrial firms, in 10 000 (the data file's unit)."""
-    return run["above_scale_valid_patents"] / 1e4
+    """Valid invention patents held by above-scale industrial firms at the year's end, in 10 000 (the data
+    file's unit)."""
+    return at_year_end(run["above_scale_valid_patents"],
+                       run["above_scale_patents_granted"] - run["patent_lapsing"]) / 1e4
 
 
 # Digitalisation ---------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 import xarray as xr
 from scipy import integrate, stats
+from scipy.optimize import minimize
 
 from nxmfg.calibration import coverage, priors, sampler
 from nxmfg.calibration import posterior as bayes
@@ -111,6 +112,33 @@ def test_the_posterior_covers_the_constants_that_made_the_data():
     np.testing.assert_allclose(mode.x[1:], truth[1:], rtol=0.15)
     table = sampler.diagnostics(chain, problem.names)
     assert chain.converged and (table["r_hat"] < 1.05).all(), table
+
+
+def test_the_polish_reaches_the_constrained_mode_from_a_start_on_the_constraint():
+    """Capacity held below the truth by a constraint: the mode under it lies on it, so the polish started there
+    (on the constraint, the other constants off) must end on it at the best the free constants allow, which an
+    unconstrained search over those two with capacity fixed gives."""
+    truth = np.array([8000.0, 0.17, 1600.0])
+    problem = synthetic_problem(truth, noise=0.02, seed=5)
+    cap = 7000.0
+    margins = lambda X: ((cap - X[:, 0]) / 17000)[:, None]  # noqa: E731
+    lp = lambda X: problem.log_posterior(np.atleast_2d(X), logistic_economy)[0]  # noqa: E731
+    start = np.array([cap, 0.3, 1200.0])
+    x, message = bayes.polish(problem, logistic_economy, start, 3000, margins)
+    profile = minimize(lambda z: -lp(np.r_[cap, z])[0], start[1:], method="Nelder-Mead",
+                       options={"xatol": 1e-8, "fatol": 1e-10, "maxiter": 4000})
+    assert margins(x[None])[0, 0] >= 0, message
+    assert x[0] == pytest.approx(cap, rel=1e-3), message
+    assert lp(x)[0] >= -profile.fun - 0.01 > lp(start)[0] + 1, message
+
+
+def test_the_polish_keeps_its_start_where_nothing_else_passes():
+    """A constraint only the start meets (it is far from the mode): the polish returns the start, and says so."""
+    problem = synthetic_problem(np.array([8000.0, 0.17, 1600.0]), noise=0.02, seed=5)
+    start = np.array([7000.0, 0.3, 1200.0])
+    x, message = bayes.polish(problem, logistic_economy, start, 300,
+                              lambda X: -np.abs(X - start).max(axis=1, keepdims=True))
+    assert np.array_equal(x, start) and "ended no higher" in message
 
 
 def test_the_sampler_recovers_a_correlated_gaussian():
