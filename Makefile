@@ -19,7 +19,7 @@ test: font  ## install, then run the test suite, one worker per core (pytest-xdi
 # (--save); the fit to 2020 writes its progress to out/posterior_until_2020.log. Interrupted (Ctrl-C), both
 # keep their sampler's checkpoint under out/: run it again and they go on where they stopped (--resume starts
 # afresh where the model, data or priors changed).
-posterior: $(STAMP)  ## sample the shipped posterior and the fit to 2020 (about 80 min on 2 cores; resumable)
+posterior: $(STAMP)  ## sample the shipped posterior and the fit to 2020 (55-95 min on 2 cores; resumable)
 	@mkdir -p out
 	nice -n 10 $(VENV)/bin/nxmfg calibrate --until 2020 --out out/posterior_until_2020 --resume --save \
 	  > out/posterior_until_2020.log 2>&1 & \
