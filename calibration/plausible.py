@@ -12,6 +12,8 @@ runs from 2010, the likelihood's; a state is screened on the run every surface s
 pass on one run and fail on the other.) A Sobol' study samples the priors' cube itself (Saltelli's estimators
 need independent groups): its variance shares are over that cube, its odds over the rows the checks keep
 (`screen`, sensitivity/pipeline.py).
+
+    python -m nxmfg.calibration.plausible   # the baseline's odds of D's 2027 targets, screened and not
 """
 
 from __future__ import annotations
@@ -86,3 +88,38 @@ def _checks() -> dict:
 
 def _seed(seed: int, round_: int) -> int:
     return int(np.random.SeedSequence([seed, round_]).generate_state(1)[0])
+
+
+def screening_effect(fit, count: int | None = None, year: int = 2027) -> pd.DataFrame:
+    """The baseline's P(met) (%) of the targets of `year` over the first round's candidates for `count` states
+    (default states.yaml's; the states before the screening), all of them and those passing every check; attrs
+    `drawn` and `passing`."""
+    from nxmfg import scenarios
+    from nxmfg.api import inputs
+    from nxmfg.calibration import priors, reality, worlds
+    from nxmfg.calibration.states import assumed_priors, settings
+    from nxmfg.model import indicators
+
+    chosen = settings()
+    size = BATCH * (chosen.count if count is None else count)
+    candidates = latin_hypercube(fit.parameter_sets(), assumed_priors(), size, chosen.seed, chosen)
+    history = inputs.history()
+    runs, _ = worlds.run(scenarios.load(BASELINE), fit, candidates, {"final_time": 2035, "saveper": 1},
+                         history=history)
+    ok = reality.passed(priors.load().reality_checks, reality.quantities(runs)).iloc[1:].all(axis=1).to_numpy()
+    targets = [row for row in scenarios.load_targets() if row.year == year and row.kind == "modelled"]
+    judged = scenarios.attainment_by_run(indicators.compute(runs), targets, history)
+    passing = judged.isel(run=np.concatenate([[0], 1 + np.flatnonzero(ok)]))
+    table = 100 * pd.DataFrame({"all": worlds.p_met(judged), "passing": worlds.p_met(passing)},
+                               index=pd.Index([row.id for row in targets], name="target"))
+    table.attrs = {"drawn": candidates.count, "passing": int(ok.sum())}
+    return table
+
+
+if __name__ == "__main__":
+    from nxmfg.calibration import fits
+
+    effect = screening_effect(fits.shipped_fit())
+    print(f"the baseline's P(met) of D's 2027 targets, %: all {effect.attrs['drawn']} candidates, and the "
+          f"{effect.attrs['passing']} passing the reality checks")
+    print(effect.round(1).to_string())

@@ -65,3 +65,20 @@ def test_the_study_files_run_counts_are_its_sizes():
     assert runs == (population * generations + 2) * runs_each
     assert not re.search(r"#.*\d+(\.\d+)? ?亿元", path.read_text(encoding="utf-8").split("budget_cap")[0]), \
         "a cost in a comment goes stale: point to the study's summary instead"
+
+
+def test_the_readmes_screened_and_unscreened_odds_are_the_tools():
+    """'the baseline meets D's above-scale value added in 41 % of the 1 024 candidates and in 15 % of the 406
+    passing, R&D growth in 31 % and 13 %': `python -m nxmfg.calibration.plausible`, to the digit shown."""
+    from nxmfg.calibration import fits, plausible
+
+    text = " ".join((ROOT / "README.md").read_text(encoding="utf-8").split())
+    found = re.search(r"above-scale value added in (\d+) % of the ([\d ]+) candidates and in (\d+) % of the "
+                      r"(\d+) passing, R&D growth in (\d+) % and (\d+) %", text)
+    assert found, "the README's sentence on the screening's effect is gone or reworded; keep this test beside it"
+    va_all, drawn, va_passing, passing, rd_all, rd_passing = (int(g.replace(" ", "")) for g in found.groups())
+    effect = plausible.screening_effect(fits.shipped_fit())
+    assert (drawn, passing) == (effect.attrs["drawn"], effect.attrs["passing"])
+    shown = effect.round().astype(int)
+    assert (va_all, va_passing) == tuple(shown.loc["D-above-scale-industry-va"])
+    assert (rd_all, rd_passing) == tuple(shown.loc["D-rd-expenditure-growth"])

@@ -69,6 +69,18 @@ def test_the_states_are_the_first_candidates_in_draw_order_whose_baseline_passes
     assert few.screened == (int(ok.sum()), len(ok))
 
 
+def test_the_screenings_effect_on_the_odds_is_read_over_the_candidates_the_states_are_kept_from(fit, few):
+    """`python -m nxmfg.calibration.plausible` (the README's screened and unscreened odds): its candidates
+    and the ones it finds passing are those the states were kept from, on every surface's run."""
+    from nxmfg.calibration import plausible
+
+    effect = plausible.screening_effect(fit, count=8)
+    assert (effect.attrs["passing"], effect.attrs["drawn"]) == few.screened
+    modelled = [row.id for row in scenarios.load_targets() if row.year == 2027 and row.kind == "modelled"]
+    assert list(effect.index) == modelled and effect.notna().all().all()
+    assert ((effect >= 0) & (effect <= 100)).all().all()
+
+
 def test_states_no_candidate_can_pass_give_one_line_naming_the_checks(fit, monkeypatch):
     from nxmfg.calibration import plausible, reality
     from nxmfg.scenarios.validation import ScenarioError
