@@ -230,7 +230,11 @@ def compare_command(files: tuple[str, ...], out: str, lang: str, ensemble: str |
 @click.option("--save", is_flag=True, default=False,
               help="Also ship the fit: calibration/fitted.yaml and posterior.csv, which every run starts from "
                    "(with --until: calibration/out_of_sample/).")
-def calibrate_command(until: int | None, data: str | None, out: str, resume: bool, save: bool) -> None:
+@click.option("--start", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="A fit file of this model (a fitted.yaml) whose point is a candidate start of the mode's "
+                   "polish, beside the search's mode and the chain's best points.")
+def calibrate_command(until: int | None, data: str | None, out: str, resume: bool, save: bool,
+                      start: str | None) -> None:
     """The posterior of calibration/priors.yaml's fitted constants given the record (MCMC); write the fit and
     its report to OUT."""
     from nxmfg.calibration.pipeline import CHECKPOINT
@@ -238,7 +242,8 @@ def calibrate_command(until: int | None, data: str | None, out: str, resume: boo
 
     try:
         check_writable(out, "calibrate")   # before the fit, which takes a while
-        calibration = nxmfg.calibrate(until=until, data=data, checkpoint=Path(out) / CHECKPOINT, resume=resume)
+        calibration = nxmfg.calibrate(until=until, data=data, checkpoint=Path(out) / CHECKPOINT, resume=resume,
+                                      start=start)
         calibration.write(out)
         saved = calibration.save() if save else []
     except _user_errors() as error:

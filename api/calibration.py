@@ -14,7 +14,8 @@ if TYPE_CHECKING:
 
 
 def calibrate(until: int | None = None, data: Path | str | None = None, *, progress: bool = True,
-              checkpoint: Path | str | None = None, resume: bool = False) -> Calibration:
+              checkpoint: Path | str | None = None, resume: bool = False,
+              start: Path | str | None = None) -> Calibration:
     """The posterior of calibration/priors.yaml's fitted constants given the record (emcee, from the mode).
 
     Parameters
@@ -32,6 +33,10 @@ def calibrate(until: int | None = None, data: Path | str | None = None, *, progr
     resume
         Go on from `checkpoint` if it holds a chain of the same problem (model, data, priors, settings);
         otherwise it is cleared and the run starts afresh.
+    start
+        A fit file of this model (as `nxmfg calibrate` writes) whose point is a candidate start of the mode's
+        polish, beside the search's mode and the chain's best points: a refit after a change of the model
+        keeps the mode found before it. The fit's header names the file and its hash.
 
     Returns
     -------
@@ -48,7 +53,7 @@ def calibrate(until: int | None = None, data: Path | str | None = None, *, progr
     from nxmfg.calibration import pipeline
 
     return Calibration(pipeline.run(until, Path(data) if data else None, progress,
-                                    Path(checkpoint) if checkpoint else None, resume))
+                                    Path(checkpoint) if checkpoint else None, resume, Path(start) if start else None))
 
 
 @dataclass

@@ -8,7 +8,8 @@ history table gives way to its outlook after 2020, and the outlooks as they stoo
 - prices and national rules (coal price, R&D super-deduction, the coal-conversion build-out): held at 2020
   (no foresight of 2021's coal boom or its new deduction rule);
 - trending shares (China's R&D intensity, the non-fossil power share): their 2015-2020 pace, continued;
-- the energy and CO2 quotas: the model's defaults (they bind no baseline run).
+- the energy and CO2 quotas: the model's defaults (they bind no baseline run);
+- China's invention grants: its 2020 level growing with its real industry (the .mdl's outlook rule).
 Two naive forecasts, Ningxia's 2020 level grown at China's nominal growth (data file
 national_gdp_nominal_100m_yuan, national_industry_va_100m_yuan):
 - `naive`, the issue's: China's recorded growth in 2021-2023, which knows the years the model does not (the

@@ -118,15 +118,17 @@ def fingerprint(setup: Setup, data: Path | None) -> dict:
 
 
 def run(until: int | None, data: Path | None, progress: bool = True, checkpoint: Path | None = None,
-        resume: bool = False) -> Outcome:
+        resume: bool = False, polish_start: Path | None = None) -> Outcome:
     """Fit the fitted constants' posterior to the record (years <= until, if given); write only the checkpoint
-    (in `checkpoint`, if given: resumed when `resume` and it is of the same problem, else started afresh)."""
+    (in `checkpoint`, if given: resumed when `resume` and it is of the same problem, else started afresh).
+    `polish_start`: a fit file of this model whose point is a candidate start of the polish."""
     from nxmfg import model
 
     start = time.perf_counter()
     setup = prepare(until, data)
     problem, priors, seed = setup.problem, setup.priors, setup.priors.seed
     identity = fingerprint(setup, data)
+    given = _start_point(setup, polish_start) if polish_start is not None else None  # before the hour's chain
     if checkpoint is not None and not resume:
         shutil.rmtree(checkpoint, ignore_errors=True)
     mode = _mode(setup, identity, checkpoint, progress)
@@ -135,10 +137,14 @@ def run(until: int | None, data: Path | None, progress: bool = True, checkpoint:
     log_density = space.log_density(lambda X: problem.log_posterior(X, setup.evaluate)[0])
     chain = sampler.run(log_density, space.to_z(start_positions), priors.sampler, seed, checkpoint, identity,
                         progress)
-    draws, best, checked, polished = _checked_draws_and_mode(setup, mode, chain, space, progress)
+    draws, best, checked, polished = _checked_draws_and_mode(setup, mode, chain, space, progress, given)
     runs = setup.evaluate_all(np.vstack([best, draws]))
     header = runner.fit_header(model.version(), identity, until, seed) | _sampler_header(chain, draws, mode) \
         | _reality_header(priors, checked) | {"mode_polish": polished}
+    if polish_start is not None:
+        from nxmfg.calibration.fits import sha256
+
+        header["mode_start_given"] = f"{polish_start.name} (sha256 {sha256(polish_start)[:12]})"
     pairs = summaries.observed_pairs(runs.isel(run=0), setup.history, setup.fitted_history)
     in_sample = fit_table(pairs[pairs["in_sample"]])
     out_of_sample = fit_table(pairs[~pairs["in_sample"]]) if until is not None else None
@@ -172,8 +178,21 @@ def _mode(setup: Setup, identity: dict, checkpoint: Path | None, progress: bool)
     return mode
 
 
+def _start_point(setup: Setup, path: Path) -> np.ndarray:
+    """The fitted constants' values in a fit file of this model (checked as every fit file is)."""
+    from nxmfg.calibration.fits import read_fit
+
+    values = read_fit(path, setup.constants).values
+    missing = [name for name in setup.problem.names if name not in values]
+    if missing:
+        raise PriorError(path, missing[0], "a fit file given as the polish's start must hold every fitted "
+                         f"constant; it lacks {', '.join(missing)}")
+    return np.array([values[name] for name in setup.problem.names])
+
+
 def _checked_draws_and_mode(setup: Setup, mode: bayes.Mode, chain: sampler.Chain, space: bayes.Unbounded,
-                            progress: bool = False) -> tuple[np.ndarray, np.ndarray, pd.DataFrame, str]:
+                            progress: bool = False, start: np.ndarray | None = None
+                            ) -> tuple[np.ndarray, np.ndarray, pd.DataFrame, str]:
     """The retained draws, the mode, the pooled draws' reality checks (calibration/reality.py) and how the
     mode's polish ended.
 
@@ -181,13 +200,16 @@ def _checked_draws_and_mode(setup: Setup, mode: bayes.Mode, chain: sampler.Chain
     highest posterior density found that passes, among the search's mode and the chain's highest distinct
     points (the chain's log density is of z: the Jacobian comes off; a tie goes to the search's mode), then
     polished under the checks (posterior.polish): in 40 dimensions the chain's draws lie some 20 nats below
-    the mode (half a chi-square of 40) and its best about 7, so no point of the chain is the mode."""
+    the mode (half a chi-square of 40) and its best about 7, so no point of the chain is the mode. `start`, a
+    point given (an earlier fit's), is a candidate too."""
     step, walker = sampler.pool(chain, np.random.default_rng(setup.priors.seed))
     log_posterior = chain.log_prob - space.log_jacobian(chain.positions)
     top_step, top_walker = _highest(log_posterior, chain.positions)
     steps, walkers = np.r_[step, top_step], np.r_[walker, top_walker]
     X = np.vstack([mode.x, space.to_x(chain.positions[steps, walkers])])
     L = np.r_[mode.log_posterior, log_posterior[steps, walkers]]
+    if start is not None:      # after the pool's rows, so that `pooled` below still picks the draws
+        X, L = np.vstack([X, start]), np.r_[L, setup.problem.log_posterior(start[None], setup.evaluate)[0]]
     checks = setup.priors.reality_checks
     evaluate = (runner.ensemble_evaluator(setup.problem.names, reality.quantities, reality.last_year(checks))
                 if checks else None)        # one evaluator for the screen and the polish

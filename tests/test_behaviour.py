@@ -289,6 +289,27 @@ def test_without_rd_the_knowledge_stock_and_patents_decay(baseline_run):
         run["invention_patent_applications"].sel(year=2012))
 
 
+
+def test_the_regions_grants_move_with_the_national_offices_pace_at_one_less_the_elasticity():
+    """The region's grants are a share of the office's (grants = granted in 2010 x office's grants relative to
+    2010 ^ (1 - e) x applications decided relative to 2010 ^ e): the office's output doubled from 2015 on
+    doubles the ratio, so the region's grants rise by 2 ^ (1 - e) exactly from 2015 and not before, and the
+    valid patents they feed rise; the office's level alone (its whole record doubled) changes nothing."""
+    history = model.load().components._hardcodedlookup_national_invention_grants_history.data
+    table = pd.Series(history.values, index=history["lookup_dim"].values)
+    grants = lambda run: run["invention_patents_granted"].to_series()   # noqa: E731
+    baseline = _engine()
+    run = _engine({"national_invention_grants_history": table.where(table.index < 2015, 2 * table)})
+    ratio = grants(run) / grants(baseline)
+    elasticity = float(baseline["grant_application_elasticity"].isel(year=0))
+    assert 0 < elasticity < 1                                    # not vacuous: both terms act
+    np.testing.assert_allclose(ratio.loc[:2014], 1, rtol=1e-12)
+    np.testing.assert_allclose(ratio.loc[2015:], 2 ** (1 - elasticity), rtol=1e-9)
+    assert float(run["above_scale_valid_patents"].sel(year=2023)) > float(
+        baseline["above_scale_valid_patents"].sel(year=2023))
+    level = _engine({"national_invention_grants_history": 2 * table})
+    np.testing.assert_allclose(grants(level), grants(baseline), rtol=1e-12)
+
 # --- policy sensitivity: each regional lever's sign and size on GDP and its own indicators --------------
 
 # lever, value from 2024, own indicator, its least change by 2030 [%] (signed), GDP change in 2030 [%]:

@@ -98,3 +98,31 @@ def test_a_check_nothing_passes_is_a_one_line_error(tmp_path, small_priors):
     assert result.exit_code != 0
     message = result.output.strip().splitlines()[-1]
     assert "reality_checks" in message and str(small_priors) in message and "Traceback" not in result.output
+
+
+def test_a_fit_given_as_the_polishs_start_is_a_candidate_named_in_the_header(tmp_path, small_priors):
+    """`nxmfg calibrate --start FIT`: the given point joins the candidates of the polish, so the mode is at
+    least as high as it; the fit's header names the file and its hash; a start lacking a fitted constant is a
+    one-line error naming the file and the constant."""
+    from nxmfg.calibration import fits, pipeline
+
+    first, out = _calibrate(tmp_path, small_priors, {}, "first")
+    assert first.exit_code == 0, first.output
+    setup = pipeline.prepare(None, None)
+    names = setup.problem.names
+    log_posterior = lambda path: setup.problem.log_posterior(   # noqa: E731
+        np.array([[yaml.safe_load(path.read_text(encoding="utf-8"))[n] for n in names]]), setup.evaluate)[0][0]
+    given = tmp_path / "start.yaml"
+    given.write_text((out / "fitted.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+    again = tmp_path / "again"
+    result = CliRunner().invoke(main, ["calibrate", "--out", str(again), "--start", str(given)])
+    assert result.exit_code == 0, result.output
+    assert log_posterior(again / "fitted.yaml") >= log_posterior(given) - 1e-9
+    assert f"# mode_start_given: start.yaml (sha256 {fits.sha256(given)[:12]})" in (
+        again / "fitted.yaml").read_text(encoding="utf-8")
+    lacking = tmp_path / "lacking.yaml"
+    lacking.write_text(yaml.safe_dump({names[0]: 1.0}), encoding="utf-8")
+    result = CliRunner().invoke(main, ["calibrate", "--out", str(tmp_path / "bad"), "--start", str(lacking)])
+    message = result.output.strip().splitlines()[-1]
+    assert result.exit_code != 0 and "Traceback" not in result.output
+    assert str(lacking) in message and names[1] in message
