@@ -77,7 +77,7 @@ def screen(fit, candidates: States, record: bool = True) -> np.ndarray:
     else:
         values = ensemble.run_translated(model.translated(), params, candidates.count + 1,
                                          reduce=reality.quantities, control=control, progress=False)
-    return reality.passed(checks, values).iloc[1:].all(axis=1).to_numpy()
+    return reality.keep(reality.passed(checks, values).iloc[1:])
 
 
 def _checks() -> dict:
@@ -96,7 +96,7 @@ def screening_effect(fit, count: int | None = None, year: int = 2027) -> pd.Data
     `drawn` and `passing`."""
     from nxmfg import scenarios
     from nxmfg.api import inputs
-    from nxmfg.calibration import priors, reality, worlds
+    from nxmfg.calibration import reality, worlds
     from nxmfg.calibration.states import assumed_priors, settings
     from nxmfg.model import indicators
 
@@ -106,7 +106,7 @@ def screening_effect(fit, count: int | None = None, year: int = 2027) -> pd.Data
     history = inputs.history()
     runs, _ = worlds.run(scenarios.load(BASELINE), fit, candidates, {"final_time": 2035, "saveper": 1},
                          history=history)
-    ok = reality.passed(priors.load().reality_checks, reality.quantities(runs)).iloc[1:].all(axis=1).to_numpy()
+    ok = reality.keep(reality.passed(_checks(), reality.quantities(runs)).iloc[1:])   # these runs, not screen's
     targets = [row for row in scenarios.load_targets() if row.year == year and row.kind == "modelled"]
     judged = scenarios.attainment_by_run(indicators.compute(runs), targets, history)
     passing = judged.isel(run=np.concatenate([[0], 1 + np.flatnonzero(ok)]))

@@ -289,7 +289,6 @@ def test_without_rd_the_knowledge_stock_and_patents_decay(baseline_run):
         run["invention_patent_applications"].sel(year=2012))
 
 
-
 def test_the_regions_grants_move_with_the_national_offices_pace_at_one_less_the_elasticity():
     """The region's grants are a share of the office's (grants = granted in 2010 x office's grants relative to
     2010 ^ (1 - e) x applications decided relative to 2010 ^ e): the office's output doubled from 2015 on
@@ -309,6 +308,7 @@ def test_the_regions_grants_move_with_the_national_offices_pace_at_one_less_the_
         baseline["above_scale_valid_patents"].sel(year=2023))
     level = _engine({"national_invention_grants_history": 2 * table})
     np.testing.assert_allclose(grants(level), grants(baseline), rtol=1e-12)
+
 
 # --- policy sensitivity: each regional lever's sign and size on GDP and its own indicators --------------
 

@@ -68,8 +68,8 @@ def test_the_study_files_run_counts_are_its_sizes():
 
 
 def test_the_readmes_screened_and_unscreened_odds_are_the_tools():
-    """'the baseline meets D's above-scale value added in 41 % of the 1 024 candidates and in 15 % of the 406
-    passing, R&D growth in 31 % and 13 %': `python -m nxmfg.calibration.plausible`, to the digit shown."""
+    """'the baseline meets D's above-scale value added in A % of the N candidates and in B % of the M passing,
+    R&D growth in C % and D %': `python -m nxmfg.calibration.plausible`, to the digit shown."""
     from nxmfg.calibration import fits, plausible
 
     text = " ".join((ROOT / "README.md").read_text(encoding="utf-8").split())
