@@ -232,7 +232,7 @@ def compare_command(files: tuple[str, ...], out: str, lang: str, ensemble: str |
                    "(with --until: calibration/out_of_sample/).")
 @click.option("--start", type=click.Path(exists=True, dir_okay=False), default=None,
               help="A fit file of this model (a fitted.yaml) whose point is a candidate start of the mode's "
-                   "polish, beside the search's mode and the chain's best points.")
+                   "polish, beside the search's mode, the chain's best points and the shipped fit.")
 def calibrate_command(until: int | None, data: str | None, out: str, resume: bool, save: bool,
                       start: str | None) -> None:
     """The posterior of calibration/priors.yaml's fitted constants given the record (MCMC); write the fit and

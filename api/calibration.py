@@ -35,8 +35,9 @@ def calibrate(until: int | None = None, data: Path | str | None = None, *, progr
         otherwise it is cleared and the run starts afresh.
     start
         A fit file of this model (as `nxmfg calibrate` writes) whose point is a candidate start of the mode's
-        polish, beside the search's mode and the chain's best points: a refit after a change of the model
-        keeps the mode found before it. The fit's header names the file and its hash.
+        polish, beside the search's mode, the chain's best points and the shipped fit (calibration/fitted.yaml,
+        or the shipped fit to 2020 for `until=2020`, as far as it holds the fitted constants). The fit's header
+        names each file and its hash.
 
     Returns
     -------

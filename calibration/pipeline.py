@@ -121,7 +121,8 @@ def run(until: int | None, data: Path | None, progress: bool = True, checkpoint:
         resume: bool = False, polish_start: Path | None = None) -> Outcome:
     """Fit the fitted constants' posterior to the record (years <= until, if given); write only the checkpoint
     (in `checkpoint`, if given: resumed when `resume` and it is of the same problem, else started afresh).
-    `polish_start`: a fit file of this model whose point is a candidate start of the polish."""
+    `polish_start`: a fit file of this model whose point is a candidate start of the polish, as the shipped
+    fit's is."""
     from nxmfg import model
 
     start = time.perf_counter()
@@ -129,6 +130,7 @@ def run(until: int | None, data: Path | None, progress: bool = True, checkpoint:
     problem, priors, seed = setup.problem, setup.priors, setup.priors.seed
     identity = fingerprint(setup, data)
     given = _start_point(setup, polish_start) if polish_start is not None else None  # before the hour's chain
+    shipped, shipped_note = _shipped_values(setup)
     if checkpoint is not None and not resume:
         shutil.rmtree(checkpoint, ignore_errors=True)
     mode = _mode(setup, identity, checkpoint, progress)
@@ -137,7 +139,9 @@ def run(until: int | None, data: Path | None, progress: bool = True, checkpoint:
     log_density = space.log_density(lambda X: problem.log_posterior(X, setup.evaluate)[0])
     chain = sampler.run(log_density, space.to_z(start_positions), priors.sampler, seed, checkpoint, identity,
                         progress)
-    draws, best, checked, polished = _checked_draws_and_mode(setup, mode, chain, space, progress, given)
+    warm = np.array([shipped.get(name, x) for name, x in zip(problem.names, mode.x, strict=True)])
+    starts = [point for point in (given, warm if shipped else None) if point is not None]
+    draws, best, checked, polished = _checked_draws_and_mode(setup, mode, chain, space, progress, starts)
     runs = setup.evaluate_all(np.vstack([best, draws]))
     header = runner.fit_header(model.version(), identity, until, seed) | _sampler_header(chain, draws, mode) \
         | _reality_header(priors, checked) | {"mode_polish": polished}
@@ -145,6 +149,8 @@ def run(until: int | None, data: Path | None, progress: bool = True, checkpoint:
         from nxmfg.calibration.fits import sha256
 
         header["mode_start_given"] = f"{polish_start.name} (sha256 {sha256(polish_start)[:12]})"
+    if shipped:
+        header["mode_start_shipped"] = shipped_note
     pairs = summaries.observed_pairs(runs.isel(run=0), setup.history, setup.fitted_history)
     in_sample = fit_table(pairs[pairs["in_sample"]])
     out_of_sample = fit_table(pairs[~pairs["in_sample"]]) if until is not None else None
@@ -190,8 +196,30 @@ def _start_point(setup: Setup, path: Path) -> np.ndarray:
     return np.array([values[name] for name in setup.problem.names])
 
 
+def _shipped_values(setup: Setup) -> tuple[dict[str, float], str]:
+    """The shipped fit of this fit's years (calibration/fitted.yaml; a fit to 2020 the fitted_until_2020.yaml
+    beside its test), as far as it holds this problem's constants inside their ranges, and a note for the
+    header: a refit after a change of the model starts its polish where the last fit ended, not only from the
+    search's mode (Dec 2026: the search's own polish ended 3 nats below the previous mode's)."""
+    from nxmfg.calibration.fits import sha256
+    from nxmfg.model.yaml_reader import read_shipped
+
+    path = runner.FITTED if setup.until is None else runner.OUT_OF_SAMPLE / f"fitted_until_{setup.until}.yaml"
+    if not path.is_file():
+        return {}, ""
+    shipped = read_shipped(path) or {}
+    low, high = setup.problem.bounds
+    values = {name: float(shipped[name]) for name, a, b in zip(setup.problem.names, low, high, strict=True)
+              if isinstance(shipped.get(name), int | float) and a <= shipped[name] <= b}
+    version = next((line.split(": ", 1)[1] for line in path.read_text(encoding="utf-8").splitlines()
+                    if line.startswith("# model_version: ")), "unknown")
+    rest = ", the rest the search's mode" if len(values) < len(setup.problem.names) else ""
+    return values, (f"{path.name} (sha256 {sha256(path)[:12]}, model {version}): {len(values)} of "
+                    f"{len(setup.problem.names)} fitted constants{rest}")
+
+
 def _checked_draws_and_mode(setup: Setup, mode: bayes.Mode, chain: sampler.Chain, space: bayes.Unbounded,
-                            progress: bool = False, start: np.ndarray | None = None
+                            progress: bool = False, starts: list[np.ndarray] = ()
                             ) -> tuple[np.ndarray, np.ndarray, pd.DataFrame, str]:
     """The retained draws, the mode, the pooled draws' reality checks (calibration/reality.py) and how the
     mode's polish ended.
@@ -200,16 +228,16 @@ def _checked_draws_and_mode(setup: Setup, mode: bayes.Mode, chain: sampler.Chain
     highest posterior density found that passes, among the search's mode and the chain's highest distinct
     points (the chain's log density is of z: the Jacobian comes off; a tie goes to the search's mode), then
     polished under the checks (posterior.polish): in 40 dimensions the chain's draws lie some 20 nats below
-    the mode (half a chi-square of 40) and its best about 7, so no point of the chain is the mode. `start`, a
-    point given (an earlier fit's), is a candidate too."""
+    the mode (half a chi-square of 40) and its best about 7, so no point of the chain is the mode. `starts`,
+    points given (the shipped fit's, `--start`'s), are candidates too."""
     step, walker = sampler.pool(chain, np.random.default_rng(setup.priors.seed))
     log_posterior = chain.log_prob - space.log_jacobian(chain.positions)
     top_step, top_walker = _highest(log_posterior, chain.positions)
     steps, walkers = np.r_[step, top_step], np.r_[walker, top_walker]
     X = np.vstack([mode.x, space.to_x(chain.positions[steps, walkers])])
     L = np.r_[mode.log_posterior, log_posterior[steps, walkers]]
-    if start is not None:      # after the pool's rows, so that `pooled` below still picks the draws
-        X, L = np.vstack([X, start]), np.r_[L, setup.problem.log_posterior(start[None], setup.evaluate)[0]]
+    if len(starts):      # after the pool's rows, so that `pooled` below still picks the draws
+        X, L = np.vstack([X, *starts]), np.r_[L, setup.problem.log_posterior(np.array(starts), setup.evaluate)[0]]
     checks = setup.priors.reality_checks
     evaluate = (runner.ensemble_evaluator(setup.problem.names, reality.quantities, reality.last_year(checks))
                 if checks else None)        # one evaluator for the screen and the polish

@@ -9,6 +9,7 @@ import xarray as xr
 import yaml
 from click.testing import CliRunner
 
+from nxmfg import model
 from nxmfg.calibration import priors, reality
 from nxmfg.calibration.priors import RealityCheck
 from nxmfg.cli import main
@@ -100,11 +101,11 @@ def test_a_check_nothing_passes_is_a_one_line_error(tmp_path, small_priors):
     assert "reality_checks" in message and str(small_priors) in message and "Traceback" not in result.output
 
 
-def test_a_fit_given_as_the_polishs_start_is_a_candidate_named_in_the_header(tmp_path, small_priors):
-    """`nxmfg calibrate --start FIT`: the given point joins the candidates of the polish, so the mode is at
-    least as high as it; the fit's header names the file and its hash; a start lacking a fitted constant is a
-    one-line error naming the file and the constant."""
-    from nxmfg.calibration import fits, pipeline
+def test_the_shipped_fit_and_a_fit_given_are_candidates_of_the_polish_named_in_the_header(tmp_path, small_priors):
+    """The shipped fit (calibration/fitted.yaml), and a fit given with `nxmfg calibrate --start FIT`, join the
+    candidates of the polish, so the mode is at least as high as each; the fit's header names the files and
+    their hashes; a start lacking a fitted constant is a one-line error naming the file and the constant."""
+    from nxmfg.calibration import fits, pipeline, runner
 
     first, out = _calibrate(tmp_path, small_priors, {}, "first")
     assert first.exit_code == 0, first.output
@@ -112,6 +113,10 @@ def test_a_fit_given_as_the_polishs_start_is_a_candidate_named_in_the_header(tmp
     names = setup.problem.names
     log_posterior = lambda path: setup.problem.log_posterior(   # noqa: E731
         np.array([[yaml.safe_load(path.read_text(encoding="utf-8"))[n] for n in names]]), setup.evaluate)[0][0]
+    assert log_posterior(out / "fitted.yaml") >= log_posterior(runner.FITTED) - 1e-9
+    assert (f"# mode_start_shipped: fitted.yaml (sha256 {fits.sha256(runner.FITTED)[:12]}, model "
+            f"{model.version()}): {len(names)} of {len(names)} fitted constants") in (
+        out / "fitted.yaml").read_text(encoding="utf-8")
     given = tmp_path / "start.yaml"
     given.write_text((out / "fitted.yaml").read_text(encoding="utf-8"), encoding="utf-8")
     again = tmp_path / "again"
