@@ -197,25 +197,31 @@ def _start_point(setup: Setup, path: Path) -> np.ndarray:
 
 
 def _shipped_values(setup: Setup) -> tuple[dict[str, float], str]:
-    """The shipped fit of this fit's years (calibration/fitted.yaml; a fit to 2020 the fitted_until_2020.yaml
-    beside its test), as far as it holds this problem's constants inside their ranges, and a note for the
-    header: a refit after a change of the model starts its polish where the last fit ended, not only from the
-    search's mode (Dec 2026: the search's own polish ended 3 nats below the previous mode's)."""
-    from nxmfg.calibration.fits import sha256
-    from nxmfg.model.yaml_reader import read_shipped
+    """The shipped fit of this fit's years (calibration/fitted.yaml; a fit to year Y the shipped
+    out_of_sample/fitted_until_Y.yaml, where there is one), as far as it holds this problem's constants inside
+    their ranges, and a note for the header: a refit after a change of the model starts its polish where the
+    last fit ended, not only from the search's mode (Dec 2026: the search's own polish ended 3 nats below the
+    previous mode's). The file is read once: its values, model version and hash are of the same text."""
+    import hashlib
+
+    from nxmfg.model.yaml_reader import parse
 
     path = runner.FITTED if setup.until is None else runner.OUT_OF_SAMPLE / f"fitted_until_{setup.until}.yaml"
     if not path.is_file():
         return {}, ""
-    shipped = read_shipped(path) or {}
+    raw = path.read_bytes()
+    text = raw.decode("utf-8")
+    shipped = parse(text)
+    shipped = shipped if isinstance(shipped, dict) else {}
     low, high = setup.problem.bounds
     values = {name: float(shipped[name]) for name, a, b in zip(setup.problem.names, low, high, strict=True)
-              if isinstance(shipped.get(name), int | float) and a <= shipped[name] <= b}
-    version = next((line.split(": ", 1)[1] for line in path.read_text(encoding="utf-8").splitlines()
-                    if line.startswith("# model_version: ")), "unknown")
+              if isinstance(shipped.get(name), int | float) and not isinstance(shipped[name], bool)
+              and a <= shipped[name] <= b}
+    version = next((line.split(": ", 1)[1] for line in text.splitlines() if line.startswith("# model_version: ")),
+                   "unknown")
     rest = ", the rest the search's mode" if len(values) < len(setup.problem.names) else ""
-    return values, (f"{path.name} (sha256 {sha256(path)[:12]}, model {version}): {len(values)} of "
-                    f"{len(setup.problem.names)} fitted constants{rest}")
+    return values, (f"{path.name} (sha256 {hashlib.sha256(raw).hexdigest()[:12]}, model {version}): "
+                    f"{len(values)} of {len(setup.problem.names)} fitted constants{rest}")
 
 
 def _checked_draws_and_mode(setup: Setup, mode: bayes.Mode, chain: sampler.Chain, space: bayes.Unbounded,
