@@ -129,7 +129,8 @@ def run(until: int | None, data: Path | None, progress: bool = True, checkpoint:
     setup = prepare(until, data)
     problem, priors, seed = setup.problem, setup.priors, setup.priors.seed
     identity = fingerprint(setup, data)
-    given = _start_point(setup, polish_start) if polish_start is not None else None  # before the hour's chain
+    # the start given is read before the hour's chain, so that a bad file fails at once
+    given, given_note = _start_point(setup, polish_start) if polish_start is not None else (None, "")
     shipped, shipped_note = _shipped_values(setup)
     if checkpoint is not None and not resume:
         shutil.rmtree(checkpoint, ignore_errors=True)
@@ -140,15 +141,13 @@ def run(until: int | None, data: Path | None, progress: bool = True, checkpoint:
     chain = sampler.run(log_density, space.to_z(start_positions), priors.sampler, seed, checkpoint, identity,
                         progress)
     warm = np.array([shipped.get(name, x) for name, x in zip(problem.names, mode.x, strict=True)])
-    starts = [point for point in (given, warm if shipped else None) if point is not None]
+    starts = tuple(point for point in (given, warm if shipped else None) if point is not None)
     draws, best, checked, polished = _checked_draws_and_mode(setup, mode, chain, space, progress, starts)
     runs = setup.evaluate_all(np.vstack([best, draws]))
     header = runner.fit_header(model.version(), identity, until, seed) | _sampler_header(chain, draws, mode) \
         | _reality_header(priors, checked) | {"mode_polish": polished}
-    if polish_start is not None:
-        from nxmfg.calibration.fits import sha256
-
-        header["mode_start_given"] = f"{polish_start.name} (sha256 {sha256(polish_start)[:12]})"
+    if given is not None:
+        header["mode_start_given"] = given_note
     if shipped:
         header["mode_start_shipped"] = shipped_note
     pairs = summaries.observed_pairs(runs.isel(run=0), setup.history, setup.fitted_history)
@@ -184,16 +183,18 @@ def _mode(setup: Setup, identity: dict, checkpoint: Path | None, progress: bool)
     return mode
 
 
-def _start_point(setup: Setup, path: Path) -> np.ndarray:
-    """The fitted constants' values in a fit file of this model (checked as every fit file is)."""
+def _start_point(setup: Setup, path: Path) -> tuple[np.ndarray, str]:
+    """The fitted constants' values in a fit file of this model (checked as every fit file is), and a note
+    for the header naming the file with the hash of what was read (not of the file an hour later)."""
     from nxmfg.calibration.fits import read_fit
 
-    values = read_fit(path, setup.constants).values
+    fit = read_fit(path, setup.constants)
+    values = fit.values
     missing = [name for name in setup.problem.names if name not in values]
     if missing:
         raise PriorError(path, missing[0], "a fit file given as the polish's start must hold every fitted "
                          f"constant; it lacks {', '.join(missing)}")
-    return np.array([values[name] for name in setup.problem.names])
+    return np.array([values[name] for name in setup.problem.names]), f"{path.name} (sha256 {fit.sha256[:12]})"
 
 
 def _shipped_values(setup: Setup) -> tuple[dict[str, float], str]:
@@ -225,7 +226,7 @@ def _shipped_values(setup: Setup) -> tuple[dict[str, float], str]:
 
 
 def _checked_draws_and_mode(setup: Setup, mode: bayes.Mode, chain: sampler.Chain, space: bayes.Unbounded,
-                            progress: bool = False, starts: list[np.ndarray] = ()
+                            progress: bool = False, starts: tuple[np.ndarray, ...] = ()
                             ) -> tuple[np.ndarray, np.ndarray, pd.DataFrame, str]:
     """The retained draws, the mode, the pooled draws' reality checks (calibration/reality.py) and how the
     mode's polish ended.
@@ -242,7 +243,7 @@ def _checked_draws_and_mode(setup: Setup, mode: bayes.Mode, chain: sampler.Chain
     steps, walkers = np.r_[step, top_step], np.r_[walker, top_walker]
     X = np.vstack([mode.x, space.to_x(chain.positions[steps, walkers])])
     L = np.r_[mode.log_posterior, log_posterior[steps, walkers]]
-    if len(starts):      # after the pool's rows, so that `pooled` below still picks the draws
+    if starts:      # after the pool's rows, so that `pooled` below still picks the draws
         X, L = np.vstack([X, *starts]), np.r_[L, setup.problem.log_posterior(np.array(starts), setup.evaluate)[0]]
     checks = setup.priors.reality_checks
     evaluate = (runner.ensemble_evaluator(setup.problem.names, reality.quantities, reality.last_year(checks))
